@@ -1,0 +1,177 @@
+/// Executors: the user code a flow runs.
+///
+/// An executor derives from `caflow::Executor`, binds endpoints to member
+/// functions in its constructor (the counterpart of Jina's
+/// `@requests(on=...)`), and registers its type name with one line beside the
+/// class so that flows, nodes and plugins can construct it by name:
+///
+///   class Upper : public caflow::Executor {
+///    public:
+///     explicit Upper(caflow::ExecutorContext ctx) : Executor(std::move(ctx)) {
+///       on("/index", &Upper::upper);   // one endpoint
+///       on("*", &Upper::upper);        // the default for every other one
+///     }
+///     void upper(caflow::DocumentArray& docs, const caflow::Params&) {
+///       for (auto& d : docs) for (auto& c : d.text) c = std::toupper(c);
+///     }
+///   };
+///   CAFLOW_REGISTER_EXECUTOR(Upper);
+///
+/// A handler modifies the documents in place or replaces them, and may return
+/// `Params` that go into the response's parameters (e.g. `{"count": 7}`).
+/// A request to an endpoint with no handler and no default passes through
+/// unchanged. A handler that throws fails that request only.
+///
+/// Thread-safety: one executor instance serves one replica, which calls it
+/// from one thread at a time. Executors of one shard that share state (an
+/// index) must synchronise it themselves.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "caflow/document.hpp"
+#include "caflow/errors.hpp"
+#include "caflow/value.hpp"
+
+namespace caflow {
+
+/// What an executor knows about where it runs: the counterpart of Jina's
+/// `uses_with` and `metas`. Built by the runtime; copyable.
+struct ExecutorContext {
+  std::string name;         ///< the deployment's name, e.g. "indexer"
+  std::string uses;         ///< the executor type name, e.g. "Indexer"
+  Params uses_with = Params::object();   ///< constructor parameters
+  Params uses_metas = Params::object();  ///< metas (workspace, name, ...)
+  std::string workspace;    ///< workspace root; "" when none is configured
+  uint32_t shard_id = 0;    ///< this replica's shard, in [0, shards)
+  uint32_t shards = 1;      ///< number of shards of the deployment
+  uint32_t replica_id = 0;  ///< this replica's index within its shard
+  uint32_t replicas = 1;    ///< replicas per shard
+
+  /// `WORKSPACE/<name>`, where this executor persists ("" when no workspace).
+  [[nodiscard]] std::string executor_workspace() const;
+
+  /// Typed `uses_with` lookups with a default for absent or null keys. A value
+  /// of the wrong type throws caflow::Error (errc::invalid_argument) naming the
+  /// executor and the key, e.g. "indexer: uses_with.metric: expected a string,
+  /// got integer". Integers accept floats without a fraction (JSON clients).
+  [[nodiscard]] bool get(std::string_view key, bool fallback) const;
+  [[nodiscard]] int64_t get(std::string_view key, int64_t fallback) const;
+  [[nodiscard]] int64_t get(std::string_view key, int fallback) const {
+    return get(key, int64_t{fallback});
+  }
+  [[nodiscard]] double get(std::string_view key, double fallback) const;
+  [[nodiscard]] std::string get(std::string_view key, const char* fallback) const;
+  [[nodiscard]] std::string get(std::string_view key, std::string fallback) const;
+};
+
+/// Base class of every executor (see the file comment).
+class Executor {
+ public:
+  /// A bound endpoint: takes the documents (in/out) and the request's
+  /// parameters, returns parameters to merge into the response.
+  using Handler = std::function<Params(DocumentArray&, const Params&)>;
+
+  explicit Executor(ExecutorContext ctx);
+  virtual ~Executor();
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  /// Where this executor runs.
+  [[nodiscard]] const ExecutorContext& context() const noexcept { return ctx_; }
+
+  /// Runs the handler bound to `endpoint`, else the default (`*`), else
+  /// leaves `docs` unchanged. Returns the handler's response parameters.
+  /// Exceptions from the handler propagate to the caller (the replica).
+  Params handle(std::string_view endpoint, DocumentArray& docs, const Params& params);
+
+  /// True when `endpoint` has its own handler (not counting the default).
+  [[nodiscard]] bool binds(std::string_view endpoint) const;
+
+  /// The bound endpoints, sorted ("*" for the default).
+  [[nodiscard]] std::vector<std::string> endpoints() const;
+
+  /// Called once before the replica stops, e.g. to flush state.
+  /// Default: does nothing.
+  virtual void close() {}
+
+ protected:
+  /// Binds `endpoint` ("*" for the default) to a handler.
+  void on(std::string endpoint, Handler handler);
+
+  /// Binds `endpoint` to a member function `void f(DocumentArray&, const Params&)`.
+  template <class T>
+  void on(std::string endpoint, void (T::*fn)(DocumentArray&, const Params&)) {
+    auto* self = static_cast<T*>(this);
+    on(std::move(endpoint), [self, fn](DocumentArray& docs, const Params& params) {
+      (self->*fn)(docs, params);
+      return Params::object();
+    });
+  }
+
+  /// Binds `endpoint` to a member function returning response parameters.
+  template <class T>
+  void on(std::string endpoint, Params (T::*fn)(DocumentArray&, const Params&)) {
+    auto* self = static_cast<T*>(this);
+    on(std::move(endpoint), [self, fn](DocumentArray& docs, const Params& params) {
+      return (self->*fn)(docs, params);
+    });
+  }
+
+ private:
+  ExecutorContext ctx_;
+  std::map<std::string, Handler, std::less<>> handlers_;
+};
+
+/// Makes an executor from its context.
+using ExecutorFactory = std::function<std::unique_ptr<Executor>(ExecutorContext)>;
+
+/// The process-wide table of executor types by name. Thread-safe.
+class ExecutorRegistry {
+ public:
+  /// The process-wide registry.
+  static ExecutorRegistry& instance();
+
+  /// Registers `type`; a later registration of the same name replaces it.
+  /// Returns true (so that it can initialise a static).
+  bool add(std::string type, ExecutorFactory factory);
+
+  /// True when `type` is registered.
+  [[nodiscard]] bool contains(std::string_view type) const;
+
+  /// The registered names, sorted.
+  [[nodiscard]] std::vector<std::string> names() const;
+
+  /// Constructs an executor of type `ctx.uses`. An unknown name is
+  /// errc::unknown_executor listing the known names; a constructor that
+  /// throws is errc::executor_start_failed with its message.
+  [[nodiscard]] caf::expected<std::unique_ptr<Executor>> create(ExecutorContext ctx) const;
+
+ private:
+  ExecutorRegistry() = default;
+  struct Impl;
+  std::shared_ptr<Impl> impl_ = make_impl();
+  static std::shared_ptr<Impl> make_impl();
+};
+
+}  // namespace caflow
+
+/// Registers executor class `Type` under the name `Name` (a string).
+#define CAFLOW_REGISTER_EXECUTOR_AS(Type, Name)                                \
+  [[maybe_unused]] static const bool caflow_registered_executor_##Type =       \
+    ::caflow::ExecutorRegistry::instance().add(                                \
+      Name, [](::caflow::ExecutorContext ctx) -> std::unique_ptr<::caflow::Executor> { \
+        return std::make_unique<Type>(std::move(ctx));                         \
+      })
+
+/// Registers executor class `Type` under its own name: `uses: Type`.
+#define CAFLOW_REGISTER_EXECUTOR(Type) CAFLOW_REGISTER_EXECUTOR_AS(Type, #Type)

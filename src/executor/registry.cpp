@@ -1,0 +1,70 @@
+#include "caflow/executor.hpp"
+
+#include <mutex>
+
+namespace caflow {
+
+struct ExecutorRegistry::Impl {
+  mutable std::mutex mtx;
+  std::map<std::string, ExecutorFactory, std::less<>> factories;
+};
+
+std::shared_ptr<ExecutorRegistry::Impl> ExecutorRegistry::make_impl() {
+  return std::make_shared<Impl>();
+}
+
+ExecutorRegistry& ExecutorRegistry::instance() {
+  // Function-local static: safe to use from other static initialisers
+  // (CAFLOW_REGISTER_EXECUTOR), whatever their order.
+  static ExecutorRegistry registry;
+  return registry;
+}
+
+bool ExecutorRegistry::add(std::string type, ExecutorFactory factory) {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  impl_->factories[std::move(type)] = std::move(factory);
+  return true;
+}
+
+bool ExecutorRegistry::contains(std::string_view type) const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  return impl_->factories.find(type) != impl_->factories.end();
+}
+
+std::vector<std::string> ExecutorRegistry::names() const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  std::vector<std::string> out;
+  for (const auto& [name, _] : impl_->factories)
+    out.push_back(name);
+  return out;
+}
+
+caf::expected<std::unique_ptr<Executor>>
+ExecutorRegistry::create(ExecutorContext ctx) const {
+  ExecutorFactory factory;
+  {
+    std::lock_guard<std::mutex> guard{impl_->mtx};
+    auto i = impl_->factories.find(ctx.uses);
+    if (i != impl_->factories.end())
+      factory = i->second;
+  }
+  if (!factory) {
+    std::string known;
+    for (const auto& name : names())
+      known += (known.empty() ? "" : ", ") + name;
+    return make_error(errc::unknown_executor,
+                      "unknown executor type '" + ctx.uses + "' (known: "
+                        + (known.empty() ? "none" : known) + ")");
+  }
+  auto where = ctx.name + " (" + ctx.uses + ")";
+  try {
+    return factory(std::move(ctx));
+  } catch (const std::exception& e) {
+    return make_error(errc::executor_start_failed, where + ": " + e.what());
+  } catch (...) {
+    return make_error(errc::executor_start_failed,
+                      where + ": unknown exception");
+  }
+}
+
+}  // namespace caflow

@@ -1,0 +1,63 @@
+#include <doctest/doctest.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
+#include <caf/deep_to_string.hpp>
+#include <caf/message.hpp>
+
+#include "caflow/type_ids.hpp"
+#include "test_documents.hpp"
+
+using namespace caflow;
+
+namespace {
+
+template <class T>
+T round_trip(const T& in) {
+  std::vector<char> buf;
+  caf::binary_serializer sink{nullptr, buf};
+  auto copy = in;
+  REQUIRE_FALSE(sink(copy));
+  T out;
+  caf::binary_deserializer source{nullptr, buf};
+  REQUIRE_FALSE(source(out));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("CAF round trip of a document with every field set") {
+  auto doc = testing::full_document();
+  auto back = round_trip(doc);
+  CHECK(back == doc);
+  CHECK(back.matches.at(0).scores.at("cosine") == doc.matches.at(0).scores.at("cosine"));
+}
+
+TEST_CASE("CAF round trip of sparse embeddings and arrays") {
+  DocumentArray docs;
+  for (int i = 0; i < 10; ++i) {
+    auto& d = docs.emplace_back();
+    d.embedding = Embedding::sparse_vector(1000, {1, 10, 999}, {0.1f, 0.2f, float(i)});
+  }
+  CHECK(round_trip(docs) == docs);
+  CHECK(round_trip(Embedding{}) == Embedding{});
+}
+
+TEST_CASE("documents travel in messages of a configured actor system") {
+  caf::actor_system_config cfg;
+  add_types(cfg);
+  caf::actor_system sys{cfg};
+  auto msg = caf::make_message(testing::full_document());
+  std::vector<char> buf;
+  caf::binary_serializer sink{sys, buf};
+  REQUIRE_FALSE(msg.save(sink));
+  caf::message back;
+  caf::binary_deserializer source{sys, buf};
+  REQUIRE_FALSE(back.load(source));
+  REQUIRE(back.match_elements<Document>());
+  CHECK(back.get_as<Document>(0) == testing::full_document());
+  CHECK(caf::deep_to_string(testing::full_document()).find("caflow::Document")
+        != std::string::npos);
+}

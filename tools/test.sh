@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test (CTest). This is the
+# README's test command and what CI runs.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${CAFLOW_BUILD_DIR:-$repo/build}"
+"$repo/tools/setup.sh"
+cd "$build"
+ctest --output-on-failure --timeout 900 -j"${CAFLOW_TEST_JOBS:-1}" "$@"
