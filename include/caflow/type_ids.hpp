@@ -8,6 +8,7 @@
 #include <caf/type_id.hpp>
 
 #include "caflow/document.hpp"
+#include "caflow/messages.hpp"
 #include "caflow/value.hpp"
 
 namespace caf {
@@ -20,6 +21,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(caflow, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(caflow, (caflow::Embedding))
   CAF_ADD_TYPE_ID(caflow, (caflow::Document))
   CAF_ADD_TYPE_ID(caflow, (caflow::DocumentArray))
+  CAF_ADD_TYPE_ID(caflow, (caflow::Route))
+  CAF_ADD_TYPE_ID(caflow, (caflow::Request))
+  CAF_ADD_TYPE_ID(caflow, (caflow::Response))
 
 CAF_END_TYPE_ID_BLOCK(caflow)
 

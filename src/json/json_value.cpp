@@ -1,1 +1,294 @@
-// placeholder: being written
+#include "caflow/json.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
+
+#include "caflow/errors.hpp"
+#include "json/boost_bridge.hpp"
+
+namespace caflow {
+
+namespace {
+
+using boost::json::error_code;
+using boost::json::string_view;
+
+// Builds a Value straight from parser events. We do not use boost::json::parse
+// because Boost 1.81 rounds some doubles wrongly (about one in five random
+// doubles is off by an ulp); its events hand us the number's text, which
+// std::from_chars converts exactly.
+class value_builder {
+ public:
+  static constexpr size_t max_array_size = static_cast<size_t>(-1);
+  static constexpr size_t max_object_size = static_cast<size_t>(-1);
+  static constexpr size_t max_string_size = static_cast<size_t>(-1);
+  static constexpr size_t max_key_size = static_cast<size_t>(-1);
+
+  Value result;
+
+  bool on_document_begin(error_code&) { return true; }
+  bool on_document_end(error_code&) { return true; }
+  bool on_array_begin(error_code&) { return open(Value::array()); }
+  bool on_array_end(size_t, error_code&) { return close(); }
+  bool on_object_begin(error_code&) { return open(Value::object()); }
+  bool on_object_end(size_t, error_code&) { return close(); }
+  bool on_string_part(string_view s, size_t, error_code&) {
+    buf_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_string(string_view s, size_t, error_code&) {
+    buf_.append(s.data(), s.size());
+    bool ok = add(Value{std::move(buf_)});
+    buf_.clear();
+    return ok;
+  }
+  bool on_key_part(string_view s, size_t, error_code&) {
+    buf_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(string_view s, size_t, error_code&) {
+    buf_.append(s.data(), s.size());
+    stack_.back().key = std::move(buf_);
+    buf_.clear();
+    return true;
+  }
+  bool on_number_part(string_view s, error_code&) {
+    buf_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_int64(int64_t i, string_view, error_code&) {
+    buf_.clear();
+    return add(Value{i});
+  }
+  bool on_uint64(uint64_t u, string_view, error_code&) {
+    buf_.clear();
+    // Only values above INT64_MAX arrive here; Value has no unsigned kind.
+    return add(Value{static_cast<double>(u)});
+  }
+  bool on_double(double d, string_view s, error_code&) {
+    buf_.append(s.data(), s.size());
+    double exact = 0;
+    auto [end, ec] = std::from_chars(buf_.data(), buf_.data() + buf_.size(), exact);
+    // Out of range (1e400): keep Boost's value (an infinity or zero).
+    if (ec == std::errc{} && end == buf_.data() + buf_.size())
+      d = exact;
+    buf_.clear();
+    return add(Value{d});
+  }
+  bool on_bool(bool b, error_code&) { return add(Value{b}); }
+  bool on_null(error_code&) { return add(Value{}); }
+  bool on_comment_part(string_view, error_code&) { return true; }
+  bool on_comment(string_view, error_code&) { return true; }
+
+ private:
+  struct frame {
+    Value container;
+    std::string key;  // pending key when the container is an object
+  };
+
+  bool open(Value container) {
+    stack_.push_back(frame{std::move(container), {}});
+    return true;
+  }
+
+  bool close() {
+    auto top = std::move(stack_.back().container);
+    stack_.pop_back();
+    return add(std::move(top));
+  }
+
+  bool add(Value x) {
+    if (stack_.empty()) {
+      result = std::move(x);
+      return true;
+    }
+    auto& top = stack_.back();
+    if (top.container.is_array())
+      top.container.as_array().push_back(std::move(x));
+    else  // a repeated key keeps its last value, as most parsers do
+      top.container.as_object().insert_or_assign(std::move(top.key), std::move(x));
+    return true;
+  }
+
+  std::vector<frame> stack_;
+  std::string buf_;
+};
+
+std::string position(std::string_view text, size_t offset) {
+  size_t line = 1;
+  size_t line_start = 0;
+  for (size_t i = 0; i < offset && i < text.size(); ++i)
+    if (text[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+  return "line " + std::to_string(line) + ", column "
+         + std::to_string(offset - line_start + 1);
+}
+
+void write_string(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += "\\u00";
+          out += hex[(c >> 4) & 0xf];
+          out += hex[c & 0xf];
+        } else {
+          out += c;  // UTF-8 passes through unchanged
+        }
+    }
+  }
+  out += '"';
+}
+
+void write_double(std::string& out, double d) {
+  if (!std::isfinite(d)) {
+    out += "null";
+    return;
+  }
+  // Shortest text that reads back as the same double.
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), d);
+  std::string_view text(buf, static_cast<size_t>(end - buf));
+  out += text;
+  // "3" would read back as an integer: keep the kind with "3.0".
+  if (text.find_first_of(".e") == std::string_view::npos)
+    out += ".0";
+}
+
+void write_value(std::string& out, const Value& x) {
+  switch (x.kind()) {
+    case Value::Kind::null: out += "null"; break;
+    case Value::Kind::boolean: out += x.as_bool() ? "true" : "false"; break;
+    case Value::Kind::integer: out += std::to_string(x.as_int()); break;
+    case Value::Kind::number: write_double(out, x.as_double()); break;
+    case Value::Kind::string: write_string(out, x.as_string()); break;
+    case Value::Kind::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& y : x.as_array()) {
+        if (!first)
+          out += ',';
+        first = false;
+        write_value(out, y);
+      }
+      out += ']';
+      break;
+    }
+    case Value::Kind::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& [k, y] : x.as_object()) {
+        if (!first)
+          out += ',';
+        first = false;
+        write_string(out, k);
+        out += ':';
+        write_value(out, y);
+      }
+      out += '}';
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+caf::expected<Value> parse_json(std::string_view text) {
+  boost::json::parse_options opts;
+  opts.max_depth = 512;  // also bounds the recursion of later tree walks
+  boost::json::basic_parser<value_builder> parser(opts);
+  error_code ec;
+  auto consumed = parser.write_some(false, text.data(), text.size(), ec);
+  if (!ec && consumed < text.size())
+    ec = boost::json::error::extra_data;
+  if (ec)
+    return make_error(errc::invalid_json,
+                      position(text, consumed) + ": " + ec.message());
+  return std::move(parser.handler().result);
+}
+
+std::string to_json(const Value& value) {
+  std::string out;
+  write_value(out, value);
+  return out;
+}
+
+boost::json::value to_boost(const Value& x) {
+  switch (x.kind()) {
+    case Value::Kind::null: return nullptr;
+    case Value::Kind::boolean: return x.as_bool();
+    case Value::Kind::integer: return x.as_int();
+    case Value::Kind::number: {
+      auto d = x.as_double();
+      return std::isfinite(d) ? boost::json::value(d) : boost::json::value(nullptr);
+    }
+    case Value::Kind::string: return boost::json::string(x.as_string());
+    case Value::Kind::array: {
+      boost::json::array out;
+      out.reserve(x.size());
+      for (const auto& y : x.as_array())
+        out.push_back(to_boost(y));
+      return out;
+    }
+    case Value::Kind::object: {
+      boost::json::object out;
+      out.reserve(x.size());
+      for (const auto& [k, y] : x.as_object())
+        out.emplace(k, to_boost(y));
+      return out;
+    }
+  }
+  return nullptr;
+}
+
+Value from_boost(const boost::json::value& x) {
+  switch (x.kind()) {
+    case boost::json::kind::null: return {};
+    case boost::json::kind::bool_: return x.get_bool();
+    case boost::json::kind::int64: return x.get_int64();
+    case boost::json::kind::uint64: {
+      auto u = x.get_uint64();
+      if (u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+        return static_cast<int64_t>(u);
+      return static_cast<double>(u);
+    }
+    case boost::json::kind::double_: return x.get_double();
+    case boost::json::kind::string: {
+      const auto& s = x.get_string();
+      return std::string(s.data(), s.size());
+    }
+    case boost::json::kind::array: {
+      Value::Array out;
+      out.reserve(x.get_array().size());
+      for (const auto& y : x.get_array())
+        out.push_back(from_boost(y));
+      return out;
+    }
+    case boost::json::kind::object: {
+      Value::Object out;
+      for (const auto& kv : x.get_object())
+        out.insert_or_assign(std::string(kv.key()), from_boost(kv.value()));
+      return out;
+    }
+  }
+  return {};
+}
+
+}  // namespace caflow

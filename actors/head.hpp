@@ -1,0 +1,59 @@
+// The head actor: one per deployment. Spawns and supervises shards x
+// replicas, routes each request by polling, joins and reduces shard answers.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor_addr.hpp>
+#include <caf/response_promise.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "caflow/executor.hpp"
+
+#include "caflow/flow.hpp"
+#include "caflow/messages.hpp"
+#include "runtime/replica_picker.hpp"
+
+namespace caflow::actors {
+
+/// A replica as its head sees it.
+struct replica_slot {
+  replica_actor handle;
+  caf::actor_addr addr;
+  uint32_t in_flight = 0;
+  bool alive = true;
+};
+
+/// Counters a head reports through `status`.
+struct head_counters {
+  uint64_t received = 0;
+  uint64_t succeeded = 0;
+  uint64_t failed = 0;
+  uint64_t restarts = 0;
+  uint64_t retries = 0;
+};
+
+struct head_state {
+  DeploymentOptions spec;
+  std::vector<std::vector<replica_slot>> shards;  // [shard][replica]
+  std::vector<detail::ReplicaPicker> pickers;     // one per shard
+  detail::ReplicaPicker any_picker;               // across every shard (ANY)
+  head_counters counters;
+  bool stopping = false;
+  std::vector<caf::typed_response_promise<ok_atom>> stop_waiters;
+
+  static inline const char* name = "caflow.head";
+};
+
+/// The head's behavior for deployment `spec` (its workspace already resolved).
+head_actor::behavior_type head(head_actor::stateful_pointer<head_state> self,
+                               DeploymentOptions spec);
+
+/// The context of replica `replica` of shard `shard` of `spec`.
+ExecutorContext make_context(const DeploymentOptions& spec, uint32_t shard, uint32_t replica);
+
+}  // namespace caflow::actors

@@ -1,0 +1,283 @@
+#include "actors/head_routing.hpp"
+
+#include <chrono>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/sec.hpp>
+
+#include "actors/shard_join.hpp"
+#include "caflow/errors.hpp"
+#include "runtime/partition.hpp"
+#include "runtime/reduce.hpp"
+
+namespace caflow::actors {
+
+namespace {
+
+std::string shard_name(const head_state& st, uint32_t shard) {
+  return st.spec.name + "/shard-" + std::to_string(shard);
+}
+
+// True when the replica went away before answering: worth a retry elsewhere.
+bool replica_gone(const caf::error& err) {
+  return err == caf::sec::request_receiver_down || err == caf::exit_reason::kill
+         || err == caf::exit_reason::user_shutdown
+         || err == caf::exit_reason::remote_link_unreachable
+         || is(err, errc::unavailable);
+}
+
+// Turns CAF's own errors into caflow errors that name the shard.
+caf::error shard_error(const head_state& st, uint32_t shard, const caf::error& err) {
+  auto who = shard_name(st, shard);
+  if (err == caf::sec::request_timeout)
+    return make_error(errc::timeout, who + ": timed out after "
+                                       + std::to_string(st.spec.timeout.count()) + " ms");
+  if (err.category() == error_category)
+    return err;  // the replica's message already names it
+  if (replica_gone(err))
+    return make_error(errc::unavailable, who + ": replica went away (" + caf::to_string(err)
+                                           + ")");
+  return make_error(errc::executor_failed, who + ": " + caf::to_string(err));
+}
+
+caf::duration request_timeout(const head_state& st) {
+  if (st.spec.timeout.count() <= 0)
+    return caf::infinite;
+  return caf::duration{st.spec.timeout};
+}
+
+std::optional<size_t> top_k_of(const Params& params) {
+  try {
+    auto k = params.get_int("top_k", -1);
+    if (k >= 0)
+      return static_cast<size_t>(k);
+  } catch (const Error&) {
+    // A malformed top_k is the executor's business to report; don't cut.
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int64_t now_us() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+void send_to_replica(head_pointer self, uint32_t shard, size_t replica,
+                     std::shared_ptr<Request> req, uint32_t retries, shard_reply done) {
+  auto& slot = self->state.shards[shard][replica];
+  ++slot.in_flight;
+  auto addr = slot.addr;
+  // Keep the request for a retry only when one may follow; otherwise move it
+  // into the message and save a copy of every document.
+  Request msg = retries > 0 ? *req : std::move(*req);
+  self->request(slot.handle, request_timeout(self->state), std::move(msg))
+    .then(
+      [self, shard, replica, addr, done](Response& resp) {
+        auto& s = self->state.shards[shard][replica];
+        if (s.addr == addr && s.in_flight > 0)
+          --s.in_flight;
+        done(std::move(resp));
+      },
+      [self, shard, replica, addr, req, retries, done](caf::error& err) {
+        auto& s = self->state.shards[shard][replica];
+        if (s.addr == addr && s.in_flight > 0)
+          --s.in_flight;
+        if (retries > 0 && replica_gone(err) && !self->state.stopping) {
+          ++self->state.counters.retries;
+          send_to_shard(self, shard, req, retries - 1, done);
+          return;
+        }
+        done(shard_error(self->state, shard, err));
+      });
+}
+
+void send_to_shard(head_pointer self, uint32_t shard, std::shared_ptr<Request> req,
+                   uint32_t retries, shard_reply done) {
+  auto& slots = self->state.shards[shard];
+  std::vector<detail::ReplicaLoad> loads;
+  loads.reserve(slots.size());
+  for (const auto& s : slots)
+    loads.push_back({s.in_flight, s.alive});
+  auto pick = self->state.pickers[shard].pick(loads);
+  if (!pick) {
+    done(make_error(errc::unavailable,
+                    shard_name(self->state, shard) + ": no replica available"));
+    return;
+  }
+  send_to_replica(self, shard, *pick, std::move(req), retries, std::move(done));
+}
+
+namespace {
+
+void route_any(head_pointer self, std::shared_ptr<Request> req,
+               caf::typed_response_promise<Response> rp, int64_t start) {
+  auto& st = self->state;
+  std::vector<detail::ReplicaLoad> loads;
+  for (const auto& shard : st.shards)
+    for (const auto& s : shard)
+      loads.push_back({s.in_flight, s.alive});
+  auto pick = st.any_picker.pick(loads);
+  if (!pick) {
+    ++st.counters.failed;
+    rp.deliver(make_error(errc::unavailable, st.spec.name + ": no replica available"));
+    return;
+  }
+  auto per_shard = st.shards[0].size();
+  auto shard = static_cast<uint32_t>(*pick / per_shard);
+  send_to_replica(self, shard, *pick % per_shard, std::move(req), st.spec.retries,
+                  [self, rp, start](caf::expected<Response> resp) mutable {
+                    auto& st = self->state;
+                    if (!resp) {
+                      ++st.counters.failed;
+                      rp.deliver(std::move(resp.error()));
+                      return;
+                    }
+                    ++st.counters.succeeded;
+                    resp->routes.push_back({st.spec.name, start, now_us(), ""});
+                    rp.deliver(std::move(*resp));
+                  });
+}
+
+// Finishes a fan-out: partial results with the failed-shard count (Jina's
+// behaviour), or an error naming every shard when none answered.
+void finish_fan_out(head_pointer self, caf::typed_response_promise<Response>& rp,
+                    std::string id, DocumentArray docs, std::vector<Params> params,
+                    size_t answered, std::vector<std::string> failures, int64_t start) {
+  auto& st = self->state;
+  if (answered == 0) {
+    ++st.counters.failed;
+    std::string why;
+    for (const auto& f : failures)
+      why += (why.empty() ? "" : "; ") + f;
+    rp.deliver(make_error(errc::all_shards_failed,
+                          st.spec.name + ": every shard failed: " + why));
+    return;
+  }
+  ++st.counters.succeeded;
+  Response out;
+  out.id = std::move(id);
+  out.docs = std::move(docs);
+  out.parameters = detail::reduce_parameters(params);
+  out.shards_answered = static_cast<uint32_t>(answered);
+  out.shards_failed = static_cast<uint32_t>(failures.size());
+  out.failures = std::move(failures);
+  out.routes.push_back({st.spec.name, start, now_us(),
+                        out.failures.empty() ? "" : "partial"});
+  rp.deliver(std::move(out));
+}
+
+void route_all(head_pointer self, std::shared_ptr<Request> req,
+               caf::typed_response_promise<Response> rp, int64_t start) {
+  auto& st = self->state;
+  auto n = static_cast<uint32_t>(st.shards.size());
+  auto top_k = top_k_of(req->parameters);
+  auto join = std::make_shared<ShardJoin>(
+    n, [self, rp, start, top_k, id = req->id](std::vector<std::optional<Response>> answers,
+                                               std::vector<std::string> failures) mutable {
+      std::vector<DocumentArray> docs;
+      std::vector<Params> params;
+      for (auto& a : answers)
+        if (a) {
+          docs.push_back(std::move(a->docs));
+          params.push_back(std::move(a->parameters));
+          for (auto& f : a->failures)
+            failures.push_back(std::move(f));
+        }
+      auto answered = docs.size();
+      auto merged = detail::reduce_shard_answers(std::move(docs), top_k);
+      finish_fan_out(self, rp, std::move(id), std::move(merged), std::move(params), answered,
+                     std::move(failures), start);
+    });
+  for (uint32_t k = 0; k < n; ++k) {
+    // Every shard but the last gets its own copy of the request.
+    auto shard_req = k + 1 < n ? std::make_shared<Request>(*req) : req;
+    send_to_shard(self, k, shard_req, st.spec.retries,
+                  [join, k](caf::expected<Response> resp) {
+                    if (resp)
+                      join->answer(k, std::move(*resp));
+                    else
+                      join->fail(k, describe(resp.error()));
+                  });
+  }
+}
+
+void route_partition(head_pointer self, std::shared_ptr<Request> req,
+                     caf::typed_response_promise<Response> rp, int64_t start) {
+  auto& st = self->state;
+  auto n = static_cast<uint32_t>(st.shards.size());
+  auto plan = std::make_shared<detail::Partition>(
+    detail::partition(std::move(req->docs), n));
+  auto join = std::make_shared<ShardJoin>(
+    n, [self, rp, start, plan, id = req->id](std::vector<std::optional<Response>> answers,
+                                              std::vector<std::string> failures) mutable {
+      std::vector<DocumentArray> docs(answers.size());
+      std::vector<bool> answered(answers.size(), false);
+      std::vector<Params> params;
+      size_t count = 0;
+      for (size_t k = 0; k < answers.size(); ++k)
+        if (answers[k]) {
+          answered[k] = true;
+          ++count;
+          docs[k] = std::move(answers[k]->docs);
+          params.push_back(std::move(answers[k]->parameters));
+        }
+      // A write that reached only some shards must not look acknowledged.
+      if (!failures.empty()) {
+        ++self->state.counters.failed;
+        std::string why;
+        for (const auto& f : failures)
+          why += (why.empty() ? "" : "; ") + f;
+        rp.deliver(make_error(errc::unavailable, self->state.spec.name + ": "
+                                                   + std::to_string(failures.size())
+                                                   + " shard(s) failed: " + why));
+        return;
+      }
+      auto merged = detail::reassemble(*plan, std::move(docs), answered);
+      finish_fan_out(self, rp, std::move(id), std::move(merged), std::move(params), count,
+                     std::move(failures), start);
+    });
+  for (uint32_t k = 0; k < n; ++k) {
+    if (plan->parts[k].empty()) {
+      join->skip(k);
+      continue;
+    }
+    auto shard_req = std::make_shared<Request>();
+    shard_req->id = req->id;
+    shard_req->endpoint = req->endpoint;
+    shard_req->parameters = req->parameters;
+    shard_req->target_executor = req->target_executor;
+    shard_req->docs = std::move(plan->parts[k]);
+    send_to_shard(self, k, shard_req, st.spec.retries,
+                  [join, k](caf::expected<Response> resp) {
+                    if (resp)
+                      join->answer(k, std::move(*resp));
+                    else
+                      join->fail(k, describe(resp.error()));
+                  });
+  }
+}
+
+}  // namespace
+
+void route(head_pointer self, Request req, caf::typed_response_promise<Response> rp) {
+  auto start = now_us();
+  auto& st = self->state;
+  ++st.counters.received;
+  auto mode = st.shards.size() == 1 ? PollingMode::any : st.spec.polling.mode_for(req.endpoint);
+  auto shared = std::make_shared<Request>(std::move(req));
+  switch (mode) {
+    case PollingMode::any:
+      route_any(self, std::move(shared), std::move(rp), start);
+      break;
+    case PollingMode::all:
+      route_all(self, std::move(shared), std::move(rp), start);
+      break;
+    case PollingMode::partition:
+      route_partition(self, std::move(shared), std::move(rp), start);
+      break;
+  }
+}
+
+}  // namespace caflow::actors

@@ -1,0 +1,35 @@
+// Request routing inside a head: to one replica (with retry), by polling mode.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include <caf/expected.hpp>
+
+#include "actors/head.hpp"
+
+namespace caflow::actors {
+
+using head_pointer = head_actor::stateful_pointer<head_state>;
+
+/// Called with a shard's answer or its error.
+using shard_reply = std::function<void(caf::expected<Response>)>;
+
+/// Sends `req` to replica `replica` of shard `shard`. When the replica turns
+/// out to be gone, retries on another replica of the same shard while
+/// `retries` lasts.
+void send_to_replica(head_pointer self, uint32_t shard, size_t replica,
+                     std::shared_ptr<Request> req, uint32_t retries, shard_reply done);
+
+/// Sends `req` to the least busy replica of shard `shard`.
+void send_to_shard(head_pointer self, uint32_t shard, std::shared_ptr<Request> req,
+                   uint32_t retries, shard_reply done);
+
+/// Routes `req` by the deployment's polling for its endpoint and delivers
+/// the (reduced) answer to `rp`.
+void route(head_pointer self, Request req, caf::typed_response_promise<Response> rp);
+
+/// Microseconds since the epoch, for routes.
+int64_t now_us();
+
+}  // namespace caflow::actors

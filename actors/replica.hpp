@@ -1,0 +1,37 @@
+// The replica actor: owns one executor instance (one replica of one shard).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <caf/error.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "caflow/executor.hpp"
+#include "caflow/messages.hpp"
+
+namespace caflow::actors {
+
+/// State of a replica. The executor is built when the actor starts, on the
+/// actor's own thread; a constructor that throws leaves `start_error` set and
+/// every request answered with it.
+struct replica_state {
+  std::unique_ptr<Executor> executor;
+  caf::error start_error;
+  std::string label;  // "indexer/shard-0/replica-1", for error messages
+
+  ~replica_state();
+
+  static inline const char* name = "caflow.replica";
+};
+
+/// The replica's behavior. Spawn it detached: executor code may block on CPU
+/// work for long, and must not starve heads, the gateway or other replicas.
+replica_actor::behavior_type replica(replica_actor::stateful_pointer<replica_state> self,
+                                     ExecutorContext ctx);
+
+/// "indexer/shard-0/replica-1".
+std::string replica_label(const ExecutorContext& ctx);
+
+}  // namespace caflow::actors

@@ -1,0 +1,193 @@
+/// Flows: deployments of executors, started as actors and fed with documents.
+///
+/// A Flow is a description (built in code or loaded from YAML in Jina's
+/// schema); `start()` spawns it on an actor system and returns a RunningFlow
+/// once every replica is ready. The running flow stops when it is destroyed.
+///
+///   caflow::Flow flow;
+///   flow.add({.name = "vectorizer", .uses = "TfidfVectorizer", .replicas = 2})
+///       .add({.name = "indexer", .uses = "Indexer", .shards = 2,
+///             .polling = {{"/index", "ANY"}, {"/search", "ALL"}}});
+///   auto running = flow.start();
+///   if (!running) { std::cerr << caflow::describe(running.error()); return 1; }
+///   auto result = running->post("/search", queries, {.parameters = {{"top_k", 5}}});
+///
+/// YAML (Jina's schema; durations in milliseconds):
+///
+///   jtype: Flow
+///   with: {port: 8080, workspace: ./workspace}
+///   executors:
+///     - name: indexer
+///       uses: Indexer
+///       shards: 2
+///       polling: {/index: ANY, /search: ALL, '*': ALL}
+///       uses_with: {metric: cosine}
+///
+/// Thread-safety: a Flow is a plain value. A RunningFlow may be used from
+/// several threads at once (each post runs its own client actor).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+#include <caf/fwd.hpp>
+
+#include "caflow/document.hpp"
+#include "caflow/polling.hpp"
+#include "caflow/value.hpp"
+
+namespace caflow {
+
+/// Where a setting came from, for error messages: "flow.yml:12".
+struct ConfigOrigin {
+  std::string file;                        ///< config file ("" when built in code)
+  std::map<std::string, int> key_lines;    ///< key -> 1-based line, e.g. "replicas" -> 12
+  int line = 0;                            ///< line of the deployment's entry
+  int index = -1;                          ///< position in `executors:` (-1: in code)
+};
+
+/// One executor in a flow, with its replicas, shards and polling.
+struct DeploymentOptions {
+  std::string name;                        ///< unique within the flow
+  std::string uses;                        ///< executor type name
+  Params uses_with = Params::object();     ///< constructor parameters
+  Params uses_metas = Params::object();    ///< metas
+  std::string workspace;                   ///< Default: the flow's workspace
+  uint32_t replicas = 1;                   ///< replicas per shard. Default: 1
+  uint32_t shards = 1;                     ///< data partitions. Default: 1
+  Polling polling;                         ///< Default: /search ALL, else ANY
+  std::vector<std::string> needs;          ///< Default: the previous deployment
+  /// Per request, per shard. Default: 0 (none): wait as long as it takes.
+  std::chrono::milliseconds timeout{0};
+  /// Retries of a request whose replica died. Default: 1
+  uint32_t retries = 1;
+  ConfigOrigin origin;                     ///< set by the YAML loader
+};
+
+/// Flow-wide settings (YAML: `with:`).
+struct FlowOptions {
+  std::string name = "flow";               ///< for logs and metrics
+  std::string protocol = "http";           ///< gateway protocol. Default: http
+  std::string host = "127.0.0.1";          ///< gateway bind address. Default: loopback
+  uint16_t port = 8080;                    ///< gateway port. Default: 8080
+  std::string workspace;                   ///< default workspace of deployments
+  std::vector<std::string> plugins;        ///< shared libraries with executors
+  /// Requests in flight in the gateway before it answers "overloaded".
+  /// Default: 1000
+  uint32_t max_in_flight = 1000;
+  Params extra = Params::object();         ///< other `with:` keys, kept as given
+};
+
+/// Options of RunningFlow::post.
+struct PostOptions {
+  /// Documents per request. Default: 100
+  size_t request_size = 100;
+  /// Requests in flight at once. Default: 16
+  size_t prefetch = 16;
+  /// Parameters sent with every request.
+  Params parameters = Params::object();
+  /// Only this deployment runs the request ("" = all).
+  std::string target_executor;
+  /// Called after each request completes, from a caflow thread: done and
+  /// total are request counts. Must not block.
+  std::function<void(size_t done, size_t total)> on_progress;
+};
+
+/// What a post returns: the documents in input order and the reduced
+/// response parameters.
+struct PostResult {
+  DocumentArray docs;
+  Params parameters = Params::object();
+  /// Shards that failed a part of the work (their part is missing).
+  uint32_t failed_shards = 0;
+  /// One line per failure, e.g. "indexer/shard-1: timeout".
+  std::vector<std::string> failures;
+};
+
+class RunningFlow;
+
+/// A flow description (see the file comment).
+class Flow {
+ public:
+  Flow() = default;
+  explicit Flow(FlowOptions options) : options_(std::move(options)) {}
+
+  /// Loads a flow from a YAML file. Errors name file, line and key.
+  static caf::expected<Flow> load(const std::string& path);
+  /// Parses a flow from YAML text; `file` names it in errors.
+  static caf::expected<Flow> parse(const std::string& yaml, const std::string& file = "<yaml>");
+
+  /// Appends a deployment.
+  Flow& add(DeploymentOptions deployment);
+
+  /// Flow-wide settings.
+  [[nodiscard]] const FlowOptions& options() const noexcept { return options_; }
+  [[nodiscard]] FlowOptions& options() noexcept { return options_; }
+  /// The deployments in order.
+  [[nodiscard]] const std::vector<DeploymentOptions>& deployments() const noexcept {
+    return deployments_;
+  }
+
+  /// Checks names, executor types, replicas/shards, polling and needs
+  /// (unknown names, cycles). Errors name file, line and key when loaded
+  /// from YAML.
+  [[nodiscard]] caf::error validate() const;
+
+  /// Starts the flow on its own actor system; returns when every replica is
+  /// ready, or fails naming the executor that could not start and why.
+  [[nodiscard]] caf::expected<RunningFlow> start() const;
+  /// Starts the flow on a host program's actor system, which must have been
+  /// configured with caflow::add_types and must outlive the RunningFlow.
+  [[nodiscard]] caf::expected<RunningFlow> start(caf::actor_system& sys) const;
+
+ private:
+  FlowOptions options_;
+  std::vector<DeploymentOptions> deployments_;
+};
+
+/// A started flow. Move-only; stops the flow (and its actor system, when it
+/// owns one) on destruction.
+class RunningFlow {
+ public:
+  RunningFlow(RunningFlow&&) noexcept;
+  RunningFlow& operator=(RunningFlow&&) noexcept;
+  ~RunningFlow();
+
+  /// Sends `docs` to `endpoint` in requests of `request_size` documents,
+  /// at most `prefetch` in flight, and returns the documents in input order.
+  /// Fails with the first request's error when a request fails entirely.
+  caf::expected<PostResult> post(const std::string& endpoint, DocumentArray docs,
+                                 PostOptions options = {});
+
+  /// The gateway actor (a caflow::gateway_actor), for the HTTP front door
+  /// and other actors.
+  [[nodiscard]] const caf::actor& gateway() const;
+
+  /// The head actor (a caflow::head_actor) of deployment `name`, or an
+  /// invalid handle when there is none. For status queries and tests.
+  [[nodiscard]] caf::actor head(const std::string& name) const;
+
+  /// The actor system the flow runs on.
+  [[nodiscard]] caf::actor_system& system() const;
+
+  /// The flow as started.
+  [[nodiscard]] const Flow& flow() const;
+
+  /// Stops every actor of the flow (idempotent). Waits for replicas to close
+  /// their executors.
+  void stop();
+
+ private:
+  friend class Flow;
+  struct Impl;
+  explicit RunningFlow(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace caflow

@@ -1,0 +1,100 @@
+/// The messages between caflow's actors, and their typed interfaces.
+///
+/// Every message is a plain struct with an `inspect` function and a type ID
+/// (caflow/type_ids.hpp), so the same actors talk within a process and across
+/// nodes. Documents cross as packed bytes (see caflow/document.hpp).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/atom.hpp>
+#include <caf/fwd.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "caflow/document.hpp"
+#include "caflow/value.hpp"
+
+namespace caflow {
+
+/// One executor's part in answering a request, for the response's `routes`.
+struct Route {
+  std::string executor;  ///< deployment name
+  int64_t start_us = 0;  ///< microseconds since the epoch
+  int64_t end_us = 0;
+  std::string status;    ///< "" when it succeeded, else the error
+
+  friend bool operator==(const Route&, const Route&) = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, Route& x) {
+  return f(caf::meta::type_name("caflow::Route"), x.executor, x.start_us, x.end_us,
+           x.status);
+}
+
+/// A request: an endpoint, documents and parameters.
+struct Request {
+  std::string id;                        ///< request id (for logs and replies)
+  std::string endpoint;                  ///< e.g. "/search"
+  DocumentArray docs;                    ///< the documents
+  Params parameters = Params::object();  ///< e.g. {"top_k": 5}
+  std::string target_executor;           ///< only this deployment runs it ("" = all)
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, Request& x) {
+  return f(caf::meta::type_name("caflow::Request"), x.id, x.endpoint, x.docs,
+           x.parameters, x.target_executor);
+}
+
+/// The answer to a Request.
+struct Response {
+  std::string id;                        ///< the request's id
+  DocumentArray docs;                    ///< the resulting documents
+  Params parameters = Params::object();  ///< response parameters (e.g. count)
+  uint32_t shards_answered = 0;          ///< shards that contributed
+  uint32_t shards_failed = 0;            ///< shards that failed their part
+  std::vector<std::string> failures;     ///< "indexer/shard-1: timeout", ...
+  std::vector<Route> routes;             ///< per executor start and end time
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, Response& x) {
+  return f(caf::meta::type_name("caflow::Response"), x.id, x.docs, x.parameters,
+           x.shards_answered, x.shards_failed, x.failures, x.routes);
+}
+
+// Atoms name the control messages (at most 10 characters each).
+using ping_atom = caf::atom_constant<caf::atom("ping")>;
+using ok_atom = caf::atom_constant<caf::atom("ok")>;
+using status_atom = caf::atom_constant<caf::atom("status")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using replicas_atom = caf::atom_constant<caf::atom("replicas")>;
+
+/// One replica of one shard: runs its executor's handlers.
+/// `ping` answers once the executor is constructed (or with why it failed).
+using replica_actor = caf::typed_actor<
+  caf::replies_to<Request>::with<Response>,
+  caf::replies_to<ping_atom>::with<ok_atom>>;
+
+/// A deployment's head: routes by polling, joins and reduces shard answers.
+/// `ping`: every replica is ready. `status`: counters as a JSON-like Value.
+/// `replicas`: the current replica actors (shard-major). `stop`: stops every
+/// replica, waits for them, then answers and quits.
+using head_actor = caf::typed_actor<
+  caf::replies_to<Request>::with<Response>,
+  caf::replies_to<ping_atom>::with<ok_atom>,
+  caf::replies_to<status_atom>::with<Value>,
+  caf::replies_to<replicas_atom>::with<std::vector<caf::actor>>,
+  caf::replies_to<stop_atom>::with<ok_atom>>;
+
+/// The flow's front door: walks the graph of heads.
+using gateway_actor = caf::typed_actor<
+  caf::replies_to<Request>::with<Response>,
+  caf::replies_to<status_atom>::with<Value>>;
+
+}  // namespace caflow

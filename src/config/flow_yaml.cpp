@@ -1,0 +1,258 @@
+// Flow::load and Flow::parse: Jina 3's Flow YAML into a caflow::Flow.
+//
+// The loader checks what a config's syntax decides (keys, types, ranges,
+// polling modes) and names file, line and key. What needs the running
+// process (are the executor types registered? plugins load at start) and the
+// graph (needs, cycles) is Flow::validate's job.
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "caflow/errors.hpp"
+#include "caflow/flow.hpp"
+#include "config/yaml_value.hpp"
+
+namespace caflow {
+
+namespace {
+
+using detail::check_keys;
+using detail::fail;
+using detail::FieldReader;
+using detail::YamlConfigError;
+
+constexpr std::string_view flow_keys[] = {"jtype", "version", "with", "executors"};
+
+// Ignored Jina settings; `hosts` is not among them: it goes to uses_metas.
+constexpr std::string_view ignored_executor_keys[] = {
+  "py_modules", "port", "env", "floating", "uses_requests",
+  "external", "tls", "monitoring", "host"};
+
+constexpr std::string_view executor_keys[] = {
+  "name", "uses", "uses_with", "uses_metas", "workspace", "replicas", "shards",
+  "polling", "needs", "timeout", "timeout_send", "retries", "hosts"};
+
+constexpr std::string_view uses_keys[] = {"jtype", "with", "metas"};
+
+template <size_t N>
+bool among(std::string_view key, const std::string_view (&keys)[N]) {
+  return std::find(std::begin(keys), std::end(keys), key) != std::end(keys);
+}
+
+void parse_with(const YAML::Node& with, const FieldReader& in, FlowOptions& out) {
+  if (with.IsNull())
+    return;
+  if (!with.IsMap())
+    fail(with, "with", "expected a mapping of flow settings, got " + detail::describe_node(with));
+  check_keys(with, "with");
+  for (const auto& kv : with) {
+    const auto& key = kv.first.Scalar();
+    const auto& v = kv.second;
+    auto where = "with." + key;
+    if (key == "name") {
+      out.name = in.string(v, where);
+    } else if (key == "protocol") {
+      auto protocol = in.string(v, where);
+      std::string lower = protocol;
+      std::transform(lower.begin(), lower.end(), lower.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (lower != "http")
+        fail(v, where, "unsupported protocol '" + protocol + "' (caflow's gateway speaks http)");
+      out.protocol = lower;
+    } else if (key == "host") {
+      out.host = in.string(v, where);
+    } else if (key == "port") {
+      out.port = static_cast<uint16_t>(in.integer(v, where, 1, 65535));
+    } else if (key == "workspace") {
+      out.workspace = in.path(in.string(v, where));
+    } else if (key == "plugins") {
+      out.plugins.clear();
+      for (auto& p : in.strings(v, where))
+        out.plugins.push_back(in.plugin_path(p));
+    } else if (key == "max_in_flight") {
+      out.max_in_flight = static_cast<uint32_t>(in.integer(v, where, 1, UINT32_MAX));
+    } else {
+      // Jina configs carry many more settings (cors, env, monitoring, ...).
+      out.extra[key] = detail::to_value(v, where);
+    }
+  }
+}
+
+// The `uses: {jtype: T, with: {...}, metas: {...}}` form.
+struct UsesMapping {
+  std::string jtype;
+  Value with = Value::object();
+  Value metas = Value::object();
+};
+
+UsesMapping parse_uses_mapping(const YAML::Node& uses, const FieldReader& in,
+                               const std::string& where) {
+  check_keys(uses, where);
+  UsesMapping out;
+  bool has_jtype = false;
+  for (const auto& kv : uses) {
+    const auto& key = kv.first.Scalar();
+    auto at = where + "." + key;
+    if (key == "jtype") {
+      out.jtype = in.string(kv.second, at);
+      has_jtype = true;
+    } else if (key == "with") {
+      out.with = in.mapping(kv.second, at);
+    } else if (key == "metas") {
+      out.metas = in.mapping(kv.second, at);
+    } else if (key != "py_modules" && key != "requests") {
+      fail(kv.first, at, "unknown key" + detail::suggest(key, uses_keys));
+    }
+  }
+  if (!has_jtype)
+    fail(uses, where + ".jtype", "is required (the executor type)");
+  return out;
+}
+
+DeploymentOptions parse_executor(const YAML::Node& entry, int index, const FieldReader& in) {
+  auto prefix = "executors[" + std::to_string(index) + "]";
+  if (!entry.IsMap())
+    fail(entry, prefix, "expected a mapping with name and uses, got "
+                          + detail::describe_node(entry));
+  check_keys(entry, prefix);
+  DeploymentOptions d;
+  d.origin = ConfigOrigin{in.file(), {}, detail::line_of(entry), index};
+  UsesMapping uses_mapping;
+  bool has_timeout = false;
+  for (const auto& kv : entry) {
+    const auto& key = kv.first.Scalar();
+    const auto& v = kv.second;
+    auto where = prefix + "." + key;
+    d.origin.key_lines[key] = detail::line_of(kv.first);
+    if (key == "name") {
+      d.name = in.string(v, where);
+    } else if (key == "uses") {
+      if (v.IsMap()) {
+        uses_mapping = parse_uses_mapping(v, in, where);
+        d.uses = uses_mapping.jtype;
+      } else {
+        d.uses = in.string(v, where);
+      }
+    } else if (key == "uses_with") {
+      d.uses_with = in.mapping(v, where);
+    } else if (key == "uses_metas") {
+      d.uses_metas = in.mapping(v, where);
+    } else if (key == "workspace") {
+      d.workspace = in.path(in.string(v, where));
+    } else if (key == "replicas") {
+      d.replicas = static_cast<uint32_t>(in.integer(v, where, 1, UINT32_MAX));
+    } else if (key == "shards") {
+      d.shards = static_cast<uint32_t>(in.integer(v, where, 1, UINT32_MAX));
+    } else if (key == "polling") {
+      d.polling = in.polling(v, where);
+    } else if (key == "needs") {
+      d.needs = v.IsNull() ? std::vector<std::string>{} : in.strings(v, where);
+    } else if (key == "timeout" || key == "timeout_send") {
+      if (has_timeout)
+        fail(kv.first, where, "give either timeout or timeout_send, not both");
+      has_timeout = true;
+      // Jina's timeout_send uses -1 for "no timeout"; caflow spells it 0.
+      auto ms = v.IsNull() ? 0 : in.integer(v, where, key == "timeout" ? 0 : -1, INT64_MAX);
+      d.timeout = std::chrono::milliseconds{std::max<int64_t>(ms, 0)};
+    } else if (key == "retries") {
+      d.retries = static_cast<uint32_t>(in.integer(v, where, 0, UINT32_MAX));
+    } else if (key == "hosts") {
+      Value::Array hosts;
+      for (auto& h : in.strings(v, where))
+        hosts.emplace_back(std::move(h));
+      d.uses_metas["hosts"] = Value{std::move(hosts)};
+    } else if (!among(key, ignored_executor_keys)) {
+      fail(kv.first, where, "unknown key" + detail::suggest(key, executor_keys));
+    }
+  }
+  if (!entry["name"])
+    fail(entry, prefix + ".name", "is required (a unique name for the executor)");
+  if (!entry["uses"])
+    fail(entry, prefix + ".uses", "is required (the executor type)");
+  // Jina: the deployment's uses_with and uses_metas override the ones given
+  // with the type.
+  uses_mapping.with.merge(d.uses_with);
+  d.uses_with = std::move(uses_mapping.with);
+  if (uses_mapping.metas.size() > 0) {
+    uses_mapping.metas.merge(d.uses_metas);
+    d.uses_metas = std::move(uses_mapping.metas);
+  }
+  return d;
+}
+
+Flow parse_root(const YAML::Node& root, const FieldReader& in) {
+  if (!root.IsMap())
+    fail(root, "flow", "expected a mapping with executors (Jina's Flow schema), got "
+                         + detail::describe_node(root));
+  check_keys(root, "");
+  for (const auto& kv : root)
+    if (!among(kv.first.Scalar(), flow_keys))
+      fail(kv.first, kv.first.Scalar(), "unknown key" + detail::suggest(kv.first.Scalar(), flow_keys));
+  if (auto jtype = root["jtype"]; jtype && in.string(jtype, "jtype") != "Flow")
+    fail(jtype, "jtype", "expected 'Flow', got '" + jtype.Scalar() + "'");
+  FlowOptions options;
+  if (auto with = root["with"])
+    parse_with(with, in, options);
+  Flow flow{std::move(options)};
+  auto executors = root["executors"];
+  if (!executors || executors.IsNull())
+    return flow;
+  if (!executors.IsSequence())
+    fail(executors, "executors", "expected a list of executors, got "
+                                   + detail::describe_node(executors));
+  for (size_t i = 0; i < executors.size(); ++i)
+    flow.add(parse_executor(executors[i], static_cast<int>(i), in));
+  return flow;
+}
+
+caf::expected<Flow> parse_text(const std::string& text, const FieldReader& in) {
+  const auto& file = in.file();
+  try {
+    return parse_root(YAML::Load(text), in);
+  } catch (const YamlConfigError& e) {
+    return make_error(errc::invalid_config,
+                      file + ":" + std::to_string(e.line) + ": " + e.key + ": " + e.what);
+  } catch (const YAML::Exception& e) {
+    // ParserException and friends: yaml-cpp's mark is 0-based.
+    auto pos = e.mark.is_null() ? std::string{}
+                                : std::to_string(e.mark.line + 1) + ":"
+                                    + std::to_string(e.mark.column + 1) + ":";
+    return make_error(errc::invalid_config, file + ":" + pos + " " + e.msg);
+  } catch (const std::exception& e) {
+    return make_error(errc::invalid_config, file + ": " + e.what());
+  } catch (...) {
+    return make_error(errc::invalid_config, file + ": unknown error while reading the flow");
+  }
+}
+
+}  // namespace
+
+caf::expected<Flow> Flow::parse(const std::string& yaml, const std::string& file) {
+  // No file on disk: relative paths stay as given.
+  return parse_text(yaml, FieldReader{file, std::nullopt});
+}
+
+caf::expected<Flow> Flow::load(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return make_error(errc::io_error, "cannot open " + path + ": is a directory");
+  std::ifstream in{path, std::ios::binary};
+  if (!in)
+    return make_error(errc::io_error, "cannot open " + path + ": " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad())
+    return make_error(errc::io_error, "cannot read " + path + ": " + std::strerror(errno));
+  // Relative paths in the file are resolved against its directory, so that a
+  // config means the same whatever the working directory (Jina resolves them
+  // against the working directory).
+  return parse_text(text.str(),
+                    FieldReader{path, std::filesystem::path{path}.parent_path()});
+}
+
+}  // namespace caflow

@@ -1,0 +1,73 @@
+#include "test_executors.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+#include <thread>
+
+namespace caflow::testing {
+
+Recorder::Recorder(ExecutorContext ctx) : Executor(std::move(ctx)) {
+  if (context().get("fail_start", false))
+    throw std::runtime_error("refusing to start on purpose");
+  on("*", [this](DocumentArray& docs, const Params& params) {
+    auto ms = params.get_int("sleep_ms", 0);
+    if (ms > 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    for (auto& d : docs) {
+      d.tags[context().name + ".shard"] = static_cast<int64_t>(context().shard_id);
+      d.tags[context().name + ".replica"] = static_cast<int64_t>(context().replica_id);
+    }
+    return Params{{"seen", static_cast<int64_t>(docs.size())}};
+  });
+  on("/fail", [](DocumentArray&, const Params&) -> Params {
+    throw std::runtime_error("failing on purpose");
+  });
+  // Fails on one shard only (uses_with.fail_shard), for partial results.
+  on("/flaky", [this](DocumentArray& docs, const Params&) {
+    if (context().get("fail_shard", int64_t{-1}) == context().shard_id
+        || context().get("fail_all", false))
+      throw std::runtime_error("shard " + std::to_string(context().shard_id) + " is flaky");
+    for (auto& d : docs)
+      d.tags["flaky.shard"] = static_cast<int64_t>(context().shard_id);
+    return Params::object();
+  });
+}
+CAFLOW_REGISTER_EXECUTOR(Recorder);
+
+ToyIndex::ToyIndex(ExecutorContext ctx) : Executor(std::move(ctx)) {
+  on("/index", [this](DocumentArray& docs, const Params&) {
+    for (const auto& d : docs)
+      stored_.push_back(d);
+    return Params::object();
+  });
+  on("/count", [this](DocumentArray&, const Params&) {
+    return Params{{"count", static_cast<int64_t>(stored_.size())}};
+  });
+  on("/search", [this](DocumentArray& queries, const Params& params) {
+    auto k = static_cast<size_t>(params.get_int("top_k", 10));
+    for (auto& q : queries) {
+      auto x = q.tags.get_double("x", 0);
+      std::vector<Document> matches;
+      for (const auto& d : stored_) {
+        Document m;
+        m.id = d.id;
+        m.scores["cosine"] = -std::fabs(d.tags.get_double("x", 0) - x);
+        matches.push_back(std::move(m));
+      }
+      std::sort(matches.begin(), matches.end(), [](const Document& a, const Document& b) {
+        auto sa = a.scores.at("cosine");
+        auto sb = b.scores.at("cosine");
+        return sa != sb ? sa > sb : a.id < b.id;
+      });
+      if (matches.size() > k)
+        matches.resize(k);
+      q.matches = std::move(matches);
+    }
+    return Params::object();
+  });
+}
+CAFLOW_REGISTER_EXECUTOR(ToyIndex);
+
+}  // namespace caflow::testing
