@@ -25,6 +25,14 @@ ExecutorContext make_context(const DeploymentOptions& spec, uint32_t shard, uint
   return ctx;
 }
 
+head_state::~head_state() {
+  // Whatever stops the head takes its replicas along.
+  for (auto& shard : shards)
+    for (auto& s : shard)
+      if (s.alive)
+        caf::anon_send_exit(s.handle, caf::exit_reason::user_shutdown);
+}
+
 namespace {
 
 replica_slot spawn_replica(head_pointer self, uint32_t shard, uint32_t index) {
@@ -105,13 +113,6 @@ head_actor::behavior_type head(head_actor::stateful_pointer<head_state> self,
     for (uint32_t r = 0; r < st.spec.replicas; ++r)
       st.shards[k].push_back(spawn_replica(self, k, r));
   self->set_down_handler([self](caf::down_msg& dm) { on_replica_down(self, dm); });
-  // Whatever stops the head takes its replicas along.
-  self->attach_functor([self](const caf::error&) {
-    for (auto& shard : self->state.shards)
-      for (auto& s : shard)
-        if (s.alive)
-          caf::anon_send_exit(s.handle, caf::exit_reason::user_shutdown);
-  });
   return {
     [self](Request& req) -> caf::result<Response> {
       auto rp = self->make_response_promise<Response>();

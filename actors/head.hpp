@@ -46,6 +46,8 @@ struct head_state {
   bool stopping = false;
   std::vector<caf::typed_response_promise<ok_atom>> stop_waiters;
 
+  ~head_state();
+
   static inline const char* name = "caflow.head";
 };
 

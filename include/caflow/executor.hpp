@@ -47,11 +47,11 @@ namespace caflow {
 /// What an executor knows about where it runs: the counterpart of Jina's
 /// `uses_with` and `metas`. Built by the runtime; copyable.
 struct ExecutorContext {
-  std::string name;         ///< the deployment's name, e.g. "indexer"
-  std::string uses;         ///< the executor type name, e.g. "Indexer"
+  std::string name{};         ///< the deployment's name, e.g. "indexer"
+  std::string uses{};         ///< the executor type name, e.g. "Indexer"
   Params uses_with = Params::object();   ///< constructor parameters
   Params uses_metas = Params::object();  ///< metas (workspace, name, ...)
-  std::string workspace;    ///< workspace root; "" when none is configured
+  std::string workspace{};    ///< workspace root; "" when none is configured
   uint32_t shard_id = 0;    ///< this replica's shard, in [0, shards)
   uint32_t shards = 1;      ///< number of shards of the deployment
   uint32_t replica_id = 0;  ///< this replica's index within its shard
@@ -129,7 +129,7 @@ class Executor {
 
  private:
   ExecutorContext ctx_;
-  std::map<std::string, Handler, std::less<>> handlers_;
+  std::map<std::string, Handler, std::less<>> handlers_{};
 };
 
 /// Makes an executor from its context.

@@ -46,28 +46,28 @@ namespace caflow {
 
 /// Where a setting came from, for error messages: "flow.yml:12".
 struct ConfigOrigin {
-  std::string file;                        ///< config file ("" when built in code)
-  std::map<std::string, int> key_lines;    ///< key -> 1-based line, e.g. "replicas" -> 12
+  std::string file{};                        ///< config file ("" when built in code)
+  std::map<std::string, int> key_lines{};    ///< key -> 1-based line, e.g. "replicas" -> 12
   int line = 0;                            ///< line of the deployment's entry
   int index = -1;                          ///< position in `executors:` (-1: in code)
 };
 
 /// One executor in a flow, with its replicas, shards and polling.
 struct DeploymentOptions {
-  std::string name;                        ///< unique within the flow
-  std::string uses;                        ///< executor type name
+  std::string name{};                        ///< unique within the flow
+  std::string uses{};                        ///< executor type name
   Params uses_with = Params::object();     ///< constructor parameters
   Params uses_metas = Params::object();    ///< metas
-  std::string workspace;                   ///< Default: the flow's workspace
+  std::string workspace{};                   ///< Default: the flow's workspace
   uint32_t replicas = 1;                   ///< replicas per shard. Default: 1
   uint32_t shards = 1;                     ///< data partitions. Default: 1
-  Polling polling;                         ///< Default: /search ALL, else ANY
-  std::vector<std::string> needs;          ///< Default: the previous deployment
+  Polling polling{};                         ///< Default: /search ALL, else ANY
+  std::vector<std::string> needs{};          ///< Default: the previous deployment
   /// Per request, per shard. Default: 0 (none): wait as long as it takes.
   std::chrono::milliseconds timeout{0};
   /// Retries of a request whose replica died. Default: 1
   uint32_t retries = 1;
-  ConfigOrigin origin;                     ///< set by the YAML loader
+  ConfigOrigin origin{};                     ///< set by the YAML loader
 };
 
 /// Flow-wide settings (YAML: `with:`).
@@ -76,8 +76,8 @@ struct FlowOptions {
   std::string protocol = "http";           ///< gateway protocol. Default: http
   std::string host = "127.0.0.1";          ///< gateway bind address. Default: loopback
   uint16_t port = 8080;                    ///< gateway port. Default: 8080
-  std::string workspace;                   ///< default workspace of deployments
-  std::vector<std::string> plugins;        ///< shared libraries with executors
+  std::string workspace{};                   ///< default workspace of deployments
+  std::vector<std::string> plugins{};        ///< shared libraries with executors
   /// Requests in flight in the gateway before it answers "overloaded".
   /// Default: 1000
   uint32_t max_in_flight = 1000;
@@ -93,21 +93,21 @@ struct PostOptions {
   /// Parameters sent with every request.
   Params parameters = Params::object();
   /// Only this deployment runs the request ("" = all).
-  std::string target_executor;
+  std::string target_executor{};
   /// Called after each request completes, from a caflow thread: done and
   /// total are request counts. Must not block.
-  std::function<void(size_t done, size_t total)> on_progress;
+  std::function<void(size_t done, size_t total)> on_progress{};
 };
 
 /// What a post returns: the documents in input order and the reduced
 /// response parameters.
 struct PostResult {
-  DocumentArray docs;
+  DocumentArray docs{};
   Params parameters = Params::object();
   /// Shards that failed a part of the work (their part is missing).
   uint32_t failed_shards = 0;
   /// One line per failure, e.g. "indexer/shard-1: timeout".
-  std::vector<std::string> failures;
+  std::vector<std::string> failures{};
 };
 
 class RunningFlow;
@@ -148,7 +148,7 @@ class Flow {
 
  private:
   FlowOptions options_;
-  std::vector<DeploymentOptions> deployments_;
+  std::vector<DeploymentOptions> deployments_{};
 };
 
 /// A started flow. Move-only; stops the flow (and its actor system, when it
@@ -187,7 +187,7 @@ class RunningFlow {
   friend class Flow;
   struct Impl;
   explicit RunningFlow(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<Impl> impl_{};
 };
 
 }  // namespace caflow

@@ -5,6 +5,7 @@
 // process (are the executor types registered? plugins load at start) and the
 // graph (needs, cycles) is Flow::validate's job.
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -190,9 +191,11 @@ Flow parse_root(const YAML::Node& root, const FieldReader& in) {
     fail(root, "flow", "expected a mapping with executors (Jina's Flow schema), got "
                          + detail::describe_node(root));
   check_keys(root, "");
-  for (const auto& kv : root)
-    if (!among(kv.first.Scalar(), flow_keys))
-      fail(kv.first, kv.first.Scalar(), "unknown key" + detail::suggest(kv.first.Scalar(), flow_keys));
+  for (const auto& kv : root) {
+    const auto& key = kv.first.Scalar();
+    if (!among(key, flow_keys))
+      fail(kv.first, key, "unknown key" + detail::suggest(key, flow_keys));
+  }
   if (auto jtype = root["jtype"]; jtype && in.string(jtype, "jtype") != "Flow")
     fail(jtype, "jtype", "expected 'Flow', got '" + jtype.Scalar() + "'");
   FlowOptions options;

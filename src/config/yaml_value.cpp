@@ -143,14 +143,26 @@ Value scalar_value(const YAML::Node& node) {
   return typed_scalar(text);
 }
 
-Value to_value(const YAML::Node& node, const std::string& key) {
+namespace {
+
+// yaml-cpp resolves an alias inside its own anchor (`&x [*x]`) into a cyclic
+// graph: without a bound, converting it would never end.
+constexpr int max_depth = 64;
+
+// `top` names the converted value in the depth error: the path down to the
+// limit would be 64 segments long.
+Value to_value_at(const YAML::Node& node, const std::string& key, const std::string& top,
+                  int depth) {
+  if (depth > max_depth)
+    fail(node, top, "nested more than " + std::to_string(max_depth)
+                      + " levels deep (a recursive alias?)");
   switch (node.Type()) {
     case YAML::NodeType::Scalar:
       return scalar_value(node);
     case YAML::NodeType::Sequence: {
       Value::Array out;
       for (size_t i = 0; i < node.size(); ++i)
-        out.push_back(to_value(node[i], key + "[" + std::to_string(i) + "]"));
+        out.push_back(to_value_at(node[i], key + "[" + std::to_string(i) + "]", top, depth + 1));
       return Value{std::move(out)};
     }
     case YAML::NodeType::Map: {
@@ -158,13 +170,20 @@ Value to_value(const YAML::Node& node, const std::string& key) {
       Value::Object out;
       for (const auto& kv : node) {
         const auto& name = kv.first.Scalar();
-        out.emplace(name, to_value(kv.second, key.empty() ? name : key + "." + name));
+        out.emplace(name, to_value_at(kv.second, key.empty() ? name : key + "." + name, top,
+                                      depth + 1));
       }
       return Value{std::move(out)};
     }
     default:
       return Value{};
   }
+}
+
+}  // namespace
+
+Value to_value(const YAML::Node& node, const std::string& key) {
+  return to_value_at(node, key, key, 0);
 }
 
 void check_keys(const YAML::Node& node, const std::string& key) {

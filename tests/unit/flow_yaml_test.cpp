@@ -327,7 +327,8 @@ TEST_CASE("flow-level errors") {
   check_error("jtype: Deployment\nexecutors: []\n", ":1: jtype: expected 'Flow', got 'Deployment'");
   check_error("jtype: Flow\nexecutor: []\n",
               ":2: executor: unknown key (did you mean 'executors'?)");
-  check_error("with:\n  port: 70000\n", ":2: with.port: expected an integer in 1..65535, got 70000");
+  check_error("with:\n  port: 70000\n",
+              ":2: with.port: expected an integer in 1..65535, got 70000");
   check_error("with:\n  port: 0\n", ":2: with.port: expected an integer in 1..65535, got 0");
   check_error("with:\n  protocol: grpc\n", ":2: with.protocol: unsupported protocol 'grpc'");
   check_error("with:\n  max_in_flight: 0\n", ":2: with.max_in_flight: expected a positive");
@@ -351,4 +352,12 @@ TEST_CASE("a missing file is an io_error") {
   auto dir = Flow::load(tmp.dir.string());
   REQUIRE_FALSE(dir);
   CHECK(is(dir.error(), errc::io_error));
+}
+
+TEST_CASE("a recursive alias is an error, not a crash") {
+  check_error("with:\n  extra: &x [1, *x]\n",
+              ":2: with.extra: nested more than 64 levels deep (a recursive alias?)");
+  auto shared = Flow::parse("with:\n  e: &a {k: 1}\n  f: *a\n");
+  REQUIRE(shared);
+  CHECK(shared->options().extra == Value{{"e", Value{{"k", 1}}}, {"f", Value{{"k", 1}}}});
 }
