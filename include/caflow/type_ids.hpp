@@ -32,4 +32,9 @@ namespace caflow {
 /// Registers caflow's message types and error category with `cfg`.
 void add_types(caf::actor_system_config& cfg);
 
+/// Sets the scheduler options caflow's actors run best with (work sharing,
+/// one worker per core). Flow::start() applies it to the system it creates;
+/// a host program that hands in its own system may call it on its config.
+void configure_scheduler(caf::actor_system_config& cfg);
+
 }  // namespace caflow

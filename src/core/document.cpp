@@ -91,7 +91,8 @@ void DocumentArray::append(DocumentArray other) {
     docs_ = std::move(other.docs_);
     return;
   }
-  docs_.reserve(docs_.size() + other.size());
+  // No exact reserve here: appending in a loop must keep vector's geometric
+  // growth, or every append reallocates and a long post turns quadratic.
   for (auto& d : other.docs_)
     docs_.emplace_back(std::move(d));
 }

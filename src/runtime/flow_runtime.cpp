@@ -5,6 +5,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/atom.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include "actors/gateway.hpp"
@@ -47,6 +48,16 @@ struct RunningFlow::Impl {
     gateway_handle = nullptr;
   }
 };
+
+void configure_scheduler(caf::actor_system_config& cfg) {
+  // Heads and the gateway only sequence messages; replicas are detached and
+  // bring their own threads. CAF's default work-stealing workers back off to
+  // 10 ms sleeps when idle, which turns every quiet hop into a 10 ms wait;
+  // the work-sharing policy wakes a worker through a condition variable.
+  cfg.set("scheduler.policy", caf::atom("sharing"));
+  cfg.set("scheduler.max-threads",
+          static_cast<size_t>(std::max(2u, std::thread::hardware_concurrency())));
+}
 
 namespace {
 
@@ -97,10 +108,7 @@ caf::expected<RunningFlow> Flow::start() const {
   auto impl = std::make_unique<RunningFlow::Impl>();
   impl->cfg = std::make_unique<caf::actor_system_config>();
   add_types(*impl->cfg);
-  // Heads and the gateway only sequence messages; replicas are detached and
-  // bring their own threads. One worker per core keeps wake-ups cheap.
-  impl->cfg->set("scheduler.max-threads",
-                 static_cast<size_t>(std::max(2u, std::thread::hardware_concurrency())));
+  configure_scheduler(*impl->cfg);
   impl->own = std::make_unique<caf::actor_system>(*impl->cfg);
   if (auto err = impl->spawn(*impl->own, *this))
     return err;

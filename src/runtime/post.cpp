@@ -106,6 +106,10 @@ caf::expected<PostResult> post_through(caf::actor_system& sys, const gateway_act
   if (st->error)
     return std::move(st->error);
   PostResult out;
+  size_t total = 0;
+  for (auto& a : st->answers)
+    total += a->docs.size();
+  out.docs.reserve(total);
   std::vector<Params> params;
   for (auto& a : st->answers) {
     out.docs.append(std::move(a->docs));

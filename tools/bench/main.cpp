@@ -1,0 +1,30 @@
+// caflow-bench: benchmarks that print JSON lines, each with its baseline
+// measured in the same run. The last line of each is a summary object.
+//
+//   caflow-bench overhead [--docs=200000] [--request-size=100] [--rtt-samples=2000]
+//   caflow-bench replicas [--docs=4000] [--work=20000]
+#include <cstring>
+#include <iostream>
+
+namespace caflow::bench {
+int overhead(int argc, char** argv);
+int replicas(int argc, char** argv);
+}  // namespace caflow::bench
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
+    std::cerr << "usage: caflow-bench overhead|replicas [--key=value ...]\n";
+    return argc < 2 ? 2 : 0;
+  }
+  try {
+    if (std::strcmp(argv[1], "overhead") == 0)
+      return caflow::bench::overhead(argc, argv);
+    if (std::strcmp(argv[1], "replicas") == 0)
+      return caflow::bench::replicas(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "caflow-bench: " << e.what() << '\n';
+    return 1;
+  }
+  std::cerr << "caflow-bench: unknown benchmark '" << argv[1] << "'\n";
+  return 2;
+}
