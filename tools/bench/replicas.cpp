@@ -60,7 +60,7 @@ int replicas(int argc, char** argv) {
   auto work = arg(argc, argv, "work", 200000);
   // Baseline: the bare executor on one thread, no runtime.
   auto bare = ExecutorRegistry::instance().create(
-    {.name = "bare", .uses = "BusyWork", .uses_with = {{"work", work}}});
+    {.name = "bare", .uses = "BusyWork", .uses_with = {{"work", static_cast<int64_t>(work)}}});
   DocumentArray docs;
   for (size_t i = 0; i < n_docs; ++i)
     docs.emplace_back().text = "doc";
