@@ -46,6 +46,13 @@ caf::duration request_timeout(const head_state& st) {
   return caf::duration{st.spec.timeout};
 }
 
+// A retry goes to another replica of the same shard, so it needs one; with a
+// single replica per shard the head keeps no copy of the request (a copy of
+// every document per hop, about a third of a no-op flow's cost).
+uint32_t retry_budget(const head_state& st) {
+  return st.spec.replicas > 1 ? st.spec.retries : 0;
+}
+
 std::optional<size_t> top_k_of(const Params& params) {
   try {
     auto k = params.get_int("top_k", -1);
@@ -126,7 +133,7 @@ void route_any(head_pointer self, std::shared_ptr<Request> req,
   }
   auto per_shard = st.shards[0].size();
   auto shard = static_cast<uint32_t>(*pick / per_shard);
-  send_to_replica(self, shard, *pick % per_shard, std::move(req), st.spec.retries,
+  send_to_replica(self, shard, *pick % per_shard, std::move(req), retry_budget(st),
                   [self, rp, start](caf::expected<Response> resp) mutable {
                     auto& st = self->state;
                     if (!resp) {
@@ -193,7 +200,7 @@ void route_all(head_pointer self, std::shared_ptr<Request> req,
   for (uint32_t k = 0; k < n; ++k) {
     // Every shard but the last gets its own copy of the request.
     auto shard_req = k + 1 < n ? std::make_shared<Request>(*req) : req;
-    send_to_shard(self, k, shard_req, st.spec.retries,
+    send_to_shard(self, k, shard_req, retry_budget(st),
                   [join, k](caf::expected<Response> resp) {
                     if (resp)
                       join->answer(k, std::move(*resp));
@@ -249,7 +256,7 @@ void route_partition(head_pointer self, std::shared_ptr<Request> req,
     shard_req->parameters = req->parameters;
     shard_req->target_executor = req->target_executor;
     shard_req->docs = std::move(plan->parts[k]);
-    send_to_shard(self, k, shard_req, st.spec.retries,
+    send_to_shard(self, k, shard_req, retry_budget(st),
                   [join, k](caf::expected<Response> resp) {
                     if (resp)
                       join->answer(k, std::move(*resp));

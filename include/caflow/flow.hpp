@@ -65,7 +65,8 @@ struct DeploymentOptions {
   std::vector<std::string> needs{};          ///< Default: the previous deployment
   /// Per request, per shard. Default: 0 (none): wait as long as it takes.
   std::chrono::milliseconds timeout{0};
-  /// Retries of a request whose replica died. Default: 1
+  /// Retries of a request whose replica died, on another replica of the same
+  /// shard (so only with replicas > 1). Default: 1
   uint32_t retries = 1;
   ConfigOrigin origin{};                     ///< set by the YAML loader
 };
