@@ -305,3 +305,13 @@ TEST_CASE("a host program can hand in its own actor system") {
   REQUIRE(result);
   CHECK(result->docs.size() == 5);
 }
+
+TEST_CASE("the shipped config/noop-flow.yml loads and runs") {
+  auto flow = Flow::load(CAFLOW_SOURCE_DIR "/config/noop-flow.yml");
+  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  auto running = start(*flow);
+  auto result = running.post("/search", make_docs(10), {.request_size = 3});
+  REQUIRE_MESSAGE(result, describe(result.error()));
+  CHECK(result->docs.size() == 10);
+  CHECK(result->docs[9].id == "d9");
+}
