@@ -175,6 +175,16 @@ void finish_fan_out(head_pointer self, caf::typed_response_promise<Response>& rp
   rp.deliver(std::move(out));
 }
 
+// Reports shard k's answer or failure to a join.
+shard_reply to_join(std::shared_ptr<ShardJoin> join, size_t k) {
+  return [join = std::move(join), k](caf::expected<Response> resp) {
+    if (resp)
+      join->answer(k, std::move(*resp));
+    else
+      join->fail(k, describe(resp.error()));
+  };
+}
+
 void route_all(head_pointer self, std::shared_ptr<Request> req,
                caf::typed_response_promise<Response> rp, int64_t start) {
   auto& st = self->state;
@@ -201,12 +211,7 @@ void route_all(head_pointer self, std::shared_ptr<Request> req,
     // Every shard but the last gets its own copy of the request.
     auto shard_req = k + 1 < n ? std::make_shared<Request>(*req) : req;
     send_to_shard(self, k, shard_req, retry_budget(st),
-                  [join, k](caf::expected<Response> resp) {
-                    if (resp)
-                      join->answer(k, std::move(*resp));
-                    else
-                      join->fail(k, describe(resp.error()));
-                  });
+                  to_join(join, k));
   }
 }
 
@@ -257,12 +262,7 @@ void route_partition(head_pointer self, std::shared_ptr<Request> req,
     shard_req->target_executor = req->target_executor;
     shard_req->docs = std::move(plan->parts[k]);
     send_to_shard(self, k, shard_req, retry_budget(st),
-                  [join, k](caf::expected<Response> resp) {
-                    if (resp)
-                      join->answer(k, std::move(*resp));
-                    else
-                      join->fail(k, describe(resp.error()));
-                  });
+                  to_join(join, k));
   }
 }
 
