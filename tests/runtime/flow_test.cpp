@@ -1,6 +1,7 @@
 // Whole flows in one process: polling, replicas, supervision, needs, YAML.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <map>
 #include <set>
 #include <thread>
@@ -52,9 +53,19 @@ TEST_CASE("ANY sends each request to exactly one shard, spreading the load") {
   Flow flow;
   flow.add({.name = "rec", .uses = "Recorder", .shards = 3, .polling = "ANY"});
   auto running = start(flow);
-  auto result = running.post("/index", make_docs(30), {.request_size = 1, .prefetch = 30});
+  std::atomic<size_t> calls{0};
+  std::atomic<size_t> last_done{0};
+  auto result = running.post("/index", make_docs(30),
+                             {.request_size = 1, .prefetch = 30,
+                              .on_progress = [&](size_t done, size_t total) {
+                                ++calls;
+                                last_done = done;
+                                CHECK(total == 30);
+                              }});
   REQUIRE_MESSAGE(result, describe(result.error()));
   REQUIRE(result->docs.size() == 30);
+  CHECK(calls == 30);
+  CHECK(last_done == 30);
   std::set<int64_t> shards;
   for (size_t i = 0; i < 30; ++i) {
     CHECK(result->docs[i].id == "d" + std::to_string(i));  // input order
