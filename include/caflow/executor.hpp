@@ -37,6 +37,7 @@
 #include <vector>
 
 #include <caf/expected.hpp>
+#include <caf/meta/type_name.hpp>
 
 #include "caflow/document.hpp"
 #include "caflow/errors.hpp"
@@ -73,6 +74,13 @@ struct ExecutorContext {
   [[nodiscard]] std::string get(std::string_view key, const char* fallback) const;
   [[nodiscard]] std::string get(std::string_view key, std::string fallback) const;
 };
+
+/// CAF serialisation of a context: a node spawns a replica from it.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ExecutorContext& x) {
+  return f(caf::meta::type_name("caflow::ExecutorContext"), x.name, x.uses, x.uses_with,
+           x.uses_metas, x.workspace, x.shard_id, x.shards, x.replica_id, x.replicas);
+}
 
 /// Base class of every executor (see the file comment).
 class Executor {

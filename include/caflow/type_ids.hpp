@@ -8,6 +8,7 @@
 #include <caf/type_id.hpp>
 
 #include "caflow/document.hpp"
+#include "caflow/executor.hpp"
 #include "caflow/messages.hpp"
 #include "caflow/value.hpp"
 
@@ -24,6 +25,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(caflow, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(caflow, (caflow::Route))
   CAF_ADD_TYPE_ID(caflow, (caflow::Request))
   CAF_ADD_TYPE_ID(caflow, (caflow::Response))
+  CAF_ADD_TYPE_ID(caflow, (caflow::ExecutorContext))
 
 CAF_END_TYPE_ID_BLOCK(caflow)
 

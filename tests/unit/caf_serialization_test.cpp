@@ -61,3 +61,28 @@ TEST_CASE("documents travel in messages of a configured actor system") {
   CHECK(caf::deep_to_string(testing::full_document()).find("caflow::Document")
         != std::string::npos);
 }
+
+TEST_CASE("CAF round trip of an executor context and a request") {
+  ExecutorContext ctx{.name = "indexer", .uses = "Indexer",
+                      .uses_with = Value{{"metric", "cosine"}, {"M", 16}},
+                      .workspace = "/tmp/ws", .shard_id = 1, .shards = 2,
+                      .replica_id = 1, .replicas = 3};
+  auto back = round_trip(ctx);
+  CHECK(back.name == ctx.name);
+  CHECK(back.uses == ctx.uses);
+  CHECK(back.uses_with == ctx.uses_with);
+  CHECK(back.workspace == ctx.workspace);
+  CHECK(back.shard_id == 1);
+  CHECK(back.shards == 2);
+  CHECK(back.replica_id == 1);
+  CHECK(back.replicas == 3);
+  Request req;
+  req.id = "r1";
+  req.endpoint = "/search";
+  req.docs.push_back(testing::full_document());
+  req.parameters = Value{{"top_k", 5}};
+  auto req_back = round_trip(req);
+  CHECK(req_back.endpoint == "/search");
+  CHECK(req_back.docs == req.docs);
+  CHECK(req_back.parameters == req.parameters);
+}
