@@ -90,12 +90,7 @@ void on_done(gateway_pointer self, std::shared_ptr<walk> w, size_t node, Respons
 
 void send_to_head(gateway_pointer self, std::shared_ptr<walk> w, size_t node,
                   DocumentArray docs) {
-  Request req;
-  req.id = w->req.id;
-  req.endpoint = w->req.endpoint;
-  req.parameters = w->req.parameters;
-  req.docs = std::move(docs);
-  self->request(self->state.nodes[node].head, caf::infinite, std::move(req))
+  self->request(self->state.nodes[node].head, caf::infinite, with_docs(w->req, std::move(docs)))
     .then([self, w, node](Response& resp) {
             if (!w->done)
               on_done(self, w, node, std::move(resp));
@@ -155,10 +150,8 @@ void start_walk(gateway_pointer self, Request req, caf::typed_response_promise<R
     }
     // Only the target runs: treat it as the single start and leaf.
     w->req = std::move(req);
-    auto docs = std::move(w->req.docs);
-    auto node = *target;
-    self->request(st.nodes[node].head, caf::infinite,
-                  Request{w->req.id, w->req.endpoint, std::move(docs), w->req.parameters, ""})
+    self->request(st.nodes[*target].head, caf::infinite,
+                  with_docs(w->req, std::move(w->req.docs)))
       .then([self, w](Response& resp) { finish(self, *w, std::move(resp)); },
             [self, w](caf::error& err) { finish(self, *w, std::move(err)); });
     return;

@@ -53,6 +53,12 @@ uint32_t retry_budget(const head_state& st) {
   return st.spec.replicas > 1 ? st.spec.retries : 0;
 }
 
+// What the replica picker needs to know of each slot.
+void append_loads(const std::vector<replica_slot>& slots, std::vector<detail::ReplicaLoad>& out) {
+  for (const auto& s : slots)
+    out.push_back({s.in_flight, s.alive});
+}
+
 std::optional<size_t> top_k_of(const Params& params) {
   try {
     auto k = params.get_int("top_k", -1);
@@ -102,11 +108,8 @@ void send_to_replica(head_pointer self, uint32_t shard, size_t replica,
 
 void send_to_shard(head_pointer self, uint32_t shard, std::shared_ptr<Request> req,
                    uint32_t retries, shard_reply done) {
-  auto& slots = self->state.shards[shard];
   std::vector<detail::ReplicaLoad> loads;
-  loads.reserve(slots.size());
-  for (const auto& s : slots)
-    loads.push_back({s.in_flight, s.alive});
+  append_loads(self->state.shards[shard], loads);
   auto pick = self->state.pickers[shard].pick(loads);
   if (!pick) {
     done(make_error(errc::unavailable,
@@ -123,8 +126,7 @@ void route_any(head_pointer self, std::shared_ptr<Request> req,
   auto& st = self->state;
   std::vector<detail::ReplicaLoad> loads;
   for (const auto& shard : st.shards)
-    for (const auto& s : shard)
-      loads.push_back({s.in_flight, s.alive});
+    append_loads(shard, loads);
   auto pick = st.any_picker.pick(loads);
   if (!pick) {
     ++st.counters.failed;
@@ -255,12 +257,7 @@ void route_partition(head_pointer self, std::shared_ptr<Request> req,
       join->skip(k);
       continue;
     }
-    auto shard_req = std::make_shared<Request>();
-    shard_req->id = req->id;
-    shard_req->endpoint = req->endpoint;
-    shard_req->parameters = req->parameters;
-    shard_req->target_executor = req->target_executor;
-    shard_req->docs = std::move(plan->parts[k]);
+    auto shard_req = std::make_shared<Request>(with_docs(*req, std::move(plan->parts[k])));
     send_to_shard(self, k, shard_req, retry_budget(st),
                   to_join(join, k));
   }

@@ -51,6 +51,12 @@ typename Inspector::result_type inspect(Inspector& f, Request& x) {
            x.parameters, x.target_executor);
 }
 
+/// `req` with `docs` in place of its documents: a shard's part of it, or one
+/// deployment's input. Copies everything but the documents.
+inline Request with_docs(const Request& req, DocumentArray docs) {
+  return Request{req.id, req.endpoint, std::move(docs), req.parameters, req.target_executor};
+}
+
 /// The answer to a Request.
 struct Response {
   std::string id;                        ///< the request's id

@@ -29,7 +29,7 @@ struct RunningFlow::Impl {
   bool stopped = false;
 
   // Spawns heads, waits until every replica is ready, spawns the gateway.
-  caf::error spawn(caf::actor_system& sys, const Flow& flow);
+  caf::error spawn(caf::actor_system& system, const Flow& description);
 
   void stop_all() {
     if (stopped)
@@ -79,26 +79,25 @@ caf::error await_ready(caf::actor_system& sys, const std::vector<head_actor>& he
 
 }  // namespace
 
-caf::error RunningFlow::Impl::spawn(caf::actor_system& sys, const Flow& flow) {
-  auto* impl = this;
-  impl->sys = &sys;
-  impl->flow = flow;
+caf::error RunningFlow::Impl::spawn(caf::actor_system& system, const Flow& description) {
+  sys = &system;
+  flow = description;
   const auto& deps = flow.deployments();
   for (auto spec : deps) {
     if (spec.workspace.empty())
       spec.workspace = flow.options().workspace;
-    impl->heads.push_back(sys.spawn(actors::head, std::move(spec)));
+    heads.push_back(system.spawn(actors::head, std::move(spec)));
   }
-  if (auto err = await_ready(sys, impl->heads)) {
-    impl->stop_all();
+  if (auto err = await_ready(system, heads)) {
+    stop_all();
     return err;
   }
   auto needs = detail::needs_indices(deps);
   std::vector<actors::gateway_node> nodes;
   for (size_t i = 0; i < deps.size(); ++i)
-    nodes.push_back({deps[i].name, impl->heads[i], needs[i]});
-  impl->gateway = sys.spawn(actors::gateway, std::move(nodes), flow.options().max_in_flight);
-  impl->gateway_handle = caf::actor_cast<caf::actor>(impl->gateway);
+    nodes.push_back({deps[i].name, heads[i], needs[i]});
+  gateway = system.spawn(actors::gateway, std::move(nodes), flow.options().max_in_flight);
+  gateway_handle = caf::actor_cast<caf::actor>(gateway);
   return {};
 }
 

@@ -76,26 +76,22 @@ caf::expected<PostResult> post_through(caf::actor_system& sys, const gateway_act
   auto st = std::make_shared<post_state>();
   auto size = std::max<size_t>(1, options.request_size);
   auto all = std::move(docs).docs();
+  auto make_request = [&](DocumentArray part) {
+    Request req;
+    req.id = new_document_id();
+    req.endpoint = endpoint;
+    req.parameters = options.parameters;
+    req.target_executor = options.target_executor;
+    req.docs = std::move(part);
+    st->requests.push_back(std::move(req));
+  };
   for (size_t begin = 0; begin < all.size(); begin += size) {
-    Request req;
-    req.id = new_document_id();
-    req.endpoint = endpoint;
-    req.parameters = options.parameters;
-    req.target_executor = options.target_executor;
     auto end = std::min(all.size(), begin + size);
-    std::vector<Document> part(std::make_move_iterator(all.begin() + begin),
-                               std::make_move_iterator(all.begin() + end));
-    req.docs = DocumentArray{std::move(part)};
-    st->requests.push_back(std::move(req));
+    make_request(std::vector<Document>(std::make_move_iterator(all.begin() + begin),
+                                       std::make_move_iterator(all.begin() + end)));
   }
-  if (st->requests.empty()) {  // Jina sends one empty request (e.g. /count)
-    Request req;
-    req.id = new_document_id();
-    req.endpoint = endpoint;
-    req.parameters = options.parameters;
-    req.target_executor = options.target_executor;
-    st->requests.push_back(std::move(req));
-  }
+  if (st->requests.empty())  // Jina sends one empty request (e.g. /count)
+    make_request({});
   st->answers.resize(st->requests.size());
   st->options = std::move(options);
   sys.spawn([gateway, st](caf::event_based_actor* self) { send_next(self, gateway, st); });

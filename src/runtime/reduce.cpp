@@ -104,6 +104,19 @@ void fill_if_empty(std::string& into, std::string&& from) {
     into = std::move(from);
 }
 
+/// Best first under `ranking`, ties by id; unchanged without a ranking.
+void sort_by(std::vector<Document>& matches, const std::optional<Ranking>& ranking) {
+  if (!ranking)
+    return;
+  std::stable_sort(matches.begin(), matches.end(), [&](const Document& x, const Document& y) {
+    if (ranking->better(x, y))
+      return true;
+    if (ranking->better(y, x))
+      return false;
+    return x.id < y.id;
+  });
+}
+
 }  // namespace
 
 bool higher_is_better(std::string_view score_name) {
@@ -117,16 +130,7 @@ bool higher_is_better(std::string_view score_name) {
 }
 
 void sort_matches(std::vector<Document>& matches) {
-  auto ranking = ranking_for(matches);
-  if (!ranking)
-    return;
-  std::stable_sort(matches.begin(), matches.end(), [&](const Document& x, const Document& y) {
-    if (ranking->better(x, y))
-      return true;
-    if (ranking->better(y, x))
-      return false;
-    return x.id < y.id;
-  });
+  sort_by(matches, ranking_for(matches));
 }
 
 DocumentArray reduce_shard_answers(std::vector<DocumentArray> answers,
@@ -138,8 +142,9 @@ DocumentArray reduce_shard_answers(std::vector<DocumentArray> answers,
   for (auto& doc : merged) {
     // The ranking is chosen over all shards' matches together, so every shard's
     // copy of a match is compared under the same score.
-    dedup_matches(doc.matches, ranking_for(doc.matches));
-    sort_matches(doc.matches);
+    auto ranking = ranking_for(doc.matches);
+    dedup_matches(doc.matches, ranking);
+    sort_by(doc.matches, ranking);
     if (top_k && doc.matches.size() > *top_k)
       doc.matches.resize(*top_k);
   }
