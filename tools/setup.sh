@@ -16,7 +16,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libcaf-dev libssl-dev
   libboost1.81-all-dev libboost-json1.81-dev
-  libeigen3-dev librocksdb-dev libhnswlib-dev libyaml-cpp-dev doctest-dev
+  libeigen3-dev librocksdb-dev libhnswlib-dev libyaml-cpp-dev libicu-dev doctest-dev
   python3 curl procps
 )
 

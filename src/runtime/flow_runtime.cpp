@@ -12,6 +12,7 @@
 #include "actors/head.hpp"
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
+#include "caflow/plugin.hpp"
 #include "caflow/type_ids.hpp"
 #include "config/flow_graph.hpp"
 #include "runtime/post.hpp"
@@ -102,6 +103,9 @@ caf::error RunningFlow::Impl::spawn(caf::actor_system& system, const Flow& descr
 }
 
 caf::expected<RunningFlow> Flow::start() const {
+  // Plugins first: they register the executor types validate() checks.
+  if (auto err = load_plugins(options_.plugins))
+    return err;
   if (auto err = validate())
     return err;
   auto impl = std::make_unique<RunningFlow::Impl>();
@@ -115,6 +119,8 @@ caf::expected<RunningFlow> Flow::start() const {
 }
 
 caf::expected<RunningFlow> Flow::start(caf::actor_system& sys) const {
+  if (auto err = load_plugins(options_.plugins))
+    return err;
   if (auto err = validate())
     return err;
   auto impl = std::make_unique<RunningFlow::Impl>();
