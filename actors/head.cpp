@@ -9,6 +9,8 @@
 #include "actors/replica.hpp"
 #include "actors/shard_join.hpp"
 
+#include <filesystem>
+
 namespace caflow::actors {
 
 ExecutorContext make_context(const DeploymentOptions& spec, uint32_t shard, uint32_t replica) {
@@ -22,6 +24,8 @@ ExecutorContext make_context(const DeploymentOptions& spec, uint32_t shard, uint
   ctx.shards = spec.shards;
   ctx.replica_id = replica;
   ctx.replicas = spec.replicas;
+  if (!spec.origin.file.empty())
+    ctx.config_dir = std::filesystem::absolute(spec.origin.file).parent_path().string();
   return ctx;
 }
 

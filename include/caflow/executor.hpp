@@ -57,9 +57,15 @@ struct ExecutorContext {
   uint32_t shards = 1;      ///< number of shards of the deployment
   uint32_t replica_id = 0;  ///< this replica's index within its shard
   uint32_t replicas = 1;    ///< replicas per shard
+  std::string config_dir{};   ///< directory of the flow's config file ("": built in code)
 
   /// `WORKSPACE/<name>`, where this executor persists ("" when no workspace).
   [[nodiscard]] std::string executor_workspace() const;
+
+  /// `path` resolved against `config_dir` when it is relative (so a config's
+  /// `uses_with` paths mean the same from any working directory, like its
+  /// workspace); as given otherwise, or when the flow was built in code.
+  [[nodiscard]] std::string resolve_path(const std::string& path) const;
 
   /// Typed `uses_with` lookups with a default for absent or null keys. A value
   /// of the wrong type throws caflow::Error (errc::invalid_argument) naming the
@@ -79,7 +85,8 @@ struct ExecutorContext {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ExecutorContext& x) {
   return f(caf::meta::type_name("caflow::ExecutorContext"), x.name, x.uses, x.uses_with,
-           x.uses_metas, x.workspace, x.shard_id, x.shards, x.replica_id, x.replicas);
+           x.uses_metas, x.workspace, x.shard_id, x.shards, x.replica_id, x.replicas,
+           x.config_dir);
 }
 
 /// Base class of every executor (see the file comment).

@@ -25,6 +25,12 @@ std::string ExecutorContext::executor_workspace() const {
   return (std::filesystem::path{workspace} / name).string();
 }
 
+std::string ExecutorContext::resolve_path(const std::string& path) const {
+  if (path.empty() || config_dir.empty() || std::filesystem::path{path}.is_absolute())
+    return path;
+  return (std::filesystem::path{config_dir} / path).lexically_normal().string();
+}
+
 bool ExecutorContext::get(std::string_view key, bool fallback) const {
   return lookup(*this, [&] { return uses_with.get_bool(key, fallback); });
 }
