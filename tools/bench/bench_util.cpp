@@ -34,4 +34,24 @@ long long arg(int argc, char** argv, const std::string& name, long long fallback
   return fallback;
 }
 
+std::string arg_string(int argc, char** argv, const std::string& name, std::string fallback) {
+  auto flag = "--" + name;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind(flag + "=", 0) == 0)
+      return a.substr(flag.size() + 1);
+    if (a == flag && i + 1 < argc)
+      return argv[i + 1];
+  }
+  return fallback;
+}
+
+#ifndef CAFLOW_SOURCE_DIR
+#define CAFLOW_SOURCE_DIR "."
+#endif
+
+std::string source_path(const std::string& relative) {
+  return std::string{CAFLOW_SOURCE_DIR} + "/" + relative;
+}
+
 }  // namespace caflow::bench

@@ -23,4 +23,10 @@ void emit(const Value& v);
 /// The value of `--name=value` in argv, or `fallback`.
 long long arg(int argc, char** argv, const std::string& name, long long fallback);
 
+/// The value of `--name=value` or `--name value` in argv, or `fallback`.
+std::string arg_string(int argc, char** argv, const std::string& name, std::string fallback);
+
+/// `relative` under the source tree (for default data paths).
+std::string source_path(const std::string& relative);
+
 }  // namespace caflow::bench
