@@ -1,0 +1,11 @@
+// The subcommands of the `caflow` executable. Each parses its own options
+// (argv[0] is the subcommand's name) and returns the process exit code.
+#pragma once
+
+namespace caflow::cli {
+
+int run_flow(int argc, char** argv);
+int run_post(int argc, char** argv);
+int run_ping(int argc, char** argv);
+
+}  // namespace caflow::cli
