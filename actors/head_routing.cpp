@@ -152,8 +152,8 @@ void route_any(head_pointer self, std::shared_ptr<Request> req,
 // Finishes a fan-out: partial results with the failed-shard count (Jina's
 // behaviour), or an error naming every shard when none answered.
 void finish_fan_out(head_pointer self, caf::typed_response_promise<Response>& rp,
-                    std::string id, DocumentArray docs, std::vector<Params> params,
-                    size_t answered, std::vector<std::string> failures, int64_t start) {
+                    std::string id, DocumentArray docs, Params params, size_t answered,
+                    std::vector<std::string> failures, int64_t start) {
   auto& st = self->state;
   if (answered == 0) {
     ++st.counters.failed;
@@ -168,7 +168,7 @@ void finish_fan_out(head_pointer self, caf::typed_response_promise<Response>& rp
   Response out;
   out.id = std::move(id);
   out.docs = std::move(docs);
-  out.parameters = detail::reduce_parameters(params);
+  out.parameters = std::move(params);
   out.shards_answered = static_cast<uint32_t>(answered);
   out.shards_failed = static_cast<uint32_t>(failures.size());
   out.failures = std::move(failures);
@@ -192,9 +192,11 @@ void route_all(head_pointer self, std::shared_ptr<Request> req,
   auto& st = self->state;
   auto n = static_cast<uint32_t>(st.shards.size());
   auto top_k = top_k_of(req->parameters);
+  auto order = req->docs.ids();
   auto join = std::make_shared<ShardJoin>(
-    n, [self, rp, start, top_k, id = req->id](std::vector<std::optional<Response>> answers,
-                                               std::vector<std::string> failures) mutable {
+    n, [self, rp, start, top_k, order = std::move(order),
+        id = req->id](std::vector<std::optional<Response>> answers,
+                      std::vector<std::string> failures) mutable {
       std::vector<DocumentArray> docs;
       std::vector<Params> params;
       for (auto& a : answers)
@@ -205,8 +207,10 @@ void route_all(head_pointer self, std::shared_ptr<Request> req,
             failures.push_back(std::move(f));
         }
       auto answered = docs.size();
-      auto merged = detail::reduce_shard_answers(std::move(docs), top_k);
-      finish_fan_out(self, rp, std::move(id), std::move(merged), std::move(params), answered,
+      auto merged = detail::order_like(order, detail::reduce_shard_answers(std::move(docs), top_k));
+      // Every shard was asked about the same documents.
+      auto reduced = detail::reduce_parameters(params, detail::NotFound::intersect);
+      finish_fan_out(self, rp, std::move(id), std::move(merged), std::move(reduced), answered,
                      std::move(failures), start);
     });
   for (uint32_t k = 0; k < n; ++k) {
@@ -249,7 +253,9 @@ void route_partition(head_pointer self, std::shared_ptr<Request> req,
         return;
       }
       auto merged = detail::reassemble(*plan, std::move(docs), answered);
-      finish_fan_out(self, rp, std::move(id), std::move(merged), std::move(params), count,
+      // Each shard was asked about its own part of the documents.
+      finish_fan_out(self, rp, std::move(id), std::move(merged),
+                     detail::reduce_parameters(params, detail::NotFound::join), count,
                      std::move(failures), start);
     });
   for (uint32_t k = 0; k < n; ++k) {

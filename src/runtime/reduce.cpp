@@ -117,6 +117,42 @@ void sort_by(std::vector<Document>& matches, const std::optional<Ranking>& ranki
   });
 }
 
+std::vector<std::string> ids_of(const Value& list) {
+  std::vector<std::string> ids;
+  for (const auto& id : list.as_array())
+    if (id.is_string())
+      ids.push_back(id.as_string());
+  return ids;
+}
+
+/// The "not_found" rule of reduce_parameters (see reduce.hpp).
+void reduce_not_found(const std::vector<Params>& answers, NotFound rule, Params& out) {
+  std::optional<std::vector<std::string>> ids;
+  for (const auto& answer : answers) {
+    const auto* list = answer.is_object() ? answer.find("not_found") : nullptr;
+    if (list == nullptr || !list->is_array())
+      continue;
+    auto here = ids_of(*list);
+    if (!ids) {
+      ids = std::move(here);
+    } else if (rule == NotFound::intersect) {
+      std::unordered_set<std::string> lacking(here.begin(), here.end());
+      std::erase_if(*ids, [&](const std::string& id) { return lacking.count(id) == 0; });
+    } else {
+      ids->insert(ids->end(), std::make_move_iterator(here.begin()),
+                  std::make_move_iterator(here.end()));
+    }
+  }
+  if (!ids)
+    return;
+  Value::Array merged;
+  std::unordered_set<std::string> seen;
+  for (auto& id : *ids)
+    if (seen.insert(id).second)
+      merged.emplace_back(std::move(id));
+  out["not_found"] = Value{std::move(merged)};
+}
+
 }  // namespace
 
 bool higher_is_better(std::string_view score_name) {
@@ -151,7 +187,7 @@ DocumentArray reduce_shard_answers(std::vector<DocumentArray> answers,
   return merged;
 }
 
-Params reduce_parameters(const std::vector<Params>& answers) {
+Params reduce_parameters(const std::vector<Params>& answers, NotFound not_found) {
   Params out;
   bool have_first = false;
   bool have_count = false;
@@ -172,7 +208,31 @@ Params reduce_parameters(const std::vector<Params>& answers) {
     return Params::object();
   if (have_count)
     out["count"] = count;
+  reduce_not_found(answers, not_found, out);
   return out;
+}
+
+DocumentArray order_like(const std::vector<std::string>& ids, DocumentArray docs) {
+  auto all = std::move(docs).docs();
+  std::unordered_map<std::string_view, std::vector<size_t>> positions;
+  for (size_t i = all.size(); i-- > 0;)
+    positions[all[i].id].push_back(i);  // reversed: back() is the first
+  std::vector<bool> taken(all.size(), false);
+  std::vector<Document> out;
+  out.reserve(all.size());
+  for (const auto& id : ids) {
+    auto p = positions.find(id);
+    if (p == positions.end() || p->second.empty())
+      continue;
+    auto i = p->second.back();
+    p->second.pop_back();
+    taken[i] = true;
+    out.push_back(std::move(all[i]));
+  }
+  for (size_t i = 0; i < all.size(); ++i)
+    if (!taken[i])
+      out.push_back(std::move(all[i]));
+  return DocumentArray{std::move(out)};
 }
 
 DocumentArray join_by_id(std::vector<DocumentArray> inputs) {

@@ -47,11 +47,33 @@ void sort_matches(std::vector<Document>& matches);
 DocumentArray reduce_shard_answers(std::vector<DocumentArray> answers,
                                    std::optional<size_t> top_k);
 
+/// `docs` in the order of `ids` (a request's document ids; a repeated id
+/// takes the next document with it), then any document whose id is not
+/// among them. Shards answering ALL may return fewer documents than they were
+/// sent (the Indexer's /fetch returns only what it holds), so their merge can
+/// come out in shard order; this puts it back in request order.
+DocumentArray order_like(const std::vector<std::string>& ids, DocumentArray docs);
+
+/// How reduce_parameters combines the "not_found" lists of its answers.
+enum class NotFound {
+  /// The answers were asked about different documents (PARTITION parts, the
+  /// requests of one post): an id any answer lacks is unknown (union).
+  join,
+  /// The answers were asked about the same documents (the shards of one
+  /// request under ALL polling): an id is unknown only when every answer
+  /// lacks it (intersection).
+  intersect,
+};
+
 /// Reduces the shards' response parameters: the first object answer's members
 /// win, except an integer member "count", which is the sum over all answers
-/// that have one (so /count with ALL polling counts every shard). Answers
-/// that are not objects are ignored; with none, the result is an empty object.
-Params reduce_parameters(const std::vector<Params>& answers);
+/// that have one (so /count with ALL polling counts every shard), and the
+/// array "not_found" (ids an executor did not hold, e.g. the Indexer's
+/// /update, /delete and /fetch), combined by `not_found` over the answers
+/// that have one, in first-seen order without repeats. Answers that are not
+/// objects are ignored; with none, the result is an empty object.
+Params reduce_parameters(const std::vector<Params>& answers,
+                         NotFound not_found = NotFound::join);
 
 /// Joins the outputs of several upstream deployments (`needs`) by document id.
 ///

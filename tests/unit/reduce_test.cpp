@@ -173,6 +173,51 @@ TEST_CASE("reduce: parameters take the first answer, counts are summed") {
   CHECK(detail::reduce_parameters({}) == Value::object());
 }
 
+namespace {
+
+Params not_found_answer(std::vector<std::string> ids) {
+  Value::Array list;
+  for (auto& id : ids)
+    list.emplace_back(std::move(id));
+  return Params{{"not_found", Value{std::move(list)}}};
+}
+
+std::vector<std::string> not_found_of(const Params& p) {
+  std::vector<std::string> out;
+  if (const auto* nf = p.find("not_found"))
+    for (const auto& v : nf->as_array())
+      out.push_back(v.as_string());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("reduce: under ALL, not_found is what no shard holds (intersection)") {
+  using V = std::vector<std::string>;
+  auto all = [](std::vector<Params> answers) {
+    return detail::reduce_parameters(answers, detail::NotFound::intersect);
+  };
+  auto p = all({not_found_answer({"a", "b", "x"}), not_found_answer({"a", "c", "x"}),
+                not_found_answer({"x", "b", "a"})});
+  CHECK(not_found_of(p) == V{"a", "x"});  // first answer's order
+  CHECK(not_found_of(all({not_found_answer({"q"})})) == V{"q"});
+  // A shard that holds everything empties the list.
+  CHECK(not_found_of(all({not_found_answer({"a"}), not_found_answer({})})).empty());
+  // Answers without the member take no part (e.g. a failed shard's or /count's).
+  CHECK(not_found_of(all({Value{{"count", 1}}, not_found_answer({"z"})})) == V{"z"});
+  CHECK(!all({Value{{"count", 1}}}).contains("not_found"));
+}
+
+TEST_CASE("reduce: not_found of different documents (PARTITION, requests of a post) is joined") {
+  using V = std::vector<std::string>;
+  auto p = detail::reduce_parameters({not_found_answer({"a", "b"}), not_found_answer({"c"}),
+                                      not_found_answer({"b", "d"})});
+  CHECK(not_found_of(p) == V{"a", "b", "c", "d"});
+  // Reducing again (the post joins its requests' answers) keeps joining.
+  auto q = detail::reduce_parameters({p, not_found_answer({"e"})});
+  CHECK(not_found_of(q) == V{"a", "b", "c", "d", "e"});
+}
+
 TEST_CASE("reduce: join_by_id fills fields and keeps the first input's order") {
   auto a = query("a");
   a.text = "from vectorizer";
@@ -200,4 +245,22 @@ TEST_CASE("reduce: join_by_id fills fields and keeps the first input's order") {
   CHECK(j.matches[1].id == "m2");
   REQUIRE(j.chunks.size() == 1);
   CHECK(j.chunks[0].id == "c");
+}
+
+TEST_CASE("reduce: order_like puts shard-ordered documents back in request order") {
+  DocumentArray docs;
+  for (const char* id : {"c", "x", "a", "b"})
+    docs.emplace_back().id = id;
+  auto ordered = detail::order_like({"a", "b", "missing", "c"}, std::move(docs));
+  REQUIRE(ordered.size() == 4);
+  CHECK(ordered.ids() == std::vector<std::string>{"a", "b", "c", "x"});  // x: not asked, last
+  DocumentArray twice;
+  for (const char* text : {"first", "second"}) {
+    auto& d = twice.emplace_back();
+    d.id = "d";
+    d.text = text;
+  }
+  auto same = detail::order_like({"d", "d"}, std::move(twice));
+  CHECK(same[0].text == "first");
+  CHECK(same[1].text == "second");
 }

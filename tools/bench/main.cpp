@@ -3,6 +3,8 @@
 //
 //   caflow-bench overhead [--docs=200000] [--request-size=100] [--rtt-samples=2000]
 //   caflow-bench replicas [--docs=4000] [--work=20000]
+//   caflow-bench search [--n=100000] [--dim=128] [--queries=1000]
+//   caflow-bench tfidf [--corpus F] [--no-sklearn]
 //   caflow-bench seed [--corpus=data/spamassassin.jsonl] [--request-size=100]
 #include <cstring>
 #include <iostream>
@@ -11,11 +13,13 @@ namespace caflow::bench {
 int overhead(int argc, char** argv);
 int replicas(int argc, char** argv);
 int seed(int argc, char** argv);
+int run_search_bench(int argc, char** argv);
+int run_tfidf_bench(int argc, char** argv);
 }  // namespace caflow::bench
 
 int main(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
-    std::cerr << "usage: caflow-bench overhead|replicas|seed [--key=value ...]\n";
+    std::cerr << "usage: caflow-bench overhead|replicas|seed|search|tfidf [--key=value ...]\n";
     return argc < 2 ? 2 : 0;
   }
   try {
@@ -23,6 +27,10 @@ int main(int argc, char** argv) {
       return caflow::bench::overhead(argc, argv);
     if (std::strcmp(argv[1], "replicas") == 0)
       return caflow::bench::replicas(argc, argv);
+    if (std::strcmp(argv[1], "search") == 0)
+      return caflow::bench::run_search_bench(argc, argv);
+    if (std::strcmp(argv[1], "tfidf") == 0)
+      return caflow::bench::run_tfidf_bench(argc, argv);
     if (std::strcmp(argv[1], "seed") == 0)
       return caflow::bench::seed(argc, argv);
   } catch (const std::exception& e) {

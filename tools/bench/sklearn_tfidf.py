@@ -2,7 +2,9 @@
 `caflow-bench tfidf` and the generator of tests/data/tfidf/expected_*.json.
 
     env $(tools/sklearn-env.sh) /usr/bin/python3 tools/bench/sklearn_tfidf.py CORPUS
-        prints {"fit_s", "transform_s", "vocab", "nnz", "documents", "sklearn"}
+        prints {"fit_s", "transform_s", "fit_cpu_s", "transform_cpu_s", "vocab",
+        "nnz", "documents", "sklearn"} (wall and CPU seconds)
+        (--vocab-out FILE also writes the vocabulary, one term a line)
     ... sklearn_tfidf.py CORPUS --dump [--queries FILE]
         prints the options, vocabulary (in index order), idf and the vectors of
         the corpus (and of the queries' texts) for test fixtures
@@ -41,6 +43,7 @@ def main():
     p.add_argument("corpus")
     p.add_argument("--dump", action="store_true")
     p.add_argument("--queries")
+    p.add_argument("--vocab-out", help="also write the vocabulary, one term a line")
     p.add_argument("--max-features", type=int)
     p.add_argument("--min-df", type=df_value, default=1)
     p.add_argument("--max-df", type=df_value, default=1.0)
@@ -53,14 +56,19 @@ def main():
                "stop_words": a.stop_words}
     texts = read_texts(a.corpus)
     vec = TfidfVectorizer(**options)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     vec.fit(texts)
-    fit_s = time.perf_counter() - start
-    start = time.perf_counter()
+    fit_s, fit_cpu_s = time.perf_counter() - start, time.process_time() - cpu
+    start, cpu = time.perf_counter(), time.process_time()
     matrix = vec.transform(texts)
-    transform_s = time.perf_counter() - start
+    transform_s, transform_cpu_s = time.perf_counter() - start, time.process_time() - cpu
+    if a.vocab_out:
+        with open(a.vocab_out, "w", encoding="utf-8") as f:
+            for term in sorted(vec.vocabulary_, key=vec.vocabulary_.get):
+                f.write(term + "\n")
     if not a.dump:
         print(json.dumps({"fit_s": fit_s, "transform_s": transform_s,
+                          "fit_cpu_s": fit_cpu_s, "transform_cpu_s": transform_cpu_s,
                           "vocab": len(vec.vocabulary_), "nnz": int(matrix.nnz),
                           "documents": len(texts), "sklearn": sklearn.__version__}))
         return

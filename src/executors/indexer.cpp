@@ -1,0 +1,113 @@
+// Indexer: the built-in storage and vector search executor (Jina's
+// SimpleIndexer / AnnLite role). Each shard persists its documents in the
+// executor's RocksDB database and searches them exactly (dense or sparse) or
+// with HNSW (dense). See executors/indexer_shard.hpp for the storage layout.
+//
+//   uses: Indexer
+//   uses_with: {metric: cosine, index: exact|hnsw, M: 16, ef_construction: 200,
+//               ef: 50, max_elements: 1024, sync: false, default_top_k: 10}
+//
+// Endpoints: /index, /update, /delete, /search, /fetch, /clear, /count, and a
+// default "*" that passes documents through.
+//
+// Unknown ids: /update, /delete and /fetch answer {"not_found": [ids this
+// shard does not hold]}. Under ALL polling the head intersects the shards'
+// lists (an id is unknown only if no shard holds it); PARTITION parts and the
+// requests of a post are joined (runtime/reduce.hpp).
+#include <string>
+
+#include "caflow/executor.hpp"
+#include "executors/indexer_shard.hpp"
+
+namespace caflow {
+namespace {
+
+Params not_found_params(const std::vector<std::string>& ids) {
+  Value::Array list;
+  list.reserve(ids.size());
+  for (const auto& id : ids)
+    list.emplace_back(id);
+  return Params{{"not_found", Value{std::move(list)}}};
+}
+
+class Indexer : public Executor {
+ public:
+  explicit Indexer(ExecutorContext ctx)
+    : Executor(std::move(ctx)),
+      options_(IndexerOptions::from(context())),
+      shard_(IndexerShard::open(context(), options_)) {
+    on("/index", &Indexer::index);
+    on("/update", &Indexer::update);
+    on("/delete", &Indexer::remove);
+    on("/search", &Indexer::search);
+    on("/fetch", &Indexer::fetch);
+    on("/clear", &Indexer::clear);
+    on("/count", &Indexer::count);
+    on("*", [](DocumentArray&, const Params&) { return Params::object(); });
+  }
+
+  // Syncs the WAL and lets go of the shard; the last holder saves the HNSW
+  // graph and closes the database.
+  void close() override {
+    if (!shard_)
+      return;
+    shard_->flush();
+    shard_.reset();
+  }
+
+ private:
+  IndexerShard& shard() {
+    if (!shard_)
+      throw Error(errc::unavailable, context().name + ": the indexer is closed");
+    return *shard_;
+  }
+
+  // Like Jina's indexers, indexing an id that is already stored replaces it.
+  // Matches and scores of incoming documents are not stored.
+  void index(DocumentArray& docs, const Params&) { shard().index(docs); }
+
+  Params update(DocumentArray& docs, const Params&) {
+    return not_found_params(shard().update(docs));
+  }
+
+  Params remove(DocumentArray& docs, const Params&) {
+    return not_found_params(shard().remove(docs));
+  }
+
+  void search(DocumentArray& docs, const Params& params) {
+    auto k = params.get_int("top_k", options_.default_top_k);
+    if (k < 0)
+      throw Error(errc::invalid_argument,
+                  shard().name() + ": top_k must not be negative, got " + std::to_string(k));
+    auto found = shard().search(docs, static_cast<size_t>(k),
+                                params.get_bool("return_embeddings", false));
+    for (size_t i = 0; i < docs.size(); ++i)
+      docs[i].matches = std::move(found[i]);
+  }
+
+  // Answers only the documents this shard holds. Under ALL polling the
+  // shards' answers are merged by id with the first copy winning, so a shard
+  // that echoed a request document it does not hold would hide the stored
+  // one another shard returns; the ids it lacks go to "not_found" instead.
+  Params fetch(DocumentArray& docs, const Params&) {
+    std::vector<std::string> not_found;
+    auto stored = shard().fetch(docs, not_found);
+    auto out = not_found_params(not_found);
+    docs = std::move(stored);
+    return out;
+  }
+
+  void clear(DocumentArray&, const Params&) { shard().clear(); }
+
+  Params count(DocumentArray&, const Params&) {
+    return Params{{"count", static_cast<int64_t>(shard().count())}};
+  }
+
+  IndexerOptions options_;
+  std::shared_ptr<IndexerShard> shard_;
+};
+
+CAFLOW_REGISTER_EXECUTOR_AS(Indexer, "Indexer");
+
+}  // namespace
+}  // namespace caflow

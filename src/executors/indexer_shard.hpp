@@ -1,0 +1,114 @@
+/// The state of one Indexer shard: its stored documents (RocksDB column
+/// family `shard-<k>`) and its in-memory vector index.
+///
+/// Replicas of a shard in one process share one IndexerShard (a process-wide
+/// registry keyed by database path and shard); the last one to let go saves
+/// the HNSW graph and closes. Searches, fetches and counts hold a shared
+/// lock, writes an exclusive one (std::shared_mutex).
+///
+/// Keys of the column family:
+///   d/<id>   the document body (storage/doc_codec.hpp)
+///   e/<id>   its label and embedding (absent for documents without one)
+///   m/hnsw   marker: the saved graph file matches the data (next label,
+///            live count); every write batch deletes it, so a graph saved
+///            before a later write is never loaded.
+///
+/// A write returns only after RocksDB accepted its WriteBatch (WAL on);
+/// memory is updated after that, so what a search sees is on disk.
+#pragma once
+
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "caflow/document.hpp"
+#include "caflow/executor.hpp"
+#include "index/hnsw_index.hpp"
+#include "index/metric.hpp"
+#include "index/vector_index.hpp"
+
+namespace rocksdb {
+class ColumnFamilyHandle;
+}
+
+namespace caflow {
+
+class ShardDb;
+
+/// The Indexer's uses_with options.
+struct IndexerOptions {
+  Metric metric = Metric::cosine;  ///< `metric`. Default: cosine
+  bool hnsw = false;               ///< `index: hnsw` (else exact). Default: exact
+  HnswOptions hnsw_options{};      ///< `M`, `ef_construction`, `ef`, `max_elements`
+  /// `sync`: fsync the WAL on every write, so acknowledged writes also
+  /// survive a power loss (not just a process crash). Default: false
+  bool sync = false;
+  int64_t default_top_k = 10;      ///< `default_top_k`. Default: 10
+
+  /// Reads the options; errors (caflow::Error, invalid_argument) name the
+  /// executor and key.
+  static IndexerOptions from(const ExecutorContext& ctx);
+};
+
+/// One shard's documents and index (see the file comment). Thread-safe.
+class IndexerShard {
+ public:
+  /// The shard `ctx.shard_id` of the executor at `ctx.executor_workspace()`,
+  /// shared with other holders in this process or opened (rebuilding or
+  /// loading its index). The first opener's options win. Throws caflow::Error.
+  static std::shared_ptr<IndexerShard> open(const ExecutorContext& ctx,
+                                            const IndexerOptions& options);
+
+  IndexerShard(std::shared_ptr<ShardDb> db, rocksdb::ColumnFamilyHandle* cf, std::string name,
+               std::string graph_path, IndexerOptions options);
+  ~IndexerShard();
+  IndexerShard(const IndexerShard&) = delete;
+  IndexerShard& operator=(const IndexerShard&) = delete;
+
+  /// "indexer/shard-0": prefixes error messages.
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+
+  /// Stores `docs` (without matches and scores); an existing id is replaced.
+  void index(const DocumentArray& docs);
+  /// Replaces the stored documents of `docs`; returns the ids it does not
+  /// hold (which are not inserted).
+  std::vector<std::string> update(const DocumentArray& docs);
+  /// Deletes the documents with the ids of `docs`; returns the unknown ids.
+  std::vector<std::string> remove(const DocumentArray& docs);
+  /// The stored documents (with embeddings) for the ids of `docs`, in their
+  /// order; `not_found` receives the ids it does not hold.
+  DocumentArray fetch(const DocumentArray& docs, std::vector<std::string>& not_found) const;
+  /// Per query document, its `k` best matches (empty without an embedding).
+  std::vector<std::vector<Document>> search(const DocumentArray& queries, size_t k,
+                                            bool return_embeddings) const;
+  /// Deletes every document of this shard.
+  void clear();
+  /// The number of stored documents.
+  [[nodiscard]] size_t count() const;
+  /// Syncs the WAL to disk.
+  void flush();
+
+ private:
+  void load();
+  void rebuild_index();
+  void save_graph() noexcept;
+  void write(const DocumentArray& docs, const std::vector<bool>& keep);
+
+  std::shared_ptr<ShardDb> db_;
+  rocksdb::ColumnFamilyHandle* cf_;
+  std::string name_;
+  std::string graph_path_;
+  IndexerOptions options_;
+  mutable std::shared_mutex mtx_;
+  std::unique_ptr<VectorIndex> index_;
+  std::unordered_set<std::string> ids_;                 // stored documents
+  std::unordered_map<std::string, uint64_t> label_of_;  // id -> label (with embedding)
+  std::unordered_map<uint64_t, std::string> id_of_;     // label -> id
+  uint64_t next_label_ = 0;
+  bool marker_present_ = false;  // m/hnsw is in the column family
+};
+
+}  // namespace caflow

@@ -1,0 +1,69 @@
+/// The interface of the in-memory vector indexes of an Indexer shard.
+///
+/// An index maps labels (integers the shard assigns to stored document ids)
+/// to vectors and answers top-k queries under one Metric. Two implementations:
+/// ExactIndex (brute force, dense or sparse, batched over the queries of a
+/// request) and HnswIndex (approximate, dense only, hnswlib).
+///
+/// The kind (dense or sparse) and dimension of an index are fixed by its
+/// first vector; a vector of another dimension or kind is rejected with
+/// errc::dimension_mismatch / errc::invalid_argument (caflow::Error).
+///
+/// Thread-safety: const member functions may run concurrently with each
+/// other; mutations need exclusive access (the shard's std::shared_mutex).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "caflow/document.hpp"
+#include "caflow/errors.hpp"
+#include "index/metric.hpp"
+#include "index/top_k.hpp"
+
+namespace caflow {
+
+/// A top-k vector index (see the file comment).
+class VectorIndex {
+ public:
+  virtual ~VectorIndex() = default;
+
+  /// The metric scores are computed with.
+  [[nodiscard]] virtual Metric metric() const noexcept = 0;
+  /// The dimension of the stored vectors; 0 before the first one.
+  [[nodiscard]] virtual uint32_t dimension() const noexcept = 0;
+  /// True when the index holds sparse vectors (meaningful once dimension() > 0).
+  [[nodiscard]] virtual bool sparse() const noexcept = 0;
+  /// Number of live (not deleted) vectors.
+  [[nodiscard]] virtual size_t size() const noexcept = 0;
+
+  /// Checks that `v` (non-empty) may be stored: same dimension and kind as
+  /// the index holds. Throws caflow::Error naming `what` otherwise.
+  virtual void check_insertable(const Embedding& v, const std::string& what) const = 0;
+
+  /// Stores `v` under `label`, replacing the vector it had.
+  virtual void upsert(uint64_t label, const Embedding& v) = 0;
+  /// Removes `label`; false when it is absent.
+  virtual bool remove(uint64_t label) = 0;
+  /// Removes everything; the next vector fixes dimension and kind anew.
+  virtual void clear() = 0;
+
+  /// The best `k` hits for each query, best first. `queries` must already
+  /// have the index's dimension (the shard checks and converts them).
+  [[nodiscard]] virtual std::vector<std::vector<Hit>>
+  search(const std::vector<const Embedding*>& queries, size_t k) const = 0;
+};
+
+/// Throws errc::dimension_mismatch: "<what>: <noun> dimension <got> != index
+/// dimension <have>".
+[[noreturn]] inline void throw_dimension_mismatch(const std::string& what,
+                                                  const char* noun, uint32_t got,
+                                                  uint32_t have) {
+  throw Error(errc::dimension_mismatch, what + ": " + noun + " dimension "
+                                          + std::to_string(got) + " != index dimension "
+                                          + std::to_string(have));
+}
+
+}  // namespace caflow
