@@ -108,7 +108,10 @@ void sparse_bench(size_t n, uint32_t dim, size_t nnz, size_t nq) {
 
 }  // namespace
 
+Value corpus_search(int argc, char** argv);  // search_corpus.cpp
+
 int run_search_bench(int argc, char** argv) {
+  auto corpus = corpus_search(argc, argv);
   auto n = static_cast<size_t>(arg(argc, argv, "n", 100000));
   auto dim = static_cast<uint32_t>(arg(argc, argv, "dim", 128));
   auto nq = static_cast<size_t>(arg(argc, argv, "queries", 1000));
@@ -183,7 +186,7 @@ int run_search_bench(int argc, char** argv) {
   }
   double ours_qps = static_cast<double>(nq) / ours_best;
   double alone_qps = static_cast<double>(nq) / alone_best;
-  emit(Value{{"bench", "search"},
+  Value summary{{"bench", "search"},
              {"n", static_cast<int64_t>(n)},
              {"dim", static_cast<int64_t>(dim)},
              {"queries", static_cast<int64_t>(nq)},
@@ -197,7 +200,9 @@ int run_search_bench(int argc, char** argv) {
              {"hnswlib_qps", alone_qps},
              {"hnsw_qps_ratio", ours_qps / alone_qps},
              {"hnsw_build_s", ours_build},
-             {"hnswlib_build_s", alone_build}});
+             {"hnswlib_build_s", alone_build}};
+  summary.merge(corpus);
+  emit(summary);
   return 0;
 }
 
