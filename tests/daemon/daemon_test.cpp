@@ -110,7 +110,7 @@ struct Daemon {
   int stop(int sig = SIGTERM) {
     process->signal(sig);
     auto code = process->wait(60s);
-    REQUIRE_MESSAGE(code, "the flow did not stop: " + process->output());
+    REQUIRE_MESSAGE(code, "the flow did not stop: " << process->output());
     return *code;
   }
 };

@@ -198,14 +198,3 @@ int run_http_bench(int argc, char** argv) {
 }
 
 }  // namespace caflow::bench
-
-#ifdef CAFLOW_HTTP_BENCH_MAIN
-int main(int argc, char** argv) {
-  try {
-    return caflow::bench::run_http_bench(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << "caflow-http-bench: " << e.what() << '\n';
-    return 1;
-  }
-}
-#endif

@@ -5,6 +5,7 @@
 //   caflow-bench replicas [--docs=4000] [--work=20000]
 //   caflow-bench search [--n=100000] [--dim=128] [--queries=1000]
 //   caflow-bench tfidf [--corpus F] [--no-sklearn]
+//   caflow-bench http [--docs=200000] [--request-size=100] [--prefetch=8]
 //   caflow-bench seed [--corpus=data/spamassassin.jsonl] [--request-size=100]
 #include <cstring>
 #include <iostream>
@@ -15,11 +16,12 @@ int replicas(int argc, char** argv);
 int seed(int argc, char** argv);
 int run_search_bench(int argc, char** argv);
 int run_tfidf_bench(int argc, char** argv);
+int run_http_bench(int argc, char** argv);
 }  // namespace caflow::bench
 
 int main(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
-    std::cerr << "usage: caflow-bench overhead|replicas|seed|search|tfidf [--key=value ...]\n";
+    std::cerr << "usage: caflow-bench overhead|replicas|seed|search|tfidf|http [--key=value ...]\n";
     return argc < 2 ? 2 : 0;
   }
   try {
@@ -31,6 +33,8 @@ int main(int argc, char** argv) {
       return caflow::bench::run_search_bench(argc, argv);
     if (std::strcmp(argv[1], "tfidf") == 0)
       return caflow::bench::run_tfidf_bench(argc, argv);
+    if (std::strcmp(argv[1], "http") == 0)
+      return caflow::bench::run_http_bench(argc, argv);
     if (std::strcmp(argv[1], "seed") == 0)
       return caflow::bench::seed(argc, argv);
   } catch (const std::exception& e) {

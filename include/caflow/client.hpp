@@ -1,0 +1,85 @@
+/// A client for a running caflow HTTP gateway (or any server speaking Jina
+/// 3's HTTP API): the counterpart of Jina's `Client(protocol='http')`.
+///
+///   caflow::Client client{"127.0.0.1", 8080};
+///   if (!client.ready()) { ... }
+///   auto result = client.post("/index", docs, {.request_size = 100, .prefetch = 4});
+///   if (!result) std::cerr << caflow::describe(result.error()) << '\n';
+///
+/// `post` splits the documents into requests of `request_size`, keeps up to
+/// `prefetch` of them in flight (one keep-alive connection each) and returns
+/// the documents in input order. The first failed request fails the post with
+/// the server's error mapped back to a caflow::errc (the message says
+/// "HTTP 503: ..."); connection failures are errc::io_error.
+///
+/// Thread-safety: a Client may be used from several threads at once; it
+/// keeps a pool of idle keep-alive connections.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <caf/expected.hpp>
+
+#include "caflow/document.hpp"
+#include "caflow/flow.hpp"
+#include "caflow/value.hpp"
+
+namespace caflow {
+
+/// Options of a Client.
+struct ClientOptions {
+  /// Longest wait for one HTTP exchange; 0 waits as long as it takes.
+  /// Default: 0
+  std::chrono::milliseconds timeout{0};
+  /// Longest wait to establish a connection. Default: 5 s
+  std::chrono::milliseconds connect_timeout{5000};
+};
+
+/// A raw HTTP answer.
+struct HttpReply {
+  int status = 0;            ///< e.g. 200
+  std::string body;          ///< the body as received
+  std::string content_type;  ///< the Content-Type header ("" when absent)
+  std::string allow;         ///< the Allow header ("" when absent)
+  bool keep_alive = true;    ///< false when the server closed the connection
+};
+
+/// A client of one HTTP gateway (see the file comment).
+class Client {
+ public:
+  /// A client of the gateway at `host:port`. Connects lazily.
+  Client(std::string host, uint16_t port, ClientOptions options = {});
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  /// True when GET /dry_run answers 200 within `timeout`.
+  [[nodiscard]] bool ready(std::chrono::milliseconds timeout = std::chrono::milliseconds{2000});
+
+  /// Posts `docs` to `endpoint` (see the file comment). `on_progress` is
+  /// called after each request, from the thread that completed it, with
+  /// calls serialised.
+  [[nodiscard]] caf::expected<PostResult> post(const std::string& endpoint, DocumentArray docs,
+                                               PostOptions options = {});
+
+  /// GET /status as a Value.
+  [[nodiscard]] caf::expected<Value> status();
+
+  /// GET /metrics: Prometheus text.
+  [[nodiscard]] caf::expected<std::string> metrics();
+
+  /// One raw HTTP exchange, e.g. request("POST", "/post", "{...}"). Any HTTP
+  /// status is a value; only connection failures are errors (errc::io_error).
+  [[nodiscard]] caf::expected<HttpReply> request(std::string_view method, std::string_view target,
+                                                 std::string body = {});
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace caflow

@@ -1,0 +1,181 @@
+#include "caflow/client.hpp"
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "caflow/errors.hpp"
+#include "caflow/json.hpp"
+#include "http/client_connection.hpp"
+#include "http/jina_codec.hpp"
+#include "runtime/reduce.hpp"
+
+namespace caflow {
+
+struct Client::Impl {
+  std::string host;
+  uint16_t port;
+  ClientOptions options;
+  std::mutex mtx;
+  std::vector<std::unique_ptr<http::ClientConnection>> idle;  // guarded by mtx
+
+  std::unique_ptr<http::ClientConnection> take() {
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      if (!idle.empty()) {
+        auto c = std::move(idle.back());
+        idle.pop_back();
+        return c;
+      }
+    }
+    return std::make_unique<http::ClientConnection>(host, port, options);
+  }
+
+  void give_back(std::unique_ptr<http::ClientConnection> c) {
+    std::lock_guard<std::mutex> guard{mtx};
+    idle.push_back(std::move(c));
+  }
+
+  caf::expected<HttpReply> exchange(std::string_view method, std::string_view target,
+                                    const std::string& body, std::chrono::milliseconds timeout) {
+    auto c = take();
+    auto reply = c->exchange(method, target, body, timeout);
+    give_back(std::move(c));
+    return reply;
+  }
+};
+
+Client::Client(std::string host, uint16_t port, ClientOptions options)
+  : impl_(std::make_unique<Impl>()) {
+  impl_->host = std::move(host);
+  impl_->port = port;
+  impl_->options = options;
+}
+
+Client::~Client() = default;
+
+caf::expected<HttpReply> Client::request(std::string_view method, std::string_view target,
+                                         std::string body) {
+  return impl_->exchange(method, target, body, impl_->options.timeout);
+}
+
+bool Client::ready(std::chrono::milliseconds timeout) {
+  auto reply = impl_->exchange("GET", "/dry_run", {}, timeout);
+  return reply && reply->status == 200;
+}
+
+caf::expected<Value> Client::status() {
+  auto reply = request("GET", "/status");
+  if (!reply)
+    return std::move(reply.error());
+  if (reply->status != 200)
+    return http::error_from_reply(reply->status, reply->body);
+  return parse_json(reply->body);
+}
+
+caf::expected<std::string> Client::metrics() {
+  auto reply = request("GET", "/metrics");
+  if (!reply)
+    return std::move(reply.error());
+  if (reply->status != 200)
+    return http::error_from_reply(reply->status, reply->body);
+  return std::move(reply->body);
+}
+
+namespace {
+
+// One post's shared progress: workers take request indices in order.
+struct PostState {
+  std::vector<std::string> bodies;
+  std::vector<std::optional<http::DecodedResponse>> answers;
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mtx;
+  size_t done = 0;    // guarded by mtx
+  caf::error error;   // the first failure, guarded by mtx
+};
+
+}  // namespace
+
+caf::expected<PostResult> Client::post(const std::string& endpoint, DocumentArray docs,
+                                       PostOptions options) {
+  auto st = std::make_shared<PostState>();
+  auto size = std::max<size_t>(1, options.request_size);
+  const auto& all = docs.docs();
+  // Encode up front: the wire bytes are all the workers need.
+  for (size_t begin = 0; begin < all.size(); begin += size) {
+    auto end = std::min(all.size(), begin + size);
+    st->bodies.push_back(http::encode_post(endpoint, all.data() + begin, end - begin,
+                                           options.parameters, options.target_executor));
+  }
+  if (st->bodies.empty())  // like Jina: one empty request (e.g. /count)
+    st->bodies.push_back(
+      http::encode_post(endpoint, DocumentArray{}, options.parameters, options.target_executor));
+  docs.clear();
+  auto total = st->bodies.size();
+  st->answers.resize(total);
+  auto timeout = impl_->options.timeout;
+
+  auto fail = [&st](caf::error err) {
+    std::lock_guard<std::mutex> guard{st->mtx};
+    if (!st->error)
+      st->error = std::move(err);
+    st->failed = true;
+  };
+  auto work = [&] {
+    auto conn = impl_->take();
+    for (;;) {
+      if (st->failed)
+        break;
+      auto i = st->next++;
+      if (i >= total)
+        break;
+      auto reply = conn->exchange("POST", "/post", st->bodies[i], timeout);
+      if (!reply) {
+        fail(std::move(reply.error()));
+        break;
+      }
+      if (reply->status != 200) {
+        fail(http::error_from_reply(reply->status, reply->body));
+        break;
+      }
+      std::string().swap(st->bodies[i]);  // sent: free it
+      auto decoded = http::decode_response(reply->body);
+      if (!decoded) {
+        fail(std::move(decoded.error()));
+        break;
+      }
+      st->answers[i] = std::move(*decoded);
+      std::lock_guard<std::mutex> guard{st->mtx};
+      ++st->done;
+      if (options.on_progress)
+        options.on_progress(st->done, total);
+    }
+    impl_->give_back(std::move(conn));
+  };
+  auto workers = std::min(std::max<size_t>(1, options.prefetch), total);
+  std::vector<std::thread> threads;
+  for (size_t k = 1; k < workers; ++k)
+    threads.emplace_back(work);
+  work();  // the calling thread is one of the workers
+  for (auto& t : threads)
+    t.join();
+  if (st->error)
+    return std::move(st->error);
+
+  PostResult out;
+  std::vector<Params> params;
+  for (auto& a : st->answers) {
+    out.docs.append(std::move(a->docs));
+    params.push_back(std::move(a->parameters));
+    out.failed_shards += a->failed_shards;
+    for (auto& f : a->failures)
+      out.failures.push_back(std::move(f));
+  }
+  out.parameters = detail::reduce_parameters(params);
+  return out;
+}
+
+}  // namespace caflow

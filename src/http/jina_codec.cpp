@@ -1,0 +1,315 @@
+#include "http/jina_codec.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <initializer_list>
+
+#include <caf/sec.hpp>
+
+#include "caflow/errors.hpp"
+#include "caflow/json.hpp"
+
+namespace caflow::http {
+
+namespace {
+
+// The member of `obj` under the first of `keys` that is present and not
+// null; `found` names that key.
+const Value* member(const Value& obj, std::initializer_list<std::string_view> keys,
+                    std::string_view* found = nullptr) {
+  for (auto key : keys)
+    if (auto* v = obj.find(key); v != nullptr && !v->is_null()) {
+      if (found)
+        *found = key;
+      return v;
+    }
+  return nullptr;
+}
+
+// A string member looked up at the top level, then in "header".
+caf::error read_string(const Value& body, std::initializer_list<std::string_view> keys,
+                       std::string& out) {
+  std::string_view key;
+  const Value* v = member(body, keys, &key);
+  std::string where;
+  if (v == nullptr) {
+    if (auto* header = body.find("header"); header != nullptr && header->is_object())
+      v = member(*header, keys, &key);
+    where = "header.";
+  }
+  if (v == nullptr)
+    return {};
+  where += key;
+  if (!v->is_string())
+    return make_error(errc::invalid_json, where + ": expected a string, got "
+                                            + to_string(v->kind()));
+  out = v->as_string();
+  return {};
+}
+
+Value status_value(const caf::error& err) {
+  auto message = is_caflow(err) ? error_message(err) : describe(err);
+  Value exception = Value::object();
+  exception["name"] = is_caflow(err) ? std::string{to_string(static_cast<errc>(err.code()))}
+                                     : std::string{"error"};
+  exception["args"] = Value::Array{Value{message}};
+  exception["executor"] = "";
+  Value status = Value::object();
+  status["code"] = jina_status_error;
+  status["description"] = message;
+  status["exception"] = std::move(exception);
+  return status;
+}
+
+Value header_value(const Exchange& ex, Value status) {
+  Value header = Value::object();
+  header["request_id"] = ex.request_id;
+  header["status"] = std::move(status);
+  header["exec_endpoint"] = ex.endpoint;
+  header["target_executor"] = ex.target_executor;
+  return header;
+}
+
+Value route_value(const std::string& executor, int64_t start, int64_t end,
+                  const std::string& error) {
+  Value route = Value::object();
+  route["executor"] = executor;
+  route["start_time"] = iso8601(start);
+  route["end_time"] = iso8601(end);
+  if (error.empty()) {
+    route["status"] = nullptr;
+  } else {
+    Value status = Value::object();
+    status["code"] = jina_status_error;
+    status["description"] = error;
+    route["status"] = std::move(status);
+  }
+  return route;
+}
+
+}  // namespace
+
+// A caflow error carries the "caflow" category; others (CAF's own) do not.
+bool is_caflow(const caf::error& err) {
+  return err && err.category() == error_category;
+}
+
+caf::expected<Request> decode_request(std::string_view body, std::string_view path_endpoint) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos)
+    return make_error(errc::invalid_json,
+                      "request body is empty: expected a JSON object such as "
+                      "{\"data\": [{\"text\": \"hello\"}]}");
+  auto parsed = parse_json(body);
+  if (!parsed)
+    return make_error(errc::invalid_json,
+                      "malformed JSON in request body: " + error_message(parsed.error()));
+  const Value& v = *parsed;
+  if (!v.is_object())
+    return make_error(errc::invalid_json, std::string{"request body: expected a JSON object, got "}
+                                            + to_string(v.kind()));
+  Request req;
+  if (auto err = read_string(v, {"execEndpoint", "exec_endpoint"}, req.endpoint))
+    return err;
+  if (!path_endpoint.empty())
+    req.endpoint = std::string{path_endpoint};
+  if (req.endpoint.empty())
+    req.endpoint = "/";
+  if (auto err = read_string(v, {"targetExecutor", "target_executor"}, req.target_executor))
+    return err;
+  if (auto err = read_string(v, {"requestId", "request_id"}, req.id))
+    return err;
+  if (req.id.empty())
+    req.id = new_document_id();
+  if (auto* p = member(v, {"parameters"})) {
+    if (!p->is_object())
+      return make_error(errc::invalid_json, std::string{"parameters: expected an object, got "}
+                                              + to_string(p->kind()));
+    req.parameters = *p;
+  }
+  if (auto* data = member(v, {"data"})) {
+    auto docs = to_documents(*data, "data");
+    if (!docs)
+      return std::move(docs.error());
+    req.docs = std::move(*docs);
+  }
+  return req;
+}
+
+std::string encode_response(const Response& resp, const Exchange& ex) {
+  const Params* params = &resp.parameters;
+  Params with_failures;
+  if (resp.shards_failed > 0) {
+    with_failures = resp.parameters.is_object() ? resp.parameters : Params::object();
+    with_failures[failed_shards_key] = static_cast<int64_t>(resp.shards_failed);
+    Value::Array lines;
+    for (const auto& f : resp.failures)
+      lines.emplace_back(f);
+    with_failures[failures_key] = std::move(lines);
+    params = &with_failures;
+  }
+  Value::Array routes;
+  routes.reserve(resp.routes.size() + 1);
+  routes.push_back(route_value("gateway", ex.start_us, ex.end_us, ""));
+  for (const auto& r : resp.routes)
+    routes.push_back(route_value(r.executor, r.start_us, r.end_us, r.status));
+  // The documents dominate the size: write them straight to text rather
+  // than copying them into a Value tree first.
+  std::string out = "{\"header\":";
+  out += to_json(header_value(ex, nullptr));
+  out += ",\"parameters\":";
+  out += to_json(params->is_object() ? *params : Params::object());
+  out += ",\"routes\":";
+  out += to_json(Value{std::move(routes)});
+  out += ",\"data\":";
+  out += to_json(resp.docs);
+  out += '}';
+  return out;
+}
+
+std::string encode_error(const caf::error& err, const Exchange& ex) {
+  Value body = Value::object();
+  body["header"] = header_value(ex, status_value(err));
+  body["parameters"] = Value::object();
+  body["routes"] = Value::Array{route_value("gateway", ex.start_us, ex.end_us,
+                                            error_message(err))};
+  body["data"] = nullptr;
+  return to_json(body);
+}
+
+int http_status(const caf::error& err) {
+  if (err == caf::sec::request_timeout)
+    return 504;
+  if (!is_caflow(err))
+    return 500;
+  switch (static_cast<errc>(err.code())) {
+    case errc::invalid_json:
+    case errc::invalid_argument:
+    case errc::dimension_mismatch:
+      return 400;
+    case errc::not_found:
+      return 404;
+    case errc::overloaded:
+    case errc::unavailable:
+      return 503;
+    case errc::timeout:
+      return 504;
+    default:
+      return 500;
+  }
+}
+
+int64_t now_us() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string iso8601(int64_t us) {
+  auto secs = static_cast<std::time_t>(us / 1000000);
+  auto frac = us % 1000000;
+  if (frac < 0) {
+    frac += 1000000;
+    --secs;
+  }
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long long>(frac));
+  return buf;
+}
+
+// ---- the client's side -------------------------------------------------------
+
+std::string encode_post(std::string_view endpoint, const Document* first, size_t count,
+                        const Params& parameters, std::string_view target_executor) {
+  std::string out = "{\"exec_endpoint\":";
+  out += to_json(Value{endpoint});
+  out += ",\"parameters\":";
+  out += to_json(parameters.is_object() ? parameters : Params::object());
+  if (!target_executor.empty()) {
+    out += ",\"target_executor\":";
+    out += to_json(Value{target_executor});
+  }
+  out += ",\"data\":[";
+  for (size_t i = 0; i < count; ++i) {
+    if (i > 0)
+      out += ',';
+    out += to_json(first[i]);
+  }
+  out += "]}";
+  return out;
+}
+
+std::string encode_post(std::string_view endpoint, const DocumentArray& docs,
+                        const Params& parameters, std::string_view target_executor) {
+  return encode_post(endpoint, docs.docs().data(), docs.size(), parameters, target_executor);
+}
+
+caf::expected<DecodedResponse> decode_response(std::string_view body) {
+  auto parsed = parse_json(body);
+  if (!parsed)
+    return make_error(errc::invalid_json,
+                      "malformed JSON in response body: " + error_message(parsed.error()));
+  if (!parsed->is_object())
+    return make_error(errc::invalid_json, "response body: expected a JSON object");
+  DecodedResponse out;
+  if (auto* data = member(*parsed, {"data"})) {
+    auto docs = to_documents(*data, "data");
+    if (!docs)
+      return std::move(docs.error());
+    out.docs = std::move(*docs);
+  }
+  if (auto* p = member(*parsed, {"parameters"}); p != nullptr && p->is_object()) {
+    out.parameters = *p;
+    auto& obj = out.parameters.as_object();
+    if (auto it = obj.find(failed_shards_key); it != obj.end()) {
+      if (it->second.is_number())
+        out.failed_shards = static_cast<uint32_t>(it->second.as_int());
+      obj.erase(it);
+    }
+    if (auto it = obj.find(failures_key); it != obj.end()) {
+      if (it->second.is_array())
+        for (const auto& f : it->second.as_array())
+          if (f.is_string())
+            out.failures.push_back(f.as_string());
+      obj.erase(it);
+    }
+  }
+  return out;
+}
+
+caf::error error_from_reply(int status, std::string_view body) {
+  std::string description;
+  std::string name;
+  if (auto parsed = parse_json(body); parsed && parsed->is_object())
+    if (auto* header = parsed->find("header"); header && header->is_object())
+      if (auto* st = header->find("status"); st && st->is_object()) {
+        description = st->get_string("description", "");
+        if (auto* ex = st->find("exception"); ex && ex->is_object())
+          name = ex->get_string("name", "");
+      }
+  if (description.empty())
+    description = std::string{body.substr(0, 200)};
+  auto message = "HTTP " + std::to_string(status) + ": " + description;
+  for (int c = static_cast<int>(errc::invalid_json); c <= static_cast<int>(errc::plugin_error); ++c)
+    if (name == to_string(static_cast<errc>(c)))
+      return make_error(static_cast<errc>(c), std::move(message));
+  switch (status) {
+    case 400:
+    case 405:
+    case 413:
+      return make_error(errc::invalid_argument, std::move(message));
+    case 404:
+      return make_error(errc::not_found, std::move(message));
+    case 503:
+      return make_error(errc::unavailable, std::move(message));
+    case 504:
+      return make_error(errc::timeout, std::move(message));
+    default:
+      return make_error(errc::executor_failed, std::move(message));
+  }
+}
+
+}  // namespace caflow::http

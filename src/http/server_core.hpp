@@ -1,0 +1,46 @@
+// State shared by the listener and every connection of one HttpServer.
+// Owned through a shared_ptr: answers from the flow that arrive after stop()
+// keep it (and so the io_context they post to) alive until they are done.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include "caflow/server.hpp"
+#include "http/metrics.hpp"
+
+namespace caflow::http {
+
+class Session;
+
+struct Core : std::enable_shared_from_this<Core> {
+  Core(caf::actor_system& sys, caf::actor gw, ServerOptions opts)
+    : system(sys), gateway(std::move(gw)), options(std::move(opts)) {
+  }
+
+  caf::actor_system& system;
+  caf::actor gateway;
+  ServerOptions options;
+  // Declared before the io_context so that they outlive it: destroying the
+  // io_context destroys pending handlers, which destroy sessions, which
+  // unregister here.
+  Metrics metrics;
+  std::mutex sessions_mtx;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+  std::atomic<bool> stopping{false};
+
+  boost::asio::io_context ioc;
+  boost::asio::strand<boost::asio::io_context::executor_type> accept_strand{ioc.get_executor()};
+  boost::asio::ip::tcp::acceptor acceptor{accept_strand};
+};
+
+}  // namespace caflow::http

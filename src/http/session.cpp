@@ -1,0 +1,375 @@
+#include "http/session.hpp"
+
+#include <chrono>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <caf/sec.hpp>
+
+#include "caflow/errors.hpp"
+#include "caflow/json.hpp"
+#include "http/bridge.hpp"
+#include "http/server_core.hpp"
+
+namespace caflow::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+// Status and readiness probes should answer quickly even when the server
+// allows long requests.
+constexpr std::chrono::milliseconds probe_timeout{5000};
+
+std::chrono::milliseconds probe_limit(std::chrono::milliseconds request_timeout) {
+  return request_timeout.count() > 0 ? std::min(request_timeout, probe_timeout) : probe_timeout;
+}
+
+// CAF's own errors, said in caflow's words.
+caf::error normalize(caf::error err, std::chrono::milliseconds timeout) {
+  if (err == caf::sec::request_timeout)
+    return make_error(errc::timeout, "no answer from the flow within "
+                                       + std::to_string(timeout.count())
+                                       + " ms (the server's request_timeout)");
+  if (err == caf::sec::request_receiver_down)
+    return make_error(errc::unavailable, "the flow's gateway is not running");
+  return err;
+}
+
+double seconds_between(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+Session::Session(net::ip::tcp::socket socket, Core& core)
+  : core_(core), stream_(std::move(socket)) {
+}
+
+Session::~Session() {
+  std::lock_guard<std::mutex> guard{core_.sessions_mtx};
+  core_.sessions.erase(this);
+}
+
+void Session::start() {
+  {
+    std::lock_guard<std::mutex> guard{core_.sessions_mtx};
+    core_.sessions.emplace(this, weak_from_this());
+  }
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+}
+
+void Session::shutdown() {
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    self->closing_ = true;
+    if (!self->busy_)
+      self->close();  // aborts the pending read
+  });
+}
+
+void Session::read() {
+  if (closing_ || core_.stopping) {
+    close();
+    return;
+  }
+  parser_.emplace();
+  parser_->body_limit(core_.options.body_limit);
+  set_idle_timer();
+  bhttp::async_read_header(stream_, buffer_, *parser_,
+                           [self = shared_from_this()](beast::error_code ec, size_t) {
+                             self->on_header(ec);
+                           });
+}
+
+// curl sends "Expect: 100-continue" with bodies over 1 KiB and waits a second
+// for the go-ahead before sending the body: give it at once.
+void Session::on_header(beast::error_code ec) {
+  if (ec) {
+    on_read(ec);
+    return;
+  }
+  auto read_body = [self = shared_from_this()] {
+    self->set_idle_timer();
+    bhttp::async_read(self->stream_, self->buffer_, *self->parser_,
+                      [self](beast::error_code ec, size_t) { self->on_read(ec); });
+  };
+  if (!beast::iequals(parser_->get()[bhttp::field::expect], "100-continue")) {
+    read_body();
+    return;
+  }
+  auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(
+    bhttp::status::continue_, parser_->get().version());
+  bhttp::async_write(stream_, *cont,
+                     [self = shared_from_this(), cont, read_body](beast::error_code ec, size_t) {
+                       if (ec)
+                         self->on_read(ec);
+                       else
+                         read_body();
+                     });
+}
+
+void Session::set_idle_timer() {
+  if (core_.options.idle_timeout.count() > 0)
+    stream_.expires_after(core_.options.idle_timeout);
+  else
+    stream_.expires_never();
+}
+
+void Session::on_read(beast::error_code ec) {
+  if (ec == bhttp::error::end_of_stream || ec == net::error::operation_aborted
+      || ec == beast::error::timeout || closing_) {
+    close();
+    return;
+  }
+  if (ec == bhttp::error::body_limit) {
+    // The rest of the body is still unread: answer, then close.
+    busy_ = true;
+    keep_alive_ = false;
+    unread_input_ = true;
+    Exchange ex{.start_us = now_us(), .end_us = now_us()};
+    reply_error(make_error(errc::invalid_argument,
+                           "request body exceeds the server's limit of "
+                             + std::to_string(core_.options.body_limit)
+                             + " bytes (ServerOptions::body_limit)"),
+                ex, 413);
+    return;
+  }
+  if (ec) {
+    // A parse error deserves an answer; a broken connection (or a client
+    // that left mid-message) has nobody to answer.
+    bool parse_error = ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()
+                       && ec != bhttp::error::partial_message;
+    if (parse_error) {
+      busy_ = true;
+      keep_alive_ = false;
+      unread_input_ = true;
+      Exchange ex{.start_us = now_us(), .end_us = now_us()};
+      reply_error(make_error(errc::invalid_argument, "malformed HTTP request: " + ec.message()),
+                  ex, 400);
+      return;
+    }
+    close();
+    return;
+  }
+  dispatch_request();
+}
+
+void Session::dispatch_request() {
+  busy_ = true;
+  auto& req = parser_->get();
+  version_ = req.version();
+  // No route takes HEAD; its 405 carries a body the client will not read,
+  // so the connection cannot be reused after it.
+  keep_alive_ = req.keep_alive() && req.method() != bhttp::verb::head;
+  allow_.clear();
+  auto r = route(req.method_string(), req.target());
+  Exchange ex{.endpoint = r.endpoint, .start_us = now_us(), .end_us = now_us()};
+  switch (r.action) {
+    case Action::post:
+      handle_post(r);
+      return;
+    case Action::status:
+      handle_status();
+      return;
+    case Action::dry_run:
+      handle_dry_run();
+      return;
+    case Action::metrics:
+      reply(200, core_.metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+      return;
+    case Action::method_not_allowed:
+      allow_ = r.allow;
+      reply_error(make_error(errc::invalid_argument,
+                             "method " + std::string{req.method_string()} + " is not allowed on "
+                               + r.path + "; use " + r.allow),
+                  ex, 405);
+      return;
+    case Action::not_found:
+      reply_error(make_error(errc::not_found,
+                             "no route " + std::string{req.method_string()} + " " + r.path
+                               + "; routes: POST /post, POST /index, POST /search, PUT /update, "
+                                 "DELETE /delete, GET /status, GET /dry_run, GET /metrics"),
+                  ex, 404);
+      return;
+  }
+}
+
+void Session::handle_post(const Route& r) {
+  auto t0 = std::chrono::steady_clock::now();
+  Exchange ex{.endpoint = r.endpoint.empty() ? std::string{"/"} : r.endpoint,
+              .start_us = now_us()};
+  auto decoded = decode_request(parser_->get().body(), r.endpoint);
+  parser_->get().body().clear();
+  parser_->get().body().shrink_to_fit();  // a large body need not live while the flow works
+  if (!decoded) {
+    auto label = r.endpoint.empty() ? r.path : r.endpoint;
+    core_.metrics.received(label);
+    core_.metrics.failed(label, seconds_between(t0));
+    ex.end_us = now_us();
+    reply_error(decoded.error(), ex, 400);
+    return;
+  }
+  ex.request_id = decoded->id;
+  ex.endpoint = decoded->endpoint;
+  ex.target_executor = decoded->target_executor;
+  core_.metrics.received(ex.endpoint);
+  // The answer arrives on a CAF worker: encode it there (it is the costly
+  // part) and hand only the bytes to this connection's strand. The tracked
+  // executor keeps the io_context running until the answer is written.
+  auto strand = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
+  auto timeout = core_.options.request_timeout;
+  ask_gateway(core_.system, core_.gateway, std::move(*decoded), timeout,
+              [self = shared_from_this(), core = core_.shared_from_this(), strand, ex, t0,
+               timeout](caf::expected<Response> resp) mutable {
+                ex.end_us = now_us();
+                auto secs = seconds_between(t0);
+                unsigned status = 200;
+                std::string body;
+                if (resp) {
+                  body = encode_response(*resp, ex);
+                  core->metrics.succeeded(ex.endpoint, secs, resp->docs.size());
+                  for (const auto& route : resp->routes)
+                    core->metrics.executor_time(route.executor,
+                                                (route.end_us - route.start_us) / 1e6);
+                } else {
+                  auto err = normalize(std::move(resp.error()), timeout);
+                  status = static_cast<unsigned>(http_status(err));
+                  body = encode_error(err, ex);
+                  core->metrics.failed(ex.endpoint, secs);
+                }
+                net::post(strand, [self, status, body = std::move(body)]() mutable {
+                  self->reply(status, std::move(body));
+                });
+              });
+}
+
+void Session::handle_status() {
+  auto strand = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
+  auto timeout = probe_limit(core_.options.request_timeout);
+  auto in_flight = core_.metrics.in_flight();
+  ask_status(core_.system, core_.gateway, timeout,
+             [self = shared_from_this(), strand, timeout, in_flight](caf::expected<Value> v) {
+               unsigned status = 200;
+               std::string body;
+               if (v) {
+                 Value out = v->is_object() ? std::move(*v) : Value::object();
+                 out["ready"] = true;
+                 out["http_in_flight"] = in_flight;
+                 body = to_json(out);
+               } else {
+                 auto err = normalize(std::move(v.error()), timeout);
+                 Exchange ex{.start_us = now_us(), .end_us = now_us()};
+                 status = 503;
+                 body = encode_error(err, ex);
+               }
+               net::post(strand, [self, status, body = std::move(body)]() mutable {
+                 self->reply(status, std::move(body));
+               });
+             });
+}
+
+// Jina's /dry_run sends an empty request through the whole flow: it answers
+// only when every deployment does.
+void Session::handle_dry_run() {
+  auto strand = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
+  auto timeout = probe_limit(core_.options.request_timeout);
+  Request req;
+  req.id = new_document_id();
+  req.endpoint = "/";
+  ask_gateway(core_.system, core_.gateway, std::move(req), timeout,
+              [self = shared_from_this(), strand, timeout](caf::expected<Response> resp) {
+                Value out = Value::object();
+                unsigned status = 200;
+                if (resp) {
+                  out["code"] = jina_status_success;
+                  out["description"] = "dry run successful";
+                  out["exception"] = nullptr;
+                } else {
+                  auto err = normalize(std::move(resp.error()), timeout);
+                  status = 503;
+                  out["code"] = jina_status_error;
+                  out["description"] = describe(err);
+                  out["exception"] = Value{{"name", "dry_run_failed"},
+                                           {"args", Value::Array{Value{describe(err)}}}};
+                }
+                net::post(strand, [self, status, body = to_json(out)]() mutable {
+                  self->reply(status, std::move(body));
+                });
+              });
+}
+
+void Session::reply_error(const caf::error& err, const Exchange& ex, unsigned status) {
+  reply(status != 0 ? status : static_cast<unsigned>(http_status(err)), encode_error(err, ex));
+}
+
+void Session::reply(unsigned status, std::string body, const char* content_type) {
+  bool close_after = closing_ || !keep_alive_ || core_.stopping;
+  res_ = HttpResponse{};
+  res_.result(status);
+  res_.version(version_);
+  res_.set(bhttp::field::server, "caflow");
+  res_.set(bhttp::field::content_type, content_type);
+  if (!allow_.empty())
+    res_.set(bhttp::field::allow, allow_);
+  res_.keep_alive(!close_after);
+  res_.body() = std::move(body);
+  res_.prepare_payload();
+  set_idle_timer();  // a client that stops reading is cut off too
+  bhttp::async_write(stream_, res_,
+                     [self = shared_from_this(), close_after](beast::error_code ec, size_t) {
+                       self->on_write(ec, close_after);
+                     });
+}
+
+void Session::on_write(beast::error_code ec, bool close_after) {
+  busy_ = false;
+  res_.body().clear();
+  if (!ec && close_after && unread_input_) {
+    linger();
+    return;
+  }
+  if (ec || close_after) {
+    close();
+    return;
+  }
+  read();
+}
+
+// Closing a socket with unread input makes the kernel send a reset, which
+// can destroy the answer before the client reads it (a 413 sent while the
+// client still uploads). So: stop sending, discard what still arrives for a
+// bounded time and amount, then close.
+void Session::linger() {
+  beast::error_code ignored;
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+  stream_.expires_after(std::chrono::seconds(2));
+  linger_read(std::make_shared<std::array<char, 16384>>(), 0);
+}
+
+void Session::linger_read(std::shared_ptr<std::array<char, 16384>> scratch, size_t total) {
+  constexpr size_t max_discard = size_t{64} << 20;
+  stream_.async_read_some(net::buffer(*scratch), [self = shared_from_this(), scratch,
+                                                  total](beast::error_code ec, size_t n) {
+    if (ec || total + n > max_discard) {
+      self->close();
+      return;
+    }
+    self->linger_read(scratch, total + n);
+  });
+}
+
+void Session::close() {
+  beast::error_code ignored;  // the peer may be gone already
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+  stream_.socket().close(ignored);
+}
+
+}  // namespace caflow::http
