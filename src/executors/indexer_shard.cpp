@@ -272,14 +272,7 @@ void IndexerShard::write(const DocumentArray& docs, const std::vector<bool>& kee
     if (!st.ok())
       fail(st, name_ + ": batching document " + d.id);
   }
-  if (marker_present_)
-    if (auto st = batch.Delete(cf_, marker_key); !st.ok())
-      fail(st, name_ + ": batching");
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync;
-  if (auto st = db_->db()->Write(wo, &batch); !st.ok())
-    fail(st, name_ + ": writing " + std::to_string(docs.size()) + " documents");
-  marker_present_ = false;
+  commit(batch, "writing " + std::to_string(docs.size()) + " documents");
   next_label_ = next;
   for (size_t i = 0; i < docs.size(); ++i) {
     if (!keep[i])
@@ -296,6 +289,17 @@ void IndexerShard::write(const DocumentArray& docs, const std::vector<bool>& kee
       label_of_.erase(l);
     }
   }
+}
+
+void IndexerShard::commit(rocksdb::WriteBatch& batch, const std::string& what) {
+  if (marker_present_)
+    if (auto st = batch.Delete(cf_, marker_key); !st.ok())
+      fail(st, name_ + ": batching");
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  if (auto st = db_->db()->Write(wo, &batch); !st.ok())
+    fail(st, name_ + ": " + what);
+  marker_present_ = false;
 }
 
 void IndexerShard::index(const DocumentArray& docs) {
@@ -339,14 +343,7 @@ std::vector<std::string> IndexerShard::remove(const DocumentArray& docs) {
   }
   if (gone.empty())
     return not_found;
-  if (marker_present_)
-    if (auto st = batch.Delete(cf_, marker_key); !st.ok())
-      fail(st, name_ + ": batching");
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync;
-  if (auto st = db_->db()->Write(wo, &batch); !st.ok())
-    fail(st, name_ + ": deleting " + std::to_string(gone.size()) + " documents");
-  marker_present_ = false;
+  commit(batch, "deleting " + std::to_string(gone.size()) + " documents");
   for (const auto& id : gone) {
     ids_.erase(id);
     if (auto l = label_of_.find(id); l != label_of_.end()) {
@@ -471,11 +468,7 @@ void IndexerShard::clear() {
   auto st = batch.DeleteRange(cf_, "", "\xff");
   if (!st.ok())
     fail(st, name_ + ": batching clear");
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync;
-  if (st = db_->db()->Write(wo, &batch); !st.ok())
-    fail(st, name_ + ": clearing");
-  marker_present_ = false;
+  commit(batch, "clearing");
   index_->clear();
   ids_.clear();
   label_of_.clear();

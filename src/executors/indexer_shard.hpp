@@ -32,6 +32,7 @@
 
 namespace rocksdb {
 class ColumnFamilyHandle;
+class WriteBatch;
 }
 
 namespace caflow {
@@ -96,6 +97,9 @@ class IndexerShard {
   void rebuild_index();
   void save_graph() noexcept;
   void write(const DocumentArray& docs, const std::vector<bool>& keep);
+  // Writes `batch` (plus the deletion of a saved graph's marker: the graph
+  // is stale from now on); throws naming `what` when RocksDB refuses it.
+  void commit(rocksdb::WriteBatch& batch, const std::string& what);
 
   std::shared_ptr<ShardDb> db_;
   rocksdb::ColumnFamilyHandle* cf_;

@@ -20,6 +20,14 @@ double percentile(std::vector<double>& xs, double p) {
   return xs[std::min(xs.size() - 1, rank == 0 ? 0 : rank - 1)];
 }
 
+DocumentArray hello_docs(size_t n) {
+  DocumentArray docs;
+  docs.reserve(n);
+  for (size_t i = 0; i < n; ++i)
+    docs.emplace_back().text = "hello world";
+  return docs;
+}
+
 void emit(const Value& v) {
   std::cout << to_json(v) << std::endl;
 }

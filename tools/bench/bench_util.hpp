@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "caflow/document.hpp"
 #include "caflow/value.hpp"
 
 namespace caflow::bench {
@@ -16,6 +17,9 @@ double seconds_since(clock::time_point start);
 
 /// The p-th percentile (0..100) of `xs` (sorted in place).
 double percentile(std::vector<double>& xs, double p);
+
+/// `n` documents with the text "hello world" (the overhead benchmarks' load).
+DocumentArray hello_docs(size_t n);
 
 /// Prints `v` as one JSON line on standard output and flushes.
 void emit(const Value& v);

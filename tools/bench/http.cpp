@@ -32,14 +32,6 @@ namespace {
 // quoted in the issue: a reference, not measured here.
 constexpr double jina_docs_per_s = 9100;
 
-DocumentArray hello_docs(size_t n) {
-  DocumentArray docs;
-  docs.reserve(n);
-  for (size_t i = 0; i < n; ++i)
-    docs.emplace_back().text = "hello world";
-  return docs;
-}
-
 struct Figures {
   double docs_per_s = 0;
   double rtt_p50_us = 0;

@@ -19,14 +19,6 @@ namespace {
 constexpr double jina_docs_per_s = 9100;
 constexpr double jina_rtt_p50_us = 13600;
 
-DocumentArray hello_docs(size_t n) {
-  DocumentArray docs;
-  docs.reserve(n);
-  for (size_t i = 0; i < n; ++i)
-    docs.emplace_back().text = "hello world";
-  return docs;
-}
-
 // Median request/response round trip from a scoped actor to `echo`.
 template <class Handle>
 double rtt_us(caf::actor_system& sys, const Handle& echo, int samples,
