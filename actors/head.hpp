@@ -26,6 +26,21 @@ struct replica_slot {
   caf::actor_addr addr;
   uint32_t in_flight = 0;
   bool alive = true;
+  std::string node = "local";  ///< where it runs: "local" or HOST:PORT
+  bool pending = false;   ///< being placed (spawn on a node in progress)
+  bool draining = false;  ///< scaled away: takes no new request, stops when idle
+  bool retired = false;   ///< scaled away and stopped: the slot may be reused
+  std::string lost;       ///< why it is unavailable, e.g. "node 10.0.0.2:4242 lost"
+
+  /// May take a new request.
+  [[nodiscard]] bool available() const noexcept { return alive && !draining; }
+};
+
+/// Where the flow put each replica at start, [shard][replica]: the node and
+/// the replica already spawned there (invalid handle: spawn it locally).
+struct head_setup {
+  caf::actor cluster;  ///< the flow's cluster actor (invalid: no cluster)
+  std::vector<std::vector<std::pair<std::string, caf::actor>>> placed;
 };
 
 /// Counters a head reports through `status`.
@@ -39,6 +54,8 @@ struct head_counters {
 
 struct head_state {
   DeploymentOptions spec;
+  caf::actor cluster;
+  bool stateful = false;  // replicas lost with their node come back only there
   std::vector<std::vector<replica_slot>> shards;  // [shard][replica]
   std::vector<detail::ReplicaPicker> pickers;     // one per shard
   detail::ReplicaPicker any_picker;               // across every shard (ANY)
@@ -53,7 +70,10 @@ struct head_state {
 
 /// The head's behavior for deployment `spec` (its workspace already resolved).
 head_actor::behavior_type head(head_actor::stateful_pointer<head_state> self,
-                               DeploymentOptions spec);
+                               DeploymentOptions spec, head_setup setup = {});
+
+/// Stops `slot`'s replica when it is draining and has nothing in flight.
+void finish_drain(replica_slot& slot);
 
 /// The context of replica `replica` of shard `shard` of `spec`.
 ExecutorContext make_context(const DeploymentOptions& spec, uint32_t shard, uint32_t replica);

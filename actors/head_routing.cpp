@@ -56,7 +56,7 @@ uint32_t retry_budget(const head_state& st) {
 // What the replica picker needs to know of each slot.
 void append_loads(const std::vector<replica_slot>& slots, std::vector<detail::ReplicaLoad>& out) {
   for (const auto& s : slots)
-    out.push_back({s.in_flight, s.alive});
+    out.push_back({s.in_flight, s.available()});
 }
 
 std::optional<size_t> top_k_of(const Params& params) {
@@ -89,17 +89,23 @@ void send_to_replica(head_pointer self, uint32_t shard, size_t replica,
     .then(
       [self, shard, replica, addr, done](Response& resp) {
         auto& s = self->state.shards[shard][replica];
-        if (s.addr == addr && s.in_flight > 0)
+        if (s.addr == addr && s.in_flight > 0) {
           --s.in_flight;
+          finish_drain(s);
+        }
         done(std::move(resp));
       },
       [self, shard, replica, addr, req, retries, done](caf::error& err) {
         auto& s = self->state.shards[shard][replica];
-        if (s.addr == addr && s.in_flight > 0)
+        if (s.addr == addr && s.in_flight > 0) {
           --s.in_flight;
+          finish_drain(s);
+        }
         if (retries > 0 && replica_gone(err) && !self->state.stopping) {
           ++self->state.counters.retries;
-          send_to_shard(self, shard, req, retries - 1, done);
+          // Not to the replica that just failed: its down message may not
+          // have arrived yet (a lost node's replicas all fail at once).
+          send_to_shard(self, shard, req, retries - 1, done, replica);
           return;
         }
         done(shard_error(self->state, shard, err));
@@ -107,13 +113,19 @@ void send_to_replica(head_pointer self, uint32_t shard, size_t replica,
 }
 
 void send_to_shard(head_pointer self, uint32_t shard, std::shared_ptr<Request> req,
-                   uint32_t retries, shard_reply done) {
+                   uint32_t retries, shard_reply done, std::optional<size_t> exclude) {
   std::vector<detail::ReplicaLoad> loads;
   append_loads(self->state.shards[shard], loads);
-  auto pick = self->state.pickers[shard].pick(loads);
+  auto pick = self->state.pickers[shard].pick(loads, exclude);
   if (!pick) {
-    done(make_error(errc::unavailable,
-                    shard_name(self->state, shard) + ": no replica available"));
+    // Name why: a shard whose only replicas went with their node says which.
+    std::string why = "no replica available";
+    for (const auto& s : self->state.shards[shard])
+      if (!s.retired && !s.lost.empty()) {
+        why = s.lost;
+        break;
+      }
+    done(make_error(errc::unavailable, shard_name(self->state, shard) + ": unavailable: " + why));
     return;
   }
   send_to_replica(self, shard, *pick, std::move(req), retries, std::move(done));
@@ -128,14 +140,17 @@ void route_any(head_pointer self, std::shared_ptr<Request> req,
   for (const auto& shard : st.shards)
     append_loads(shard, loads);
   auto pick = st.any_picker.pick(loads);
+  // Shards may hold different numbers of slots while a scale is underway.
+  uint32_t shard = 0;
+  size_t index = pick ? *pick : 0;
+  while (pick && index >= st.shards[shard].size())
+    index -= st.shards[shard++].size();
   if (!pick) {
     ++st.counters.failed;
     rp.deliver(make_error(errc::unavailable, st.spec.name + ": no replica available"));
     return;
   }
-  auto per_shard = st.shards[0].size();
-  auto shard = static_cast<uint32_t>(*pick / per_shard);
-  send_to_replica(self, shard, *pick % per_shard, std::move(req), retry_budget(st),
+  send_to_replica(self, shard, index, std::move(req), retry_budget(st),
                   [self, rp, start](caf::expected<Response> resp) mutable {
                     auto& st = self->state;
                     if (!resp) {

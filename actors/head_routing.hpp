@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include <caf/expected.hpp>
 
@@ -21,9 +22,11 @@ using shard_reply = std::function<void(caf::expected<Response>)>;
 void send_to_replica(head_pointer self, uint32_t shard, size_t replica,
                      std::shared_ptr<Request> req, uint32_t retries, shard_reply done);
 
-/// Sends `req` to the least busy replica of shard `shard`.
+/// Sends `req` to the least busy replica of shard `shard`, other than
+/// `exclude` (the replica a retry comes from).
 void send_to_shard(head_pointer self, uint32_t shard, std::shared_ptr<Request> req,
-                   uint32_t retries, shard_reply done);
+                   uint32_t retries, shard_reply done,
+                   std::optional<size_t> exclude = std::nullopt);
 
 /// Routes `req` by the deployment's polling for its endpoint and delivers
 /// the (reduced) answer to `rp`.
