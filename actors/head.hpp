@@ -3,11 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
 #include <caf/actor_addr.hpp>
+#include <caf/expected.hpp>
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -52,6 +55,19 @@ struct head_counters {
   uint64_t retries = 0;
 };
 
+/// Called with a shard's answer or its error.
+using shard_reply = std::function<void(caf::expected<Response>)>;
+
+/// A request sent to a replica and not yet answered.
+struct pending_call {
+  uint32_t shard = 0;
+  size_t replica = 0;
+  caf::actor_addr addr;          // the replica it went to
+  std::shared_ptr<Request> req;  // kept only when a retry may follow
+  uint32_t retries = 0;
+  shard_reply done;
+};
+
 struct head_state {
   DeploymentOptions spec;
   caf::actor cluster;
@@ -62,6 +78,8 @@ struct head_state {
   head_counters counters;
   bool stopping = false;
   std::vector<caf::typed_response_promise<ok_atom>> stop_waiters;
+  uint64_t next_call = 0;
+  std::unordered_map<uint64_t, pending_call> calls;  // in flight, by call id
 
   ~head_state();
 

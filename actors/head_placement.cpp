@@ -101,49 +101,67 @@ void place(head_pointer self, uint32_t k, uint32_t r, std::string node, std::str
       });
 }
 
+namespace {
+
+// Updates slot [k][r], whose replica just went down.
+void replace_replica(head_pointer self, uint32_t k, uint32_t r, const caf::down_msg& dm) {
+  auto& st = self->state;
+  auto& slot = st.shards[k][r];
+  slot.alive = false;
+  slot.in_flight = 0;
+  if (st.stopping) {
+    if (alive_replicas(st) == 0) {
+      for (auto& rp : st.stop_waiters)
+        rp.deliver(ok_atom::value);
+      st.stop_waiters.clear();
+      self->quit();
+    }
+    return;
+  }
+  if (slot.draining) {
+    slot.draining = false;
+    slot.retired = true;
+    return;
+  }
+  ++st.counters.restarts;
+  if (detail::is_local(slot.node)) {
+    // Restart with the same shard and workspace.
+    spawn_local(self, k, r);
+    return;
+  }
+  slot.lost = dm.reason == caf::exit_reason::remote_link_unreachable
+                ? "node " + slot.node + " lost"
+                : "replica on node " + slot.node + " stopped (" + caf::to_string(dm.reason)
+                    + ")";
+  if (st.stateful) {
+    // Its data lives on that node: wait for the node to come back.
+    self->delayed_send(self, respawn_backoff, respawn_atom::value, k, r);
+  } else {
+    place(self, k, r, "", slot.node);
+  }
+}
+
+}  // namespace
+
 void on_replica_down(head_pointer self, const caf::down_msg& dm) {
   auto& st = self->state;
-  for (uint32_t k = 0; k < st.shards.size(); ++k) {
+  for (uint32_t k = 0; k < st.shards.size(); ++k)
     for (uint32_t r = 0; r < st.shards[k].size(); ++r) {
       auto& slot = st.shards[k][r];
       if (slot.addr != dm.source || !slot.alive)
         continue;
-      slot.alive = false;
-      slot.in_flight = 0;
-      if (st.stopping) {
-        if (alive_replicas(st) == 0) {
-          for (auto& rp : st.stop_waiters)
-            rp.deliver(ok_atom::value);
-          st.stop_waiters.clear();
-          self->quit();
-        }
-        return;
-      }
-      if (slot.draining) {
-        slot.draining = false;
-        slot.retired = true;
-        return;
-      }
-      ++st.counters.restarts;
-      if (detail::is_local(slot.node)) {
-        // Restart with the same shard and workspace. Requests it held come
-        // back as errors and are retried by send_to_replica.
-        spawn_local(self, k, r);
-        return;
-      }
-      slot.lost = dm.reason == caf::exit_reason::remote_link_unreachable
-                    ? "node " + slot.node + " lost"
-                    : "replica on node " + slot.node + " stopped ("
-                        + caf::to_string(dm.reason) + ")";
-      if (st.stateful) {
-        // Its data lives on that node: wait for the node to come back.
-        self->delayed_send(self, respawn_backoff, respawn_atom::value, k, r);
-      } else {
-        place(self, k, r, "", slot.node);
-      }
+      auto node = slot.node;
+      replace_replica(self, k, r, dm);
+      // The requests it held: retried on the shard's other replicas, or
+      // failed naming the shard and why.
+      auto why = dm.reason == caf::exit_reason::remote_link_unreachable
+                   ? "node " + node + " lost"
+                   : "replica went away (" + caf::to_string(dm.reason) + ")";
+      fail_calls_on(self, dm.source,
+                    make_error(errc::unavailable, st.spec.name + "/shard-" + std::to_string(k)
+                                                    + ": unavailable: " + why));
       return;
     }
-  }
 }
 
 caf::result<ok_atom> scale(head_pointer self, uint32_t n) {

@@ -29,6 +29,8 @@ Flow index_flow(const std::string& workspace, std::vector<std::string> tagger_ho
     tagger.uses_metas["hosts"] = Value{Value::Array(tagger_hosts.begin(), tagger_hosts.end())};
   DeploymentOptions index{.name = "index", .uses = "FileIndex", .shards = 2};
   index.polling = Polling{{{"/index", "PARTITION"}, {"/search", "ALL"}, {"*", "ALL"}}};
+  // Bounds every request, so that no test can hang on a lost node.
+  index.timeout = std::chrono::seconds(20);
   if (!index_hosts.empty())
     index.uses_metas["hosts"] = Value{Value::Array(index_hosts.begin(), index_hosts.end())};
   flow.add(std::move(tagger)).add(std::move(index));
@@ -128,7 +130,8 @@ TEST_CASE("kill -9 a node while indexing: partial searches, failing writes, noth
   auto n1 = NodeProcess::start(temp_dir("n1"));
   auto n2 = std::make_unique<NodeProcess>(NodeProcess::start(ws2));
   auto port2 = n2->port;
-  auto flow = index_flow(temp_dir("flow"), {}, {n1.address, n2->address}).start();
+  auto description = index_flow(temp_dir("flow"), {}, {n1.address, n2->address});
+  auto flow = description.start();
   REQUIRE_MESSAGE(flow, describe(flow.error()));
 
   // Index in the background, 10 documents per post, recording what was
@@ -180,9 +183,13 @@ TEST_CASE("kill -9 a node while indexing: partial searches, failing writes, noth
     return p.size() == 2 && p[1].alive;
   }));
   auto before = batches.load();
-  REQUIRE(eventually([&] { return batches >= before + 3; }));
+  auto progressed = eventually([&] { return batches >= before + 3; });
   stop = true;
   writer.join();
+  if (!progressed)
+    for (auto& e : errors)
+      MESSAGE(e);
+  REQUIRE(progressed);
   CHECK(back.proc->wait_for("hosting index/shard-1/replica-0 (FileIndex)", 10s));
 
   std::set<std::string> found;
