@@ -267,3 +267,32 @@ TEST_CASE("a joined node gets new replicas on scale up; scale down loses no requ
   REQUIRE(eventually([&] { return placement_of(*flow, "tagger").size() == 1; }));
   CHECK(placement_of(*flow, "tagger").at(0).node == "local");
 }
+
+TEST_CASE("a stateless replica lost with its node is re-spawned on another node") {
+  auto n1 = NodeProcess::start(temp_dir("n1"));
+  auto n2 = NodeProcess::start(temp_dir("n2"));
+  FlowOptions options;
+  options.plugins = {CAFLOW_CLUSTER_PLUGIN};
+  options.workspace = temp_dir("flow");
+  Flow description{options};
+  DeploymentOptions tagger{.name = "tagger", .uses = "PidTagger"};
+  tagger.uses_metas["hosts"] = Value{Value::Array{Value{n2.address}}};
+  DeploymentOptions index{.name = "index", .uses = "FileIndex"};
+  index.uses_metas["hosts"] = Value{Value::Array{Value{n1.address}}};
+  description.add(std::move(tagger)).add(std::move(index));
+  auto flow = description.start();
+  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE(placement_of(*flow, "tagger").at(0).node == n2.address);
+
+  ::kill(n2.proc->pid(), SIGKILL);
+  n2.proc->wait(10s);
+  // n1 is the only node left that the flow knows: the tagger moves there.
+  REQUIRE(eventually([&] {
+    auto p = placement_of(*flow, "tagger");
+    return p.size() == 1 && p[0].alive && p[0].node == n1.address;
+  }));
+  auto r = flow->post("/index", numbered_docs(0, 10));
+  REQUIRE_MESSAGE(r, describe(r.error()));
+  CHECK(r->docs[0].tags.get_int("tagger.pid", 0) == n1.proc->pid());
+  CHECK(n1.proc->wait_for("hosting tagger/shard-0/replica-0 (PidTagger)", 10s));
+}
