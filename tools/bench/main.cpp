@@ -4,6 +4,7 @@
 //   caflow-bench overhead [--docs=200000] [--request-size=100] [--rtt-samples=2000]
 //   caflow-bench replicas [--docs=4000] [--work=20000]
 //   caflow-bench seed [--corpus=data/spamassassin.jsonl] [--request-size=100]
+//   caflow-bench remote [--request-size=100] [--rtt-samples=500] [--docs=50000]
 #include <cstring>
 #include <iostream>
 
@@ -11,11 +12,12 @@ namespace caflow::bench {
 int overhead(int argc, char** argv);
 int replicas(int argc, char** argv);
 int seed(int argc, char** argv);
+int remote(int argc, char** argv);
 }  // namespace caflow::bench
 
 int main(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
-    std::cerr << "usage: caflow-bench overhead|replicas|seed [--key=value ...]\n";
+    std::cerr << "usage: caflow-bench overhead|replicas|seed|remote [--key=value ...]\n";
     return argc < 2 ? 2 : 0;
   }
   try {
@@ -25,6 +27,8 @@ int main(int argc, char** argv) {
       return caflow::bench::replicas(argc, argv);
     if (std::strcmp(argv[1], "seed") == 0)
       return caflow::bench::seed(argc, argv);
+    if (std::strcmp(argv[1], "remote") == 0)
+      return caflow::bench::remote(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << "caflow-bench: " << e.what() << '\n';
     return 1;
