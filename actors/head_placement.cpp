@@ -1,6 +1,7 @@
 #include "actors/head_placement.hpp"
 
 #include <chrono>
+#include <tuple>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
@@ -172,13 +173,19 @@ caf::result<ok_atom> scale(head_pointer self, uint32_t n) {
   if (st.stopping)
     return make_error(errc::unavailable, st.spec.name + ": stopping");
   st.spec.replicas = n;
-  std::vector<std::pair<uint32_t, uint32_t>> added;
+  // (shard, slot, node): "" lets the cluster pick the least-loaded node.
+  std::vector<std::tuple<uint32_t, uint32_t, std::string>> added;
   for (uint32_t k = 0; k < st.shards.size(); ++k) {
     auto& shard = st.shards[k];
     std::vector<uint32_t> active;
     for (uint32_t r = 0; r < shard.size(); ++r)
       if (!shard[r].retired && !shard[r].draining)
         active.push_back(r);
+    // A stateful shard's replicas share its store on its node: new ones go
+    // there, not to the least-loaded node.
+    std::string node;
+    if (st.stateful && !active.empty())
+      node = shard[active.front()].node;
     // Scale down: the newest replicas go first. They take no new request
     // and stop once they have answered the ones they hold.
     for (size_t i = active.size(); i > n; --i) {
@@ -200,11 +207,11 @@ caf::result<ok_atom> scale(head_pointer self, uint32_t n) {
         shard.emplace_back();
       shard[r] = replica_slot{};
       shard[r].alive = false;
-      added.emplace_back(k, r);
+      added.emplace_back(k, r, node);
     }
   }
   if (added.empty() || !st.cluster) {
-    for (auto [k, r] : added)
+    for (auto& [k, r, node] : added)
       spawn_local(self, k, r);
     return ok_atom::value;
   }
@@ -213,11 +220,12 @@ caf::result<ok_atom> scale(head_pointer self, uint32_t n) {
   auto rp = self->make_response_promise<ok_atom>();
   auto left = std::make_shared<size_t>(added.size());
   auto failures = std::make_shared<std::string>();
-  for (auto [k, r] : added) {
+  for (auto& [k, r, node] : added) {
     auto& slot = st.shards[k][r];
     slot.pending = true;
+    slot.node = node.empty() ? std::string{detail::local_host} : node;
     self->request(caf::actor_cast<cluster_actor>(st.cluster), place_timeout, place_atom::value,
-                  std::string{}, std::string{}, make_context(st.spec, k, r))
+                  node, std::string{}, make_context(st.spec, k, r))
       .then(
         [self, k, r, rp, left, failures](caf::actor& replica, std::string& where) mutable {
           auto& slot = self->state.shards[k][r];

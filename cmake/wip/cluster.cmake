@@ -29,6 +29,7 @@ if(CAFLOW_BUILD_TESTS)
     ${PROJECT_SOURCE_DIR}/tests/cluster/cluster_fixture.cpp
     ${PROJECT_SOURCE_DIR}/tests/cluster/cluster_test.cpp
     ${PROJECT_SOURCE_DIR}/tests/cluster/tls_test.cpp
+    ${PROJECT_SOURCE_DIR}/tests/cluster/indexer_cluster_test.cpp
   )
   caflow_target_defaults(caflow-cluster-tests)
   target_include_directories(caflow-cluster-tests PRIVATE
