@@ -10,7 +10,10 @@
 #include <set>
 #include <thread>
 
+#include <caf/scoped_actor.hpp>
+
 #include "caflow/errors.hpp"
+#include "caflow/messages.hpp"
 #include "cluster/cluster_fixture.hpp"
 
 using namespace caflow;
@@ -295,4 +298,46 @@ TEST_CASE("a stateless replica lost with its node is re-spawned on another node"
   REQUIRE_MESSAGE(r, describe(r.error()));
   CHECK(r->docs[0].tags.get_int("tagger.pid", 0) == n1.proc->pid());
   CHECK(n1.proc->wait_for("hosting tagger/shard-0/replica-0 (PidTagger)", 10s));
+}
+
+TEST_CASE("requests in flight on a killed node are retried on the shard's other replica") {
+  auto n1 = NodeProcess::start(temp_dir("n1"));
+  auto n2 = NodeProcess::start(temp_dir("n2"));
+  FlowOptions options;
+  options.plugins = {CAFLOW_CLUSTER_PLUGIN};
+  options.nodes = {n1.address, n2.address};
+  Flow description{options};
+  description.add({.name = "tagger", .uses = "PidTagger", .replicas = 2, .retries = 1});
+  auto flow = description.start();
+  REQUIRE_MESSAGE(flow, describe(flow.error()));
+
+  std::optional<caf::expected<PostResult>> result;
+  std::atomic<size_t> done{0};
+  std::thread poster{[&] {
+    PostOptions o;
+    o.request_size = 1;
+    o.prefetch = 4;
+    o.parameters = Params{{"sleep_ms", int64_t{100}}};
+    o.on_progress = [&](size_t n, size_t) { done = n; };
+    result = flow->post("/tag", numbered_docs(0, 30), o);
+  }};
+  REQUIRE(eventually([&] { return done >= 2; }));
+  ::kill(n2.proc->pid(), SIGKILL);
+  poster.join();
+  REQUIRE(result);
+  REQUIRE_MESSAGE(*result, describe(result->error()));
+  CHECK((*result)->docs.size() == 30);
+  CHECK((*result)->failed_shards == 0);
+  // Some of them were on n2 when it died, and went to n1.
+  int64_t retries = 0;
+  caf::scoped_actor self{flow->system()};
+  self->request(caf::actor_cast<head_actor>(flow->head("tagger")), 10s, status_atom::value)
+    .receive([&](Value& status) { retries = status.get_int("retries", 0); },
+             [](caf::error&) {});
+  CHECK(retries >= 1);
+  // The lost replica came back on the surviving node.
+  REQUIRE(eventually([&] {
+    auto p = placement_of(*flow, "tagger");
+    return p.size() == 2 && p[0].alive && p[1].alive && p[1].node == n1.address;
+  }));
 }
