@@ -238,6 +238,10 @@ TEST_CASE("a joined node gets new replicas on scale up; scale down loses no requ
   auto placed = placement_of(*flow, "tagger");
   REQUIRE(placed.size() == 2);
   CHECK(placed[1].node == node.address);
+  auto unknown = run({CAFLOW_NODE_BINARY, "scale", "127.0.0.1:" + std::to_string(cluster_port),
+                      "nosuch", "--replicas", "2"});
+  CHECK(unknown.code == 1);
+  CHECK(unknown.output.find("no deployment 'nosuch'") != std::string::npos);
   CHECK(node.proc->wait_for("hosting tagger/shard-0/replica-1 (PidTagger)", 10s));
   auto tagged = flow->post("/tag", numbered_docs(0, 40), {.request_size = 2});
   REQUIRE(tagged);
@@ -340,4 +344,30 @@ TEST_CASE("requests in flight on a killed node are retried on the shard's other 
     auto p = placement_of(*flow, "tagger");
     return p.size() == 2 && p[0].alive && p[1].alive && p[1].node == n1.address;
   }));
+}
+
+TEST_CASE("scale without nodes: replicas are added and removed in the flow's process") {
+  FlowOptions options;
+  options.plugins = {CAFLOW_CLUSTER_PLUGIN};
+  Flow description{options};
+  description.add({.name = "tagger", .uses = "PidTagger", .shards = 2});
+  auto flow = description.start();
+  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_FALSE(flow->scale("tagger", 3));
+  auto placed = placement_of(*flow, "tagger");
+  CHECK(placed.size() == 6);
+  for (const auto& p : placed)
+    CHECK(p.node == "local");
+  auto r = flow->post("/tag", numbered_docs(0, 60), {.request_size = 1});
+  REQUIRE(r);
+  std::set<int64_t> replicas;
+  for (const auto& d : r->docs)
+    replicas.insert(d.tags.get_int("tagger.replica", -1));
+  CHECK(replicas == std::set<int64_t>{0, 1, 2});
+  REQUIRE_FALSE(flow->scale("tagger", 1));
+  REQUIRE(eventually([&] { return placement_of(*flow, "tagger").size() == 2; }));
+  CHECK(flow->post("/tag", numbered_docs(0, 10)));
+  auto zero = flow->scale("tagger", 0);
+  CHECK(is(zero, errc::invalid_argument));
+  CHECK(is(flow->scale("nosuch", 2), errc::not_found));
 }
