@@ -371,3 +371,24 @@ TEST_CASE("scale without nodes: replicas are added and removed in the flow's pro
   CHECK(is(zero, errc::invalid_argument));
   CHECK(is(flow->scale("nosuch", 2), errc::not_found));
 }
+
+TEST_CASE("join_node: a node registered from code receives the replicas of a scale up") {
+  FlowOptions options;
+  options.plugins = {CAFLOW_CLUSTER_PLUGIN};
+  options.cluster_port = free_port();
+  Flow description{options};
+  description.add({.name = "tagger", .uses = "PidTagger"});
+  auto flow = description.start();
+  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  auto node = NodeProcess::start(temp_dir("joined"));
+  REQUIRE_FALSE(flow->join_node(node.address));
+  REQUIRE_FALSE(flow->scale("tagger", 3));
+  auto placed = placement_of(*flow, "tagger");
+  REQUIRE(placed.size() == 3);
+  CHECK(placed[0].node == "local");
+  CHECK(placed[1].node == node.address);
+  CHECK(placed[2].node == node.address);
+  auto bad = flow->join_node("127.0.0.1:" + std::to_string(free_port()));
+  CHECK(is(bad, errc::unavailable));
+  CHECK(error_message(bad).find("unreachable") != std::string::npos);
+}
