@@ -22,6 +22,11 @@
 ///       shards: 2
 ///       polling: {/index: ANY, /search: ALL, '*': ALL}
 ///       uses_with: {metric: cosine}
+///       hosts: [10.0.0.2:4242, 10.0.0.3:4242]   # node daemons; `local` = here
+///
+/// Placement on nodes (see README "A cluster"): a deployment's slots, numbered
+/// shard-major (shard * replicas + replica), go round robin over its `hosts:`
+/// (else the flow's `with: {nodes: [...]}`; neither: all local).
 ///
 /// Thread-safety: a Flow is a plain value. A RunningFlow may be used from
 /// several threads at once (each post runs its own client actor).
