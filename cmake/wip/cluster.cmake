@@ -13,7 +13,7 @@ add_executable(caflow-node-wip
 caflow_target_defaults(caflow-node-wip)
 target_include_directories(caflow-node-wip PRIVATE
   ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/tools)
-target_link_libraries(caflow-node-wip PRIVATE caflow Boost::program_options)
+target_link_libraries(caflow-node-wip PRIVATE caflow CAF::openssl Boost::program_options)
 
 if(CAFLOW_BUILD_TESTS)
   add_library(caflow-cluster-test-executors MODULE
