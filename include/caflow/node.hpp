@@ -33,6 +33,9 @@ namespace caflow {
 struct NodeOptions {
   /// Bind address. Default: 127.0.0.1 (loopback only).
   std::string host = "127.0.0.1";
+  /// The host flows should use to reach this node, in address() and when
+  /// joining (needed when `host` is 0.0.0.0). Default: "" (= host).
+  std::string advertise{};
   /// Port. Default: 0 (the kernel picks a free one; see Node::port).
   uint16_t port = 0;
   /// Workspace root of every replica hosted here (replaces the flow's).

@@ -79,7 +79,8 @@ uint16_t Node::port() const {
 }
 
 std::string Node::address() const {
-  return impl_->options.host + ":" + std::to_string(impl_->port);
+  const auto& o = impl_->options;
+  return (o.advertise.empty() ? o.host : o.advertise) + ":" + std::to_string(impl_->port);
 }
 
 caf::error Node::join(const std::string& flow_host_port) {

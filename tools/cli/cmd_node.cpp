@@ -18,7 +18,8 @@ namespace caflow::cli {
 namespace {
 
 constexpr const char* node_usage =
-  "usage: caflow node --port N --workspace DIR [--host ADDR] [--plugin LIB.so]...\n"
+  "usage: caflow node --port N --workspace DIR [--host ADDR [--advertise HOST]]\n"
+  "                   [--plugin LIB.so]...\n"
   "                   [--join FLOW_HOST:CLUSTER_PORT]\n"
   "                   [--tls-cert F --tls-key F --tls-ca F]\n"
   "\n"
@@ -48,6 +49,8 @@ int run_node(int argc, char** argv) {
     ("workspace,w", po::value(&options.workspace)->required(),
      "workspace root of the replicas hosted here")
     ("host", po::value(&options.host)->default_value("127.0.0.1"), "bind address")
+    ("advertise", po::value(&options.advertise),
+     "host that flows use to reach this node (default: --host; give it with 0.0.0.0)")
     ("plugin", po::value(&options.plugins)->composing(),
      "load executors from this shared library")
     ("join", po::value(&join), "register with the flow at FLOW_HOST:CLUSTER_PORT")
