@@ -39,6 +39,10 @@ if(CAFLOW_BUILD_TESTS)
     CAFLOW_NODE_BINARY="$<TARGET_FILE:caflow-node-wip>"
     CAFLOW_CLUSTER_PLUGIN="$<TARGET_FILE:caflow-cluster-test-executors>")
   add_dependencies(caflow-cluster-tests caflow-node-wip caflow-cluster-test-executors)
+  # The Indexer-on-nodes test needs the Indexer in the library.
+  if(EXISTS ${PROJECT_SOURCE_DIR}/src/executors/indexer.cpp)
+    target_compile_definitions(caflow-cluster-tests PRIVATE CAFLOW_HAS_INDEXER=1)
+  endif()
   add_test(NAME cluster COMMAND caflow-cluster-tests)
   set_tests_properties(cluster PROPERTIES TIMEOUT 300)
 endif()
