@@ -37,7 +37,7 @@ uint16_t free_port() {
 
 NodeProcess NodeProcess::start(const std::string& workspace, uint16_t port,
                                std::vector<std::string> extra) {
-  std::vector<std::string> argv{CAFLOW_NODE_BINARY, "--port", std::to_string(port),
+  std::vector<std::string> argv{CAFLOW_NODE_BINARY, "node", "--port", std::to_string(port),
                                 "--workspace", workspace, "--plugin", CAFLOW_CLUSTER_PLUGIN};
   for (auto& a : extra)
     argv.push_back(std::move(a));

@@ -86,13 +86,13 @@ TEST_CASE("tls: a node with the CA's certificate hosts replicas; others are refu
   auto joinable = tagger_flow(pki, {}, port).start();
   REQUIRE_MESSAGE(joinable, describe(joinable.error()));
   auto join = "127.0.0.1:" + std::to_string(port);
-  auto rogue_join = run({CAFLOW_NODE_BINARY, "--port", "0", "--workspace", temp_dir("rj"),
+  auto rogue_join = run({CAFLOW_NODE_BINARY, "node", "--port", "0", "--workspace", temp_dir("rj"),
                          "--join", join, "--tls-cert", pki.rogue.cert, "--tls-key",
                          pki.rogue.key, "--tls-ca", pki.rogue.ca},
                         60s);
   CHECK(rogue_join.code == 1);
   CHECK(rogue_join.output.find("cannot join the flow at " + join) != std::string::npos);
-  auto plain_join = run({CAFLOW_NODE_BINARY, "--port", "0", "--workspace", temp_dir("pj"),
+  auto plain_join = run({CAFLOW_NODE_BINARY, "node", "--port", "0", "--workspace", temp_dir("pj"),
                          "--join", join},
                         60s);
   CHECK(plain_join.code == 1);
