@@ -1,15 +1,17 @@
 #include "actors/head.hpp"
 
+#include <filesystem>
+
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/result.hpp>
 #include <caf/send.hpp>
 
+#include "actors/head_placement.hpp"
 #include "actors/head_routing.hpp"
 #include "actors/replica.hpp"
 #include "actors/shard_join.hpp"
-
-#include <filesystem>
+#include "cluster/placement.hpp"
 
 namespace caflow::actors {
 
@@ -30,7 +32,7 @@ ExecutorContext make_context(const DeploymentOptions& spec, uint32_t shard, uint
 }
 
 head_state::~head_state() {
-  // Whatever stops the head takes its replicas along.
+  // Whatever stops the head takes its replicas along (on nodes too).
   for (auto& shard : shards)
     for (auto& s : shard)
       if (s.alive)
@@ -38,52 +40,6 @@ head_state::~head_state() {
 }
 
 namespace {
-
-replica_slot spawn_replica(head_pointer self, uint32_t shard, uint32_t index) {
-  // Detached: each replica runs on its own thread, so executor code that
-  // blocks on CPU work never starves the heads and the gateway.
-  auto handle = self->spawn<caf::detached + caf::monitored>(
-    actors::replica, make_context(self->state.spec, shard, index));
-  replica_slot slot;
-  slot.addr = handle.address();
-  slot.handle = std::move(handle);
-  return slot;
-}
-
-size_t alive_replicas(const head_state& st) {
-  size_t n = 0;
-  for (const auto& shard : st.shards)
-    for (const auto& s : shard)
-      n += s.alive ? 1 : 0;
-  return n;
-}
-
-void on_replica_down(head_pointer self, const caf::down_msg& dm) {
-  auto& st = self->state;
-  for (uint32_t k = 0; k < st.shards.size(); ++k) {
-    for (uint32_t r = 0; r < st.shards[k].size(); ++r) {
-      auto& slot = st.shards[k][r];
-      if (slot.addr != dm.source || !slot.alive)
-        continue;
-      slot.alive = false;
-      slot.in_flight = 0;
-      if (st.stopping) {
-        if (alive_replicas(st) == 0) {
-          for (auto& rp : st.stop_waiters)
-            rp.deliver(ok_atom::value);
-          st.stop_waiters.clear();
-          self->quit();
-        }
-        return;
-      }
-      // Restart with the same shard and workspace. Requests it held come
-      // back as errors and are retried by send_to_replica.
-      ++st.counters.restarts;
-      slot = spawn_replica(self, k, r);
-      return;
-    }
-  }
-}
 
 Value status_of(const head_state& st) {
   Value v = Value::object();
@@ -98,24 +54,63 @@ Value status_of(const head_state& st) {
   v["restarts"] = static_cast<int64_t>(st.counters.restarts);
   v["retries"] = static_cast<int64_t>(st.counters.retries);
   Value::Array in_flight;
-  for (const auto& shard : st.shards)
-    for (const auto& s : shard)
+  // Where each replica runs, shard-major: {shard, replica, node, alive[, lost]}.
+  Value::Array placement;
+  for (uint32_t k = 0; k < st.shards.size(); ++k)
+    for (uint32_t r = 0; r < st.shards[k].size(); ++r) {
+      const auto& s = st.shards[k][r];
+      if (s.retired)
+        continue;
       in_flight.emplace_back(static_cast<int64_t>(s.in_flight));
+      Value p = Value::object();
+      p["shard"] = static_cast<int64_t>(k);
+      p["replica"] = static_cast<int64_t>(r);
+      p["node"] = s.node;
+      p["alive"] = s.alive && !s.draining;
+      if (!s.lost.empty())
+        p["lost"] = s.lost;
+      placement.push_back(std::move(p));
+    }
   v["in_flight"] = std::move(in_flight);
+  v["placement"] = std::move(placement);
   return v;
+}
+
+void respawn(head_pointer self, uint32_t k, uint32_t r) {
+  auto& st = self->state;
+  if (st.stopping || k >= st.shards.size() || r >= st.shards[k].size())
+    return;
+  auto& slot = st.shards[k][r];
+  if (slot.alive || slot.pending || slot.retired)
+    return;
+  if (st.stateful)
+    place(self, k, r, slot.node, "");
+  else
+    place(self, k, r, "", slot.node);
 }
 
 }  // namespace
 
 head_actor::behavior_type head(head_actor::stateful_pointer<head_state> self,
-                               DeploymentOptions spec) {
+                               DeploymentOptions spec, head_setup setup) {
   auto& st = self->state;
   st.spec = std::move(spec);
+  st.cluster = std::move(setup.cluster);
+  st.stateful = ExecutorRegistry::instance().stateful(st.spec.uses);
   st.shards.resize(st.spec.shards);
   st.pickers.resize(st.spec.shards);
-  for (uint32_t k = 0; k < st.spec.shards; ++k)
-    for (uint32_t r = 0; r < st.spec.replicas; ++r)
-      st.shards[k].push_back(spawn_replica(self, k, r));
+  for (uint32_t k = 0; k < st.spec.shards; ++k) {
+    st.shards[k].resize(st.spec.replicas);
+    for (uint32_t r = 0; r < st.spec.replicas; ++r) {
+      auto* placed = k < setup.placed.size() && r < setup.placed[k].size()
+                       ? &setup.placed[k][r]
+                       : nullptr;
+      if (placed && placed->second)
+        adopt(self, k, r, placed->first, placed->second);
+      else
+        spawn_local(self, k, r);
+    }
+  }
   self->set_down_handler([self](caf::down_msg& dm) { on_replica_down(self, dm); });
   return {
     [self](Request& req) -> caf::result<Response> {
@@ -124,12 +119,13 @@ head_actor::behavior_type head(head_actor::stateful_pointer<head_state> self,
       return rp;
     },
     [self](ping_atom) -> caf::result<ok_atom> {
-      // Ready once every replica has built its executor.
+      // Ready once every live replica has built its executor.
       auto rp = self->make_response_promise<ok_atom>();
       std::vector<replica_actor> all;
       for (auto& shard : self->state.shards)
         for (auto& s : shard)
-          all.push_back(s.handle);
+          if (s.alive)
+            all.push_back(s.handle);
       auto join = std::make_shared<ShardJoin>(
         all.size(), [self, rp](std::vector<std::optional<Response>>,
                                std::vector<std::string> failures) mutable {
@@ -156,7 +152,8 @@ head_actor::behavior_type head(head_actor::stateful_pointer<head_state> self,
       std::vector<caf::actor> out;
       for (auto& shard : self->state.shards)
         for (auto& s : shard)
-          out.push_back(caf::actor_cast<caf::actor>(s.handle));
+          if (s.alive)
+            out.push_back(caf::actor_cast<caf::actor>(s.handle));
       return out;
     },
     [self](stop_atom) -> caf::result<ok_atom> {
@@ -174,6 +171,8 @@ head_actor::behavior_type head(head_actor::stateful_pointer<head_state> self,
             self->send_exit(s.handle, caf::exit_reason::user_shutdown);
       return rp;
     },
+    [self](scale_atom, uint32_t n) -> caf::result<ok_atom> { return scale(self, n); },
+    [self](respawn_atom, uint32_t k, uint32_t r) { respawn(self, k, r); },
   };
 }
 

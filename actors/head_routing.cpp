@@ -56,7 +56,7 @@ uint32_t retry_budget(const head_state& st) {
 // What the replica picker needs to know of each slot.
 void append_loads(const std::vector<replica_slot>& slots, std::vector<detail::ReplicaLoad>& out) {
   for (const auto& s : slots)
-    out.push_back({s.in_flight, s.alive});
+    out.push_back({s.in_flight, s.available()});
 }
 
 std::optional<size_t> top_k_of(const Params& params) {
@@ -85,35 +85,87 @@ void send_to_replica(head_pointer self, uint32_t shard, size_t replica,
   // Keep the request for a retry only when one may follow; otherwise move it
   // into the message and save a copy of every document.
   Request msg = retries > 0 ? *req : std::move(*req);
-  self->request(slot.handle, request_timeout(self->state), std::move(msg))
+  // The head keeps every call until it is answered: when a replica's node
+  // is lost, CAF 0.17 never answers the requests that were on the wire to
+  // it, so on_replica_down settles them from here (see fail_calls_on).
+  auto& st = self->state;
+  auto id = ++st.next_call;
+  st.calls.emplace(id, pending_call{shard, replica, addr, req, retries, std::move(done)});
+  self->request(slot.handle, request_timeout(st), std::move(msg))
     .then(
-      [self, shard, replica, addr, done](Response& resp) {
-        auto& s = self->state.shards[shard][replica];
-        if (s.addr == addr && s.in_flight > 0)
-          --s.in_flight;
-        done(std::move(resp));
+      [self, id](Response& resp) {
+        auto call = take_call(self->state, id);
+        if (!call)
+          return;  // already settled by on_replica_down
+        release(self->state, *call);
+        call->done(std::move(resp));
       },
-      [self, shard, replica, addr, req, retries, done](caf::error& err) {
-        auto& s = self->state.shards[shard][replica];
-        if (s.addr == addr && s.in_flight > 0)
-          --s.in_flight;
-        if (retries > 0 && replica_gone(err) && !self->state.stopping) {
-          ++self->state.counters.retries;
-          send_to_shard(self, shard, req, retries - 1, done);
-          return;
-        }
-        done(shard_error(self->state, shard, err));
+      [self, id](caf::error& err) {
+        auto call = take_call(self->state, id);
+        if (call)
+          fail_call(self, std::move(*call), err);
       });
 }
 
+std::optional<pending_call> take_call(head_state& st, uint64_t id) {
+  auto i = st.calls.find(id);
+  if (i == st.calls.end())
+    return std::nullopt;
+  auto call = std::move(i->second);
+  st.calls.erase(i);
+  return call;
+}
+
+void release(head_state& st, const pending_call& call) {
+  auto& s = st.shards[call.shard][call.replica];
+  if (s.addr == call.addr && s.in_flight > 0) {
+    --s.in_flight;
+    finish_drain(s);
+  }
+}
+
+void fail_call(head_pointer self, pending_call call, const caf::error& err) {
+  release(self->state, call);
+  if (call.retries > 0 && replica_gone(err) && !self->state.stopping) {
+    ++self->state.counters.retries;
+    // Not to the replica that just failed: its down message may not have
+    // arrived yet (a lost node's replicas all fail at once).
+    send_to_shard(self, call.shard, std::move(call.req), call.retries - 1, std::move(call.done),
+                  call.replica);
+    return;
+  }
+  call.done(shard_error(self->state, call.shard, err));
+}
+
+void fail_calls_on(head_pointer self, const caf::actor_addr& replica, const caf::error& err) {
+  std::vector<pending_call> failed;
+  auto& calls = self->state.calls;
+  for (auto i = calls.begin(); i != calls.end();) {
+    if (i->second.addr == replica) {
+      failed.push_back(std::move(i->second));
+      i = calls.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  for (auto& call : failed)
+    fail_call(self, std::move(call), err);
+}
+
 void send_to_shard(head_pointer self, uint32_t shard, std::shared_ptr<Request> req,
-                   uint32_t retries, shard_reply done) {
+                   uint32_t retries, shard_reply done, std::optional<size_t> exclude) {
   std::vector<detail::ReplicaLoad> loads;
   append_loads(self->state.shards[shard], loads);
-  auto pick = self->state.pickers[shard].pick(loads);
+  auto pick = self->state.pickers[shard].pick(loads, exclude);
   if (!pick) {
-    done(make_error(errc::unavailable,
-                    shard_name(self->state, shard) + ": no replica available"));
+    // Name why: a shard whose only replicas went with their node says which.
+    std::string why = "no replica available";
+    for (const auto& s : self->state.shards[shard])
+      if (!s.retired && !s.lost.empty()) {
+        why = s.lost;
+        break;
+      }
+    done(make_error(errc::unavailable, shard_name(self->state, shard) + ": unavailable: " + why));
     return;
   }
   send_to_replica(self, shard, *pick, std::move(req), retries, std::move(done));
@@ -128,14 +180,17 @@ void route_any(head_pointer self, std::shared_ptr<Request> req,
   for (const auto& shard : st.shards)
     append_loads(shard, loads);
   auto pick = st.any_picker.pick(loads);
+  // Shards may hold different numbers of slots while a scale is underway.
+  uint32_t shard = 0;
+  size_t index = pick ? *pick : 0;
+  while (pick && index >= st.shards[shard].size())
+    index -= st.shards[shard++].size();
   if (!pick) {
     ++st.counters.failed;
     rp.deliver(make_error(errc::unavailable, st.spec.name + ": no replica available"));
     return;
   }
-  auto per_shard = st.shards[0].size();
-  auto shard = static_cast<uint32_t>(*pick / per_shard);
-  send_to_replica(self, shard, *pick % per_shard, std::move(req), retry_budget(st),
+  send_to_replica(self, shard, index, std::move(req), retry_budget(st),
                   [self, rp, start](caf::expected<Response> resp) mutable {
                     auto& st = self->state;
                     if (!resp) {

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -102,10 +103,40 @@ typename Inspector::result_type inspect(Inspector& f, Embedding& x) {
            }));
 }
 
+namespace detail {
+
+/// True while CAF deserialises documents on this thread: their ids come from
+/// the wire, so default construction skips generating one (~100 ns each,
+/// paid twice per document per remote round trip otherwise).
+inline thread_local bool deserializing_documents = false;
+
+/// Sets deserializing_documents for its lifetime (nests).
+class DeserializingDocuments {
+ public:
+  DeserializingDocuments() noexcept : previous_(deserializing_documents) {
+    deserializing_documents = true;
+  }
+  ~DeserializingDocuments() { deserializing_documents = previous_; }
+  DeserializingDocuments(const DeserializingDocuments&) = delete;
+  DeserializingDocuments& operator=(const DeserializingDocuments&) = delete;
+
+ private:
+  bool previous_;
+};
+
+/// True for CAF inspectors that write into the object (deserialisers).
+template <class Inspector, class = void>
+struct writes_state : std::false_type {};
+template <class Inspector>
+struct writes_state<Inspector, std::void_t<decltype(Inspector::writes_state)>>
+  : std::bool_constant<Inspector::writes_state> {};
+
+}  // namespace detail
+
 /// A document (see the file comment). Default-constructed documents get a
-/// fresh unique id.
+/// fresh unique id (except while being deserialised: the id comes along).
 struct Document {
-  Document() : id(new_document_id()) {}
+  Document() : id(detail::deserializing_documents ? std::string{} : new_document_id()) {}
 
   std::string id;           ///< unique id (generated when absent)
   std::string parent_id;    ///< id of the document this one is a chunk of
@@ -188,7 +219,12 @@ class DocumentArray {
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, DocumentArray& x) {
     x.touch();
-    return f(caf::meta::type_name("caflow::DocumentArray"), x.docs_);
+    if constexpr (detail::writes_state<Inspector>::value) {
+      detail::DeserializingDocuments scope;
+      return f(caf::meta::type_name("caflow::DocumentArray"), x.docs_);
+    } else {
+      return f(caf::meta::type_name("caflow::DocumentArray"), x.docs_);
+    }
   }
 
  private:

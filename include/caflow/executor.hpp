@@ -157,8 +157,14 @@ class ExecutorRegistry {
   static ExecutorRegistry& instance();
 
   /// Registers `type`; a later registration of the same name replaces it.
+  /// `stateful`: its replicas own data on the disk of the node they run on
+  /// (e.g. Indexer), so a replica lost with its node is re-spawned on that
+  /// node only; a stateless one (TfidfVectorizer, NoOp) anywhere.
   /// Returns true (so that it can initialise a static).
-  bool add(std::string type, ExecutorFactory factory);
+  bool add(std::string type, ExecutorFactory factory, bool stateful = false);
+
+  /// True when `type` was registered as stateful.
+  [[nodiscard]] bool stateful(std::string_view type) const;
 
   /// True when `type` is registered.
   [[nodiscard]] bool contains(std::string_view type) const;
@@ -187,6 +193,17 @@ class ExecutorRegistry {
       Name, [](::caflow::ExecutorContext ctx) -> std::unique_ptr<::caflow::Executor> { \
         return std::make_unique<Type>(std::move(ctx));                         \
       })
+
+/// Registers executor class `Type` under `Name` as stateful: its data lives
+/// on the node it runs on (see ExecutorRegistry::add).
+#define CAFLOW_REGISTER_STATEFUL_EXECUTOR_AS(Type, Name)                       \
+  [[maybe_unused]] static const bool caflow_registered_executor_##Type =       \
+    ::caflow::ExecutorRegistry::instance().add(                                \
+      Name,                                                                    \
+      [](::caflow::ExecutorContext ctx) -> std::unique_ptr<::caflow::Executor> { \
+        return std::make_unique<Type>(std::move(ctx));                         \
+      },                                                                       \
+      true)
 
 /// Registers executor class `Type` under its own name: `uses: Type`.
 #define CAFLOW_REGISTER_EXECUTOR(Type) CAFLOW_REGISTER_EXECUTOR_AS(Type, #Type)

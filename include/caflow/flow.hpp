@@ -22,6 +22,11 @@
 ///       shards: 2
 ///       polling: {/index: ANY, /search: ALL, '*': ALL}
 ///       uses_with: {metric: cosine}
+///       hosts: [10.0.0.2:4242, 10.0.0.3:4242]   # node daemons; `local` = here
+///
+/// Placement on nodes (see README "A cluster"): a deployment's slots, numbered
+/// shard-major (shard * replicas + replica), go round robin over its `hosts:`
+/// (else the flow's `with: {nodes: [...]}`; neither: all local).
 ///
 /// Thread-safety: a Flow is a plain value. A RunningFlow may be used from
 /// several threads at once (each post runs its own client actor).
@@ -71,6 +76,28 @@ struct DeploymentOptions {
   ConfigOrigin origin{};                     ///< set by the YAML loader
 };
 
+/// TLS between a flow and its nodes (CAF's OpenSSL module): every peer shows
+/// a certificate signed by `ca` and checks the other's. All three or none.
+struct TlsOptions {
+  std::string cert{};  ///< PEM certificate of this process
+  std::string key{};   ///< PEM private key of `cert`
+  std::string ca{};    ///< PEM certificate of the CA that signs every peer
+
+  /// True when any of the three is set.
+  [[nodiscard]] bool enabled() const noexcept {
+    return !cert.empty() || !key.empty() || !ca.empty();
+  }
+};
+
+/// Where one replica runs (RunningFlow::placement).
+struct ReplicaPlacement {
+  std::string deployment{};
+  uint32_t shard = 0;
+  uint32_t replica = 0;
+  std::string node{};  ///< "local" or the node's HOST:PORT
+  bool alive = true;   ///< false while lost or being (re)spawned
+};
+
 /// Flow-wide settings (YAML: `with:`).
 struct FlowOptions {
   std::string name = "flow";               ///< for logs and metrics
@@ -82,6 +109,16 @@ struct FlowOptions {
   /// Requests in flight in the gateway before it answers "overloaded".
   /// Default: 1000
   uint32_t max_in_flight = 1000;
+  /// Nodes (HOST:PORT) that host the replicas of every deployment that names
+  /// no `hosts:` (YAML `with: {nodes: [...]}`), placed round robin. Default:
+  /// none (every replica in the flow's process).
+  std::vector<std::string> nodes{};
+  /// Port of the flow's cluster control actor, where nodes join
+  /// (`caflow node --join`) and `caflow scale` talks; bound on `host`.
+  /// Default: 0 (off).
+  uint16_t cluster_port = 0;
+  /// TLS towards nodes and on the cluster port. Default: off (plain TCP).
+  TlsOptions tls{};
   Params extra = Params::object();         ///< other `with:` keys, kept as given
 };
 
@@ -173,6 +210,23 @@ class RunningFlow {
   /// The head actor (a caflow::head_actor) of deployment `name`, or an
   /// invalid handle when there is none. For status queries and tests.
   [[nodiscard]] caf::actor head(const std::string& name) const;
+
+  /// Changes the replicas per shard of a running deployment. New replicas go
+  /// to the least-loaded nodes (fewest replicas hosted; local when the flow
+  /// knows no node); removed ones first stop taking requests, finish those
+  /// they hold, then stop. No request in flight fails. Returns once the new
+  /// replicas are placed.
+  [[nodiscard]] caf::error scale(const std::string& deployment, uint32_t replicas);
+
+  /// Registers node HOST:PORT with the flow (as `caflow node --join` does),
+  /// so that scale and re-spawns may place replicas on it.
+  [[nodiscard]] caf::error join_node(const std::string& host_port);
+
+  /// Where every replica runs, deployment by deployment, shard-major.
+  [[nodiscard]] std::vector<ReplicaPlacement> placement() const;
+
+  /// The port of the cluster control actor (0 when off).
+  [[nodiscard]] uint16_t cluster_port() const;
 
   /// The actor system the flow runs on.
   [[nodiscard]] caf::actor_system& system() const;

@@ -80,6 +80,8 @@ using ok_atom = caf::atom_constant<caf::atom("ok")>;
 using status_atom = caf::atom_constant<caf::atom("status")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using replicas_atom = caf::atom_constant<caf::atom("replicas")>;
+using scale_atom = caf::atom_constant<caf::atom("scale")>;
+using respawn_atom = caf::atom_constant<caf::atom("respawn")>;
 
 /// One replica of one shard: runs its executor's handlers.
 /// `ping` answers once the executor is constructed (or with why it failed).
@@ -90,13 +92,16 @@ using replica_actor = caf::typed_actor<
 /// A deployment's head: routes by polling, joins and reduces shard answers.
 /// `ping`: every replica is ready. `status`: counters as a JSON-like Value.
 /// `replicas`: the current replica actors (shard-major). `stop`: stops every
-/// replica, waits for them, then answers and quits.
+/// replica, waits for them, then answers and quits. `scale`: changes the
+/// replicas per shard. `respawn` (to itself): retry placing a lost replica.
 using head_actor = caf::typed_actor<
   caf::replies_to<Request>::with<Response>,
   caf::replies_to<ping_atom>::with<ok_atom>,
   caf::replies_to<status_atom>::with<Value>,
   caf::replies_to<replicas_atom>::with<std::vector<caf::actor>>,
-  caf::replies_to<stop_atom>::with<ok_atom>>;
+  caf::replies_to<stop_atom>::with<ok_atom>,
+  caf::replies_to<scale_atom, uint32_t>::with<ok_atom>,
+  caf::reacts_to<respawn_atom, uint32_t, uint32_t>>;
 
 /// The flow's front door: walks the graph of heads.
 using gateway_actor = caf::typed_actor<

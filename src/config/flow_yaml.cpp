@@ -16,6 +16,7 @@
 
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
+#include "cluster/placement.hpp"
 #include "config/yaml_value.hpp"
 
 namespace caflow {
@@ -39,6 +40,41 @@ constexpr std::string_view executor_keys[] = {
   "polling", "needs", "timeout", "timeout_send", "retries", "hosts"};
 
 constexpr std::string_view uses_keys[] = {"jtype", "with", "metas"};
+
+// A list of node addresses (`hosts:`, `with.nodes`): each "local" or
+// HOST:PORT, checked here so that a typo names its line.
+std::vector<std::string> node_list(const YAML::Node& v, const FieldReader& in,
+                                   const std::string& where) {
+  auto hosts = in.strings(v, where);
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    if (detail::is_local(hosts[i]))
+      continue;
+    if (auto addr = detail::parse_node_address(hosts[i]); !addr)
+      fail(v.IsSequence() ? v[i] : v, where + "[" + std::to_string(i) + "]",
+           error_message(addr.error()));
+  }
+  return hosts;
+}
+
+void parse_tls(const YAML::Node& v, const FieldReader& in, TlsOptions& out) {
+  if (!v.IsMap())
+    fail(v, "with.tls", "expected a mapping {cert, key, ca}, got " + detail::describe_node(v));
+  check_keys(v, "with.tls");
+  for (const auto& kv : v) {
+    const auto& key = kv.first.Scalar();
+    auto where = "with.tls." + key;
+    if (key == "cert")
+      out.cert = in.path(in.string(kv.second, where));
+    else if (key == "key")
+      out.key = in.path(in.string(kv.second, where));
+    else if (key == "ca")
+      out.ca = in.path(in.string(kv.second, where));
+    else
+      fail(kv.first, where, "unknown key (known: cert, key, ca)");
+  }
+  if (out.cert.empty() || out.key.empty() || out.ca.empty())
+    fail(v, "with.tls", "give cert, key and ca together");
+}
 
 template <size_t N>
 bool among(std::string_view key, const std::string_view (&keys)[N]) {
@@ -75,6 +111,12 @@ void parse_with(const YAML::Node& with, const FieldReader& in, FlowOptions& out)
       out.plugins.clear();
       for (auto& p : in.strings(v, where))
         out.plugins.push_back(in.plugin_path(p));
+    } else if (key == "nodes") {
+      out.nodes = node_list(v, in, where);
+    } else if (key == "cluster_port") {
+      out.cluster_port = static_cast<uint16_t>(in.integer(v, where, 0, 65535));
+    } else if (key == "tls") {
+      parse_tls(v, in, out.tls);
     } else if (key == "max_in_flight") {
       out.max_in_flight = static_cast<uint32_t>(in.integer(v, where, 1, UINT32_MAX));
     } else {
@@ -164,7 +206,7 @@ DeploymentOptions parse_executor(const YAML::Node& entry, int index, const Field
       d.retries = static_cast<uint32_t>(in.integer(v, where, 0, UINT32_MAX));
     } else if (key == "hosts") {
       Value::Array hosts;
-      for (auto& h : in.strings(v, where))
+      for (auto& h : node_list(v, in, where))
         hosts.emplace_back(std::move(h));
       d.uses_metas["hosts"] = Value{std::move(hosts)};
     } else if (!among(key, ignored_executor_keys)) {

@@ -7,6 +7,7 @@ namespace caflow {
 struct ExecutorRegistry::Impl {
   mutable std::mutex mtx;
   std::map<std::string, ExecutorFactory, std::less<>> factories;
+  std::map<std::string, bool, std::less<>> stateful;
 };
 
 std::shared_ptr<ExecutorRegistry::Impl> ExecutorRegistry::make_impl() {
@@ -20,10 +21,17 @@ ExecutorRegistry& ExecutorRegistry::instance() {
   return registry;
 }
 
-bool ExecutorRegistry::add(std::string type, ExecutorFactory factory) {
+bool ExecutorRegistry::add(std::string type, ExecutorFactory factory, bool stateful) {
   std::lock_guard<std::mutex> guard{impl_->mtx};
+  impl_->stateful[type] = stateful;
   impl_->factories[std::move(type)] = std::move(factory);
   return true;
+}
+
+bool ExecutorRegistry::stateful(std::string_view type) const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  auto i = impl_->stateful.find(type);
+  return i != impl_->stateful.end() && i->second;
 }
 
 bool ExecutorRegistry::contains(std::string_view type) const {

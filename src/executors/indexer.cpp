@@ -107,7 +107,7 @@ class Indexer : public Executor {
   std::shared_ptr<IndexerShard> shard_;
 };
 
-CAFLOW_REGISTER_EXECUTOR_AS(Indexer, "Indexer");
+CAFLOW_REGISTER_STATEFUL_EXECUTOR_AS(Indexer, "Indexer");
 
 }  // namespace
 }  // namespace caflow

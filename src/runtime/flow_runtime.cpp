@@ -8,8 +8,12 @@
 #include <caf/atom.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "actors/cluster.hpp"
 #include "actors/gateway.hpp"
 #include "actors/head.hpp"
+#include "cluster/flow_cluster.hpp"
+#include "cluster/placement.hpp"
+#include "cluster/transport.hpp"
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
 #include "caflow/plugin.hpp"
@@ -25,6 +29,8 @@ struct RunningFlow::Impl {
   caf::actor_system* sys = nullptr;
   Flow flow;
   std::vector<head_actor> heads;
+  cluster_actor cluster;       // set when the flow uses the network
+  uint16_t cluster_port = 0;   // bound cluster port (0: not published)
   gateway_actor gateway;
   caf::actor gateway_handle;
   bool stopped = false;
@@ -45,6 +51,11 @@ struct RunningFlow::Impl {
       self->request(h, std::chrono::seconds(60), stop_atom::value)
         .receive([](ok_atom) {}, [](caf::error&) {});
     heads.clear();
+    // Nodes watch the cluster actor: when it goes, they drop whatever
+    // replicas of this flow they still host.
+    if (cluster)
+      self->send_exit(cluster, caf::exit_reason::user_shutdown);
+    cluster = nullptr;
     gateway = nullptr;
     gateway_handle = nullptr;
   }
@@ -84,10 +95,40 @@ caf::error RunningFlow::Impl::spawn(caf::actor_system& system, const Flow& descr
   sys = &system;
   flow = description;
   const auto& deps = flow.deployments();
+  if (detail::needs_cluster(flow)) {
+    if (!system.has_middleman())
+      return make_error(errc::invalid_argument,
+                        "this flow places replicas on nodes or listens for them, but its actor "
+                        "system has no middleman (load caf::io::middleman in its config)");
+    cluster = system.spawn(actors::cluster, detail::connector(system));
+    if (auto port = flow.options().cluster_port; port != 0) {
+      auto bound = detail::publish(system, cluster, port, flow.options().host);
+      if (!bound) {
+        stop_all();
+        return make_error(errc::io_error, "cluster port " + flow.options().host + ":"
+                                            + std::to_string(port) + ": "
+                                            + caf::to_string(bound.error()));
+      }
+      cluster_port = *bound;
+    }
+  }
   for (auto spec : deps) {
     if (spec.workspace.empty())
       spec.workspace = flow.options().workspace;
-    heads.push_back(system.spawn(actors::head, std::move(spec)));
+    actors::head_setup setup;
+    setup.cluster = caf::actor_cast<caf::actor>(cluster);
+    if (cluster) {
+      auto placed = detail::place_deployment(system, cluster, spec, flow.options());
+      if (!placed) {
+        stop_all();
+        return std::move(placed.error());
+      }
+      setup.placed = std::move(*placed);
+    }
+    auto name = spec.name;
+    heads.push_back(system.spawn(actors::head, std::move(spec), std::move(setup)));
+    if (cluster)
+      caf::anon_send(cluster, head_atom::value, name, caf::actor_cast<caf::actor>(heads.back()));
   }
   if (auto err = await_ready(system, heads)) {
     stop_all();
@@ -112,6 +153,10 @@ caf::expected<RunningFlow> Flow::start() const {
   impl->cfg = std::make_unique<caf::actor_system_config>();
   add_types(*impl->cfg);
   configure_scheduler(*impl->cfg);
+  // The middleman (a network thread) only when the flow talks to nodes.
+  if (detail::needs_cluster(*this))
+    if (auto err = detail::configure_network(*impl->cfg, options_.tls))
+      return err;
   impl->own = std::make_unique<caf::actor_system>(*impl->cfg);
   if (auto err = impl->spawn(*impl->own, *this))
     return err;
@@ -169,6 +214,70 @@ caf::actor RunningFlow::head(const std::string& name) const {
     if (deps[i].name == name)
       return caf::actor_cast<caf::actor>(impl_->heads[i]);
   return {};
+}
+
+caf::error RunningFlow::scale(const std::string& deployment, uint32_t replicas) {
+  if (!impl_ || impl_->stopped)
+    return make_error(errc::unavailable, "the flow is stopped");
+  auto h = head(deployment);
+  if (!h)
+    return make_error(errc::not_found, "no deployment '" + deployment + "' in this flow");
+  if (replicas == 0)
+    return make_error(errc::invalid_argument,
+                      deployment + ": replicas must be at least 1, got 0");
+  caf::error result;
+  caf::scoped_actor self{*impl_->sys};
+  self->request(caf::actor_cast<head_actor>(h), std::chrono::minutes(2), scale_atom::value,
+                replicas)
+    .receive([](ok_atom) {}, [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
+
+caf::error RunningFlow::join_node(const std::string& host_port) {
+  if (!impl_ || impl_->stopped)
+    return make_error(errc::unavailable, "the flow is stopped");
+  if (!impl_->cluster)
+    return make_error(errc::invalid_argument,
+                      "this flow has no cluster (give it nodes, hosts or a cluster_port)");
+  auto addr = detail::parse_node_address(host_port);
+  if (!addr)
+    return addr.error();
+  auto node = detail::connect<node_actor>(*impl_->sys, addr->host, addr->port);
+  if (!node)
+    return make_error(errc::unavailable, "node " + host_port + " unreachable: "
+                                           + caf::to_string(node.error()));
+  caf::error result;
+  caf::scoped_actor self{*impl_->sys};
+  self->request(impl_->cluster, std::chrono::seconds(30), enroll_atom::value,
+                caf::actor_cast<caf::actor>(*node), host_port)
+    .receive([](ok_atom) {}, [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
+
+std::vector<ReplicaPlacement> RunningFlow::placement() const {
+  std::vector<ReplicaPlacement> out;
+  if (!impl_ || impl_->stopped)
+    return out;
+  caf::scoped_actor self{*impl_->sys};
+  const auto& deps = impl_->flow.deployments();
+  for (size_t i = 0; i < impl_->heads.size() && i < deps.size(); ++i)
+    self->request(impl_->heads[i], std::chrono::seconds(10), status_atom::value)
+      .receive(
+        [&](Value& status) {
+          const Value* placed = status.find("placement");
+          if (!placed || !placed->is_array())
+            return;
+          for (const auto& p : placed->as_array())
+            out.push_back({deps[i].name, static_cast<uint32_t>(p.get_int("shard", 0)),
+                           static_cast<uint32_t>(p.get_int("replica", 0)),
+                           p.get_string("node", "local"), p.get_bool("alive", true)});
+        },
+        [](caf::error&) {});
+  return out;
+}
+
+uint16_t RunningFlow::cluster_port() const {
+  return impl_ ? impl_->cluster_port : 0;
 }
 
 caf::actor_system& RunningFlow::system() const {

@@ -89,3 +89,19 @@ TEST_CASE("CAF round trip of an executor context and a request") {
   CHECK(req_back.docs == req.docs);
   CHECK(req_back.parameters == req.parameters);
 }
+
+TEST_CASE("deserialising documents keeps their ids and generates none") {
+  DocumentArray docs;
+  docs.emplace_back().id = "a";
+  docs.emplace_back().id = "";  // an empty id stays empty on the far side
+  docs.emplace_back().matches.emplace_back().id = "m";
+  auto back = round_trip(docs);
+  REQUIRE(back.size() == 3);
+  CHECK(back[0].id == "a");
+  CHECK(back[1].id.empty());
+  CHECK(back[2].matches.at(0).id == "m");
+  CHECK(back == docs);
+  // Outside deserialisation, documents get fresh ids again.
+  CHECK_FALSE(detail::deserializing_documents);
+  CHECK_FALSE(Document{}.id.empty());
+}

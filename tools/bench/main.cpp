@@ -7,6 +7,7 @@
 //   caflow-bench tfidf [--corpus F] [--no-sklearn]
 //   caflow-bench http [--docs=200000] [--request-size=100] [--prefetch=8]
 //   caflow-bench seed [--corpus=data/spamassassin.jsonl] [--request-size=100]
+//   caflow-bench remote [--request-size=100] [--rtt-samples=500] [--docs=50000]
 #include <cstring>
 #include <iostream>
 
@@ -17,11 +18,12 @@ int seed(int argc, char** argv);
 int run_search_bench(int argc, char** argv);
 int run_tfidf_bench(int argc, char** argv);
 int run_http_bench(int argc, char** argv);
+int remote(int argc, char** argv);
 }  // namespace caflow::bench
 
 int main(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
-    std::cerr << "usage: caflow-bench overhead|replicas|seed|search|tfidf|http [--key=value ...]\n";
+    std::cerr << "usage: caflow-bench overhead|replicas|seed|search|tfidf|http|remote [--key=value ...]\n";
     return argc < 2 ? 2 : 0;
   }
   try {
@@ -37,6 +39,8 @@ int main(int argc, char** argv) {
       return caflow::bench::run_http_bench(argc, argv);
     if (std::strcmp(argv[1], "seed") == 0)
       return caflow::bench::seed(argc, argv);
+    if (std::strcmp(argv[1], "remote") == 0)
+      return caflow::bench::remote(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << "caflow-bench: " << e.what() << '\n';
     return 1;

@@ -7,5 +7,7 @@ namespace caflow::cli {
 int run_flow(int argc, char** argv);
 int run_post(int argc, char** argv);
 int run_ping(int argc, char** argv);
+int run_node(int argc, char** argv);
+int run_scale(int argc, char** argv);
 
 }  // namespace caflow::cli

@@ -3,6 +3,8 @@
 //   caflow flow CONFIG.yml [--port N] [--host ADDR] [--plugin LIB]...
 //   caflow post ENDPOINT [--host H] [--port P] [--input F.jsonl | --text-file F | --text T]
 //   caflow ping HOST:PORT
+//   caflow node --port P --workspace DIR [--join FLOW_HOST:CLUSTER_PORT]
+//   caflow scale FLOW_HOST:CLUSTER_PORT EXECUTOR --replicas N
 #include <cstring>
 #include <exception>
 #include <iostream>
@@ -19,6 +21,8 @@ constexpr const char* usage =
   "  flow CONFIG.yml   run a flow as a daemon with an HTTP gateway\n"
   "  post ENDPOINT     send documents to a running flow\n"
   "  ping HOST:PORT    exit 0 when the flow there is ready, 1 otherwise\n"
+  "  node              host replicas that flows on other machines spawn here\n"
+  "  scale ADDR EXEC   change the replicas of a running flow's executor\n"
   "\n"
   "`caflow <command> --help` describes a command's options.\n";
 
@@ -41,6 +45,10 @@ int main(int argc, char** argv) {
       return caflow::cli::run_post(argc - 1, argv + 1);
     if (command == "ping")
       return caflow::cli::run_ping(argc - 1, argv + 1);
+    if (command == "node")
+      return caflow::cli::run_node(argc - 1, argv + 1);
+    if (command == "scale")
+      return caflow::cli::run_scale(argc - 1, argv + 1);
   } catch (const std::exception& e) {
     std::cerr << "caflow " << command << ": " << e.what() << '\n';
     return 2;

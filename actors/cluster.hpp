@@ -1,0 +1,39 @@
+// The flow's cluster actor: knows the nodes (configured or joined), connects
+// to them, places replicas on them, and forwards `scale` to the heads.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <caf/actor_addr.hpp>
+#include <caf/io/middleman_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/cluster_protocol.hpp"
+
+namespace caflow::actors {
+
+/// A node as the flow sees it.
+struct cluster_node {
+  std::string address;  // HOST:PORT
+  caf::actor handle;    // invalid while not connected (never, or lost)
+  size_t hosted = 0;    // replicas of this flow on it
+};
+
+struct cluster_state {
+  std::vector<cluster_node> nodes;                      // registration order
+  std::map<caf::actor_addr, std::string> replica_node;  // remote replica -> node
+  std::map<std::string, caf::actor> heads;              // deployment -> head
+  caf::io::middleman_actor connector;                   // plain or TLS
+
+  static inline const char* name = "caflow.cluster";
+};
+
+/// The cluster actor's behavior; `connector` is the transport's middleman
+/// actor (see cluster/transport.hpp).
+cluster_actor::behavior_type cluster(cluster_actor::stateful_pointer<cluster_state> self,
+                                     caf::io::middleman_actor connector);
+
+}  // namespace caflow::actors

@@ -1,0 +1,75 @@
+#include "actors/node.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/result.hpp>
+
+#include "actors/replica.hpp"
+
+namespace caflow::actors {
+
+namespace {
+
+using node_pointer = node_actor::stateful_pointer<node_state>;
+
+void on_down(node_pointer self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  if (auto i = st.replicas.find(dm.source); i != st.replicas.end()) {
+    st.log("stopped " + i->second.label);
+    if (auto f = st.flows.find(i->second.flow); f != st.flows.end() && f->second > 0)
+      --f->second;
+    st.replicas.erase(i);
+    return;
+  }
+  if (auto f = st.flows.find(dm.source); f != st.flows.end()) {
+    // The flow stopped or its process died: its replicas have no one to
+    // answer to. Stopping them closes their executors (storage flushed).
+    st.log("flow went away (" + caf::to_string(dm.reason) + "): stopping "
+           + std::to_string(f->second) + " replica(s)");
+    for (auto& [addr, h] : st.replicas)
+      if (h.flow == dm.source)
+        self->send_exit(h.replica, caf::exit_reason::user_shutdown);
+    st.flows.erase(f);
+  }
+}
+
+}  // namespace
+
+node_actor::behavior_type node(node_pointer self, std::string workspace, node_log log) {
+  self->state.workspace = std::move(workspace);
+  self->state.log = std::move(log);
+  self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
+  return {
+    [self](place_atom, ExecutorContext& ctx, caf::actor& flow) -> caf::actor {
+      auto& st = self->state;
+      // The executor's data lives on this node's disk, whatever the flow's
+      // own workspace is.
+      ctx.workspace = st.workspace;
+      auto label = replica_label(ctx) + " (" + ctx.uses + ")";
+      // Detached for the same reason as in the flow's process: executor
+      // code may block on CPU work.
+      auto replica = self->spawn<caf::detached + caf::monitored>(actors::replica, std::move(ctx));
+      auto handle = caf::actor_cast<caf::actor>(replica);
+      if (flow && st.flows.count(flow.address()) == 0) {
+        self->monitor(flow);
+        st.flows[flow.address()] = 0;
+      }
+      if (flow)
+        ++st.flows[flow.address()];
+      st.replicas[handle.address()] = {handle, label, flow ? flow.address() : caf::actor_addr{}};
+      st.log("hosting " + label);
+      return handle;
+    },
+    [self](status_atom) -> Value {
+      Value v = Value::object();
+      Value::Array hosted;
+      for (auto& [addr, h] : self->state.replicas)
+        hosted.emplace_back(h.label);
+      v["workspace"] = self->state.workspace;
+      v["hosted"] = std::move(hosted);
+      return v;
+    },
+  };
+}
+
+}  // namespace caflow::actors

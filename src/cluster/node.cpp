@@ -1,0 +1,107 @@
+// caflow::Node: an actor system with the middleman (and TLS), the node actor
+// published on the node's port, and joining a flow's cluster port.
+#include "caflow/node.hpp"
+
+#include <caf/scoped_actor.hpp>
+
+#include "actors/node.hpp"
+#include "caflow/errors.hpp"
+#include "caflow/plugin.hpp"
+#include "caflow/type_ids.hpp"
+#include "cluster/placement.hpp"
+#include "cluster/transport.hpp"
+
+namespace caflow {
+
+struct Node::Impl {
+  NodeOptions options;
+  std::unique_ptr<caf::actor_system_config> cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  node_actor actor;
+  uint16_t port = 0;
+
+  void stop() {
+    if (!actor)
+      return;
+    caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+    actor = nullptr;
+  }
+};
+
+caf::expected<Node> Node::start(NodeOptions options) {
+  if (auto err = load_plugins(options.plugins))
+    return err;
+  auto impl = std::make_unique<Impl>();
+  impl->cfg = std::make_unique<caf::actor_system_config>();
+  add_types(*impl->cfg);
+  configure_scheduler(*impl->cfg);
+  if (auto err = detail::configure_network(*impl->cfg, options.tls))
+    return err;
+  impl->sys = std::make_unique<caf::actor_system>(*impl->cfg);
+  auto log = options.log ? options.log : [](const std::string&) {};
+  impl->actor = impl->sys->spawn(actors::node, options.workspace, log);
+  auto port = detail::publish(*impl->sys, impl->actor, options.port, options.host);
+  if (!port) {
+    impl->stop();
+    return make_error(errc::io_error, "cannot listen on " + options.host + ":"
+                                        + std::to_string(options.port) + ": "
+                                        + caf::to_string(port.error()));
+  }
+  impl->port = *port;
+  impl->options = std::move(options);
+  return Node{std::move(impl)};
+}
+
+Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
+}
+
+Node::Node(Node&&) noexcept = default;
+
+Node& Node::operator=(Node&& other) noexcept {
+  if (this != &other) {
+    stop();
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+
+Node::~Node() {
+  stop();
+}
+
+void Node::stop() {
+  if (impl_)
+    impl_->stop();
+}
+
+uint16_t Node::port() const {
+  return impl_->port;
+}
+
+std::string Node::address() const {
+  const auto& o = impl_->options;
+  return (o.advertise.empty() ? o.host : o.advertise) + ":" + std::to_string(impl_->port);
+}
+
+caf::error Node::join(const std::string& flow_host_port) {
+  auto where = detail::parse_node_address(flow_host_port);
+  if (!where)
+    return where.error();
+  auto flow = detail::connect<cluster_actor>(*impl_->sys, where->host, where->port);
+  if (!flow)
+    return make_error(errc::unavailable, "cannot join the flow at " + flow_host_port + ": "
+                                           + caf::to_string(flow.error()));
+  caf::error result;
+  caf::scoped_actor self{*impl_->sys};
+  self->request(*flow, std::chrono::seconds(30), enroll_atom::value,
+                caf::actor_cast<caf::actor>(impl_->actor), address())
+    .receive([](ok_atom) {},
+             [&](caf::error& err) {
+               result = make_error(errc::unavailable, "the flow at " + flow_host_port
+                                                        + " refused to enroll this node: "
+                                                        + describe(err));
+             });
+  return result;
+}
+
+}  // namespace caflow

@@ -1,0 +1,88 @@
+#include "cluster/cluster_fixture.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+
+namespace caflow::testing {
+
+std::string temp_dir(const std::string& name) {
+  static std::atomic<int> counter{0};
+  auto dir = std::filesystem::temp_directory_path()
+             / ("caflow-cluster-" + std::to_string(::getpid()) + "-"
+                + std::to_string(counter++) + "-" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0
+      || ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    throw std::runtime_error("cannot find a free port");
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+NodeProcess NodeProcess::start(const std::string& workspace, uint16_t port,
+                               std::vector<std::string> extra) {
+  std::vector<std::string> argv{CAFLOW_NODE_BINARY, "node", "--port", std::to_string(port),
+                                "--workspace", workspace, "--plugin", CAFLOW_CLUSTER_PLUGIN};
+  for (auto& a : extra)
+    argv.push_back(std::move(a));
+  NodeProcess node;
+  node.workspace = workspace;
+  node.proc = std::make_unique<Process>(argv);
+  const std::string ready = "node ready on ";
+  auto line = node.proc->wait_for(ready, std::chrono::seconds(30));
+  if (!line)
+    throw std::runtime_error("node did not get ready: " + node.proc->output());
+  auto rest = line->substr(line->find(ready) + ready.size());
+  node.address = rest.substr(0, rest.find(' '));
+  node.port = static_cast<uint16_t>(std::stoi(node.address.substr(node.address.rfind(':') + 1)));
+  return node;
+}
+
+DocumentArray numbered_docs(size_t first, size_t n) {
+  DocumentArray docs;
+  for (size_t i = first; i < first + n; ++i) {
+    Document d;
+    d.id = "d" + std::to_string(i);
+    d.text = "hello world " + std::to_string(i);
+    d.tags["x"] = static_cast<double>(i);
+    docs.push_back(std::move(d));
+  }
+  return docs;
+}
+
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred())
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return pred();
+}
+
+std::vector<ReplicaPlacement> placement_of(const RunningFlow& flow,
+                                           const std::string& deployment) {
+  std::vector<ReplicaPlacement> out;
+  for (auto& p : flow.placement())
+    if (p.deployment == deployment)
+      out.push_back(p);
+  return out;
+}
+
+}  // namespace caflow::testing

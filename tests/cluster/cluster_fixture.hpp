@@ -1,0 +1,48 @@
+// Helpers of the cluster tests: node daemons as child processes (ports
+// picked by the kernel and read from the ready line), temp directories,
+// documents, and waiting for a flow's placement to change (bounded).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "caflow/flow.hpp"
+#include "daemon/process.hpp"
+
+namespace caflow::testing {
+
+/// A fresh empty directory under the system's temp dir.
+std::string temp_dir(const std::string& name);
+
+/// A port that was free a moment ago (for the flow's cluster port).
+uint16_t free_port();
+
+/// A node daemon in a child process.
+struct NodeProcess {
+  std::unique_ptr<Process> proc;
+  std::string address;  // 127.0.0.1:PORT
+  uint16_t port = 0;
+  std::string workspace;
+
+  /// Starts `caflow node --port PORT --workspace WS --plugin <test plugin>`
+  /// plus `extra`, and waits (bounded) for its ready line. Throws when it
+  /// does not come, with the node's output.
+  static NodeProcess start(const std::string& workspace, uint16_t port = 0,
+                           std::vector<std::string> extra = {});
+};
+
+/// `n` documents d<first>..d<first+n-1>, tag x = their number.
+DocumentArray numbered_docs(size_t first, size_t n);
+
+/// Polls `pred` every 50 ms until it holds or `limit` passes.
+bool eventually(const std::function<bool()>& pred,
+                std::chrono::milliseconds limit = std::chrono::seconds(30));
+
+/// The placement of `deployment`'s replicas in `flow`.
+std::vector<ReplicaPlacement> placement_of(const RunningFlow& flow,
+                                           const std::string& deployment);
+
+}  // namespace caflow::testing
