@@ -9,6 +9,7 @@
 
 #include "caflow/errors.hpp"
 #include "caflow/json.hpp"
+#include "json/json_fast.hpp"
 
 namespace caflow::http {
 
@@ -88,6 +89,37 @@ Value route_value(const std::string& executor, int64_t start, int64_t end,
   return route;
 }
 
+// Writes header_value(ex, nullptr) (keys sorted, as a Value object writes them).
+void append_header(std::string& out, const Exchange& ex) {
+  out += "{\"exec_endpoint\":";
+  json_fast::append_string(out, ex.endpoint);
+  out += ",\"request_id\":";
+  json_fast::append_string(out, ex.request_id);
+  out += ",\"status\":null,\"target_executor\":";
+  json_fast::append_string(out, ex.target_executor);
+  out += '}';
+}
+
+// Writes route_value(...).
+void append_route(std::string& out, const std::string& executor, int64_t start, int64_t end,
+                  const std::string& error) {
+  out += "{\"end_time\":";
+  json_fast::append_string(out, iso8601(end));
+  out += ",\"executor\":";
+  json_fast::append_string(out, executor);
+  out += ",\"start_time\":";
+  json_fast::append_string(out, iso8601(start));
+  if (error.empty()) {
+    out += ",\"status\":null}";
+  } else {
+    out += ",\"status\":{\"code\":";
+    json_fast::append_int(out, jina_status_error);
+    out += ",\"description\":";
+    json_fast::append_string(out, error);
+    out += "}}";
+  }
+}
+
 }  // namespace
 
 // A caflow error carries the "caflow" category; others (CAF's own) do not.
@@ -100,11 +132,19 @@ caf::expected<Request> decode_request(std::string_view body, std::string_view pa
     return make_error(errc::invalid_json,
                       "request body is empty: expected a JSON object such as "
                       "{\"data\": [{\"text\": \"hello\"}]}");
-  auto parsed = parse_json(body);
-  if (!parsed)
-    return make_error(errc::invalid_json,
-                      "malformed JSON in request body: " + error_message(parsed.error()));
-  const Value& v = *parsed;
+  // The fast path reads the documents straight from the text; when it cannot
+  // tell, the general path parses a Value tree and gives the exact error.
+  Value rest;
+  std::optional<std::vector<Document>> fast_docs;
+  bool fast = json_fast::parse_envelope(body, rest, fast_docs);
+  caf::expected<Value> parsed{Value{}};
+  if (!fast) {
+    parsed = parse_json(body);
+    if (!parsed)
+      return make_error(errc::invalid_json,
+                        "malformed JSON in request body: " + error_message(parsed.error()));
+  }
+  const Value& v = fast ? rest : *parsed;
   if (!v.is_object())
     return make_error(errc::invalid_json, std::string{"request body: expected a JSON object, got "}
                                             + to_string(v.kind()));
@@ -127,7 +167,10 @@ caf::expected<Request> decode_request(std::string_view body, std::string_view pa
                                               + to_string(p->kind()));
     req.parameters = *p;
   }
-  if (auto* data = member(v, {"data"})) {
+  if (fast) {
+    if (fast_docs)
+      req.docs = DocumentArray(std::move(*fast_docs));
+  } else if (auto* data = member(v, {"data"})) {
     auto docs = to_documents(*data, "data");
     if (!docs)
       return std::move(docs.error());
@@ -148,21 +191,24 @@ std::string encode_response(const Response& resp, const Exchange& ex) {
     with_failures[failures_key] = std::move(lines);
     params = &with_failures;
   }
-  Value::Array routes;
-  routes.reserve(resp.routes.size() + 1);
-  routes.push_back(route_value("gateway", ex.start_us, ex.end_us, ""));
-  for (const auto& r : resp.routes)
-    routes.push_back(route_value(r.executor, r.start_us, r.end_us, r.status));
-  // The documents dominate the size: write them straight to text rather
-  // than copying them into a Value tree first.
-  std::string out = "{\"header\":";
-  out += to_json(header_value(ex, nullptr));
+  // Written straight to text: the documents dominate the size.
+  std::string out;
+  out.reserve(256 + resp.routes.size() * 128 + resp.docs.size() * 96);
+  out += "{\"header\":";
+  append_header(out, ex);
   out += ",\"parameters\":";
-  out += to_json(params->is_object() ? *params : Params::object());
-  out += ",\"routes\":";
-  out += to_json(Value{std::move(routes)});
-  out += ",\"data\":";
-  out += to_json(resp.docs);
+  if (params->is_object())
+    json_fast::append_value(out, *params);
+  else
+    out += "{}";
+  out += ",\"routes\":[";
+  append_route(out, "gateway", ex.start_us, ex.end_us, "");
+  for (const auto& r : resp.routes) {
+    out += ',';
+    append_route(out, r.executor, r.start_us, r.end_us, r.status);
+  }
+  out += "],\"data\":";
+  json_fast::append_documents(out, resp.docs.docs().data(), resp.docs.size());
   out += '}';
   return out;
 }
@@ -224,21 +270,22 @@ std::string iso8601(int64_t us) {
 
 std::string encode_post(std::string_view endpoint, const Document* first, size_t count,
                         const Params& parameters, std::string_view target_executor) {
-  std::string out = "{\"exec_endpoint\":";
-  out += to_json(Value{endpoint});
+  std::string out;
+  out.reserve(128 + count * 96);
+  out += "{\"exec_endpoint\":";
+  json_fast::append_string(out, endpoint);
   out += ",\"parameters\":";
-  out += to_json(parameters.is_object() ? parameters : Params::object());
+  if (parameters.is_object())
+    json_fast::append_value(out, parameters);
+  else
+    out += "{}";
   if (!target_executor.empty()) {
     out += ",\"target_executor\":";
-    out += to_json(Value{target_executor});
+    json_fast::append_string(out, target_executor);
   }
-  out += ",\"data\":[";
-  for (size_t i = 0; i < count; ++i) {
-    if (i > 0)
-      out += ',';
-    out += to_json(first[i]);
-  }
-  out += "]}";
+  out += ",\"data\":";
+  json_fast::append_documents(out, first, count);
+  out += '}';
   return out;
 }
 
@@ -248,14 +295,25 @@ std::string encode_post(std::string_view endpoint, const DocumentArray& docs,
 }
 
 caf::expected<DecodedResponse> decode_response(std::string_view body) {
-  auto parsed = parse_json(body);
-  if (!parsed)
-    return make_error(errc::invalid_json,
-                      "malformed JSON in response body: " + error_message(parsed.error()));
-  if (!parsed->is_object())
-    return make_error(errc::invalid_json, "response body: expected a JSON object");
+  Value rest;
+  std::optional<std::vector<Document>> fast_docs;
+  bool fast = json_fast::parse_envelope(body, rest, fast_docs);
+  caf::expected<Value> parsed{Value{}};
+  if (fast) {
+    parsed = std::move(rest);
+  } else {
+    parsed = parse_json(body);
+    if (!parsed)
+      return make_error(errc::invalid_json,
+                        "malformed JSON in response body: " + error_message(parsed.error()));
+    if (!parsed->is_object())
+      return make_error(errc::invalid_json, "response body: expected a JSON object");
+  }
   DecodedResponse out;
-  if (auto* data = member(*parsed, {"data"})) {
+  if (fast) {
+    if (fast_docs)
+      out.docs = DocumentArray(std::move(*fast_docs));
+  } else if (auto* data = member(*parsed, {"data"})) {
     auto docs = to_documents(*data, "data");
     if (!docs)
       return std::move(docs.error());

@@ -15,7 +15,7 @@ struct Entry {
 
 // Jina 3 maps /update to PUT and /delete to DELETE; POST is accepted too
 // because plain clients (and caflow's) post everything.
-constexpr std::array<Entry, 8> table{{
+constexpr std::array<Entry, 9> table{{
   {"/post", Action::post, "", "POST"},
   {"/index", Action::post, "/index", "POST"},
   {"/search", Action::post, "/search", "POST"},
@@ -24,6 +24,7 @@ constexpr std::array<Entry, 8> table{{
   {"/status", Action::status, "", "GET"},
   {"/dry_run", Action::dry_run, "", "GET"},
   {"/metrics", Action::metrics, "", "GET"},
+  {"/scale", Action::scale, "", "POST"},
 }};
 
 bool allows(std::string_view allow, std::string_view method) {

@@ -1,6 +1,6 @@
 /// Maps an HTTP method and target to what the gateway does with it: Jina 3's
 /// routes (POST /post, /index, /search, PUT /update, DELETE /delete, GET
-/// /status, /dry_run) plus GET /metrics. Pure; no I/O.
+/// /status, /dry_run) plus GET /metrics and caflow's POST /scale. Pure; no I/O.
 #pragma once
 
 #include <string>
@@ -14,6 +14,7 @@ enum class Action {
   status,              ///< the flow's status
   dry_run,             ///< readiness probe through the flow
   metrics,             ///< Prometheus metrics
+  scale,               ///< change a deployment's replicas (POST /scale)
   not_found,           ///< unknown path (404)
   method_not_allowed,  ///< known path, wrong method (405; see Route::allow)
 };

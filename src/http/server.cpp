@@ -58,6 +58,9 @@ caf::expected<std::unique_ptr<HttpServer>> HttpServer::start(RunningFlow& flow,
                                                              ServerOptions options) {
   auto impl = std::make_unique<Impl>();
   impl->core = std::make_shared<http::Core>(flow.system(), flow.gateway(), options);
+  impl->core->scale = [&flow](const std::string& deployment, uint32_t replicas) {
+    return flow.scale(deployment, replicas);
+  };
   auto& core = *impl->core;
   boost::system::error_code ec;
   tcp::resolver resolver{core.ioc};

@@ -15,6 +15,8 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include <functional>
+
 #include "caflow/server.hpp"
 #include "http/metrics.hpp"
 
@@ -30,6 +32,9 @@ struct Core : std::enable_shared_from_this<Core> {
   caf::actor_system& system;
   caf::actor gateway;
   ServerOptions options;
+  /// RunningFlow::scale of the served flow (POST /scale). Blocks while new
+  /// replicas start, so sessions call it off the I/O threads.
+  std::function<caf::error(const std::string&, uint32_t)> scale;
   // Declared before the io_context so that they outlive it: destroying the
   // io_context destroys pending handlers, which destroy sessions, which
   // unregister here.

@@ -1,6 +1,7 @@
 #include "http/session.hpp"
 
 #include <chrono>
+#include <thread>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -185,6 +186,9 @@ void Session::dispatch_request() {
     case Action::metrics:
       reply(200, core_.metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
       return;
+    case Action::scale:
+      handle_scale();
+      return;
     case Action::method_not_allowed:
       allow_ = r.allow;
       reply_error(make_error(errc::invalid_argument,
@@ -196,7 +200,7 @@ void Session::dispatch_request() {
       reply_error(make_error(errc::not_found,
                              "no route " + std::string{req.method_string()} + " " + r.path
                                + "; routes: POST /post, POST /index, POST /search, PUT /update, "
-                                 "DELETE /delete, GET /status, GET /dry_run, GET /metrics"),
+                                 "DELETE /delete, GET /status, GET /dry_run, GET /metrics, POST /scale"),
                   ex, 404);
       return;
   }
@@ -304,6 +308,55 @@ void Session::handle_dry_run() {
                   self->reply(status, std::move(body));
                 });
               });
+}
+
+// POST /scale {"executor": NAME, "replicas": N}: RunningFlow::scale, which
+// waits for new replicas to start (or old ones to drain), so it runs on its
+// own thread and the answer comes back to this connection's strand.
+void Session::handle_scale() {
+  Exchange ex{.endpoint = "/scale", .start_us = now_us()};
+  auto body = parse_json(parser_->get().body());
+  std::string executor;
+  int64_t replicas = 0;
+  caf::error bad;
+  if (!body) {
+    bad = body.error();
+  } else if (!body->is_object()) {
+    bad = make_error(errc::invalid_argument, "expected {\"executor\": NAME, \"replicas\": N}");
+  } else {
+    try {
+      executor = body->get_string("executor", "");
+      replicas = body->get_int("replicas", 0);
+    } catch (const Error& e) {
+      bad = e.to_error();
+    }
+    if (!bad && (executor.empty() || replicas < 1 || replicas > 1024))
+      bad = make_error(errc::invalid_argument,
+                       "expected {\"executor\": NAME, \"replicas\": N} with 1 <= N <= 1024");
+  }
+  if (bad) {
+    ex.end_us = now_us();
+    reply_error(bad, ex, 400);
+    return;
+  }
+  auto strand = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
+  std::thread{[self = shared_from_this(), core = core_.shared_from_this(), strand, ex, executor,
+               replicas]() mutable {
+    auto err = core->scale ? core->scale(executor, static_cast<uint32_t>(replicas))
+                           : make_error(errc::unavailable, "this server cannot scale");
+    ex.end_us = now_us();
+    unsigned status = 200;
+    std::string out;
+    if (err) {
+      status = static_cast<unsigned>(http_status(err));
+      out = encode_error(err, ex);
+    } else {
+      out = to_json(Value{{"executor", executor}, {"replicas", replicas}});
+    }
+    net::post(strand, [self, status, out = std::move(out)]() mutable {
+      self->reply(status, std::move(out));
+    });
+  }}.detach();
 }
 
 void Session::reply_error(const caf::error& err, const Exchange& ex, unsigned status) {

@@ -46,6 +46,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void handle_post(const Route& r);
   void handle_status();
   void handle_dry_run();
+  void handle_scale();
   void reply(unsigned status, std::string body, const char* content_type = "application/json");
   void reply_error(const caf::error& err, const Exchange& ex, unsigned status = 0);
   void on_write(boost::beast::error_code ec, bool close);

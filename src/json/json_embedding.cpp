@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "json/json_fast.hpp"
 #include "json/json_path.hpp"
 
 namespace caflow {
@@ -122,5 +123,42 @@ Value embedding_value(const Embedding& e) {
                {"values", floats_value(e.values)},
                {"dim", e.dim}};
 }
+
+namespace json_fast {
+
+namespace {
+
+void append_floats(std::string& out, const std::vector<float>& xs) {
+  out += '[';
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    append_double(out, short_float(xs[i]));
+  }
+  out += ']';
+}
+
+}  // namespace
+
+// embedding_value's text: an object's keys come sorted (dim, indices, values).
+void append_embedding(std::string& out, const Embedding& e) {
+  if (!e.sparse) {
+    append_floats(out, e.values);
+    return;
+  }
+  out += "{\"dim\":";
+  append_int(out, e.dim);
+  out += ",\"indices\":[";
+  for (size_t i = 0; i < e.indices.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    append_int(out, e.indices[i]);
+  }
+  out += "],\"values\":";
+  append_floats(out, e.values);
+  out += '}';
+}
+
+}  // namespace json_fast
 
 }  // namespace caflow

@@ -11,6 +11,7 @@
 
 #include "caflow/errors.hpp"
 #include "json/boost_bridge.hpp"
+#include "json/json_fast.hpp"
 
 namespace caflow {
 
@@ -132,10 +133,31 @@ std::string position(std::string_view text, size_t offset) {
          + std::to_string(offset - line_start + 1);
 }
 
+// Bytes a JSON string must escape: control characters, '"' and '\\'.
+constexpr auto escapes = [] {
+  struct table {
+    bool needs[256];
+  } t{};
+  for (int c = 0; c < 0x20; ++c)
+    t.needs[c] = true;
+  t.needs[static_cast<unsigned char>('"')] = true;
+  t.needs[static_cast<unsigned char>('\\')] = true;
+  return t;
+}();
+
 void write_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
+  out.reserve(out.size() + s.size() + 2);
   out += '"';
-  for (char c : s) {
+  const char* p = s.data();
+  const char* end = p + s.size();
+  const char* run = p;  // the start of the characters that pass unchanged
+  for (; p != end; ++p) {
+    auto c = static_cast<unsigned char>(*p);
+    if (!escapes.needs[c])
+      continue;  // UTF-8 passes through unchanged
+    out.append(run, static_cast<size_t>(p - run));
+    run = p + 1;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -144,16 +166,13 @@ void write_string(std::string& out, std::string_view s) {
       case '\t': out += "\\t"; break;
       case '\b': out += "\\b"; break;
       case '\f': out += "\\f"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += "\\u00";
-          out += hex[(c >> 4) & 0xf];
-          out += hex[c & 0xf];
-        } else {
-          out += c;  // UTF-8 passes through unchanged
-        }
+      default: {
+        char u[6] = {'\\', 'u', '0', '0', hex[(c >> 4) & 0xf], hex[c & 0xf]};
+        out.append(u, sizeof(u));
+      }
     }
   }
+  out.append(run, static_cast<size_t>(end - run));
   out += '"';
 }
 
@@ -163,20 +182,28 @@ void write_double(std::string& out, double d) {
     return;
   }
   // Shortest text that reads back as the same double.
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), d);
+  char buf[40];
+  auto [end, ec] = std::to_chars(buf, buf + 32, d);
   std::string_view text(buf, static_cast<size_t>(end - buf));
-  out += text;
   // "3" would read back as an integer: keep the kind with "3.0".
-  if (text.find_first_of(".e") == std::string_view::npos)
-    out += ".0";
+  if (text.find_first_of(".e") == std::string_view::npos) {
+    *end++ = '.';
+    *end++ = '0';
+  }
+  out.append(buf, static_cast<size_t>(end - buf));
+}
+
+void write_int(std::string& out, int64_t i) {
+  char buf[24];
+  auto end = std::to_chars(buf, buf + sizeof(buf), i).ptr;
+  out.append(buf, static_cast<size_t>(end - buf));
 }
 
 void write_value(std::string& out, const Value& x) {
   switch (x.kind()) {
     case Value::Kind::null: out += "null"; break;
     case Value::Kind::boolean: out += x.as_bool() ? "true" : "false"; break;
-    case Value::Kind::integer: out += std::to_string(x.as_int()); break;
+    case Value::Kind::integer: write_int(out, x.as_int()); break;
     case Value::Kind::number: write_double(out, x.as_double()); break;
     case Value::Kind::string: write_string(out, x.as_string()); break;
     case Value::Kind::array: {
@@ -229,6 +256,26 @@ std::string to_json(const Value& value) {
   write_value(out, value);
   return out;
 }
+
+namespace json_fast {
+
+void append_string(std::string& out, std::string_view s) {
+  write_string(out, s);
+}
+
+void append_double(std::string& out, double d) {
+  write_double(out, d);
+}
+
+void append_int(std::string& out, int64_t i) {
+  write_int(out, i);
+}
+
+void append_value(std::string& out, const Value& x) {
+  write_value(out, x);
+}
+
+}  // namespace json_fast
 
 boost::json::value to_boost(const Value& x) {
   switch (x.kind()) {

@@ -21,20 +21,6 @@ std::string temp_dir(const std::string& name) {
   return dir.string();
 }
 
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0
-      || ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    throw std::runtime_error("cannot find a free port");
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 NodeProcess NodeProcess::start(const std::string& workspace, uint16_t port,
                                std::vector<std::string> extra) {
   std::vector<std::string> argv{CAFLOW_NODE_BINARY, "node", "--port", std::to_string(port),

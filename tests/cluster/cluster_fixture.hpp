@@ -17,8 +17,6 @@ namespace caflow::testing {
 /// A fresh empty directory under the system's temp dir.
 std::string temp_dir(const std::string& name);
 
-/// A port that was free a moment ago (for the flow's cluster port).
-uint16_t free_port();
 
 /// A node daemon in a child process.
 struct NodeProcess {

@@ -277,3 +277,42 @@ TEST_CASE("a plugin named with --plugin loads and serves") {
   CHECK(missing.code != 0);
   CHECK(missing.output.find("libnope.so") != std::string::npos);
 }
+
+TEST_CASE("a node joins caflow flow's cluster port and POST /scale places replicas on it") {
+  Scratch scratch;
+  auto config = scratch.dir / "scale.yml";
+  std::ofstream{config} << "jtype: Flow\nexecutors:\n  - name: tagger\n    uses: NoOp\n";
+  Daemon daemon{config, {"--cluster-port", std::to_string(free_port())}};
+  auto cluster_line = daemon.process->output();
+  std::smatch m;
+  REQUIRE_MESSAGE(std::regex_search(cluster_line, m, std::regex{R"(cluster +127\.0\.0\.1:([0-9]+))"}),
+                  cluster_line);
+  auto cluster = "127.0.0.1:" + m[1].str();
+  CHECK(cluster_line.find("executor  tagger  NoOp  replicas 1 x shards 1  on local")
+        != std::string::npos);
+
+  Process node{{cli, "node", "--port", "0", "--workspace", (scratch.dir / "node").string(),
+                "--join", cluster}};
+  REQUIRE_MESSAGE(node.wait_for("joined the flow", 30s), node.output());
+
+  Client client{daemon.host, daemon.port};
+  auto scaled = client.request("POST", "/scale", R"({"executor": "tagger", "replicas": 2})");
+  REQUIRE(scaled);
+  CHECK_MESSAGE(scaled->status == 200, scaled->body);
+  CHECK_MESSAGE(node.wait_for("hosting tagger/shard-0/replica-1", 30s), node.output());
+  DocumentArray docs;
+  for (int i = 0; i < 20; ++i)
+    docs.emplace_back().text = "x";
+  auto posted = client.post("/index", docs, {.request_size = 1, .prefetch = 4});
+  REQUIRE_MESSAGE(posted, describe(posted.error()));
+  CHECK(posted->docs.size() == 20);
+
+  auto unknown = client.request("POST", "/scale", R"({"executor": "nope", "replicas": 2})");
+  REQUIRE(unknown);
+  CHECK(unknown->status >= 400);
+  CHECK(unknown->body.find("nope") != std::string::npos);
+  auto bad = client.request("POST", "/scale", R"({"executor": "tagger"})");
+  REQUIRE(bad);
+  CHECK(bad->status == 400);
+  CHECK(daemon.stop() == 0);
+}

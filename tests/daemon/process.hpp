@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +49,10 @@ class Process {
   std::string output_;
   std::optional<int> status_;
 };
+
+/// A loopback TCP port that was free a moment ago (the kernel's pick), for
+/// daemons that cannot bind port 0 themselves and report it.
+uint16_t free_port();
 
 /// Runs a command to completion (bounded by `timeout`, then SIGKILL) and
 /// returns its exit code and combined output.

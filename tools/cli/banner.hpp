@@ -8,13 +8,19 @@
 
 namespace caflow::cli {
 
-/// Protocol, local address and each executor with its type and replicas x
-/// shards, e.g.
+/// Protocol, local address, the cluster port when there is one, and each
+/// executor with its type, replicas x shards and where its replicas run, e.g.
 ///   flow 'seed' ready in 1.2 s
 ///     protocol  http
 ///     address   http://127.0.0.1:8080
-///     executor  vectorizer  TfidfVectorizer  replicas 2 x shards 1
-void print_banner(std::ostream& out, const Flow& flow, const std::string& address,
+///     executor  vectorizer  TfidfVectorizer  replicas 2 x shards 1  on local
+///     executor  indexer     Indexer          replicas 1 x shards 2  on shard-0: 10.0.0.2:4242, shard-1: 10.0.0.3:4242
+void print_banner(std::ostream& out, const RunningFlow& running, const std::string& address,
                   double startup_s);
+
+/// Where a deployment's replicas run, in one line: "local" when all are in
+/// the flow's process, else "shard-K[/replica-R]: NODE" for each.
+std::string describe_placement(const std::vector<ReplicaPlacement>& placement,
+                               const DeploymentOptions& deployment);
 
 }  // namespace caflow::cli

@@ -20,6 +20,7 @@ namespace {
 
 constexpr const char* flow_usage =
   "usage: caflow flow CONFIG.yml [--port N] [--host ADDR] [--plugin LIB.so]...\n"
+  "                              [--cluster-port N] [--tls-cert F --tls-key F --tls-ca F]\n"
   "\n"
   "Runs the flow described by CONFIG.yml (Jina's Flow YAML) with an HTTP\n"
   "gateway until SIGINT or SIGTERM. Prints a banner once every replica is\n"
@@ -45,6 +46,8 @@ int run_flow(int argc, char** argv) {
   std::string host;
   std::vector<std::string> plugins;
   size_t body_limit_mb = 0;
+  int cluster_port = -1;
+  TlsOptions tls;
   po::options_description options{"options"};
   options.add_options()
     ("config", po::value(&config)->required(), "the flow's YAML file")
@@ -52,7 +55,12 @@ int run_flow(int argc, char** argv) {
     ("host", po::value(&host), "gateway bind address (default 127.0.0.1)")
     ("plugin", po::value(&plugins)->composing(), "load executors from this shared library")
     ("body-limit-mb", po::value(&body_limit_mb)->default_value(64),
-     "largest request body accepted (413 above)");
+     "largest request body accepted (413 above)")
+    ("cluster-port", po::value(&cluster_port),
+     "port where nodes join and `caflow scale` talks (default: the config's, else off)")
+    ("tls-cert", po::value(&tls.cert), "certificate (PEM) towards nodes and on the cluster port")
+    ("tls-key", po::value(&tls.key), "its private key (PEM)")
+    ("tls-ca", po::value(&tls.ca), "CA (PEM) that nodes' certificates must be signed by");
   po::positional_options_description positional;
   positional.add("config", 1);
   po::variables_map vm;
@@ -74,6 +82,14 @@ int run_flow(int argc, char** argv) {
     flow->options().port = static_cast<uint16_t>(port);
   if (!host.empty())
     flow->options().host = host;
+  if (cluster_port > 65535) {
+    std::cerr << "caflow flow: --cluster-port " << cluster_port << " is not a port\n";
+    return 2;
+  }
+  if (cluster_port >= 0)
+    flow->options().cluster_port = static_cast<uint16_t>(cluster_port);
+  if (tls.enabled())
+    flow->options().tls = tls;
   if (auto err = load_plugins(plugins)) {
     std::cerr << "caflow flow: " << error_message(err) << '\n';
     return 1;
@@ -94,7 +110,7 @@ int run_flow(int argc, char** argv) {
   }
   double startup_s =
     std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  print_banner(std::cout, running->flow(), (*server)->address(), startup_s);
+  print_banner(std::cout, *running, (*server)->address(), startup_s);
 
   int sig = 0;
   sigwait(&signals, &sig);
