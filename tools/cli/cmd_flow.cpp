@@ -13,6 +13,7 @@
 #include "cli/banner.hpp"
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
+#include "cli/signals.hpp"
 
 namespace caflow::cli {
 
@@ -26,17 +27,6 @@ constexpr const char* flow_usage =
   "gateway until SIGINT or SIGTERM. Prints a banner once every replica is\n"
   "ready. --port and --host override the config's `with: {port, host}`\n"
   "(default 127.0.0.1:8080).";
-
-// Blocks the stop signals in this thread before any other thread starts, so
-// that every thread inherits the mask and only sigwait() sees them.
-sigset_t block_stop_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return set;
-}
 
 }  // namespace
 
@@ -112,9 +102,7 @@ int run_flow(int argc, char** argv) {
     std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   print_banner(std::cout, *running, (*server)->address(), startup_s);
 
-  int sig = 0;
-  sigwait(&signals, &sig);
-  std::cout << "caflow flow: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
+  std::cout << "caflow flow: " << wait_for_stop_signal(signals)
             << ": draining requests in flight" << std::endl;
   (*server)->stop();
   running->stop();

@@ -12,6 +12,7 @@
 #include "caflow/node.hpp"
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
+#include "cli/signals.hpp"
 
 namespace caflow::cli {
 
@@ -27,15 +28,6 @@ constexpr const char* node_usage =
   "`with: {nodes: [...]}` name HOST:PORT). Their data goes under DIR.\n"
   "--join registers the node with a running flow (its `cluster_port`).\n"
   "With TLS, only peers whose certificate the CA signed may connect.";
-
-sigset_t block_stop_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return set;
-}
 
 }  // namespace
 
@@ -87,10 +79,7 @@ int run_node(int argc, char** argv) {
     }
     options.log("joined the flow at " + join);
   }
-  int sig = 0;
-  sigwait(&signals, &sig);
-  options.log(std::string{"caflow node: "} + (sig == SIGINT ? "SIGINT" : "SIGTERM")
-              + ": stopping");
+  options.log(std::string{"caflow node: "} + wait_for_stop_signal(signals) + ": stopping");
   node->stop();
   return 0;
 }
