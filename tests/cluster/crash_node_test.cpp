@@ -69,7 +69,8 @@ TEST_CASE("a node hosting an Indexer shard, killed -9 at random points, keeps ac
   auto port2 = n2->port;
   Flow description{FlowOptions{.workspace = temp_dir("crash-flow")}};
   DeploymentOptions index{.name = "indexer", .uses = "Indexer", .shards = 2};
-  index.polling = Polling{{{"/index", "PARTITION"}, {"*", "ALL"}}};
+  // Three entries: with two, the braces would read as an iterator pair.
+  index.polling = Polling{{{"/index", "PARTITION"}, {"/fetch", "ALL"}, {"*", "ALL"}}};
   index.uses_metas["hosts"] = Value{Value::Array{Value{n1.address}, Value{n2->address}}};
   index.timeout = std::chrono::seconds(20);  // bounds a request caught by the kill
   description.add(std::move(index));
