@@ -4,7 +4,6 @@
 #pragma once
 
 #include <doctest/doctest.h>
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -27,14 +26,13 @@ namespace fs = std::filesystem;
 
 inline const std::string cli = CAFLOW_CLI;
 
-
 // A scratch directory with a small corpus and the seed's flow config.
 struct Scratch {
   fs::path dir;
 
   Scratch() {
-    dir = fs::temp_directory_path() / ("caflow-daemon-" + std::to_string(getpid()) + "-"
-                                       + std::to_string(counter()++));
+    dir = fs::temp_directory_path() /
+          ("caflow-daemon-" + std::to_string(getpid()) + "-" + std::to_string(counter()++));
     fs::remove_all(dir);
     fs::create_directories(dir);
     write_corpus(dir / "corpus.jsonl", 300);
@@ -130,10 +128,8 @@ inline DocumentArray read_docs(const fs::path& path) {
   for (;;) {
     auto batch = reader->next(1000);
     REQUIRE(batch);
-    if (batch->empty())
-      return all;
-    for (auto& d : *batch)
-      all.push_back(std::move(d));
+    if (batch->empty()) return all;
+    for (auto& d : *batch) all.push_back(std::move(d));
   }
 }
 
