@@ -126,6 +126,17 @@ std::vector<Case> json_cases() {
       {"search with 1e400", "/post", post_body("/search", R"([{"embedding": [0, 1e400, 0, 0]}])"),
        400, "embedding[1]"},
       {"unknown route", "/nope", post_body("/index", "[]"), 404, "/nope"},
+      {"unknown targetExecutor", "/post",
+       R"({"execEndpoint": "/index", "data": [{"id": "t"}], "targetExecutor": "nobody"})", 404,
+       "nobody"},
+      {"targetExecutor: []", "/post",
+       R"({"execEndpoint": "/index", "data": [], "targetExecutor": []})", 400, "targetExecutor"},
+      // Not errors, as in Jina: an empty batch, and an endpoint no executor
+      // binds (the Indexer's "*" passes documents through). Pinned here so
+      // that they stay harmless: the final /count shows they stored nothing.
+      {"empty batch to /index", "/post", post_body("/index", "[]"), 200, ""},
+      {"empty batch to /search", "/post", post_body("/search", "[]", R"({"top_k": 3})"), 200, ""},
+      {"unknown endpoint", "/post", post_body("/no-such-endpoint", R"([{"id": "u"}])"), 200, ""},
       {"oversized body", "/post",
        post_body("/index", R"([{"text": ")" + std::string(body_limit, 'x') + R"("}])"), 413,
        std::to_string(body_limit)},
