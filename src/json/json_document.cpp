@@ -279,7 +279,12 @@ class fast_reader {
       d = exact;
     buf_.clear();
     if (!stack_.empty() && stack_.back().k == kind::floats) {
-      stack_.back().floats->push_back(static_cast<float>(d));
+      // 1e400 arrives as infinity and 1e39 overflows a float: hand the
+      // document to the general path, whose error names the element.
+      auto f = static_cast<float>(d);
+      if (!std::isfinite(f))
+        return bail(ec);
+      stack_.back().floats->push_back(f);
       return true;
     }
     return add(Value{d}, ec);
@@ -576,7 +581,11 @@ class fast_reader {
         return true;
       case kind::floats:
         if (x.is_int() || x.is_double()) {
-          top.floats->push_back(static_cast<float>(x.as_double()));
+          // Non-finite floats go to the general path, which names them.
+          auto f = static_cast<float>(x.as_double());
+          if (!std::isfinite(f))
+            return bail(ec);
+          top.floats->push_back(f);
           return true;
         }
         return bail(ec);

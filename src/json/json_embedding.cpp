@@ -1,5 +1,7 @@
 #include "json/json_embedding.hpp"
 
+#include "caflow/json.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -42,7 +44,13 @@ caf::error read_floats(const Value* x, const std::string& path, std::vector<floa
   for (size_t i = 0; i < xs.size(); ++i) {
     if (!xs[i].is_number())
       return type_error(element(path, i), "a number", xs[i]);
-    out.push_back(static_cast<float>(xs[i].as_double()));
+    // 1e400 parses as infinity, and 1e39 overflows a float: either would
+    // be stored and then win (or poison) every later search.
+    auto f = static_cast<float>(xs[i].as_double());
+    if (!std::isfinite(f))
+      return invalid(element(path, i), "expected a finite number in float32 range, got "
+                                         + to_json(xs[i]));
+    out.push_back(f);
   }
   return {};
 }

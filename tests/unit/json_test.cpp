@@ -275,3 +275,20 @@ TEST_CASE("json: sparse embeddings are validated") {
 }
 
 }  // TEST_SUITE
+
+// Regression (#7): 1e400 parsed as infinity and 1e39 overflowed float; the
+// document was stored and its embedding came first in every search.
+TEST_CASE("json: embeddings reject numbers that are not finite float32") {
+  for (const char* text : {R"({"embedding": [0, 1e400]})", R"({"embedding": [0, -1e39]})"}) {
+    INFO(text);
+    auto doc = parse_document(text);
+    REQUIRE_FALSE(doc);
+    CHECK(error_message(doc.error()).find("embedding[1]") != std::string::npos);
+  }
+  auto many = parse_documents(R"([{"embedding": [1e400]}])");
+  REQUIRE_FALSE(many);
+  CHECK(error_message(many.error()).find("finite") != std::string::npos);
+  auto fine = parse_document(R"({"embedding": [0, 3.4e38]})");
+  REQUIRE(fine);
+  CHECK(fine->embedding.values.size() == 2);
+}
