@@ -278,7 +278,13 @@ class fast_reader {
     if (err == std::errc{} && end == buf_.data() + buf_.size())
       d = exact;
     buf_.clear();
+    // Out of range (1e400, or 1e39 in an embedding): the exact parser that
+    // the fallback runs says where and why.
+    if (!std::isfinite(d))
+      return bail(ec);
     if (!stack_.empty() && stack_.back().k == kind::floats) {
+      if (!fits_float(d))
+        return bail(ec);
       stack_.back().floats->push_back(static_cast<float>(d));
       return true;
     }
@@ -575,7 +581,7 @@ class fast_reader {
         top.value.as_object().insert_or_assign(std::move(top.name), std::move(x));
         return true;
       case kind::floats:
-        if (x.is_int() || x.is_double()) {
+        if ((x.is_int() || x.is_double()) && fits_float(x.as_double())) {
           top.floats->push_back(static_cast<float>(x.as_double()));
           return true;
         }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "caflow/json.hpp"
 #include "json/json_fast.hpp"
 #include "json/json_path.hpp"
 
@@ -42,6 +43,9 @@ caf::error read_floats(const Value* x, const std::string& path, std::vector<floa
   for (size_t i = 0; i < xs.size(); ++i) {
     if (!xs[i].is_number())
       return type_error(element(path, i), "a number", xs[i]);
+    if (!fits_float(xs[i].as_double()))
+      return invalid(element(path, i), "expected a number in float range (|x| < 3.4e38), got "
+                                         + to_json(xs[i]));
     out.push_back(static_cast<float>(xs[i].as_double()));
   }
   return {};
