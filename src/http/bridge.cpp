@@ -21,23 +21,32 @@ void ask_gateway(caf::actor_system& sys, const caf::actor& gateway, Request req,
                  std::chrono::milliseconds timeout,
                  std::function<void(caf::expected<Response>)> done) {
   auto gw = caf::actor_cast<gateway_actor>(gateway);
-  sys.spawn([gw, timeout, req = std::move(req),
-             done = std::move(done)](caf::event_based_actor* self) mutable {
-    self->request(gw, to_caf(timeout), std::move(req))
-      .then([done](Response& resp) { done(std::move(resp)); },
-            [done](caf::error& err) { done(std::move(err)); });
-  });
+  // Arguments rather than captures: CAF 0.17.6 dereferences a null
+  // std::shared_ptr<std::tuple<>> when an actor function is spawned without
+  // arguments (caf/detail/init_fun_factory.hpp), undefined behaviour that
+  // UBSan reports.
+  sys.spawn(
+    [](caf::event_based_actor* self, gateway_actor gw, caf::duration t, Request r,
+       std::function<void(caf::expected<Response>)> cb) {
+      self->request(gw, t, std::move(r))
+        .then([cb](Response& resp) { cb(std::move(resp)); },
+              [cb](caf::error& err) { cb(std::move(err)); });
+    },
+    gw, to_caf(timeout), std::move(req), std::move(done));
 }
 
 void ask_status(caf::actor_system& sys, const caf::actor& gateway,
                 std::chrono::milliseconds timeout,
                 std::function<void(caf::expected<Value>)> done) {
   auto gw = caf::actor_cast<gateway_actor>(gateway);
-  sys.spawn([gw, timeout, done = std::move(done)](caf::event_based_actor* self) {
-    self->request(gw, to_caf(timeout), status_atom::value)
-      .then([done](Value& v) { done(std::move(v)); },
-            [done](caf::error& err) { done(std::move(err)); });
-  });
+  sys.spawn(  // arguments rather than captures: see ask_gateway
+    [](caf::event_based_actor* self, gateway_actor gw, caf::duration t,
+       std::function<void(caf::expected<Value>)> cb) {
+      self->request(gw, t, status_atom::value)
+        .then([cb](Value& v) { cb(std::move(v)); },
+              [cb](caf::error& err) { cb(std::move(err)); });
+    },
+    gw, to_caf(timeout), std::move(done));
 }
 
 }  // namespace caflow::http

@@ -278,13 +278,14 @@ class fast_reader {
     if (err == std::errc{} && end == buf_.data() + buf_.size())
       d = exact;
     buf_.clear();
+    // Out of range (1e400, or 1e39 in an embedding): the exact parser that
+    // the fallback runs says where and why.
+    if (!std::isfinite(d))
+      return bail(ec);
     if (!stack_.empty() && stack_.back().k == kind::floats) {
-      // 1e400 arrives as infinity and 1e39 overflows a float: hand the
-      // document to the general path, whose error names the element.
-      auto f = static_cast<float>(d);
-      if (!std::isfinite(f))
+      if (!fits_float(d))
         return bail(ec);
-      stack_.back().floats->push_back(f);
+      stack_.back().floats->push_back(static_cast<float>(d));
       return true;
     }
     return add(Value{d}, ec);
@@ -580,12 +581,8 @@ class fast_reader {
         top.value.as_object().insert_or_assign(std::move(top.name), std::move(x));
         return true;
       case kind::floats:
-        if (x.is_int() || x.is_double()) {
-          // Non-finite floats go to the general path, which names them.
-          auto f = static_cast<float>(x.as_double());
-          if (!std::isfinite(f))
-            return bail(ec);
-          top.floats->push_back(f);
+        if ((x.is_int() || x.is_double()) && fits_float(x.as_double())) {
+          top.floats->push_back(static_cast<float>(x.as_double()));
           return true;
         }
         return bail(ec);

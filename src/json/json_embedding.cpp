@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "caflow/json.hpp"
 #include "json/json_fast.hpp"
 #include "json/json_path.hpp"
 
@@ -44,13 +45,10 @@ caf::error read_floats(const Value* x, const std::string& path, std::vector<floa
   for (size_t i = 0; i < xs.size(); ++i) {
     if (!xs[i].is_number())
       return type_error(element(path, i), "a number", xs[i]);
-    // 1e400 parses as infinity, and 1e39 overflows a float: either would
-    // be stored and then win (or poison) every later search.
-    auto f = static_cast<float>(xs[i].as_double());
-    if (!std::isfinite(f))
-      return invalid(element(path, i), "expected a finite number in float32 range, got "
+    if (!fits_float(xs[i].as_double()))
+      return invalid(element(path, i), "expected a number in float range (finite, |x| < 3.4e38), got "
                                          + to_json(xs[i]));
-    out.push_back(f);
+    out.push_back(static_cast<float>(xs[i].as_double()));
   }
   return {};
 }

@@ -72,7 +72,7 @@ class value_builder {
     // Only values above INT64_MAX arrive here; Value has no unsigned kind.
     return add(Value{static_cast<double>(u)});
   }
-  bool on_double(double d, string_view s, error_code&) {
+  bool on_double(double d, string_view s, error_code& err) {
     buf_.append(s.data(), s.size());
     double exact = 0;
     auto [end, ec] = std::from_chars(buf_.data(), buf_.data() + buf_.size(), exact);
@@ -80,6 +80,13 @@ class value_builder {
     if (ec == std::errc{} && end == buf_.data() + buf_.size())
       d = exact;
     buf_.clear();
+    // A number beyond double's range (1e400) would be an infinity, which
+    // to_json writes as null: refuse it rather than change the value (an
+    // underflow to 0 is kept: it reads back equal).
+    if (!std::isfinite(d)) {
+      err = boost::system::errc::make_error_code(boost::system::errc::result_out_of_range);
+      return false;
+    }
     return add(Value{d});
   }
   bool on_bool(bool b, error_code&) { return add(Value{b}); }

@@ -94,7 +94,15 @@ caf::expected<PostResult> post_through(caf::actor_system& sys, const gateway_act
     make_request({});
   st->answers.resize(st->requests.size());
   st->options = std::move(options);
-  sys.spawn([gateway, st](caf::event_based_actor* self) { send_next(self, gateway, st); });
+  // The state goes in as spawn arguments, not captures: CAF 0.17.6 applies
+  // an argument-less actor function to `*args_`, a null
+  // std::shared_ptr<std::tuple<>> (caf/detail/init_fun_factory.hpp), which
+  // is undefined behaviour (UBSan: reference binding to null pointer).
+  sys.spawn(
+    [](caf::event_based_actor* self, gateway_actor gw, std::shared_ptr<post_state> state) {
+      send_next(self, gw, state);
+    },
+    gateway, st);
   {
     std::unique_lock<std::mutex> lock{st->mtx};
     st->cv.wait(lock, [&] { return st->finished; });

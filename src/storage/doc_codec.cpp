@@ -104,6 +104,10 @@ caf::expected<StoredEmbedding> decode_embedding(std::string_view bytes) {
   auto& e = out.embedding;
   e.sparse = sparse;
   e.dim = dim;
+  // An empty vector's data() may be null, and memcpy with a null pointer is
+  // undefined even for 0 bytes (a sparse embedding with no non-zeros).
+  if (count == 0)
+    return out;
   if (sparse) {
     e.indices.resize(count);
     std::memcpy(e.indices.data(), p, size_t{count} * 4);

@@ -97,7 +97,8 @@ std::vector<Case> json_cases() {
       {"data: [5]", "/post", R"({"execEndpoint": "/index", "data": [5]})", 400, "data[0]"},
       {"parameters: []", "/post", post_body("/search", q, "[]"), 400, "parameters"},
       {"execEndpoint: 7", "/post", R"({"execEndpoint": 7, "data": []})", 400, "execEndpoint"},
-      {"top_k: 1e400", "/post", post_body("/search", q, R"({"top_k": 1e400})"), 400, "top_k"},
+      {"top_k: 1e400", "/post", post_body("/search", q, R"({"top_k": 1e400})"), 400,
+       "out of range"},
       {"top_k: 99999999999999999999", "/post",
        post_body("/search", q, R"({"top_k": 99999999999999999999})"), 400, "top_k"},
       {"top_k: -1", "/post", post_body("/search", q, R"({"top_k": -1})"), 400, "top_k"},
@@ -119,12 +120,17 @@ std::vector<Case> json_cases() {
        post_body("/index", R"([{"id": "inf1", "embedding": [Infinity, 0, 0, 0]}])"), 400,
        "malformed JSON"},
       // Regression: 1e400 was stored as infinity and then came first in every
-      // search (src/json/json_embedding.cpp, json_document.cpp).
+      // search; numbers beyond double range are now refused by the parser,
+      // and beyond float range in embeddings with the element named
+      // (src/json/json_value.cpp, json_embedding.cpp, json_document.cpp).
       {"embedding with 1e400", "/post",
        post_body("/index", R"([{"id": "inf2", "embedding": [1e400, 0, 0, 0]}])"), 400,
-       "embedding[0]"},
+       "out of range"},
       {"search with 1e400", "/post", post_body("/search", R"([{"embedding": [0, 1e400, 0, 0]}])"),
-       400, "embedding[1]"},
+       400, "out of range"},
+      {"embedding with 1e39", "/post",
+       post_body("/index", R"([{"id": "inf3", "embedding": [0, 0, 1e39, 0]}])"), 400,
+       "embedding[2]"},
       {"unknown route", "/nope", post_body("/index", "[]"), 404, "/nope"},
       {"unknown targetExecutor", "/post",
        R"({"execEndpoint": "/index", "data": [{"id": "t"}], "targetExecutor": "nobody"})", 404,
