@@ -77,38 +77,26 @@ uint64_t hash_bytes(std::string_view s) noexcept {
 
 void numpy_aheapsort(const int64_t* v, int64_t* tosort, int64_t n) {
   int64_t* a = tosort - 1;  // 1-based heap indexing
-  int64_t i, j, l, tmp;
-  for (l = n >> 1; l > 0; --l) {
-    tmp = a[l];
-    for (i = l, j = l << 1; j <= n;) {
-      if (j < n && v[a[j]] < v[a[j + 1]])
+  // Sifts `tmp` down from slot `i` of a heap of `size` elements.
+  auto sift_down = [&](int64_t tmp, int64_t i, int64_t size) {
+    for (int64_t j = i << 1; j <= size;) {
+      if (j < size && v[a[j]] < v[a[j + 1]])
         j += 1;
-      if (v[tmp] < v[a[j]]) {
-        a[i] = a[j];
-        i = j;
-        j += j;
-      } else {
+      if (!(v[tmp] < v[a[j]]))
         break;
-      }
+      a[i] = a[j];
+      i = j;
+      j += j;
     }
     a[i] = tmp;
-  }
+  };
+  for (int64_t l = n >> 1; l > 0; --l)
+    sift_down(a[l], l, n);
   for (; n > 1;) {
-    tmp = a[n];
+    int64_t tmp = a[n];
     a[n] = a[1];
     n -= 1;
-    for (i = 1, j = 2; j <= n;) {
-      if (j < n && v[a[j]] < v[a[j + 1]])
-        j++;
-      if (v[tmp] < v[a[j]]) {
-        a[i] = a[j];
-        i = j;
-        j += j;
-      } else {
-        break;
-      }
-    }
-    a[i] = tmp;
+    sift_down(tmp, 1, n);
   }
 }
 
