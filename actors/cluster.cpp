@@ -40,8 +40,9 @@ void adopt_node(cluster_pointer self, const std::string& address, caf::actor han
 void place_on(cluster_pointer self, const std::string& address, ExecutorContext ctx,
               place_promise rp) {
   auto node = entry(self->state, address).handle;
-  self->request(caf::actor_cast<node_actor>(node), place_timeout, place_atom::value,
-                std::move(ctx), caf::actor_cast<caf::actor>(self))
+  self
+    ->request(caf::actor_cast<node_actor>(node), place_timeout, place_atom::value, std::move(ctx),
+              caf::actor_cast<caf::actor>(self))
     .then(
       [self, address, rp](caf::actor& replica) mutable {
         self->monitor(replica);
@@ -50,8 +51,8 @@ void place_on(cluster_pointer self, const std::string& address, ExecutorContext 
         rp.deliver(replica, address);
       },
       [address, rp](caf::error& err) mutable {
-        rp.deliver(make_error(errc::unavailable,
-                              "node " + address + " could not spawn: " + describe(err)));
+        rp.deliver(
+          make_error(errc::unavailable, "node " + address + " could not spawn: " + describe(err)));
       });
 }
 
@@ -68,14 +69,15 @@ void place(cluster_pointer self, const std::string& address, ExecutorContext ctx
   }
   // Not connected (never, or lost): connect through the transport's
   // middleman actor, which does not block this actor.
-  self->request(self->state.connector, connect_timeout, caf::connect_atom::value,
-                parsed->host, parsed->port)
+  self
+    ->request(self->state.connector, connect_timeout, caf::connect_atom::value, parsed->host,
+              parsed->port)
     .then(
       [self, address, ctx, rp](caf::node_id&, caf::strong_actor_ptr& ptr,
                                std::set<std::string>&) mutable {
         if (!ptr) {
-          rp.deliver(make_error(errc::unavailable, "node " + address
-                                                     + " unreachable: no node actor there"));
+          rp.deliver(
+            make_error(errc::unavailable, "node " + address + " unreachable: no node actor there"));
           return;
         }
         adopt_node(self, address, caf::actor_cast<caf::actor>(ptr));
@@ -147,8 +149,9 @@ cluster_actor::behavior_type cluster(cluster_pointer self, caf::io::middleman_ac
         return make_error(errc::invalid_argument,
                           deployment + ": replicas must be at least 1, got 0");
       auto rp = self->make_response_promise<ok_atom>();
-      self->request(caf::actor_cast<head_actor>(i->second), caf::infinite, scale_atom::value,
-                    replicas)
+      self
+        ->request(caf::actor_cast<head_actor>(i->second), caf::infinite, scale_atom::value,
+                  replicas)
         .then([rp](ok_atom) mutable { rp.deliver(ok_atom::value); },
               [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;

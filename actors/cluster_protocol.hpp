@@ -23,9 +23,9 @@ using head_atom = caf::atom_constant<caf::atom("head")>;
 /// `(place, ctx, flow)`: spawns a replica for `ctx` on this node (its
 /// workspace replaced by the node's) and returns it; the replicas stay while
 /// `flow` (the flow's cluster actor) lives. `status`: what it hosts.
-using node_actor = caf::typed_actor<
-  caf::replies_to<place_atom, ExecutorContext, caf::actor>::with<caf::actor>,
-  caf::replies_to<status_atom>::with<Value>>;
+using node_actor
+  = caf::typed_actor<caf::replies_to<place_atom, ExecutorContext, caf::actor>::with<caf::actor>,
+                     caf::replies_to<status_atom>::with<Value>>;
 
 /// A flow's cluster actor, published on the flow's cluster port.
 /// `(enroll, node, address)`: a node joins (address = its HOST:PORT).
@@ -35,12 +35,12 @@ using node_actor = caf::typed_actor<
 /// `(scale, deployment, replicas)`: changes a deployment's replicas per shard.
 /// `(head, name, head)`: the flow tells it its heads (at start).
 /// `status`: the nodes and what each hosts.
-using cluster_actor = caf::typed_actor<
-  caf::replies_to<enroll_atom, caf::actor, std::string>::with<ok_atom>,
-  caf::replies_to<place_atom, std::string, std::string, ExecutorContext>::with<caf::actor,
-                                                                               std::string>,
-  caf::replies_to<scale_atom, std::string, uint32_t>::with<ok_atom>,
-  caf::replies_to<head_atom, std::string, caf::actor>::with<ok_atom>,
-  caf::replies_to<status_atom>::with<Value>>;
+using cluster_actor
+  = caf::typed_actor<caf::replies_to<enroll_atom, caf::actor, std::string>::with<ok_atom>,
+                     caf::replies_to<place_atom, std::string, std::string,
+                                     ExecutorContext>::with<caf::actor, std::string>,
+                     caf::replies_to<scale_atom, std::string, uint32_t>::with<ok_atom>,
+                     caf::replies_to<head_atom, std::string, caf::actor>::with<ok_atom>,
+                     caf::replies_to<status_atom>::with<Value>>;
 
 }  // namespace caflow

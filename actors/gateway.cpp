@@ -18,13 +18,13 @@ using gateway_pointer = gateway_actor::stateful_pointer<gateway_state>;
 // One request's walk through the graph.
 struct walk {
   caf::typed_response_promise<Response> rp;
-  Request req;                                   // docs moved out at the start
+  Request req;  // docs moved out at the start
   std::vector<std::optional<DocumentArray>> outputs;
-  std::vector<size_t> waiting;                   // needs not yet done, per node
-  std::vector<size_t> consumers;                 // readers left, per node output
+  std::vector<size_t> waiting;    // needs not yet done, per node
+  std::vector<size_t> consumers;  // readers left, per node output
   size_t leaves_left = 0;
   size_t starts_left = 0;
-  Response acc;                                  // parameters, routes, failures
+  Response acc;  // parameters, routes, failures
   bool done = false;
 };
 
@@ -88,14 +88,14 @@ void on_done(gateway_pointer self, std::shared_ptr<walk> w, size_t node, Respons
   }
 }
 
-void send_to_head(gateway_pointer self, std::shared_ptr<walk> w, size_t node,
-                  DocumentArray docs) {
+void send_to_head(gateway_pointer self, std::shared_ptr<walk> w, size_t node, DocumentArray docs) {
   self->request(self->state.nodes[node].head, caf::infinite, with_docs(w->req, std::move(docs)))
-    .then([self, w, node](Response& resp) {
-            if (!w->done)
-              on_done(self, w, node, std::move(resp));
-          },
-          [self, w](caf::error& err) { finish(self, *w, std::move(err)); });
+    .then(
+      [self, w, node](Response& resp) {
+        if (!w->done)
+          on_done(self, w, node, std::move(resp));
+      },
+      [self, w](caf::error& err) { finish(self, *w, std::move(err)); });
 }
 
 void launch(gateway_pointer self, std::shared_ptr<walk> w, size_t node) {
@@ -144,14 +144,14 @@ void start_walk(gateway_pointer self, Request req, caf::typed_response_promise<R
   if (!req.target_executor.empty()) {
     auto target = find_target(st, req.target_executor);
     if (!target) {
-      finish(self, *w, make_error(errc::not_found, "no executor matches targetExecutor '"
-                                                     + req.target_executor + "'"));
+      finish(self, *w,
+             make_error(errc::not_found,
+                        "no executor matches targetExecutor '" + req.target_executor + "'"));
       return;
     }
     // Only the target runs: treat it as the single start and leaf.
     w->req = std::move(req);
-    self->request(st.nodes[*target].head, caf::infinite,
-                  with_docs(w->req, std::move(w->req.docs)))
+    self->request(st.nodes[*target].head, caf::infinite, with_docs(w->req, std::move(w->req.docs)))
       .then([self, w](Response& resp) { finish(self, *w, std::move(resp)); },
             [self, w](caf::error& err) { finish(self, *w, std::move(err)); });
     return;

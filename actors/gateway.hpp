@@ -33,8 +33,8 @@ struct gateway_counters {
 struct gateway_state {
   std::vector<gateway_node> nodes;
   std::vector<std::vector<size_t>> dependents;  // node -> nodes that need it
-  std::vector<size_t> starts;                    // nodes fed by the request
-  std::vector<size_t> leaves;                    // nodes nobody needs: the output
+  std::vector<size_t> starts;                   // nodes fed by the request
+  std::vector<size_t> leaves;                   // nodes nobody needs: the output
   uint32_t max_in_flight = 1000;
   uint32_t in_flight = 0;
   gateway_counters counters;

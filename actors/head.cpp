@@ -102,9 +102,8 @@ head_actor::behavior_type head(head_actor::stateful_pointer<head_state> self,
   for (uint32_t k = 0; k < st.spec.shards; ++k) {
     st.shards[k].resize(st.spec.replicas);
     for (uint32_t r = 0; r < st.spec.replicas; ++r) {
-      auto* placed = k < setup.placed.size() && r < setup.placed[k].size()
-                       ? &setup.placed[k][r]
-                       : nullptr;
+      auto* placed = k < setup.placed.size() && r < setup.placed[k].size() ? &setup.placed[k][r]
+                                                                           : nullptr;
       if (placed && placed->second)
         adopt(self, k, r, placed->first, placed->second);
       else
@@ -132,18 +131,18 @@ head_actor::behavior_type head(head_actor::stateful_pointer<head_state> self,
           if (failures.empty())
             rp.deliver(ok_atom::value);
           else
-            rp.deliver(make_error(errc::executor_start_failed,
-                                  "executor '" + self->state.spec.name
-                                    + "' could not start: " + failures.front()));
+            rp.deliver(make_error(
+              errc::executor_start_failed,
+              "executor '" + self->state.spec.name + "' could not start: " + failures.front()));
         });
       for (size_t i = 0; i < all.size(); ++i)
         self->request(all[i], caf::infinite, ping_atom::value)
           .then([join, i](ok_atom) { join->skip(i); },
                 [join, i](caf::error& err) {
-                  join->fail(i, is(err, errc::unknown_executor)
-                                    || is(err, errc::executor_start_failed)
-                                  ? error_message(err)
-                                  : describe(err));
+                  join->fail(i,
+                             is(err, errc::unknown_executor) || is(err, errc::executor_start_failed)
+                               ? error_message(err)
+                               : describe(err));
                 });
       return rp;
     },

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <caf/actor_addr.hpp>
@@ -30,10 +30,10 @@ struct replica_slot {
   uint32_t in_flight = 0;
   bool alive = true;
   std::string node = "local";  ///< where it runs: "local" or HOST:PORT
-  bool pending = false;   ///< being placed (spawn on a node in progress)
-  bool draining = false;  ///< scaled away: takes no new request, stops when idle
-  bool retired = false;   ///< scaled away and stopped: the slot may be reused
-  std::string lost;       ///< why it is unavailable, e.g. "node 10.0.0.2:4242 lost"
+  bool pending = false;        ///< being placed (spawn on a node in progress)
+  bool draining = false;       ///< scaled away: takes no new request, stops when idle
+  bool retired = false;        ///< scaled away and stopped: the slot may be reused
+  std::string lost;            ///< why it is unavailable, e.g. "node 10.0.0.2:4242 lost"
 
   /// May take a new request.
   [[nodiscard]] bool available() const noexcept { return alive && !draining; }

@@ -44,8 +44,7 @@ void finish_drain(replica_slot& slot) {
 void spawn_local(head_pointer self, uint32_t k, uint32_t r) {
   // Detached: each replica runs on its own thread, so executor code that
   // blocks on CPU work never starves the heads and the gateway.
-  auto handle = self->spawn<caf::detached>(actors::replica,
-                                           make_context(self->state.spec, k, r));
+  auto handle = self->spawn<caf::detached>(actors::replica, make_context(self->state.spec, k, r));
   adopt(self, k, r, detail::local_host, caf::actor_cast<caf::actor>(handle));
 }
 
@@ -69,8 +68,9 @@ void place(head_pointer self, uint32_t k, uint32_t r, std::string node, std::str
     return;
   }
   slot.pending = true;
-  self->request(caf::actor_cast<cluster_actor>(st.cluster), place_timeout, place_atom::value,
-                node, exclude, make_context(st.spec, k, r))
+  self
+    ->request(caf::actor_cast<cluster_actor>(st.cluster), place_timeout, place_atom::value, node,
+              exclude, make_context(st.spec, k, r))
     .then(
       [self, k, r](caf::actor& replica, std::string& where) {
         auto& st = self->state;
@@ -132,8 +132,7 @@ void replace_replica(head_pointer self, uint32_t k, uint32_t r, const caf::down_
   }
   slot.lost = dm.reason == caf::exit_reason::remote_link_unreachable
                 ? "node " + slot.node + " lost"
-                : "replica on node " + slot.node + " stopped (" + caf::to_string(dm.reason)
-                    + ")";
+                : "replica on node " + slot.node + " stopped (" + caf::to_string(dm.reason) + ")";
   if (st.stateful) {
     // Its data lives on that node: wait for the node to come back.
     self->delayed_send(self, respawn_backoff, respawn_atom::value, k, r);
@@ -224,8 +223,9 @@ caf::result<ok_atom> scale(head_pointer self, uint32_t n) {
     auto& slot = st.shards[k][r];
     slot.pending = true;
     slot.node = node.empty() ? std::string{detail::local_host} : node;
-    self->request(caf::actor_cast<cluster_actor>(st.cluster), place_timeout, place_atom::value,
-                  node, std::string{}, make_context(st.spec, k, r))
+    self
+      ->request(caf::actor_cast<cluster_actor>(st.cluster), place_timeout, place_atom::value, node,
+                std::string{}, make_context(st.spec, k, r))
       .then(
         [self, k, r, rp, left, failures](caf::actor& replica, std::string& where) mutable {
           auto& slot = self->state.shards[k][r];
@@ -245,8 +245,8 @@ caf::result<ok_atom> scale(head_pointer self, uint32_t n) {
         [self, k, r, rp, left, failures](caf::error& err) mutable {
           auto& slot = self->state.shards[k][r];
           slot.pending = false;
-          *failures += (failures->empty() ? "" : "; ") + slot_name(self->state, k, r)
-                       + ": " + describe(err);
+          *failures += (failures->empty() ? "" : "; ") + slot_name(self->state, k, r) + ": "
+                       + describe(err);
           if (!self->state.stopping && !slot.retired)
             self->delayed_send(self, respawn_backoff, respawn_atom::value, k, r);
           if (--*left == 0)

@@ -22,21 +22,19 @@ std::string shard_name(const head_state& st, uint32_t shard) {
 bool replica_gone(const caf::error& err) {
   return err == caf::sec::request_receiver_down || err == caf::exit_reason::kill
          || err == caf::exit_reason::user_shutdown
-         || err == caf::exit_reason::remote_link_unreachable
-         || is(err, errc::unavailable);
+         || err == caf::exit_reason::remote_link_unreachable || is(err, errc::unavailable);
 }
 
 // Turns CAF's own errors into caflow errors that name the shard.
 caf::error shard_error(const head_state& st, uint32_t shard, const caf::error& err) {
   auto who = shard_name(st, shard);
   if (err == caf::sec::request_timeout)
-    return make_error(errc::timeout, who + ": timed out after "
-                                       + std::to_string(st.spec.timeout.count()) + " ms");
+    return make_error(errc::timeout,
+                      who + ": timed out after " + std::to_string(st.spec.timeout.count()) + " ms");
   if (err.category() == error_category)
     return err;  // the replica's message already names it
   if (replica_gone(err))
-    return make_error(errc::unavailable, who + ": replica went away (" + caf::to_string(err)
-                                           + ")");
+    return make_error(errc::unavailable, who + ": replica went away (" + caf::to_string(err) + ")");
   return make_error(errc::executor_failed, who + ": " + caf::to_string(err));
 }
 
@@ -206,8 +204,8 @@ void route_any(head_pointer self, std::shared_ptr<Request> req,
 
 // Finishes a fan-out: partial results with the failed-shard count (Jina's
 // behaviour), or an error naming every shard when none answered.
-void finish_fan_out(head_pointer self, caf::typed_response_promise<Response>& rp,
-                    std::string id, DocumentArray docs, Params params, size_t answered,
+void finish_fan_out(head_pointer self, caf::typed_response_promise<Response>& rp, std::string id,
+                    DocumentArray docs, Params params, size_t answered,
                     std::vector<std::string> failures, int64_t start) {
   auto& st = self->state;
   if (answered == 0) {
@@ -215,8 +213,7 @@ void finish_fan_out(head_pointer self, caf::typed_response_promise<Response>& rp
     std::string why;
     for (const auto& f : failures)
       why += (why.empty() ? "" : "; ") + f;
-    rp.deliver(make_error(errc::all_shards_failed,
-                          st.spec.name + ": every shard failed: " + why));
+    rp.deliver(make_error(errc::all_shards_failed, st.spec.name + ": every shard failed: " + why));
     return;
   }
   ++st.counters.succeeded;
@@ -227,8 +224,7 @@ void finish_fan_out(head_pointer self, caf::typed_response_promise<Response>& rp
   out.shards_answered = static_cast<uint32_t>(answered);
   out.shards_failed = static_cast<uint32_t>(failures.size());
   out.failures = std::move(failures);
-  out.routes.push_back({st.spec.name, start, now_us(),
-                        out.failures.empty() ? "" : "partial"});
+  out.routes.push_back({st.spec.name, start, now_us(), out.failures.empty() ? "" : "partial"});
   rp.deliver(std::move(out));
 }
 
@@ -249,9 +245,8 @@ void route_all(head_pointer self, std::shared_ptr<Request> req,
   auto top_k = top_k_of(req->parameters);
   auto order = req->docs.ids();
   auto join = std::make_shared<ShardJoin>(
-    n, [self, rp, start, top_k, order = std::move(order),
-        id = req->id](std::vector<std::optional<Response>> answers,
-                      std::vector<std::string> failures) mutable {
+    n, [self, rp, start, top_k, order = std::move(order), id = req->id](
+         std::vector<std::optional<Response>> answers, std::vector<std::string> failures) mutable {
       std::vector<DocumentArray> docs;
       std::vector<Params> params;
       for (auto& a : answers)
@@ -271,8 +266,7 @@ void route_all(head_pointer self, std::shared_ptr<Request> req,
   for (uint32_t k = 0; k < n; ++k) {
     // Every shard but the last gets its own copy of the request.
     auto shard_req = k + 1 < n ? std::make_shared<Request>(*req) : req;
-    send_to_shard(self, k, shard_req, retry_budget(st),
-                  to_join(join, k));
+    send_to_shard(self, k, shard_req, retry_budget(st), to_join(join, k));
   }
 }
 
@@ -280,11 +274,10 @@ void route_partition(head_pointer self, std::shared_ptr<Request> req,
                      caf::typed_response_promise<Response> rp, int64_t start) {
   auto& st = self->state;
   auto n = static_cast<uint32_t>(st.shards.size());
-  auto plan = std::make_shared<detail::Partition>(
-    detail::partition(std::move(req->docs), n));
+  auto plan = std::make_shared<detail::Partition>(detail::partition(std::move(req->docs), n));
   auto join = std::make_shared<ShardJoin>(
     n, [self, rp, start, plan, id = req->id](std::vector<std::optional<Response>> answers,
-                                              std::vector<std::string> failures) mutable {
+                                             std::vector<std::string> failures) mutable {
       std::vector<DocumentArray> docs(answers.size());
       std::vector<bool> answered(answers.size(), false);
       std::vector<Params> params;
@@ -319,8 +312,7 @@ void route_partition(head_pointer self, std::shared_ptr<Request> req,
       continue;
     }
     auto shard_req = std::make_shared<Request>(with_docs(*req, std::move(plan->parts[k])));
-    send_to_shard(self, k, shard_req, retry_budget(st),
-                  to_join(join, k));
+    send_to_shard(self, k, shard_req, retry_budget(st), to_join(join, k));
   }
 }
 

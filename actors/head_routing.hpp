@@ -13,7 +13,6 @@ namespace caflow::actors {
 
 using head_pointer = head_actor::stateful_pointer<head_state>;
 
-
 /// Sends `req` to replica `replica` of shard `shard`. When the replica turns
 /// out to be gone, retries on another replica of the same shard while
 /// `retries` lasts.

@@ -39,7 +39,7 @@ struct node_state {
 };
 
 /// The node's behavior: replicas get `workspace` as their workspace root.
-node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
-                               std::string workspace, node_log log);
+node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self, std::string workspace,
+                               node_log log);
 
 }  // namespace caflow::actors

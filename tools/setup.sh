@@ -17,7 +17,7 @@ packages=(
   libcaf-dev libssl-dev
   libboost1.81-all-dev libboost-json1.81-dev
   libeigen3-dev librocksdb-dev libhnswlib-dev libyaml-cpp-dev libicu-dev doctest-dev
-  python3 curl procps
+  python3 curl procps clang-format
 )
 
 missing=()

@@ -5,5 +5,6 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${CAFLOW_BUILD_DIR:-$repo/build}"
 "$repo/tools/setup.sh"
+"$repo/tools/format.sh" --check
 cd "$build"
 ctest --output-on-failure --timeout 900 -j"${CAFLOW_TEST_JOBS:-1}" "$@"

@@ -10,9 +10,7 @@ namespace {
 // Upper-cases every document's text on /index and on any other endpoint.
 class Upper : public caflow::Executor {
  public:
-  explicit Upper(caflow::ExecutorContext ctx) : Executor(std::move(ctx)) {
-    on("*", &Upper::upper);
-  }
+  explicit Upper(caflow::ExecutorContext ctx) : Executor(std::move(ctx)) { on("*", &Upper::upper); }
 
   void upper(caflow::DocumentArray& docs, const caflow::Params&) {
     for (auto& doc : docs)
@@ -26,8 +24,7 @@ CAFLOW_REGISTER_EXECUTOR(Upper);
 }  // namespace
 
 int main() {
-  auto executor = caflow::ExecutorRegistry::instance().create(
-    {.name = "upper", .uses = "Upper"});
+  auto executor = caflow::ExecutorRegistry::instance().create({.name = "upper", .uses = "Upper"});
   if (!executor) {
     std::cerr << caflow::describe(executor.error()) << '\n';
     return 1;

@@ -22,7 +22,7 @@
 namespace {
 
 struct Options {
-  std::string config;   // a flow YAML; empty: the flow is built in code
+  std::string config;  // a flow YAML; empty: the flow is built in code
   std::string corpus = "data/spamassassin.jsonl";
   std::string workspace = "workspace/tutorial";
   uint32_t replicas = 2;
@@ -50,14 +50,22 @@ Options parse(int argc, char** argv) {
     if (i + 1 >= argc)
       usage(("missing value after " + key).c_str());
     std::string value = argv[++i];
-    if (key == "--config") o.config = value;
-    else if (key == "--corpus") o.corpus = value;
-    else if (key == "--workspace") o.workspace = value;
-    else if (key == "--replicas") o.replicas = static_cast<uint32_t>(std::stoul(value));
-    else if (key == "--shards") o.shards = static_cast<uint32_t>(std::stoul(value));
-    else if (key == "--top-k") o.top_k = std::stoll(value);
-    else if (key == "--query") o.queries.push_back(value);
-    else usage(("unknown option " + key).c_str());
+    if (key == "--config")
+      o.config = value;
+    else if (key == "--corpus")
+      o.corpus = value;
+    else if (key == "--workspace")
+      o.workspace = value;
+    else if (key == "--replicas")
+      o.replicas = static_cast<uint32_t>(std::stoul(value));
+    else if (key == "--shards")
+      o.shards = static_cast<uint32_t>(std::stoul(value));
+    else if (key == "--top-k")
+      o.top_k = std::stoll(value);
+    else if (key == "--query")
+      o.queries.push_back(value);
+    else
+      usage(("unknown option " + key).c_str());
   }
   if (o.queries.empty())
     o.queries = {"cheap meds online, no prescription needed",
@@ -72,13 +80,21 @@ caflow::Flow tutorial_flow(const Options& o) {
   caflow::Flow flow;
   flow.options().name = "tutorial";
   flow.options().workspace = o.workspace;
-  flow.add({.name = "vectorizer", .uses = "TfidfVectorizer",
-            .uses_with = caflow::Value{{"corpus", o.corpus}}, .replicas = o.replicas})
-    .add({.name = "indexer", .uses = "Indexer",
-          .uses_with = caflow::Value{{"metric", "cosine"}}, .shards = o.shards,
-          .polling = {{"/index", "PARTITION"}, {"/update", "PARTITION"},
-                      {"/delete", "PARTITION"}, {"/fetch", "PARTITION"},
-                      {"/search", "ALL"}, {"*", "ALL"}}});
+  flow
+    .add({.name = "vectorizer",
+          .uses = "TfidfVectorizer",
+          .uses_with = caflow::Value{{"corpus", o.corpus}},
+          .replicas = o.replicas})
+    .add({.name = "indexer",
+          .uses = "Indexer",
+          .uses_with = caflow::Value{{"metric", "cosine"}},
+          .shards = o.shards,
+          .polling = {{"/index", "PARTITION"},
+                      {"/update", "PARTITION"},
+                      {"/delete", "PARTITION"},
+                      {"/fetch", "PARTITION"},
+                      {"/search", "ALL"},
+                      {"*", "ALL"}}});
   return flow;
 }
 
@@ -155,16 +171,15 @@ int main(int argc, char** argv) {
          // Called from caflow threads; a line per 5% is enough.
          if (done == total || done % std::max<size_t>(1, total / 20) == 0)
            std::fprintf(stderr, "\rindexing [%-40s] %3zu%%  %.1f s",
-                        std::string(done * 40 / total, '#').c_str(), done * 100 / total,
-                        secs(t1));
+                        std::string(done * 40 / total, '#').c_str(), done * 100 / total, secs(t1));
        }});
     std::fprintf(stderr, "\n");
     if (!result) {
       std::cerr << caflow::error_message(result.error()) << '\n';
       return 1;
     }
-    std::printf("indexed %zu documents in %.2f s (%.0f docs/s); the index holds %lld\n",
-                total_docs, secs(t1), static_cast<double>(total_docs) / secs(t1),
+    std::printf("indexed %zu documents in %.2f s (%.0f docs/s); the index holds %lld\n", total_docs,
+                secs(t1), static_cast<double>(total_docs) / secs(t1),
                 static_cast<long long>(count(*running)));
   }
 
@@ -172,8 +187,7 @@ int main(int argc, char** argv) {
   for (const auto& q : o.queries)
     queries.emplace_back().text = q;
   auto t2 = std::chrono::steady_clock::now();
-  auto found = running->post("/search", queries,
-                             {.parameters = caflow::Value{{"top_k", o.top_k}}});
+  auto found = running->post("/search", queries, {.parameters = caflow::Value{{"top_k", o.top_k}}});
   if (!found) {
     std::cerr << caflow::error_message(found.error()) << '\n';
     return 1;
@@ -182,9 +196,8 @@ int main(int argc, char** argv) {
   for (const auto& q : found->docs) {
     std::printf("\nquery: %s\n", q.text.c_str());
     for (const auto& m : q.matches)
-      std::printf("  %-22s %-5s %.4f  %s\n", m.id.c_str(),
-                  m.tags.get_string("group", "").c_str(), m.score("cosine"),
-                  subject(m.text).c_str());
+      std::printf("  %-22s %-5s %.4f  %s\n", m.id.c_str(), m.tags.get_string("group", "").c_str(),
+                  m.score("cosine"), subject(m.text).c_str());
   }
   return 0;
 }

@@ -17,8 +17,8 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <type_traits>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -38,7 +38,7 @@ std::string new_document_id();
 /// `indices` is empty. Sparse: `indices` (strictly increasing) and `values`
 /// hold the non-zero components and `dim` the dimension. Empty: no embedding.
 struct Embedding {
-  std::vector<float> values;     ///< dense components, or sparse non-zeros
+  std::vector<float> values;      ///< dense components, or sparse non-zeros
   std::vector<uint32_t> indices;  ///< sparse positions (empty when dense)
   uint32_t dim = 0;               ///< the dimension (dense: values.size())
   bool sparse = false;            ///< true for a sparse vector
@@ -94,10 +94,9 @@ typename Inspector::result_type inspect(Inspector& f, Embedding& x) {
     values = pack_bytes(x.values);
     indices = pack_bytes(x.indices);
   }
-  return f(caf::meta::type_name("caflow::Embedding"), values, indices, x.dim,
-           x.sparse, caf::meta::load_callback([&]() -> caf::error {
-             if (!unpack_bytes(values, x.values)
-                 || !unpack_bytes(indices, x.indices))
+  return f(caf::meta::type_name("caflow::Embedding"), values, indices, x.dim, x.sparse,
+           caf::meta::load_callback([&]() -> caf::error {
+             if (!unpack_bytes(values, x.values) || !unpack_bytes(indices, x.indices))
                return make_packing_error();
              return {};
            }));
@@ -138,17 +137,17 @@ struct writes_state<Inspector, std::void_t<decltype(Inspector::writes_state)>>
 struct Document {
   Document() : id(detail::deserializing_documents ? std::string{} : new_document_id()) {}
 
-  std::string id;           ///< unique id (generated when absent)
-  std::string parent_id;    ///< id of the document this one is a chunk of
-  std::string text;         ///< text content
-  std::string uri;          ///< uri of the content
-  std::string blob;         ///< binary content (bytes; JSON: base64)
-  std::string mime_type;    ///< content type, e.g. "text/plain"
-  Value tags = Value::object();  ///< free-form JSON-like metadata
-  Embedding embedding;      ///< dense or sparse vector
+  std::string id;                        ///< unique id (generated when absent)
+  std::string parent_id;                 ///< id of the document this one is a chunk of
+  std::string text;                      ///< text content
+  std::string uri;                       ///< uri of the content
+  std::string blob;                      ///< binary content (bytes; JSON: base64)
+  std::string mime_type;                 ///< content type, e.g. "text/plain"
+  Value tags = Value::object();          ///< free-form JSON-like metadata
+  Embedding embedding;                   ///< dense or sparse vector
   std::map<std::string, double> scores;  ///< named scores, e.g. "cosine"
-  std::vector<Document> matches;  ///< search results, best first
-  std::vector<Document> chunks;   ///< sub-documents
+  std::vector<Document> matches;         ///< search results, best first
+  std::vector<Document> chunks;          ///< sub-documents
 
   /// The score named `name`, or `fallback` when absent.
   [[nodiscard]] double score(const std::string& name, double fallback = 0) const;
@@ -159,9 +158,8 @@ struct Document {
 /// CAF serialisation of a document.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, Document& x) {
-  return f(caf::meta::type_name("caflow::Document"), x.id, x.parent_id, x.text,
-           x.uri, x.blob, x.mime_type, x.tags, x.embedding, x.scores, x.matches,
-           x.chunks);
+  return f(caf::meta::type_name("caflow::Document"), x.id, x.parent_id, x.text, x.uri, x.blob,
+           x.mime_type, x.tags, x.embedding, x.scores, x.matches, x.chunks);
 }
 
 /// An ordered list of documents with lookup by id.
@@ -185,17 +183,35 @@ class DocumentArray {
   [[nodiscard]] size_t size() const noexcept { return docs_.size(); }
   [[nodiscard]] bool empty() const noexcept { return docs_.empty(); }
   void reserve(size_t n) { docs_.reserve(n); }
-  void clear() { touch(); docs_.clear(); }
+  void clear() {
+    touch();
+    docs_.clear();
+  }
 
-  Document& push_back(Document doc) { touch(); return docs_.emplace_back(std::move(doc)); }
-  Document& emplace_back() { touch(); return docs_.emplace_back(); }
+  Document& push_back(Document doc) {
+    touch();
+    return docs_.emplace_back(std::move(doc));
+  }
+  Document& emplace_back() {
+    touch();
+    return docs_.emplace_back();
+  }
   /// Appends every document of `other`.
   void append(DocumentArray other);
 
-  Document& operator[](size_t i) { touch(); return docs_[i]; }
+  Document& operator[](size_t i) {
+    touch();
+    return docs_[i];
+  }
   const Document& operator[](size_t i) const { return docs_[i]; }
-  iterator begin() { touch(); return docs_.begin(); }
-  iterator end() { touch(); return docs_.end(); }
+  iterator begin() {
+    touch();
+    return docs_.begin();
+  }
+  iterator end() {
+    touch();
+    return docs_.end();
+  }
   const_iterator begin() const { return docs_.begin(); }
   const_iterator end() const { return docs_.end(); }
 
@@ -207,7 +223,10 @@ class DocumentArray {
 
   /// The documents as a vector (moves them out when called on an rvalue).
   [[nodiscard]] const std::vector<Document>& docs() const& noexcept { return docs_; }
-  [[nodiscard]] std::vector<Document> docs() && { touch(); return std::move(docs_); }
+  [[nodiscard]] std::vector<Document> docs() && {
+    touch();
+    return std::move(docs_);
+  }
 
   /// The ids in order.
   [[nodiscard]] std::vector<std::string> ids() const;

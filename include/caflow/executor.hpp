@@ -48,16 +48,16 @@ namespace caflow {
 /// What an executor knows about where it runs: the counterpart of Jina's
 /// `uses_with` and `metas`. Built by the runtime; copyable.
 struct ExecutorContext {
-  std::string name{};         ///< the deployment's name, e.g. "indexer"
-  std::string uses{};         ///< the executor type name, e.g. "Indexer"
+  std::string name{};                    ///< the deployment's name, e.g. "indexer"
+  std::string uses{};                    ///< the executor type name, e.g. "Indexer"
   Params uses_with = Params::object();   ///< constructor parameters
   Params uses_metas = Params::object();  ///< metas (workspace, name, ...)
-  std::string workspace{};    ///< workspace root; "" when none is configured
-  uint32_t shard_id = 0;    ///< this replica's shard, in [0, shards)
-  uint32_t shards = 1;      ///< number of shards of the deployment
-  uint32_t replica_id = 0;  ///< this replica's index within its shard
-  uint32_t replicas = 1;    ///< replicas per shard
-  std::string config_dir{};   ///< directory of the flow's config file ("": built in code)
+  std::string workspace{};               ///< workspace root; "" when none is configured
+  uint32_t shard_id = 0;                 ///< this replica's shard, in [0, shards)
+  uint32_t shards = 1;                   ///< number of shards of the deployment
+  uint32_t replica_id = 0;               ///< this replica's index within its shard
+  uint32_t replicas = 1;                 ///< replicas per shard
+  std::string config_dir{};  ///< directory of the flow's config file ("": built in code)
 
   /// `WORKSPACE/<name>`, where this executor persists ("" when no workspace).
   [[nodiscard]] std::string executor_workspace() const;
@@ -85,8 +85,7 @@ struct ExecutorContext {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ExecutorContext& x) {
   return f(caf::meta::type_name("caflow::ExecutorContext"), x.name, x.uses, x.uses_with,
-           x.uses_metas, x.workspace, x.shard_id, x.shards, x.replica_id, x.replicas,
-           x.config_dir);
+           x.uses_metas, x.workspace, x.shard_id, x.shards, x.replica_id, x.replicas, x.config_dir);
 }
 
 /// Base class of every executor (see the file comment).
@@ -137,9 +136,8 @@ class Executor {
   template <class T>
   void on(std::string endpoint, Params (T::*fn)(DocumentArray&, const Params&)) {
     auto* self = static_cast<T*>(this);
-    on(std::move(endpoint), [self, fn](DocumentArray& docs, const Params& params) {
-      return (self->*fn)(docs, params);
-    });
+    on(std::move(endpoint),
+       [self, fn](DocumentArray& docs, const Params& params) { return (self->*fn)(docs, params); });
   }
 
  private:
@@ -187,22 +185,22 @@ class ExecutorRegistry {
 }  // namespace caflow
 
 /// Registers executor class `Type` under the name `Name` (a string).
-#define CAFLOW_REGISTER_EXECUTOR_AS(Type, Name)                                \
-  [[maybe_unused]] static const bool caflow_registered_executor_##Type =       \
-    ::caflow::ExecutorRegistry::instance().add(                                \
+#define CAFLOW_REGISTER_EXECUTOR_AS(Type, Name)                                        \
+  [[maybe_unused]] static const bool caflow_registered_executor_##Type                 \
+    = ::caflow::ExecutorRegistry::instance().add(                                      \
       Name, [](::caflow::ExecutorContext ctx) -> std::unique_ptr<::caflow::Executor> { \
-        return std::make_unique<Type>(std::move(ctx));                         \
+        return std::make_unique<Type>(std::move(ctx));                                 \
       })
 
 /// Registers executor class `Type` under `Name` as stateful: its data lives
 /// on the node it runs on (see ExecutorRegistry::add).
-#define CAFLOW_REGISTER_STATEFUL_EXECUTOR_AS(Type, Name)                       \
-  [[maybe_unused]] static const bool caflow_registered_executor_##Type =       \
-    ::caflow::ExecutorRegistry::instance().add(                                \
-      Name,                                                                    \
+#define CAFLOW_REGISTER_STATEFUL_EXECUTOR_AS(Type, Name)                         \
+  [[maybe_unused]] static const bool caflow_registered_executor_##Type           \
+    = ::caflow::ExecutorRegistry::instance().add(                                \
+      Name,                                                                      \
       [](::caflow::ExecutorContext ctx) -> std::unique_ptr<::caflow::Executor> { \
-        return std::make_unique<Type>(std::move(ctx));                         \
-      },                                                                       \
+        return std::make_unique<Type>(std::move(ctx));                           \
+      },                                                                         \
       true)
 
 /// Registers executor class `Type` under its own name: `uses: Type`.

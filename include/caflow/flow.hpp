@@ -51,29 +51,29 @@ namespace caflow {
 
 /// Where a setting came from, for error messages: "flow.yml:12".
 struct ConfigOrigin {
-  std::string file{};                        ///< config file ("" when built in code)
-  std::map<std::string, int> key_lines{};    ///< key -> 1-based line, e.g. "replicas" -> 12
+  std::string file{};                      ///< config file ("" when built in code)
+  std::map<std::string, int> key_lines{};  ///< key -> 1-based line, e.g. "replicas" -> 12
   int line = 0;                            ///< line of the deployment's entry
   int index = -1;                          ///< position in `executors:` (-1: in code)
 };
 
 /// One executor in a flow, with its replicas, shards and polling.
 struct DeploymentOptions {
-  std::string name{};                        ///< unique within the flow
-  std::string uses{};                        ///< executor type name
-  Params uses_with = Params::object();     ///< constructor parameters
-  Params uses_metas = Params::object();    ///< metas
-  std::string workspace{};                   ///< Default: the flow's workspace
-  uint32_t replicas = 1;                   ///< replicas per shard. Default: 1
-  uint32_t shards = 1;                     ///< data partitions. Default: 1
-  Polling polling{};                         ///< Default: /search ALL, else ANY
-  std::vector<std::string> needs{};          ///< Default: the previous deployment
+  std::string name{};                    ///< unique within the flow
+  std::string uses{};                    ///< executor type name
+  Params uses_with = Params::object();   ///< constructor parameters
+  Params uses_metas = Params::object();  ///< metas
+  std::string workspace{};               ///< Default: the flow's workspace
+  uint32_t replicas = 1;                 ///< replicas per shard. Default: 1
+  uint32_t shards = 1;                   ///< data partitions. Default: 1
+  Polling polling{};                     ///< Default: /search ALL, else ANY
+  std::vector<std::string> needs{};      ///< Default: the previous deployment
   /// Per request, per shard. Default: 0 (none): wait as long as it takes.
   std::chrono::milliseconds timeout{0};
   /// Retries of a request whose replica died, on another replica of the same
   /// shard (so only with replicas > 1). Default: 1
   uint32_t retries = 1;
-  ConfigOrigin origin{};                     ///< set by the YAML loader
+  ConfigOrigin origin{};  ///< set by the YAML loader
 };
 
 /// TLS between a flow and its nodes (CAF's OpenSSL module): every peer shows
@@ -100,12 +100,12 @@ struct ReplicaPlacement {
 
 /// Flow-wide settings (YAML: `with:`).
 struct FlowOptions {
-  std::string name = "flow";               ///< for logs and metrics
-  std::string protocol = "http";           ///< gateway protocol. Default: http
-  std::string host = "127.0.0.1";          ///< gateway bind address. Default: loopback
-  uint16_t port = 8080;                    ///< gateway port. Default: 8080
-  std::string workspace{};                   ///< default workspace of deployments
-  std::vector<std::string> plugins{};        ///< shared libraries with executors
+  std::string name = "flow";           ///< for logs and metrics
+  std::string protocol = "http";       ///< gateway protocol. Default: http
+  std::string host = "127.0.0.1";      ///< gateway bind address. Default: loopback
+  uint16_t port = 8080;                ///< gateway port. Default: 8080
+  std::string workspace{};             ///< default workspace of deployments
+  std::vector<std::string> plugins{};  ///< shared libraries with executors
   /// Requests in flight in the gateway before it answers "overloaded".
   /// Default: 1000
   uint32_t max_in_flight = 1000;
@@ -119,7 +119,7 @@ struct FlowOptions {
   uint16_t cluster_port = 0;
   /// TLS towards nodes and on the cluster port. Default: off (plain TCP).
   TlsOptions tls{};
-  Params extra = Params::object();         ///< other `with:` keys, kept as given
+  Params extra = Params::object();  ///< other `with:` keys, kept as given
 };
 
 /// Options of RunningFlow::post.

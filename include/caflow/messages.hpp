@@ -25,15 +25,14 @@ struct Route {
   std::string executor;  ///< deployment name
   int64_t start_us = 0;  ///< microseconds since the epoch
   int64_t end_us = 0;
-  std::string status;    ///< "" when it succeeded, else the error
+  std::string status;  ///< "" when it succeeded, else the error
 
   friend bool operator==(const Route&, const Route&) = default;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, Route& x) {
-  return f(caf::meta::type_name("caflow::Route"), x.executor, x.start_us, x.end_us,
-           x.status);
+  return f(caf::meta::type_name("caflow::Route"), x.executor, x.start_us, x.end_us, x.status);
 }
 
 /// A request: an endpoint, documents and parameters.
@@ -47,8 +46,8 @@ struct Request {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, Request& x) {
-  return f(caf::meta::type_name("caflow::Request"), x.id, x.endpoint, x.docs,
-           x.parameters, x.target_executor);
+  return f(caf::meta::type_name("caflow::Request"), x.id, x.endpoint, x.docs, x.parameters,
+           x.target_executor);
 }
 
 /// `req` with `docs` in place of its documents: a shard's part of it, or one
@@ -70,8 +69,8 @@ struct Response {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, Response& x) {
-  return f(caf::meta::type_name("caflow::Response"), x.id, x.docs, x.parameters,
-           x.shards_answered, x.shards_failed, x.failures, x.routes);
+  return f(caf::meta::type_name("caflow::Response"), x.id, x.docs, x.parameters, x.shards_answered,
+           x.shards_failed, x.failures, x.routes);
 }
 
 // Atoms name the control messages (at most 10 characters each).
@@ -85,9 +84,8 @@ using respawn_atom = caf::atom_constant<caf::atom("respawn")>;
 
 /// One replica of one shard: runs its executor's handlers.
 /// `ping` answers once the executor is constructed (or with why it failed).
-using replica_actor = caf::typed_actor<
-  caf::replies_to<Request>::with<Response>,
-  caf::replies_to<ping_atom>::with<ok_atom>>;
+using replica_actor = caf::typed_actor<caf::replies_to<Request>::with<Response>,
+                                       caf::replies_to<ping_atom>::with<ok_atom>>;
 
 /// A deployment's head: routes by polling, joins and reduces shard answers.
 /// `ping`: every replica is ready. `status`: counters as a JSON-like Value.
@@ -95,17 +93,14 @@ using replica_actor = caf::typed_actor<
 /// replica, waits for them, then answers and quits. `scale`: changes the
 /// replicas per shard. `respawn` (to itself): retry placing a lost replica.
 using head_actor = caf::typed_actor<
-  caf::replies_to<Request>::with<Response>,
-  caf::replies_to<ping_atom>::with<ok_atom>,
+  caf::replies_to<Request>::with<Response>, caf::replies_to<ping_atom>::with<ok_atom>,
   caf::replies_to<status_atom>::with<Value>,
   caf::replies_to<replicas_atom>::with<std::vector<caf::actor>>,
-  caf::replies_to<stop_atom>::with<ok_atom>,
-  caf::replies_to<scale_atom, uint32_t>::with<ok_atom>,
+  caf::replies_to<stop_atom>::with<ok_atom>, caf::replies_to<scale_atom, uint32_t>::with<ok_atom>,
   caf::reacts_to<respawn_atom, uint32_t, uint32_t>>;
 
 /// The flow's front door: walks the graph of heads.
-using gateway_actor = caf::typed_actor<
-  caf::replies_to<Request>::with<Response>,
-  caf::replies_to<status_atom>::with<Value>>;
+using gateway_actor = caf::typed_actor<caf::replies_to<Request>::with<Response>,
+                                       caf::replies_to<status_atom>::with<Value>>;
 
 }  // namespace caflow

@@ -18,14 +18,14 @@ class actor_system_config;
 
 CAF_BEGIN_TYPE_ID_BLOCK(caflow, caf::first_custom_type_id)
 
-  CAF_ADD_TYPE_ID(caflow, (caflow::Value))
-  CAF_ADD_TYPE_ID(caflow, (caflow::Embedding))
-  CAF_ADD_TYPE_ID(caflow, (caflow::Document))
-  CAF_ADD_TYPE_ID(caflow, (caflow::DocumentArray))
-  CAF_ADD_TYPE_ID(caflow, (caflow::Route))
-  CAF_ADD_TYPE_ID(caflow, (caflow::Request))
-  CAF_ADD_TYPE_ID(caflow, (caflow::Response))
-  CAF_ADD_TYPE_ID(caflow, (caflow::ExecutorContext))
+CAF_ADD_TYPE_ID(caflow, (caflow::Value))
+CAF_ADD_TYPE_ID(caflow, (caflow::Embedding))
+CAF_ADD_TYPE_ID(caflow, (caflow::Document))
+CAF_ADD_TYPE_ID(caflow, (caflow::DocumentArray))
+CAF_ADD_TYPE_ID(caflow, (caflow::Route))
+CAF_ADD_TYPE_ID(caflow, (caflow::Request))
+CAF_ADD_TYPE_ID(caflow, (caflow::Response))
+CAF_ADD_TYPE_ID(caflow, (caflow::ExecutorContext))
 
 CAF_END_TYPE_ID_BLOCK(caflow)
 

@@ -46,8 +46,7 @@ class Value {
   Value(Array x) : data_(std::move(x)) {}
   Value(Object x) : data_(std::move(x)) {}
   /// An object from key/value pairs: `Value{{"top_k", 5}, {"metric", "cosine"}}`.
-  Value(std::initializer_list<std::pair<const std::string, Value>> kvs)
-    : data_(Object(kvs)) {}
+  Value(std::initializer_list<std::pair<const std::string, Value>> kvs) : data_(Object(kvs)) {}
 
   /// An empty object.
   static Value object() { return Value{Object{}}; }
@@ -68,7 +67,7 @@ class Value {
   /// Accessors. Each requires the matching kind (checked: throws caflow::Error
   /// with errc::invalid_argument otherwise).
   [[nodiscard]] bool as_bool() const;
-  [[nodiscard]] int64_t as_int() const;  ///< also a double with no fraction
+  [[nodiscard]] int64_t as_int() const;    ///< also a double with no fraction
   [[nodiscard]] double as_double() const;  ///< any number
   [[nodiscard]] const std::string& as_string() const;
   [[nodiscard]] const Array& as_array() const;

@@ -39,7 +39,8 @@ caf::expected<placed_replicas> place_deployment(caf::actor_system& sys,
   for (const auto& h : hosts)
     if (!is_local(h))
       if (auto addr = parse_node_address(h); !addr)
-        return make_error(errc::invalid_config, spec.name + ": hosts: " + error_message(addr.error()));
+        return make_error(errc::invalid_config,
+                          spec.name + ": hosts: " + error_message(addr.error()));
   auto nodes = place_replicas(hosts, spec.shards, spec.replicas);
   placed_replicas out(spec.shards);
   caf::scoped_actor self{sys};
@@ -50,19 +51,19 @@ caf::expected<placed_replicas> place_deployment(caf::actor_system& sys,
       if (is_local(node))
         continue;
       caf::error failed;
-      self->request(cluster, caf::infinite, place_atom::value, node, std::string{},
-                    actors::make_context(spec, k, r))
+      self
+        ->request(cluster, caf::infinite, place_atom::value, node, std::string{},
+                  actors::make_context(spec, k, r))
         .receive(
           [&](caf::actor& replica, std::string& where) {
             out[k].back() = {std::move(where), std::move(replica)};
           },
           [&](caf::error& err) { failed = std::move(err); });
       if (failed)
-        return make_error(is(failed, errc::unavailable) ? errc::unavailable
-                                                        : errc::executor_start_failed,
-                          spec.name + ": " + (error_message(failed).empty()
-                                                ? describe(failed)
-                                                : error_message(failed)));
+        return make_error(
+          is(failed, errc::unavailable) ? errc::unavailable : errc::executor_start_failed,
+          spec.name + ": "
+            + (error_message(failed).empty() ? describe(failed) : error_message(failed)));
     }
   return out;
 }

@@ -93,13 +93,14 @@ caf::error Node::join(const std::string& flow_host_port) {
                                            + caf::to_string(flow.error()));
   caf::error result;
   caf::scoped_actor self{*impl_->sys};
-  self->request(*flow, std::chrono::seconds(30), enroll_atom::value,
-                caf::actor_cast<caf::actor>(impl_->actor), address())
+  self
+    ->request(*flow, std::chrono::seconds(30), enroll_atom::value,
+              caf::actor_cast<caf::actor>(impl_->actor), address())
     .receive([](ok_atom) {},
              [&](caf::error& err) {
-               result = make_error(errc::unavailable, "the flow at " + flow_host_port
-                                                        + " refused to enroll this node: "
-                                                        + describe(err));
+               result = make_error(errc::unavailable,
+                                   "the flow at " + flow_host_port
+                                     + " refused to enroll this node: " + describe(err));
              });
   return result;
 }

@@ -13,8 +13,7 @@ bool is_local(const std::string& host) {
 caf::expected<NodeAddress> parse_node_address(const std::string& text) {
   auto colon = text.rfind(':');
   auto bad = [&] {
-    return make_error(errc::invalid_argument,
-                      "'" + text + "' is not HOST:PORT (or 'local')");
+    return make_error(errc::invalid_argument, "'" + text + "' is not HOST:PORT (or 'local')");
   };
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
     return bad();

@@ -14,8 +14,7 @@ caf::error check_file(const std::string& path, const char* what) {
                       std::string{"tls: "} + what + " missing (give cert, key and ca together)");
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec))
-    return make_error(errc::io_error, std::string{"tls: "} + what + " " + path
-                                        + ": no such file");
+    return make_error(errc::io_error, std::string{"tls: "} + what + " " + path + ": no such file");
   return {};
 }
 

@@ -23,8 +23,7 @@ namespace caflow::detail {
 /// Loads the middleman into `cfg`, and with `tls` enabled the OpenSSL
 /// manager with its certificate, key and CA. Checks that all three are given
 /// and exist: errc::invalid_argument / io_error naming the missing one.
-[[nodiscard]] caf::error configure_network(caf::actor_system_config& cfg,
-                                           const TlsOptions& tls);
+[[nodiscard]] caf::error configure_network(caf::actor_system_config& cfg, const TlsOptions& tls);
 
 /// True when `sys` talks TLS to its peers.
 [[nodiscard]] inline bool uses_tls(caf::actor_system& sys) {
@@ -44,8 +43,7 @@ caf::expected<uint16_t> publish(caf::actor_system& sys, const Handle& whom, uint
 
 /// Connects to the actor published on host:port (blocks the caller).
 template <class Handle>
-caf::expected<Handle> connect(caf::actor_system& sys, const std::string& host,
-                              uint16_t port) {
+caf::expected<Handle> connect(caf::actor_system& sys, const std::string& host, uint16_t port) {
   if (uses_tls(sys))
     return caf::openssl::remote_actor<Handle>(sys, host, port);
   return sys.middleman().template remote_actor<Handle>(host, port);

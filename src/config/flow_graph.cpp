@@ -9,8 +9,8 @@
 
 namespace caflow::detail {
 
-std::vector<std::vector<std::string>>
-effective_needs(const std::vector<DeploymentOptions>& deployments) {
+std::vector<std::vector<std::string>> effective_needs(
+  const std::vector<DeploymentOptions>& deployments) {
   std::vector<std::vector<std::string>> out;
   out.reserve(deployments.size());
   for (size_t i = 0; i < deployments.size(); ++i) {
@@ -24,8 +24,7 @@ effective_needs(const std::vector<DeploymentOptions>& deployments) {
   return out;
 }
 
-std::vector<std::vector<size_t>>
-needs_indices(const std::vector<DeploymentOptions>& deployments) {
+std::vector<std::vector<size_t>> needs_indices(const std::vector<DeploymentOptions>& deployments) {
   // The first deployment of a name wins; validate() reports duplicates.
   std::map<std::string_view, size_t> index;
   for (size_t i = 0; i < deployments.size(); ++i)
@@ -83,8 +82,8 @@ std::string format_cycle(const std::vector<DeploymentOptions>& deployments,
   return out;
 }
 
-caf::expected<std::vector<size_t>>
-topological_order(const std::vector<DeploymentOptions>& deployments) {
+caf::expected<std::vector<size_t>> topological_order(
+  const std::vector<DeploymentOptions>& deployments) {
   auto edges = needs_indices(deployments);
   std::vector<size_t> missing(edges.size());  // needs not yet placed
   std::vector<std::vector<size_t>> needed_by(edges.size());

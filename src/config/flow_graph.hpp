@@ -28,20 +28,20 @@ inline constexpr std::string_view gateway_name = "gateway";
 
 /// Each deployment's needs as given, or Jina's default when empty: the
 /// previous deployment's name, and "gateway" for the first one.
-[[nodiscard]] std::vector<std::vector<std::string>>
-effective_needs(const std::vector<DeploymentOptions>& deployments);
+[[nodiscard]] std::vector<std::vector<std::string>> effective_needs(
+  const std::vector<DeploymentOptions>& deployments);
 
 /// Per deployment, the indices of the deployments it needs (effective needs;
 /// `gateway` and unknown names left out, duplicates kept once, in needs order).
-[[nodiscard]] std::vector<std::vector<size_t>>
-needs_indices(const std::vector<DeploymentOptions>& deployments);
+[[nodiscard]] std::vector<std::vector<size_t>> needs_indices(
+  const std::vector<DeploymentOptions>& deployments);
 
 /// A cycle in the needs graph as indices, each needing the next and the last
 /// needing the first, starting at its lowest index; empty when there is none.
 /// The lowest index always names its needs explicitly (a default edge points
 /// backwards), so its `needs:` line is where to report the cycle.
-[[nodiscard]] std::vector<size_t>
-find_needs_cycle(const std::vector<DeploymentOptions>& deployments);
+[[nodiscard]] std::vector<size_t> find_needs_cycle(
+  const std::vector<DeploymentOptions>& deployments);
 
 /// "a -> b -> a" for a cycle from find_needs_cycle.
 [[nodiscard]] std::string format_cycle(const std::vector<DeploymentOptions>& deployments,
@@ -50,8 +50,8 @@ find_needs_cycle(const std::vector<DeploymentOptions>& deployments);
 /// The deployment indices ordered so that each comes after every deployment
 /// it needs; independent ones keep flow order. A cycle is
 /// errc::invalid_config "needs cycle: a -> b -> a".
-[[nodiscard]] caf::expected<std::vector<size_t>>
-topological_order(const std::vector<DeploymentOptions>& deployments);
+[[nodiscard]] caf::expected<std::vector<size_t>> topological_order(
+  const std::vector<DeploymentOptions>& deployments);
 
 /// The deployments that no other deployment needs, in flow order: the flow's
 /// outputs, whose responses the gateway joins into the answer.

@@ -15,8 +15,8 @@ namespace {
 
 bool valid_name(const std::string& name) {
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-           || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'
+           || c == '-';
   });
 }
 
@@ -81,22 +81,24 @@ caf::error Flow::validate() const {
     if (d.name.empty())
       return config_error(d, i, "name", "must not be empty");
     if (!valid_name(d.name))
-      return config_error(d, i, "name", "'" + d.name
-                                          + "' may only hold letters, digits, '_' and '-'");
+      return config_error(d, i, "name",
+                          "'" + d.name + "' may only hold letters, digits, '_' and '-'");
     if (d.name == detail::gateway_name)
       return config_error(d, i, "name",
                           "'gateway' is reserved: in needs it means the start of the flow");
     if (!seen.insert(d.name).second) {
       auto first = first_of[d.name];
-      return config_error(d, i, "name", "'" + d.name + "' is used twice (first at "
-                                          + location(deployments_[first], first) + ")");
+      return config_error(
+        d, i, "name",
+        "'" + d.name + "' is used twice (first at " + location(deployments_[first], first) + ")");
     }
     if (d.uses.empty())
       return config_error(d, i, "uses", "must name an executor type");
     if (!registry.contains(d.uses))
-      return config_error(d, i, "uses", "unknown executor type '" + d.uses + "' (known: "
-                                          + joined(registry.names()) + ")",
-                          errc::unknown_executor);
+      return config_error(
+        d, i, "uses",
+        "unknown executor type '" + d.uses + "' (known: " + joined(registry.names()) + ")",
+        errc::unknown_executor);
     if (d.replicas < 1)
       return config_error(d, i, "replicas", "must be at least 1, got 0");
     if (d.shards < 1)
@@ -105,8 +107,8 @@ caf::error Flow::validate() const {
       // Polling names the bad entry ("polling['/x']: ..."): keep it in the key.
       auto message = error_message(err);
       std::string entry;
-      if (auto end = message.find("]: "); message.rfind("polling[", 0) == 0
-                                          && end != std::string::npos) {
+      if (auto end = message.find("]: ");
+          message.rfind("polling[", 0) == 0 && end != std::string::npos) {
         entry = message.substr(7, end - 6);
         message.erase(0, end + 3);
       }
@@ -117,8 +119,9 @@ caf::error Flow::validate() const {
       if (!listed.insert(need).second)
         return config_error(d, i, "needs", "lists '" + need + "' twice");
       if (need != detail::gateway_name && first_of.find(need) == first_of.end())
-        return config_error(d, i, "needs", "'" + need + "' is no deployment of this flow (known: "
-                                             + joined(all_names) + ", gateway)");
+        return config_error(d, i, "needs",
+                            "'" + need + "' is no deployment of this flow (known: "
+                              + joined(all_names) + ", gateway)");
     }
   }
   if (auto cycle = detail::find_needs_cycle(deployments_); !cycle.empty()) {

@@ -31,13 +31,13 @@ using detail::YamlConfigError;
 constexpr std::string_view flow_keys[] = {"jtype", "version", "with", "executors"};
 
 // Ignored Jina settings; `hosts` is not among them: it goes to uses_metas.
-constexpr std::string_view ignored_executor_keys[] = {
-  "py_modules", "port", "env", "floating", "uses_requests",
-  "external", "tls", "monitoring", "host"};
+constexpr std::string_view ignored_executor_keys[] = {"py_modules", "port",          "env",
+                                                      "floating",   "uses_requests", "external",
+                                                      "tls",        "monitoring",    "host"};
 
 constexpr std::string_view executor_keys[] = {
-  "name", "uses", "uses_with", "uses_metas", "workspace", "replicas", "shards",
-  "polling", "needs", "timeout", "timeout_send", "retries", "hosts"};
+  "name",    "uses",  "uses_with", "uses_metas",   "workspace", "replicas", "shards",
+  "polling", "needs", "timeout",   "timeout_send", "retries",   "hosts"};
 
 constexpr std::string_view uses_keys[] = {"jtype", "with", "metas"};
 
@@ -160,8 +160,8 @@ UsesMapping parse_uses_mapping(const YAML::Node& uses, const FieldReader& in,
 DeploymentOptions parse_executor(const YAML::Node& entry, int index, const FieldReader& in) {
   auto prefix = "executors[" + std::to_string(index) + "]";
   if (!entry.IsMap())
-    fail(entry, prefix, "expected a mapping with name and uses, got "
-                          + detail::describe_node(entry));
+    fail(entry, prefix,
+         "expected a mapping with name and uses, got " + detail::describe_node(entry));
   check_keys(entry, prefix);
   DeploymentOptions d;
   d.origin = ConfigOrigin{in.file(), {}, detail::line_of(entry), index};
@@ -230,8 +230,9 @@ DeploymentOptions parse_executor(const YAML::Node& entry, int index, const Field
 
 Flow parse_root(const YAML::Node& root, const FieldReader& in) {
   if (!root.IsMap())
-    fail(root, "flow", "expected a mapping with executors (Jina's Flow schema), got "
-                         + detail::describe_node(root));
+    fail(
+      root, "flow",
+      "expected a mapping with executors (Jina's Flow schema), got " + detail::describe_node(root));
   check_keys(root, "");
   for (const auto& kv : root) {
     const auto& key = kv.first.Scalar();
@@ -248,8 +249,8 @@ Flow parse_root(const YAML::Node& root, const FieldReader& in) {
   if (!executors || executors.IsNull())
     return flow;
   if (!executors.IsSequence())
-    fail(executors, "executors", "expected a list of executors, got "
-                                   + detail::describe_node(executors));
+    fail(executors, "executors",
+         "expected a list of executors, got " + detail::describe_node(executors));
   for (size_t i = 0; i < executors.size(); ++i)
     flow.add(parse_executor(executors[i], static_cast<int>(i), in));
   return flow;
@@ -264,9 +265,9 @@ caf::expected<Flow> parse_text(const std::string& text, const FieldReader& in) {
                       file + ":" + std::to_string(e.line) + ": " + e.key + ": " + e.what);
   } catch (const YAML::Exception& e) {
     // ParserException and friends: yaml-cpp's mark is 0-based.
-    auto pos = e.mark.is_null() ? std::string{}
-                                : std::to_string(e.mark.line + 1) + ":"
-                                    + std::to_string(e.mark.column + 1) + ":";
+    auto pos = e.mark.is_null()
+                 ? std::string{}
+                 : std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ":";
     return make_error(errc::invalid_config, file + ":" + pos + " " + e.msg);
   } catch (const std::exception& e) {
     return make_error(errc::invalid_config, file + ": " + e.what());
@@ -296,8 +297,7 @@ caf::expected<Flow> Flow::load(const std::string& path) {
   // Relative paths in the file are resolved against its directory, so that a
   // config means the same whatever the working directory (Jina resolves them
   // against the working directory).
-  return parse_text(text.str(),
-                    FieldReader{path, std::filesystem::path{path}.parent_path()});
+  return parse_text(text.str(), FieldReader{path, std::filesystem::path{path}.parent_path()});
 }
 
 }  // namespace caflow

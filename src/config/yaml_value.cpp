@@ -48,8 +48,7 @@ bool is_int_text(std::string_view s, int64_t& out) {
   if (digits.empty())
     return false;
   uint64_t magnitude = 0;
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(),
-                                   magnitude, base);
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), magnitude, base);
   if (ec != std::errc{} || end != digits.data() + digits.size())
     return false;
   constexpr auto max = uint64_t{std::numeric_limits<int64_t>::max()};
@@ -154,8 +153,8 @@ constexpr int max_depth = 64;
 Value to_value_at(const YAML::Node& node, const std::string& key, const std::string& top,
                   int depth) {
   if (depth > max_depth)
-    fail(node, top, "nested more than " + std::to_string(max_depth)
-                      + " levels deep (a recursive alias?)");
+    fail(node, top,
+         "nested more than " + std::to_string(max_depth) + " levels deep (a recursive alias?)");
   switch (node.Type()) {
     case YAML::NodeType::Scalar:
       return scalar_value(node);
@@ -170,8 +169,8 @@ Value to_value_at(const YAML::Node& node, const std::string& key, const std::str
       Value::Object out;
       for (const auto& kv : node) {
         const auto& name = kv.first.Scalar();
-        out.emplace(name, to_value_at(kv.second, key.empty() ? name : key + "." + name, top,
-                                      depth + 1));
+        out.emplace(name,
+                    to_value_at(kv.second, key.empty() ? name : key + "." + name, top, depth + 1));
       }
       return Value{std::move(out)};
     }
@@ -285,8 +284,8 @@ Polling FieldReader::polling(const YAML::Node& node, const std::string& key) con
   if (node.IsScalar())
     return Polling{check(node, key)};
   if (!node.IsMap())
-    fail(node, key, "expected a polling mode or a mapping endpoint -> mode, got "
-                      + describe_node(node));
+    fail(node, key,
+         "expected a polling mode or a mapping endpoint -> mode, got " + describe_node(node));
   check_keys(node, key);
   std::map<std::string, std::string> modes;
   for (const auto& kv : node) {

@@ -27,9 +27,9 @@ namespace caflow::detail {
 /// turned into "FILE:LINE: KEY: WHAT" (errc::invalid_config) at the edge of
 /// Flow::parse; it never escapes the library.
 struct YamlConfigError {
-  int line = 0;     ///< 1-based
-  std::string key;  ///< dotted path, e.g. "executors[1].uses_with.k"
-  std::string what; ///< what is wrong, e.g. "expected a positive integer, got -1"
+  int line = 0;      ///< 1-based
+  std::string key;   ///< dotted path, e.g. "executors[1].uses_with.k"
+  std::string what;  ///< what is wrong, e.g. "expected a positive integer, got -1"
 };
 
 /// The 1-based line of `node` (1 when the node carries no position, e.g. the
@@ -76,8 +76,8 @@ class FieldReader {
   [[nodiscard]] std::string string(const YAML::Node& node, const std::string& key) const;
 
   /// An integer in [min, max]. Quoted digits count: '2' is 2.
-  [[nodiscard]] int64_t integer(const YAML::Node& node, const std::string& key,
-                                int64_t min, int64_t max) const;
+  [[nodiscard]] int64_t integer(const YAML::Node& node, const std::string& key, int64_t min,
+                                int64_t max) const;
 
   /// A string or a list of strings.
   [[nodiscard]] std::vector<std::string> strings(const YAML::Node& node,

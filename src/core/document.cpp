@@ -15,14 +15,13 @@ std::string new_document_id() {
   static const uint64_t prefix = [] {
     std::random_device rd;
     uint64_t seed = (uint64_t{rd()} << 32) ^ rd();
-    return seed ^ static_cast<uint64_t>(
-             std::chrono::steady_clock::now().time_since_epoch().count());
+    return seed
+           ^ static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   }();
   static std::atomic<uint64_t> counter{0};
   auto n = counter.fetch_add(1, std::memory_order_relaxed);
   char buf[33];
-  std::snprintf(buf, sizeof(buf), "%016llx%016llx",
-                static_cast<unsigned long long>(prefix),
+  std::snprintf(buf, sizeof(buf), "%016llx%016llx", static_cast<unsigned long long>(prefix),
                 static_cast<unsigned long long>(n));
   return std::string(buf, 32);
 }
@@ -37,8 +36,7 @@ Embedding Embedding::dense_vector(std::vector<float> values) {
 Embedding Embedding::sparse_vector(uint32_t dim, std::vector<uint32_t> indices,
                                    std::vector<float> values) {
   if (indices.size() != values.size())
-    throw Error(errc::invalid_argument,
-                "sparse embedding: indices and values differ in length");
+    throw Error(errc::invalid_argument, "sparse embedding: indices and values differ in length");
   for (size_t i = 0; i < indices.size(); ++i)
     if (indices[i] >= dim || (i > 0 && indices[i] <= indices[i - 1]))
       throw Error(errc::invalid_argument,

@@ -9,10 +9,10 @@ namespace caflow {
 void add_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::caflow>();
   // Lets caf::to_string / system.render print our codes by name.
-  cfg.add_error_category(error_category, [](uint8_t code, caf::atom_value,
-                                            const caf::message& ctx) {
-    return describe(caf::error{code, error_category, ctx});
-  });
+  cfg.add_error_category(error_category,
+                         [](uint8_t code, caf::atom_value, const caf::message& ctx) {
+                           return describe(caf::error{code, error_category, ctx});
+                         });
 }
 
 }  // namespace caflow

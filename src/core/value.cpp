@@ -28,13 +28,20 @@ auto with_key(std::string_view key, F&& f) {
 
 const char* to_string(Value::Kind kind) noexcept {
   switch (kind) {
-    case Value::Kind::null: return "null";
-    case Value::Kind::boolean: return "boolean";
-    case Value::Kind::integer: return "integer";
-    case Value::Kind::number: return "number";
-    case Value::Kind::string: return "string";
-    case Value::Kind::array: return "array";
-    case Value::Kind::object: return "object";
+    case Value::Kind::null:
+      return "null";
+    case Value::Kind::boolean:
+      return "boolean";
+    case Value::Kind::integer:
+      return "integer";
+    case Value::Kind::number:
+      return "number";
+    case Value::Kind::string:
+      return "string";
+    case Value::Kind::array:
+      return "array";
+    case Value::Kind::object:
+      return "object";
   }
   return "unknown";
 }
@@ -123,20 +130,17 @@ size_t Value::size() const noexcept {
 
 bool Value::get_bool(std::string_view key, bool fallback) const {
   auto* v = find(key);
-  return v == nullptr || v->is_null() ? fallback
-                                      : with_key(key, [&] { return v->as_bool(); });
+  return v == nullptr || v->is_null() ? fallback : with_key(key, [&] { return v->as_bool(); });
 }
 
 int64_t Value::get_int(std::string_view key, int64_t fallback) const {
   auto* v = find(key);
-  return v == nullptr || v->is_null() ? fallback
-                                      : with_key(key, [&] { return v->as_int(); });
+  return v == nullptr || v->is_null() ? fallback : with_key(key, [&] { return v->as_int(); });
 }
 
 double Value::get_double(std::string_view key, double fallback) const {
   auto* v = find(key);
-  return v == nullptr || v->is_null() ? fallback
-                                      : with_key(key, [&] { return v->as_double(); });
+  return v == nullptr || v->is_null() ? fallback : with_key(key, [&] { return v->as_double(); });
 }
 
 std::string Value::get_string(std::string_view key, std::string fallback) const {

@@ -12,8 +12,7 @@ auto lookup(const ExecutorContext& ctx, F&& f) {
   try {
     return f();
   } catch (const Error& e) {
-    throw Error(errc::invalid_argument,
-                ctx.name + ": uses_with." + e.what());
+    throw Error(errc::invalid_argument, ctx.name + ": uses_with." + e.what());
   }
 }
 
@@ -60,8 +59,7 @@ void Executor::on(std::string endpoint, Handler handler) {
   handlers_[std::move(endpoint)] = std::move(handler);
 }
 
-Params Executor::handle(std::string_view endpoint, DocumentArray& docs,
-                        const Params& params) {
+Params Executor::handle(std::string_view endpoint, DocumentArray& docs, const Params& params) {
   auto i = handlers_.find(endpoint);
   if (i == handlers_.end())
     i = handlers_.find(std::string_view{"*"});

@@ -47,8 +47,7 @@ std::vector<std::string> ExecutorRegistry::names() const {
   return out;
 }
 
-caf::expected<std::unique_ptr<Executor>>
-ExecutorRegistry::create(ExecutorContext ctx) const {
+caf::expected<std::unique_ptr<Executor>> ExecutorRegistry::create(ExecutorContext ctx) const {
   ExecutorFactory factory;
   {
     std::lock_guard<std::mutex> guard{impl_->mtx};
@@ -60,9 +59,8 @@ ExecutorRegistry::create(ExecutorContext ctx) const {
     std::string known;
     for (const auto& name : names())
       known += (known.empty() ? "" : ", ") + name;
-    return make_error(errc::unknown_executor,
-                      "unknown executor type '" + ctx.uses + "' (known: "
-                        + (known.empty() ? "none" : known) + ")");
+    return make_error(errc::unknown_executor, "unknown executor type '" + ctx.uses + "' (known: "
+                                                + (known.empty() ? "none" : known) + ")");
   }
   auto where = ctx.name + " (" + ctx.uses + ")";
   try {
@@ -70,8 +68,7 @@ ExecutorRegistry::create(ExecutorContext ctx) const {
   } catch (const std::exception& e) {
     return make_error(errc::executor_start_failed, where + ": " + e.what());
   } catch (...) {
-    return make_error(errc::executor_start_failed,
-                      where + ": unknown exception");
+    return make_error(errc::executor_start_failed, where + ": unknown exception");
   }
 }
 

@@ -19,8 +19,12 @@ namespace {
 
 const std::string marker_key = "m/hnsw";
 
-std::string doc_key(const std::string& id) { return "d/" + id; }
-std::string vec_key(const std::string& id) { return "e/" + id; }
+std::string doc_key(const std::string& id) {
+  return "d/" + id;
+}
+std::string vec_key(const std::string& id) {
+  return "e/" + id;
+}
 
 /// The marker's value: the state the saved graph file matches.
 struct Marker {
@@ -123,8 +127,7 @@ std::shared_ptr<IndexerShard> IndexerShard::open(const ExecutorContext& ctx,
       return std::move(cf.error());
     try {
       auto s = std::make_unique<IndexerShard>(*db, *cf, name,
-                                              (*db)->path() + "/" + shard_name + ".hnsw",
-                                              options);
+                                              (*db)->path() + "/" + shard_name + ".hnsw", options);
       s->load();
       return s;
     } catch (const Error& e) {
@@ -155,7 +158,8 @@ IndexerShard::~IndexerShard() {
 
 void IndexerShard::load() {
   auto* db = db_->db();
-  scan(db, cf_, "d/", [this](std::string id, const rocksdb::Slice&) { ids_.insert(std::move(id)); });
+  scan(db, cf_, "d/",
+       [this](std::string id, const rocksdb::Slice&) { ids_.insert(std::move(id)); });
   std::string marker_bytes;
   auto st = db->Get(rocksdb::ReadOptions{}, cf_, marker_key, &marker_bytes);
   if (!st.ok() && !st.IsNotFound())
@@ -175,8 +179,7 @@ void IndexerShard::load() {
     });
     auto marker = Marker::decode(marker_bytes);
     auto* graph = static_cast<HnswIndex*>(index_.get());
-    if (marker && marker->live == labels.size()
-        && graph->load(graph_path_, marker->dim, labels)) {
+    if (marker && marker->live == labels.size() && graph->load(graph_path_, marker->dim, labels)) {
       next_label_ = marker->next_label;
       return;
     }
@@ -244,8 +247,7 @@ void IndexerShard::write(const DocumentArray& docs, const std::vector<bool>& kee
       throw Error(errc::invalid_argument, name_ + ": document " + docs[i].id
                                             + ": dense and sparse embeddings in one index");
     } else if (e.dimension() != dim) {
-      throw_dimension_mismatch(name_ + ": document " + docs[i].id, "embedding",
-                               e.dimension(), dim);
+      throw_dimension_mismatch(name_ + ": document " + docs[i].id, "embedding", e.dimension(), dim);
     }
   }
   rocksdb::WriteBatch batch;
@@ -383,13 +385,13 @@ DocumentArray IndexerShard::fetch(const DocumentArray& docs,
       fail(body_st, name_ + ": reading document " + found[i]->id);
     auto doc = decode_document(values[2 * i]);
     if (!doc)
-      throw Error(errc::storage_error, name_ + ": " + found[i]->id + ": "
-                                         + error_message(doc.error()));
+      throw Error(errc::storage_error,
+                  name_ + ": " + found[i]->id + ": " + error_message(doc.error()));
     if (vec_st.ok()) {
       auto vec = decode_embedding(values[2 * i + 1]);
       if (!vec)
-        throw Error(errc::storage_error, name_ + ": " + found[i]->id + ": "
-                                           + error_message(vec.error()));
+        throw Error(errc::storage_error,
+                    name_ + ": " + found[i]->id + ": " + error_message(vec.error()));
       doc->embedding = std::move(vec->embedding);
     } else if (!vec_st.IsNotFound()) {
       fail(vec_st, name_ + ": reading embedding of " + found[i]->id);
@@ -423,7 +425,8 @@ std::vector<std::vector<Document>> IndexerShard::search(const DocumentArray& que
   std::vector<std::string> keys;
   for (const auto& per_query : hits)
     for (const auto& h : per_query)
-      if (auto id = id_of_.find(h.label); id != id_of_.end() && slot.emplace(h.label, keys.size()).second) {
+      if (auto id = id_of_.find(h.label);
+          id != id_of_.end() && slot.emplace(h.label, keys.size()).second) {
         keys.push_back(doc_key(id->second));
         if (return_embeddings)
           keys.push_back(vec_key(id->second));

@@ -33,7 +33,7 @@
 namespace rocksdb {
 class ColumnFamilyHandle;
 class WriteBatch;
-}
+}  // namespace rocksdb
 
 namespace caflow {
 
@@ -47,7 +47,7 @@ struct IndexerOptions {
   /// `sync`: fsync the WAL on every write, so acknowledged writes also
   /// survive a power loss (not just a process crash). Default: false
   bool sync = false;
-  int64_t default_top_k = 10;      ///< `default_top_k`. Default: 10
+  int64_t default_top_k = 10;  ///< `default_top_k`. Default: 10
 
   /// Reads the options; errors (caflow::Error, invalid_argument) name the
   /// executor and key.

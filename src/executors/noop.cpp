@@ -8,8 +8,7 @@ namespace {
 
 class NoOp : public Executor {
  public:
-  explicit NoOp(ExecutorContext ctx) : Executor(std::move(ctx)) {
-  }
+  explicit NoOp(ExecutorContext ctx) : Executor(std::move(ctx)) {}
 };
 
 CAFLOW_REGISTER_EXECUTOR(NoOp);

@@ -40,8 +40,8 @@ class TfidfVectorizer : public Executor {
     std::string key;
     if (!workspace.empty()) {
       model_path_ = (std::filesystem::path{workspace} / model_file).string();
-      key = "file:" + std::filesystem::weakly_canonical(std::filesystem::absolute(model_path_))
-                        .string();
+      key = "file:"
+            + std::filesystem::weakly_canonical(std::filesystem::absolute(model_path_)).string();
     } else {
       // No workspace: the model lives in memory, shared by name.
       key = "deployment:" + context().name;
@@ -68,9 +68,8 @@ class TfidfVectorizer : public Executor {
           return *loaded;
         if (corpus_.empty())
           throw Error(errc::invalid_config,
-                      who_ + ": the saved model " + model_path_
-                        + " was fitted with other options (" + diff
-                        + "); set uses_with.corpus to refit, or delete the file");
+                      who_ + ": the saved model " + model_path_ + " was fitted with other options ("
+                        + diff + "); set uses_with.corpus to refit, or delete the file");
       } else if (!is(loaded.error(), errc::not_found)) {
         throw_error(loaded.error());
       }
@@ -80,8 +79,7 @@ class TfidfVectorizer : public Executor {
     auto model = tfidf::fit_jsonl(corpus_, options_);
     if (!model)
       throw Error(errc::invalid_argument,
-                  who_ + ": fitting uses_with.corpus " + corpus_ + ": "
-                    + describe(model.error()));
+                  who_ + ": fitting uses_with.corpus " + corpus_ + ": " + describe(model.error()));
     save(*model);
     return *model;
   }
@@ -118,8 +116,7 @@ class TfidfVectorizer : public Executor {
       model_->transform(doc.text, doc.embedding);
   }
 
-  void pass(DocumentArray&, const Params&) {
-  }
+  void pass(DocumentArray&, const Params&) {}
 
   std::string who_;
   std::string corpus_;

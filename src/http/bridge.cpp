@@ -36,15 +36,13 @@ void ask_gateway(caf::actor_system& sys, const caf::actor& gateway, Request req,
 }
 
 void ask_status(caf::actor_system& sys, const caf::actor& gateway,
-                std::chrono::milliseconds timeout,
-                std::function<void(caf::expected<Value>)> done) {
+                std::chrono::milliseconds timeout, std::function<void(caf::expected<Value>)> done) {
   auto gw = caf::actor_cast<gateway_actor>(gateway);
   sys.spawn(  // arguments rather than captures: see ask_gateway
     [](caf::event_based_actor* self, gateway_actor gw, caf::duration t,
        std::function<void(caf::expected<Value>)> cb) {
       self->request(gw, t, status_atom::value)
-        .then([cb](Value& v) { cb(std::move(v)); },
-              [cb](caf::error& err) { cb(std::move(err)); });
+        .then([cb](Value& v) { cb(std::move(v)); }, [cb](caf::error& err) { cb(std::move(err)); });
     },
     gw, to_caf(timeout), std::move(done));
 }

@@ -23,7 +23,6 @@ void ask_gateway(caf::actor_system& sys, const caf::actor& gateway, Request req,
 
 /// Asks `gateway` for its status Value; as ask_gateway.
 void ask_status(caf::actor_system& sys, const caf::actor& gateway,
-                std::chrono::milliseconds timeout,
-                std::function<void(caf::expected<Value>)> done);
+                std::chrono::milliseconds timeout, std::function<void(caf::expected<Value>)> done);
 
 }  // namespace caflow::http

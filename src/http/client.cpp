@@ -93,8 +93,8 @@ struct PostState {
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::mutex mtx;
-  size_t done = 0;    // guarded by mtx
-  caf::error error;   // the first failure, guarded by mtx
+  size_t done = 0;   // guarded by mtx
+  caf::error error;  // the first failure, guarded by mtx
 };
 
 }  // namespace

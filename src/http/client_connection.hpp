@@ -26,8 +26,7 @@ class ClientConnection {
   /// request that finds a kept-alive connection closed by the server is sent
   /// once more on a fresh one. Failures are errc::io_error.
   caf::expected<HttpReply> exchange(std::string_view method, std::string_view target,
-                                    const std::string& body,
-                                    std::chrono::milliseconds timeout);
+                                    const std::string& body, std::chrono::milliseconds timeout);
 
  private:
   caf::error connect();

@@ -44,8 +44,8 @@ caf::error read_string(const Value& body, std::initializer_list<std::string_view
     return {};
   where += key;
   if (!v->is_string())
-    return make_error(errc::invalid_json, where + ": expected a string, got "
-                                            + to_string(v->kind()));
+    return make_error(errc::invalid_json,
+                      where + ": expected a string, got " + to_string(v->kind()));
   out = v->as_string();
   return {};
 }
@@ -136,8 +136,11 @@ std::optional<size_t> first_invalid_utf8(std::string_view s) {
   auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
   for (size_t i = 0; i < s.size();) {
     auto c = byte(i);
-    size_t n = c < 0x80 ? 1 : (c >= 0xc2 && c <= 0xdf) ? 2 : (c >= 0xe0 && c <= 0xef) ? 3
-                            : (c >= 0xf0 && c <= 0xf4) ? 4 : 0;
+    size_t n = c < 0x80                   ? 1
+               : (c >= 0xc2 && c <= 0xdf) ? 2
+               : (c >= 0xe0 && c <= 0xef) ? 3
+               : (c >= 0xf0 && c <= 0xf4) ? 4
+                                          : 0;
     if (n == 0 || i + n > s.size())
       return i;
     for (size_t k = 1; k < n; ++k)
@@ -197,8 +200,8 @@ caf::expected<Request> decode_request(std::string_view body, std::string_view pa
     req.id = new_document_id();
   if (auto* p = member(v, {"parameters"})) {
     if (!p->is_object())
-      return make_error(errc::invalid_json, std::string{"parameters: expected an object, got "}
-                                              + to_string(p->kind()));
+      return make_error(errc::invalid_json,
+                        std::string{"parameters: expected an object, got "} + to_string(p->kind()));
     req.parameters = *p;
   }
   if (fast) {
@@ -251,8 +254,7 @@ std::string encode_error(const caf::error& err, const Exchange& ex) {
   Value body = Value::object();
   body["header"] = header_value(ex, status_value(err));
   body["parameters"] = Value::object();
-  body["routes"] = Value::Array{route_value("gateway", ex.start_us, ex.end_us,
-                                            error_message(err))};
+  body["routes"] = Value::Array{route_value("gateway", ex.start_us, ex.end_us, error_message(err))};
   body["data"] = nullptr;
   return to_json(body);
 }

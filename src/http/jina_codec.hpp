@@ -53,8 +53,8 @@ struct Exchange {
   std::string request_id{};       ///< echoed in header.request_id
   std::string endpoint{};         ///< header.exec_endpoint
   std::string target_executor{};  ///< header.target_executor
-  int64_t start_us = 0;         ///< request received (µs since the epoch)
-  int64_t end_us = 0;           ///< response ready
+  int64_t start_us = 0;           ///< request received (µs since the epoch)
+  int64_t end_us = 0;             ///< response ready
 };
 
 /// Reads a request body. `path_endpoint` is the endpoint named by the URL

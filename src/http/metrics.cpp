@@ -14,8 +14,7 @@ void Histogram::observe(double seconds) noexcept {
     seconds = 0;
   auto it = std::lower_bound(bounds.begin(), bounds.end(), seconds);
   buckets_[static_cast<size_t>(it - bounds.begin())].fetch_add(1, std::memory_order_relaxed);
-  sum_ns_.fetch_add(static_cast<uint64_t>(std::llround(seconds * 1e9)),
-                    std::memory_order_relaxed);
+  sum_ns_.fetch_add(static_cast<uint64_t>(std::llround(seconds * 1e9)), std::memory_order_relaxed);
 }
 
 uint64_t Histogram::cumulative(size_t i) const noexcept {
@@ -207,8 +206,7 @@ void sample(std::string& out, const std::string& name, const std::string& labels
   out += '\n';
 }
 
-void histogram(std::string& out, const char* name, const std::string& labels,
-               const Histogram& h) {
+void histogram(std::string& out, const char* name, const std::string& labels, const Histogram& h) {
   std::string base{name};
   auto with_le = [&](const std::string& le) {
     return labels.empty() ? "le=\"" + le + "\"" : labels + ",le=\"" + le + "\"";
@@ -230,8 +228,7 @@ std::string Metrics::render() const {
   auto label = [](const char* key, const std::string& v) {
     return std::string{key} + "=\"" + escape_label(v) + "\"";
   };
-  auto counter = [&](const char* name, const char* help,
-                     std::atomic<uint64_t> Endpoint::*field) {
+  auto counter = [&](const char* name, const char* help, std::atomic<uint64_t> Endpoint::*field) {
     header(out, name, "counter", help);
     for (auto* e : endpoints)
       sample(out, name, label("endpoint", e->name), std::to_string((e->*field).load()));

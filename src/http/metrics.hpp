@@ -30,9 +30,9 @@ namespace caflow::http {
 class Histogram {
  public:
   /// Upper bounds in seconds (the +Inf bucket is implicit).
-  static constexpr std::array<double, 16> bounds = {
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-    0.05,   0.1,     0.25,   0.5,   1.0,   2.5,   5.0,   10.0};
+  static constexpr std::array<double, 16> bounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                    0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
+                                                    1.0,    2.5,     5.0,    10.0};
 
   /// Records one observation of `seconds`.
   void observe(double seconds) noexcept;

@@ -4,9 +4,9 @@
 #include <thread>
 #include <vector>
 
-#include <boost/asio/post.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
@@ -38,8 +38,8 @@ void accept_next(http::Core* core) {
 }
 
 caf::error bind_error(const ServerOptions& opts, const std::string& why) {
-  return make_error(errc::io_error, "cannot listen on " + opts.host + ":"
-                                      + std::to_string(opts.port) + ": " + why);
+  return make_error(errc::io_error,
+                    "cannot listen on " + opts.host + ":" + std::to_string(opts.port) + ": " + why);
 }
 
 }  // namespace
@@ -143,8 +143,7 @@ void HttpServer::stop() {
     for (auto& s : live)
       s->shutdown();
   });
-  if (!impl_->cv.wait_for(lock, core->options.drain_timeout,
-                          [&] { return impl_->running == 0; }))
+  if (!impl_->cv.wait_for(lock, core->options.drain_timeout, [&] { return impl_->running == 0; }))
     core->ioc.stop();  // the flow did not answer in time: abandon the rest
   lock.unlock();
   for (auto& t : impl_->threads)

@@ -26,8 +26,7 @@ class Session;
 
 struct Core : std::enable_shared_from_this<Core> {
   Core(caf::actor_system& sys, caf::actor gw, ServerOptions opts)
-    : system(sys), gateway(std::move(gw)), options(std::move(opts)) {
-  }
+    : system(sys), gateway(std::move(gw)), options(std::move(opts)) {}
 
   caf::actor_system& system;
   caf::actor gateway;

@@ -84,10 +84,9 @@ void Session::read() {
   parser_.emplace();
   parser_->body_limit(core_.options.body_limit);
   set_idle_timer();
-  bhttp::async_read_header(stream_, buffer_, *parser_,
-                           [self = shared_from_this()](beast::error_code ec, size_t) {
-                             self->on_header(ec);
-                           });
+  bhttp::async_read_header(
+    stream_, buffer_, *parser_,
+    [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
 }
 
 // curl sends "Expect: 100-continue" with bodies over 1 KiB and waits a second
@@ -106,8 +105,8 @@ void Session::on_header(beast::error_code ec) {
     read_body();
     return;
   }
-  auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(
-    bhttp::status::continue_, parser_->get().version());
+  auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
+                                                                   parser_->get().version());
   bhttp::async_write(stream_, *cont,
                      [self = shared_from_this(), cont, read_body](beast::error_code ec, size_t) {
                        if (ec)
@@ -136,10 +135,9 @@ void Session::on_read(beast::error_code ec) {
     keep_alive_ = false;
     unread_input_ = true;
     Exchange ex{.start_us = now_us(), .end_us = now_us()};
-    reply_error(make_error(errc::invalid_argument,
-                           "request body exceeds the server's limit of "
-                             + std::to_string(core_.options.body_limit)
-                             + " bytes (ServerOptions::body_limit)"),
+    reply_error(make_error(errc::invalid_argument, "request body exceeds the server's limit of "
+                                                     + std::to_string(core_.options.body_limit)
+                                                     + " bytes (ServerOptions::body_limit)"),
                 ex, 413);
     return;
   }
@@ -153,8 +151,8 @@ void Session::on_read(beast::error_code ec) {
       keep_alive_ = false;
       unread_input_ = true;
       Exchange ex{.start_us = now_us(), .end_us = now_us()};
-      reply_error(make_error(errc::invalid_argument, "malformed HTTP request: " + ec.message()),
-                  ex, 400);
+      reply_error(make_error(errc::invalid_argument, "malformed HTTP request: " + ec.message()), ex,
+                  400);
       return;
     }
     close();
@@ -191,25 +189,25 @@ void Session::dispatch_request() {
       return;
     case Action::method_not_allowed:
       allow_ = r.allow;
-      reply_error(make_error(errc::invalid_argument,
-                             "method " + std::string{req.method_string()} + " is not allowed on "
-                               + r.path + "; use " + r.allow),
-                  ex, 405);
+      reply_error(
+        make_error(errc::invalid_argument, "method " + std::string{req.method_string()}
+                                             + " is not allowed on " + r.path + "; use " + r.allow),
+        ex, 405);
       return;
     case Action::not_found:
-      reply_error(make_error(errc::not_found,
-                             "no route " + std::string{req.method_string()} + " " + r.path
-                               + "; routes: POST /post, POST /index, POST /search, PUT /update, "
-                                 "DELETE /delete, GET /status, GET /dry_run, GET /metrics, POST /scale"),
-                  ex, 404);
+      reply_error(
+        make_error(errc::not_found,
+                   "no route " + std::string{req.method_string()} + " " + r.path
+                     + "; routes: POST /post, POST /index, POST /search, PUT /update, "
+                       "DELETE /delete, GET /status, GET /dry_run, GET /metrics, POST /scale"),
+        ex, 404);
       return;
   }
 }
 
 void Session::handle_post(const Route& r) {
   auto t0 = std::chrono::steady_clock::now();
-  Exchange ex{.endpoint = r.endpoint.empty() ? std::string{"/"} : r.endpoint,
-              .start_us = now_us()};
+  Exchange ex{.endpoint = r.endpoint.empty() ? std::string{"/"} : r.endpoint, .start_us = now_us()};
   auto decoded = decode_request(parser_->get().body(), r.endpoint);
   parser_->get().body().clear();
   parser_->get().body().shrink_to_fit();  // a large body need not live while the flow works
@@ -409,8 +407,8 @@ void Session::linger() {
 
 void Session::linger_read(std::shared_ptr<std::array<char, 16384>> scratch, size_t total) {
   constexpr size_t max_discard = size_t{64} << 20;
-  stream_.async_read_some(net::buffer(*scratch), [self = shared_from_this(), scratch,
-                                                  total](beast::error_code ec, size_t n) {
+  stream_.async_read_some(net::buffer(*scratch), [self = shared_from_this(), scratch, total](
+                                                   beast::error_code ec, size_t n) {
     if (ec || total + n > max_discard) {
       self->close();
       return;

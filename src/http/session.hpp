@@ -62,8 +62,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string allow_;  // the Allow header of a 405
   unsigned version_ = 11;
   bool keep_alive_ = true;
-  bool busy_ = false;     // a request is being answered
-  bool closing_ = false;  // shutdown() was called
+  bool busy_ = false;          // a request is being answered
+  bool closing_ = false;       // shutdown() was called
   bool unread_input_ = false;  // answered before reading the whole request
 };
 

@@ -84,9 +84,9 @@ void ExactIndex::check_insertable(const Embedding& v, const std::string& what) c
   if (dim_ == 0)
     return;
   if (v.sparse != sparse_)
-    throw Error(errc::invalid_argument,
-                what + ": a " + (v.sparse ? "sparse" : "dense") + " embedding cannot join an index of "
-                  + (sparse_ ? "sparse" : "dense") + " vectors");
+    throw Error(errc::invalid_argument, what + ": a " + (v.sparse ? "sparse" : "dense")
+                                          + " embedding cannot join an index of "
+                                          + (sparse_ ? "sparse" : "dense") + " vectors");
   if (v.dimension() != dim_)
     throw_dimension_mismatch(what, "embedding", v.dimension(), dim_);
 }
@@ -166,15 +166,15 @@ void ExactIndex::clear() {
   dirty_.store(false, std::memory_order_release);
 }
 
-std::vector<std::vector<Hit>>
-ExactIndex::search(const std::vector<const Embedding*>& queries, size_t k) const {
+std::vector<std::vector<Hit>> ExactIndex::search(const std::vector<const Embedding*>& queries,
+                                                 size_t k) const {
   if (labels_.empty() || k == 0)
     return std::vector<std::vector<Hit>>(queries.size());
   return sparse_ ? search_sparse(queries, k) : search_dense(queries, k);
 }
 
-std::vector<std::vector<Hit>>
-ExactIndex::search_dense(const std::vector<const Embedding*>& queries, size_t k) const {
+std::vector<std::vector<Hit>> ExactIndex::search_dense(const std::vector<const Embedding*>& queries,
+                                                       size_t k) const {
   std::vector<std::vector<Hit>> out(queries.size());
   const size_t n = labels_.size();
   const bool higher = higher_is_better(metric_);
@@ -188,8 +188,8 @@ ExactIndex::search_dense(const std::vector<const Embedding*>& queries, size_t k)
       auto values = queries[begin + j]->to_dense();
       normalize_in_place(values, metric_);
       q_norms2[j] = norm2(values);
-      q.row(static_cast<Eigen::Index>(j)) =
-        Eigen::Map<const Eigen::RowVectorXf>(values.data(), dim_);
+      q.row(static_cast<Eigen::Index>(j)) = Eigen::Map<const Eigen::RowVectorXf>(values.data(),
+                                                                                 dim_);
     }
     // One product scores every stored row against every query of the batch.
     Eigen::MatrixXf dots = stored * q.transpose();  // n x m, column per query
@@ -218,16 +218,16 @@ void ExactIndex::rebuild_inverted() const {
   triplets.reserve(nnz);
   for (size_t r = 0; r < sparse_indices_.size(); ++r)
     for (size_t i = 0; i < sparse_indices_[r].size(); ++i)
-      triplets.emplace_back(static_cast<int32_t>(sparse_indices_[r][i]),
-                            static_cast<int32_t>(r), sparse_values_[r][i]);
+      triplets.emplace_back(static_cast<int32_t>(sparse_indices_[r][i]), static_cast<int32_t>(r),
+                            sparse_values_[r][i]);
   Inverted inv(static_cast<Eigen::Index>(dim_), static_cast<Eigen::Index>(labels_.size()));
   inv.setFromTriplets(triplets.begin(), triplets.end());
   inv.makeCompressed();
   inverted_ = std::move(inv);
 }
 
-std::vector<std::vector<Hit>>
-ExactIndex::search_sparse(const std::vector<const Embedding*>& queries, size_t k) const {
+std::vector<std::vector<Hit>> ExactIndex::search_sparse(
+  const std::vector<const Embedding*>& queries, size_t k) const {
   if (dirty_.load(std::memory_order_acquire)) {
     std::lock_guard<std::mutex> guard{rebuild_mutex_};
     if (dirty_.load(std::memory_order_relaxed)) {

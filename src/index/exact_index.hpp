@@ -39,8 +39,8 @@ class ExactIndex final : public VectorIndex {
   bool remove(uint64_t label) override;
   void clear() override;
 
-  [[nodiscard]] std::vector<std::vector<Hit>>
-  search(const std::vector<const Embedding*>& queries, size_t k) const override;
+  [[nodiscard]] std::vector<std::vector<Hit>> search(const std::vector<const Embedding*>& queries,
+                                                     size_t k) const override;
 
  private:
   using Inverted = Eigen::SparseMatrix<float, Eigen::RowMajor, int32_t>;

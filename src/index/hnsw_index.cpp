@@ -20,7 +20,7 @@ std::unique_ptr<hnswlib::SpaceInterface<float>> make_space(Metric metric, uint32
 float to_score(Metric metric, float distance) {
   if (metric == Metric::euclidean)
     return std::sqrt(std::max(0.0f, distance));  // L2Space yields the square
-  return 1.0f - distance;  // InnerProductSpace yields 1 - x.q
+  return 1.0f - distance;                        // InnerProductSpace yields 1 - x.q
 }
 
 std::vector<float> prepared(const Embedding& v, Metric metric) {
@@ -40,8 +40,7 @@ std::vector<float> prepared(const Embedding& v, Metric metric) {
 
 }  // namespace
 
-HnswIndex::HnswIndex(Metric metric, HnswOptions options)
-  : metric_(metric), options_(options) {
+HnswIndex::HnswIndex(Metric metric, HnswOptions options) : metric_(metric), options_(options) {
   options_.max_elements = std::max<size_t>(options_.max_elements, 16);
 }
 
@@ -92,8 +91,8 @@ void HnswIndex::clear() {
   dim_ = 0;
 }
 
-std::vector<std::vector<Hit>>
-HnswIndex::search(const std::vector<const Embedding*>& queries, size_t k) const {
+std::vector<std::vector<Hit>> HnswIndex::search(const std::vector<const Embedding*>& queries,
+                                                size_t k) const {
   std::vector<std::vector<Hit>> out(queries.size());
   if (!graph_ || live_.empty() || k == 0)
     return out;
@@ -120,8 +119,7 @@ void HnswIndex::save(const std::string& path) const {
     throw Error(errc::io_error, "hnsw index: could not write " + path);
 }
 
-bool HnswIndex::load(const std::string& path, uint32_t dim,
-                     const std::vector<uint64_t>& labels) {
+bool HnswIndex::load(const std::string& path, uint32_t dim, const std::vector<uint64_t>& labels) {
   clear();
   if (!std::ifstream{path, std::ios::binary})
     return false;

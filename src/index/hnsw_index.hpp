@@ -50,8 +50,8 @@ class HnswIndex final : public VectorIndex {
   bool remove(uint64_t label) override;
   void clear() override;
 
-  [[nodiscard]] std::vector<std::vector<Hit>>
-  search(const std::vector<const Embedding*>& queries, size_t k) const override;
+  [[nodiscard]] std::vector<std::vector<Hit>> search(const std::vector<const Embedding*>& queries,
+                                                     size_t k) const override;
 
   /// Writes the graph to `path`. Throws caflow::Error (errc::io_error).
   void save(const std::string& path) const;

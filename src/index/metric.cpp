@@ -14,9 +14,8 @@ Metric parse_metric(std::string_view name) {
     return Metric::inner_product;
   if (name == "euclidean" || name == "l2")
     return Metric::euclidean;
-  throw Error(errc::invalid_argument,
-              "unknown metric '" + std::string{name}
-                + "' (known: cosine, inner_product, euclidean)");
+  throw Error(errc::invalid_argument, "unknown metric '" + std::string{name}
+                                        + "' (known: cosine, inner_product, euclidean)");
 }
 
 const char* to_string(Metric metric) noexcept {

@@ -23,9 +23,7 @@ struct Hit {
 /// deterministic regardless of storage order. Not thread-safe.
 class TopK {
  public:
-  TopK(size_t k, bool higher_better) : k_(k), higher_(higher_better) {
-    heap_.reserve(k);
-  }
+  TopK(size_t k, bool higher_better) : k_(k), higher_(higher_better) { heap_.reserve(k); }
 
   /// Offers one hit; O(log k) when it enters, O(1) otherwise.
   void push(uint64_t label, float score) {
@@ -44,9 +42,8 @@ class TopK {
 
   /// The kept hits, best first.
   std::vector<Hit> take() && {
-    std::sort(heap_.begin(), heap_.end(), [this](const Hit& x, const Hit& y) {
-      return better(x, y);
-    });
+    std::sort(heap_.begin(), heap_.end(),
+              [this](const Hit& x, const Hit& y) { return better(x, y); });
     return std::move(heap_);
   }
 

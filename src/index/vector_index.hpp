@@ -52,18 +52,16 @@ class VectorIndex {
 
   /// The best `k` hits for each query, best first. `queries` must already
   /// have the index's dimension (the shard checks and converts them).
-  [[nodiscard]] virtual std::vector<std::vector<Hit>>
-  search(const std::vector<const Embedding*>& queries, size_t k) const = 0;
+  [[nodiscard]] virtual std::vector<std::vector<Hit>> search(
+    const std::vector<const Embedding*>& queries, size_t k) const = 0;
 };
 
 /// Throws errc::dimension_mismatch: "<what>: <noun> dimension <got> != index
 /// dimension <have>".
-[[noreturn]] inline void throw_dimension_mismatch(const std::string& what,
-                                                  const char* noun, uint32_t got,
-                                                  uint32_t have) {
-  throw Error(errc::dimension_mismatch, what + ": " + noun + " dimension "
-                                          + std::to_string(got) + " != index dimension "
-                                          + std::to_string(have));
+[[noreturn]] inline void throw_dimension_mismatch(const std::string& what, const char* noun,
+                                                  uint32_t got, uint32_t have) {
+  throw Error(errc::dimension_mismatch, what + ": " + noun + " dimension " + std::to_string(got)
+                                          + " != index dimension " + std::to_string(have));
 }
 
 }  // namespace caflow

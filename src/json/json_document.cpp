@@ -108,8 +108,8 @@ caf::error read_document(const Value& x, std::string_view where, int depth, Docu
   if (!x.is_object())
     return type_error(where, "an object", x);
   if (depth > max_nesting)
-    return invalid(where, "documents nested deeper than " + std::to_string(max_nesting)
-                            + " levels");
+    return invalid(where,
+                   "documents nested deeper than " + std::to_string(max_nesting) + " levels");
   // Reads `key` with `read` unless it is absent or null: Jina's clients send
   // every field, mostly null, and null always means absent.
   caf::error err;
@@ -122,34 +122,26 @@ caf::error read_document(const Value& x, std::string_view where, int depth, Docu
   member("id", [&](const Value& v, const std::string& p) { return read_id(v, p, out.id); });
   member("parent_id",
          [&](const Value& v, const std::string& p) { return read_id(v, p, out.parent_id); });
-  member("text", [&](const Value& v, const std::string& p) {
-    return read_string(v, p, out.text);
-  });
+  member("text", [&](const Value& v, const std::string& p) { return read_string(v, p, out.text); });
   member("uri", [&](const Value& v, const std::string& p) { return read_string(v, p, out.uri); });
-  member("mime_type", [&](const Value& v, const std::string& p) {
-    return read_string(v, p, out.mime_type);
-  });
+  member("mime_type",
+         [&](const Value& v, const std::string& p) { return read_string(v, p, out.mime_type); });
   member("blob", [&](const Value& v, const std::string& p) { return read_blob(v, p, out.blob); });
   member("tags", [&](const Value& v, const std::string& p) { return read_tags(v, p, out.tags); });
   auto* embedding = x.find("embedding");
   // DocArray calls a vector that is not an embedding `tensor`: take it when
   // there is no embedding.
   auto embedding_key = embedding == nullptr || embedding->is_null() ? "tensor" : "embedding";
-  member(embedding_key, [&](const Value& v, const std::string& p) {
-    return read_embedding(v, p, out.embedding);
-  });
-  member("scores", [&](const Value& v, const std::string& p) {
-    return read_scores(v, p, out.scores);
-  });
-  member("matches", [&](const Value& v, const std::string& p) {
-    return read_docs(v, p, depth, out.matches);
-  });
-  member("chunks", [&](const Value& v, const std::string& p) {
-    return read_docs(v, p, depth, out.chunks);
-  });
+  member(embedding_key,
+         [&](const Value& v, const std::string& p) { return read_embedding(v, p, out.embedding); });
+  member("scores",
+         [&](const Value& v, const std::string& p) { return read_scores(v, p, out.scores); });
+  member("matches",
+         [&](const Value& v, const std::string& p) { return read_docs(v, p, depth, out.matches); });
+  member("chunks",
+         [&](const Value& v, const std::string& p) { return read_docs(v, p, depth, out.chunks); });
   return err;
 }
-
 
 // ---- the fast reader ---------------------------------------------------------
 
@@ -169,31 +161,61 @@ const Document& blank_document() {
 }
 
 enum class doc_field : uint8_t {
-  id, parent_id, text, uri, mime_type, blob, tags, embedding, tensor, scores,
-  matches, chunks, other
+  id,
+  parent_id,
+  text,
+  uri,
+  mime_type,
+  blob,
+  tags,
+  embedding,
+  tensor,
+  scores,
+  matches,
+  chunks,
+  other
 };
 
 doc_field field_of(std::string_view key) {
   switch (key.size()) {
-    case 2: if (key == "id") return doc_field::id; break;
-    case 3: if (key == "uri") return doc_field::uri; break;
+    case 2:
+      if (key == "id")
+        return doc_field::id;
+      break;
+    case 3:
+      if (key == "uri")
+        return doc_field::uri;
+      break;
     case 4:
-      if (key == "text") return doc_field::text;
-      if (key == "blob") return doc_field::blob;
-      if (key == "tags") return doc_field::tags;
+      if (key == "text")
+        return doc_field::text;
+      if (key == "blob")
+        return doc_field::blob;
+      if (key == "tags")
+        return doc_field::tags;
       break;
     case 6:
-      if (key == "tensor") return doc_field::tensor;
-      if (key == "scores") return doc_field::scores;
-      if (key == "chunks") return doc_field::chunks;
+      if (key == "tensor")
+        return doc_field::tensor;
+      if (key == "scores")
+        return doc_field::scores;
+      if (key == "chunks")
+        return doc_field::chunks;
       break;
-    case 7: if (key == "matches") return doc_field::matches; break;
+    case 7:
+      if (key == "matches")
+        return doc_field::matches;
+      break;
     case 9:
-      if (key == "parent_id") return doc_field::parent_id;
-      if (key == "mime_type") return doc_field::mime_type;
-      if (key == "embedding") return doc_field::embedding;
+      if (key == "parent_id")
+        return doc_field::parent_id;
+      if (key == "mime_type")
+        return doc_field::mime_type;
+      if (key == "embedding")
+        return doc_field::embedding;
       break;
-    default: break;
+    default:
+      break;
   }
   return doc_field::other;
 }
@@ -213,10 +235,10 @@ class fast_reader {
   enum class root_kind { document, documents, envelope };
 
   root_kind root = root_kind::document;
-  Document* root_doc = nullptr;              // root_kind::document
+  Document* root_doc = nullptr;                // root_kind::document
   std::vector<Document>* root_docs = nullptr;  // root_kind::documents
-  Value rest;                                // root_kind::envelope
-  std::optional<std::vector<Document>> data;  // root_kind::envelope
+  Value rest;                                  // root_kind::envelope
+  std::optional<std::vector<Document>> data;   // root_kind::envelope
   bool bailed = false;
   size_t text_size = 0;  // the length of the text, to size arrays
 
@@ -520,11 +542,19 @@ class fast_reader {
           if (!s.empty())
             doc.parent_id.assign(s);
           return true;
-        case doc_field::text: doc.text.assign(s); return true;
-        case doc_field::uri: doc.uri.assign(s); return true;
-        case doc_field::mime_type: doc.mime_type.assign(s); return true;
-        case doc_field::other: return true;
-        default: break;
+        case doc_field::text:
+          doc.text.assign(s);
+          return true;
+        case doc_field::uri:
+          doc.uri.assign(s);
+          return true;
+        case doc_field::mime_type:
+          doc.mime_type.assign(s);
+          return true;
+        case doc_field::other:
+          return true;
+        default:
+          break;
       }
     }
     return add(Value{std::string{s}}, ec);
@@ -627,11 +657,16 @@ class fast_reader {
       return true;
     };
     switch (f.at) {
-      case doc_field::id: return take_id(doc.id);
-      case doc_field::parent_id: return take_id(doc.parent_id);
-      case doc_field::text: return take_string(doc.text);
-      case doc_field::uri: return take_string(doc.uri);
-      case doc_field::mime_type: return take_string(doc.mime_type);
+      case doc_field::id:
+        return take_id(doc.id);
+      case doc_field::parent_id:
+        return take_id(doc.parent_id);
+      case doc_field::text:
+        return take_string(doc.text);
+      case doc_field::uri:
+        return take_string(doc.uri);
+      case doc_field::mime_type:
+        return take_string(doc.mime_type);
       case doc_field::blob: {
         if (!x.is_string())
           return bail(ec);

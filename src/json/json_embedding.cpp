@@ -46,8 +46,9 @@ caf::error read_floats(const Value* x, const std::string& path, std::vector<floa
     if (!xs[i].is_number())
       return type_error(element(path, i), "a number", xs[i]);
     if (!fits_float(xs[i].as_double()))
-      return invalid(element(path, i), "expected a number in float range (finite, |x| < 3.4e38), got "
-                                         + to_json(xs[i]));
+      return invalid(
+        element(path, i),
+        "expected a number in float range (finite, |x| < 3.4e38), got " + to_json(xs[i]));
     out.push_back(static_cast<float>(xs[i].as_double()));
   }
   return {};
@@ -125,9 +126,7 @@ Value embedding_value(const Embedding& e) {
   if (!e.sparse)
     return floats_value(e.values);
   Value::Array indices(e.indices.begin(), e.indices.end());
-  return Value{{"indices", std::move(indices)},
-               {"values", floats_value(e.values)},
-               {"dim", e.dim}};
+  return Value{{"indices", std::move(indices)}, {"values", floats_value(e.values)}, {"dim", e.dim}};
 }
 
 namespace json_fast {

@@ -52,7 +52,6 @@ bool parse_documents(std::string_view text, std::vector<Document>& out);
 /// {"docs": [...]}): `rest` gets every other member as a Value object, `data`
 /// the documents when "data" is present and not null. The documents are what
 /// to_documents(data, "data") yields.
-bool parse_envelope(std::string_view text, Value& rest,
-                    std::optional<std::vector<Document>>& data);
+bool parse_envelope(std::string_view text, Value& rest, std::optional<std::vector<Document>>& data);
 
 }  // namespace caflow::json_fast

@@ -30,8 +30,7 @@ inline std::string element(std::string_view where, size_t i) {
 /// "<path>: <what>" as an invalid_json error; `fallback` names an empty path.
 inline caf::error invalid(std::string_view path, const std::string& what,
                           std::string_view fallback = "document") {
-  return make_error(errc::invalid_json,
-                    std::string{path.empty() ? fallback : path} + ": " + what);
+  return make_error(errc::invalid_json, std::string{path.empty() ? fallback : path} + ": " + what);
 }
 
 /// "<path>: expected <expected>, got <kind of got>".

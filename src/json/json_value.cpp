@@ -136,8 +136,7 @@ std::string position(std::string_view text, size_t offset) {
       ++line;
       line_start = i + 1;
     }
-  return "line " + std::to_string(line) + ", column "
-         + std::to_string(offset - line_start + 1);
+  return "line " + std::to_string(line) + ", column " + std::to_string(offset - line_start + 1);
 }
 
 // Bytes a JSON string must escape: control characters, '"' and '\\'.
@@ -166,13 +165,27 @@ void write_string(std::string& out, std::string_view s) {
     out.append(run, static_cast<size_t>(p - run));
     run = p + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default: {
         char u[6] = {'\\', 'u', '0', '0', hex[(c >> 4) & 0xf], hex[c & 0xf]};
         out.append(u, sizeof(u));
@@ -208,11 +221,21 @@ void write_int(std::string& out, int64_t i) {
 
 void write_value(std::string& out, const Value& x) {
   switch (x.kind()) {
-    case Value::Kind::null: out += "null"; break;
-    case Value::Kind::boolean: out += x.as_bool() ? "true" : "false"; break;
-    case Value::Kind::integer: write_int(out, x.as_int()); break;
-    case Value::Kind::number: write_double(out, x.as_double()); break;
-    case Value::Kind::string: write_string(out, x.as_string()); break;
+    case Value::Kind::null:
+      out += "null";
+      break;
+    case Value::Kind::boolean:
+      out += x.as_bool() ? "true" : "false";
+      break;
+    case Value::Kind::integer:
+      write_int(out, x.as_int());
+      break;
+    case Value::Kind::number:
+      write_double(out, x.as_double());
+      break;
+    case Value::Kind::string:
+      write_string(out, x.as_string());
+      break;
     case Value::Kind::array: {
       out += '[';
       bool first = true;
@@ -253,8 +276,7 @@ caf::expected<Value> parse_json(std::string_view text) {
   if (!ec && consumed < text.size())
     ec = boost::json::error::extra_data;
   if (ec)
-    return make_error(errc::invalid_json,
-                      position(text, consumed) + ": " + ec.message());
+    return make_error(errc::invalid_json, position(text, consumed) + ": " + ec.message());
   return std::move(parser.handler().result);
 }
 
@@ -286,14 +308,18 @@ void append_value(std::string& out, const Value& x) {
 
 boost::json::value to_boost(const Value& x) {
   switch (x.kind()) {
-    case Value::Kind::null: return nullptr;
-    case Value::Kind::boolean: return x.as_bool();
-    case Value::Kind::integer: return x.as_int();
+    case Value::Kind::null:
+      return nullptr;
+    case Value::Kind::boolean:
+      return x.as_bool();
+    case Value::Kind::integer:
+      return x.as_int();
     case Value::Kind::number: {
       auto d = x.as_double();
       return std::isfinite(d) ? boost::json::value(d) : boost::json::value(nullptr);
     }
-    case Value::Kind::string: return boost::json::string(x.as_string());
+    case Value::Kind::string:
+      return boost::json::string(x.as_string());
     case Value::Kind::array: {
       boost::json::array out;
       out.reserve(x.size());
@@ -314,16 +340,20 @@ boost::json::value to_boost(const Value& x) {
 
 Value from_boost(const boost::json::value& x) {
   switch (x.kind()) {
-    case boost::json::kind::null: return {};
-    case boost::json::kind::bool_: return x.get_bool();
-    case boost::json::kind::int64: return x.get_int64();
+    case boost::json::kind::null:
+      return {};
+    case boost::json::kind::bool_:
+      return x.get_bool();
+    case boost::json::kind::int64:
+      return x.get_int64();
     case boost::json::kind::uint64: {
       auto u = x.get_uint64();
       if (u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
         return static_cast<int64_t>(u);
       return static_cast<double>(u);
     }
-    case boost::json::kind::double_: return x.get_double();
+    case boost::json::kind::double_:
+      return x.get_double();
     case boost::json::kind::string: {
       const auto& s = x.get_string();
       return std::string(s.data(), s.size());

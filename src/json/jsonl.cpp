@@ -30,8 +30,7 @@ caf::expected<JsonlReader> JsonlReader::open(const std::string& path) {
   return reader;
 }
 
-JsonlReader::JsonlReader(std::istream& in, std::string name)
-  : in_(&in), name_(std::move(name)) {
+JsonlReader::JsonlReader(std::istream& in, std::string name) : in_(&in), name_(std::move(name)) {
 }
 
 JsonlReader::JsonlReader(JsonlReader&&) noexcept = default;
@@ -47,14 +46,13 @@ caf::expected<DocumentArray> JsonlReader::next(size_t max_docs) {
       continue;
     auto doc = parse_document(line);
     if (!doc)
-      return make_error(errc::invalid_json, name_ + ":" + std::to_string(line_) + ": "
-                                              + error_message(doc.error()));
+      return make_error(errc::invalid_json,
+                        name_ + ":" + std::to_string(line_) + ": " + error_message(doc.error()));
     out.push_back(std::move(*doc));
   }
   // getline sets failbit at a clean end of input too; only badbit is a failure.
   if (in_->bad())
-    return make_error(errc::io_error,
-                      name_ + ":" + std::to_string(line_) + ": read failed");
+    return make_error(errc::io_error, name_ + ":" + std::to_string(line_) + ": read failed");
   return out;
 }
 

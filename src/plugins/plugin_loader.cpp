@@ -39,9 +39,9 @@ caf::error load_plugin(const std::string& path) {
                       "plugin " + path + ": " + (why != nullptr ? why : "dlopen failed"));
   }
   if (mapped == nullptr && registry.names() == before)
-    return make_error(errc::plugin_error,
-                      "plugin " + path
-                        + ": registered no executor (is CAFLOW_REGISTER_EXECUTOR in it?)");
+    return make_error(
+      errc::plugin_error,
+      "plugin " + path + ": registered no executor (is CAFLOW_REGISTER_EXECUTOR in it?)");
   loaded.insert(path);
   return {};
 }

@@ -11,13 +11,13 @@
 #include "actors/cluster.hpp"
 #include "actors/gateway.hpp"
 #include "actors/head.hpp"
-#include "cluster/flow_cluster.hpp"
-#include "cluster/placement.hpp"
-#include "cluster/transport.hpp"
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
 #include "caflow/plugin.hpp"
 #include "caflow/type_ids.hpp"
+#include "cluster/flow_cluster.hpp"
+#include "cluster/placement.hpp"
+#include "cluster/transport.hpp"
 #include "config/flow_graph.hpp"
 #include "runtime/post.hpp"
 
@@ -29,8 +29,8 @@ struct RunningFlow::Impl {
   caf::actor_system* sys = nullptr;
   Flow flow;
   std::vector<head_actor> heads;
-  cluster_actor cluster;       // set when the flow uses the network
-  uint16_t cluster_port = 0;   // bound cluster port (0: not published)
+  cluster_actor cluster;      // set when the flow uses the network
+  uint16_t cluster_port = 0;  // bound cluster port (0: not published)
   gateway_actor gateway;
   caf::actor gateway_handle;
   bool stopped = false;
@@ -79,10 +79,11 @@ caf::error await_ready(caf::actor_system& sys, const std::vector<head_actor>& he
   caf::error result;
   for (auto& h : heads) {
     self->request(h, std::chrono::minutes(10), ping_atom::value)
-      .receive([](ok_atom) {}, [&](caf::error& err) {
-        if (!result)
-          result = std::move(err);
-      });
+      .receive([](ok_atom) {},
+               [&](caf::error& err) {
+                 if (!result)
+                   result = std::move(err);
+               });
     if (result)
       break;
   }
@@ -223,12 +224,11 @@ caf::error RunningFlow::scale(const std::string& deployment, uint32_t replicas) 
   if (!h)
     return make_error(errc::not_found, "no deployment '" + deployment + "' in this flow");
   if (replicas == 0)
-    return make_error(errc::invalid_argument,
-                      deployment + ": replicas must be at least 1, got 0");
+    return make_error(errc::invalid_argument, deployment + ": replicas must be at least 1, got 0");
   caf::error result;
   caf::scoped_actor self{*impl_->sys};
-  self->request(caf::actor_cast<head_actor>(h), std::chrono::minutes(2), scale_atom::value,
-                replicas)
+  self
+    ->request(caf::actor_cast<head_actor>(h), std::chrono::minutes(2), scale_atom::value, replicas)
     .receive([](ok_atom) {}, [&](caf::error& err) { result = std::move(err); });
   return result;
 }
@@ -244,12 +244,13 @@ caf::error RunningFlow::join_node(const std::string& host_port) {
     return addr.error();
   auto node = detail::connect<node_actor>(*impl_->sys, addr->host, addr->port);
   if (!node)
-    return make_error(errc::unavailable, "node " + host_port + " unreachable: "
-                                           + caf::to_string(node.error()));
+    return make_error(errc::unavailable,
+                      "node " + host_port + " unreachable: " + caf::to_string(node.error()));
   caf::error result;
   caf::scoped_actor self{*impl_->sys};
-  self->request(impl_->cluster, std::chrono::seconds(30), enroll_atom::value,
-                caf::actor_cast<caf::actor>(*node), host_port)
+  self
+    ->request(impl_->cluster, std::chrono::seconds(30), enroll_atom::value,
+              caf::actor_cast<caf::actor>(*node), host_port)
     .receive([](ok_atom) {}, [&](caf::error& err) { result = std::move(err); });
   return result;
 }

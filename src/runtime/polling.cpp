@@ -22,9 +22,12 @@ bool iequals(std::string_view x, std::string_view y) {
 
 const char* to_string(PollingMode mode) noexcept {
   switch (mode) {
-    case PollingMode::any: return "ANY";
-    case PollingMode::all: return "ALL";
-    case PollingMode::partition: return "PARTITION";
+    case PollingMode::any:
+      return "ANY";
+    case PollingMode::all:
+      return "ALL";
+    case PollingMode::partition:
+      return "PARTITION";
   }
   return "ANY";
 }
@@ -34,20 +37,25 @@ caf::expected<PollingMode> parse_polling_mode(std::string_view text) {
     if (iequals(text, to_string(mode)))
       return mode;
   return make_error(errc::invalid_config, "unknown polling mode '" + std::string{text}
-                                              + "' (expected ANY, ALL or PARTITION)");
+                                            + "' (expected ANY, ALL or PARTITION)");
 }
 
-Polling::Polling() : entries_{{"/search", "ALL"}, {"*", "ANY"}} {}
+Polling::Polling() : entries_{{"/search", "ALL"}, {"*", "ANY"}} {
+}
 
-Polling::Polling(const char* mode) : entries_{{"*", mode}} {}
+Polling::Polling(const char* mode) : entries_{{"*", mode}} {
+}
 
-Polling::Polling(std::string mode) : entries_{{"*", std::move(mode)}} {}
+Polling::Polling(std::string mode) : entries_{{"*", std::move(mode)}} {
+}
 
 Polling::Polling(std::initializer_list<std::pair<const std::string, std::string>> per_endpoint)
-  : entries_(per_endpoint) {}
+  : entries_(per_endpoint) {
+}
 
 Polling::Polling(std::map<std::string, std::string> per_endpoint)
-  : entries_(std::move(per_endpoint)) {}
+  : entries_(std::move(per_endpoint)) {
+}
 
 PollingMode Polling::mode_for(std::string_view endpoint) const {
   auto i = entries_.find(std::string{endpoint});
@@ -64,8 +72,8 @@ PollingMode Polling::mode_for(std::string_view endpoint) const {
 caf::error Polling::validate() const {
   for (const auto& [endpoint, mode] : entries_)
     if (!parse_polling_mode(mode))
-      return make_error(errc::invalid_config, "polling['" + endpoint + "']: unknown mode '"
-                                                  + mode + "' (expected ANY, ALL or PARTITION)");
+      return make_error(errc::invalid_config, "polling['" + endpoint + "']: unknown mode '" + mode
+                                                + "' (expected ANY, ALL or PARTITION)");
   return {};
 }
 

@@ -98,11 +98,9 @@ caf::expected<PostResult> post_through(caf::actor_system& sys, const gateway_act
   // an argument-less actor function to `*args_`, a null
   // std::shared_ptr<std::tuple<>> (caf/detail/init_fun_factory.hpp), which
   // is undefined behaviour (UBSan: reference binding to null pointer).
-  sys.spawn(
-    [](caf::event_based_actor* self, gateway_actor gw, std::shared_ptr<post_state> state) {
-      send_next(self, gw, state);
-    },
-    gateway, st);
+  sys.spawn([](caf::event_based_actor* self, gateway_actor gw,
+               std::shared_ptr<post_state> state) { send_next(self, gw, state); },
+            gateway, st);
   {
     std::unique_lock<std::mutex> lock{st->mtx};
     st->cv.wait(lock, [&] { return st->finished; });

@@ -44,8 +44,7 @@ void sort_matches(std::vector<Document>& matches);
 /// scores, text and embedding of later answers are dropped: shards of one
 /// index receive the same query documents and differ only in what they match.
 /// A failed shard is passed as an empty answer (or left out).
-DocumentArray reduce_shard_answers(std::vector<DocumentArray> answers,
-                                   std::optional<size_t> top_k);
+DocumentArray reduce_shard_answers(std::vector<DocumentArray> answers, std::optional<size_t> top_k);
 
 /// `docs` in the order of `ids` (a request's document ids; a repeated id
 /// takes the next document with it), then any document whose id is not
@@ -72,8 +71,7 @@ enum class NotFound {
 /// /update, /delete and /fetch), combined by `not_found` over the answers
 /// that have one, in first-seen order without repeats. Answers that are not
 /// objects are ignored; with none, the result is an empty object.
-Params reduce_parameters(const std::vector<Params>& answers,
-                         NotFound not_found = NotFound::join);
+Params reduce_parameters(const std::vector<Params>& answers, NotFound not_found = NotFound::join);
 
 /// Joins the outputs of several upstream deployments (`needs`) by document id.
 ///

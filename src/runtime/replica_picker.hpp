@@ -31,8 +31,7 @@ class ReplicaPicker {
   /// Like pick(loads), but avoids replica `exclude` (e.g. the one a request
   /// just failed on, for a retry): it is chosen only when no other replica is
   /// available.
-  std::optional<size_t> pick(const std::vector<ReplicaLoad>& loads,
-                             std::optional<size_t> exclude);
+  std::optional<size_t> pick(const std::vector<ReplicaLoad>& loads, std::optional<size_t> exclude);
 
  private:
   size_t next_ = 0;  ///< where the next scan for ties starts

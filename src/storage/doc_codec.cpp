@@ -99,8 +99,8 @@ caf::expected<StoredEmbedding> decode_embedding(std::string_view bytes) {
   p += 9;
   size_t need = embedding_header + size_t{count} * 4 * (sparse ? 2 : 1);
   if (bytes.size() != need)
-    return bad_record("embedding", "size " + std::to_string(bytes.size()) + " != expected "
-                                     + std::to_string(need));
+    return bad_record(
+      "embedding", "size " + std::to_string(bytes.size()) + " != expected " + std::to_string(need));
   auto& e = out.embedding;
   e.sparse = sparse;
   e.dim = dim;

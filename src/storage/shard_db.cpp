@@ -19,7 +19,7 @@ SharedRegistry<ShardDb>& registry() {
 
 rocksdb::Options db_options() {
   rocksdb::Options options;
-  options.create_if_missing = true;  // Default: false
+  options.create_if_missing = true;               // Default: false
   options.create_missing_column_families = true;  // Default: false
   // The WAL stays on (Default: on): an acknowledged write survives a crash
   // of the process. Fsync per write is the caller's choice (WriteOptions).

@@ -14,8 +14,8 @@ namespace caflow::testing {
 std::string temp_dir(const std::string& name) {
   static std::atomic<int> counter{0};
   auto dir = std::filesystem::temp_directory_path()
-             / ("caflow-cluster-" + std::to_string(::getpid()) + "-"
-                + std::to_string(counter++) + "-" + name);
+             / ("caflow-cluster-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)
+                + "-" + name);
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir.string();
@@ -23,8 +23,8 @@ std::string temp_dir(const std::string& name) {
 
 NodeProcess NodeProcess::start(const std::string& workspace, uint16_t port,
                                std::vector<std::string> extra) {
-  std::vector<std::string> argv{CAFLOW_NODE_BINARY, "node", "--port", std::to_string(port),
-                                "--workspace", workspace, "--plugin", CAFLOW_CLUSTER_PLUGIN};
+  std::vector<std::string> argv{CAFLOW_NODE_BINARY, "node",    "--port",   std::to_string(port),
+                                "--workspace",      workspace, "--plugin", CAFLOW_CLUSTER_PLUGIN};
   for (auto& a : extra)
     argv.push_back(std::move(a));
   NodeProcess node;
@@ -62,8 +62,7 @@ bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds lim
   return pred();
 }
 
-std::vector<ReplicaPlacement> placement_of(const RunningFlow& flow,
-                                           const std::string& deployment) {
+std::vector<ReplicaPlacement> placement_of(const RunningFlow& flow, const std::string& deployment) {
   std::vector<ReplicaPlacement> out;
   for (auto& p : flow.placement())
     if (p.deployment == deployment)

@@ -17,7 +17,6 @@ namespace caflow::testing {
 /// A fresh empty directory under the system's temp dir.
 std::string temp_dir(const std::string& name);
 
-
 /// A node daemon in a child process.
 struct NodeProcess {
   std::unique_ptr<Process> proc;
@@ -40,7 +39,6 @@ bool eventually(const std::function<bool()>& pred,
                 std::chrono::milliseconds limit = std::chrono::seconds(30));
 
 /// The placement of `deployment`'s replicas in `flow`.
-std::vector<ReplicaPlacement> placement_of(const RunningFlow& flow,
-                                           const std::string& deployment);
+std::vector<ReplicaPlacement> placement_of(const RunningFlow& flow, const std::string& deployment);
 
 }  // namespace caflow::testing

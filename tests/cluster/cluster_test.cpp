@@ -74,8 +74,8 @@ TEST_CASE("two nodes: index and search give what one process gives; placement fo
   auto n2 = NodeProcess::start(temp_dir("n2"));
   auto local = index_flow(temp_dir("local"), {}, {}).start();
   REQUIRE_MESSAGE(local, describe(local.error()));
-  auto remote = index_flow(temp_dir("flow"), {n1.address, n2.address},
-                           {n1.address, n2.address}).start();
+  auto remote
+    = index_flow(temp_dir("flow"), {n1.address, n2.address}, {n1.address, n2.address}).start();
   REQUIRE_MESSAGE(remote, describe(remote.error()));
 
   // Round robin, shard-major: shard-0 on n1, shard-1 on n2.
@@ -232,8 +232,8 @@ TEST_CASE("a joined node gets new replicas on scale up; scale down loses no requ
   REQUIRE(node.proc->wait_for("joined the flow", 30s));
 
   // Scale up through the CLI, as an operator would.
-  auto r = run({CAFLOW_NODE_BINARY, "scale", "127.0.0.1:" + std::to_string(cluster_port),
-                "tagger", "--replicas", "2"});
+  auto r = run({CAFLOW_NODE_BINARY, "scale", "127.0.0.1:" + std::to_string(cluster_port), "tagger",
+                "--replicas", "2"});
   REQUIRE_MESSAGE(r.code == 0, r.output);
   auto placed = placement_of(*flow, "tagger");
   REQUIRE(placed.size() == 2);
@@ -336,8 +336,7 @@ TEST_CASE("requests in flight on a killed node are retried on the shard's other 
   int64_t retries = 0;
   caf::scoped_actor self{flow->system()};
   self->request(caf::actor_cast<head_actor>(flow->head("tagger")), 10s, status_atom::value)
-    .receive([&](Value& status) { retries = status.get_int("retries", 0); },
-             [](caf::error&) {});
+    .receive([&](Value& status) { retries = status.get_int("retries", 0); }, [](caf::error&) {});
   CHECK(retries >= 1);
   // The lost replica came back on the surviving node.
   REQUIRE(eventually([&] {

@@ -37,7 +37,8 @@ Embedding embedding_of(int i) {
     x = normal(rng);
     norm += x * x;
   }
-  for (auto& x : v) x /= std::sqrt(norm);
+  for (auto& x : v)
+    x /= std::sqrt(norm);
   return Embedding::dense_vector(std::move(v));
 }
 
@@ -48,7 +49,8 @@ struct Ledger {
 };
 
 unsigned seed_from_env_or_clock() {
-  if (const char* s = std::getenv("CAFLOW_CRASH_SEED")) return static_cast<unsigned>(std::stoul(s));
+  if (const char* s = std::getenv("CAFLOW_CRASH_SEED"))
+    return static_cast<unsigned>(std::stoul(s));
   return static_cast<unsigned>(std::chrono::system_clock::now().time_since_epoch().count());
 }
 
@@ -96,7 +98,8 @@ TEST_CASE("a node hosting an Indexer shard, killed -9 at random points, keeps ac
         continue;
       }
       std::lock_guard<std::mutex> guard{ledger.mtx};
-      for (const auto& d : batch) ledger.acked.push_back(d.id);
+      for (const auto& d : batch)
+        ledger.acked.push_back(d.id);
     }
   }};
 
@@ -125,14 +128,17 @@ TEST_CASE("a node hosting an Indexer shard, killed -9 at random points, keeps ac
   // /fetch asks both shards (ALL): a document stored on both, or twice,
   // would come back twice.
   DocumentArray ids;
-  for (const auto& id : ledger.sent) ids.emplace_back().id = id;
+  for (const auto& id : ledger.sent)
+    ids.emplace_back().id = id;
   auto fetched = flow->post("/fetch", ids, {.request_size = 200});
   REQUIRE_MESSAGE(fetched, describe(fetched.error()));
   CHECK(fetched->failed_shards == 0);
   std::map<std::string, int> seen;
-  for (const auto& d : fetched->docs) ++seen[d.id];
+  for (const auto& d : fetched->docs)
+    ++seen[d.id];
   CHECK(seen.size() <= ledger.sent.size());
-  for (const auto& [id, n] : seen) CHECK_MESSAGE(n == 1, id << " fetched " << n << " times");
+  for (const auto& [id, n] : seen)
+    CHECK_MESSAGE(n == 1, id << " fetched " << n << " times");
   for (const auto& id : ledger.acked)
     CHECK_MESSAGE(seen.count(id) == 1, "acknowledged " << id << " is missing");
 

@@ -59,7 +59,8 @@ executors:
   - name: indexer
     uses: NoOp
     hosts: [10.0.0.3:4242, 10.0.0.4:4242]
-)", "flow.yml");
+)",
+                                  "flow.yml");
   REQUIRE_MESSAGE(flow, caflow::describe(flow.error()));
   CHECK(flow->options().nodes == std::vector<std::string>{"10.0.0.2:4242", "local"});
   CHECK(flow->options().cluster_port == 4300);
@@ -69,9 +70,10 @@ executors:
 }
 
 TEST_CASE("yaml: a malformed host names file, line and key") {
-  auto bad = caflow::Flow::parse("executors:\n  - name: indexer\n    uses: NoOp\n"
-                                 "    hosts: [10.0.0.3:4242, nowhere]\n",
-                                 "flow.yml");
+  auto bad = caflow::Flow::parse(
+    "executors:\n  - name: indexer\n    uses: NoOp\n"
+    "    hosts: [10.0.0.3:4242, nowhere]\n",
+    "flow.yml");
   REQUIRE_FALSE(bad);
   CHECK(caflow::error_message(bad.error())
         == "flow.yml:4: executors[0].hosts[1]: 'nowhere' is not HOST:PORT (or 'local')");

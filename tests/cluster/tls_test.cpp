@@ -23,8 +23,8 @@ void make_ca(const std::string& dir, const std::string& ca, std::vector<std::str
                        + ca + ".pem -days 1 -subj /CN=" + ca + " 2>/dev/null; ";
   for (const auto& n : names)
     script += "openssl req -newkey rsa:2048 -nodes -keyout " + n + ".key -out " + n
-              + ".csr -subj /CN=" + n + " 2>/dev/null; openssl x509 -req -in " + n
-              + ".csr -CA " + ca + ".pem -CAkey " + ca + ".key -CAcreateserial -out " + n
+              + ".csr -subj /CN=" + n + " 2>/dev/null; openssl x509 -req -in " + n + ".csr -CA "
+              + ca + ".pem -CAkey " + ca + ".key -CAcreateserial -out " + n
               + ".pem -days 1 2>/dev/null; ";
   auto r = run({"/bin/sh", "-c", script});
   REQUIRE_MESSAGE(r.code == 0, r.output);
@@ -86,24 +86,23 @@ TEST_CASE("tls: a node with the CA's certificate hosts replicas; others are refu
   auto joinable = tagger_flow(pki, {}, port).start();
   REQUIRE_MESSAGE(joinable, describe(joinable.error()));
   auto join = "127.0.0.1:" + std::to_string(port);
-  auto rogue_join = run({CAFLOW_NODE_BINARY, "node", "--port", "0", "--workspace", temp_dir("rj"),
-                         "--join", join, "--tls-cert", pki.rogue.cert, "--tls-key",
-                         pki.rogue.key, "--tls-ca", pki.rogue.ca},
-                        60s);
+  auto rogue_join = run(
+    {CAFLOW_NODE_BINARY, "node", "--port", "0", "--workspace", temp_dir("rj"), "--join", join,
+     "--tls-cert", pki.rogue.cert, "--tls-key", pki.rogue.key, "--tls-ca", pki.rogue.ca},
+    60s);
   CHECK(rogue_join.code == 1);
   CHECK(rogue_join.output.find("cannot join the flow at " + join) != std::string::npos);
-  auto plain_join = run({CAFLOW_NODE_BINARY, "node", "--port", "0", "--workspace", temp_dir("pj"),
-                         "--join", join},
-                        60s);
+  auto plain_join = run(
+    {CAFLOW_NODE_BINARY, "node", "--port", "0", "--workspace", temp_dir("pj"), "--join", join},
+    60s);
   CHECK(plain_join.code == 1);
   CHECK(plain_join.output.find("cannot join the flow at " + join) != std::string::npos);
   // And a node with the right certificate joins.
-  auto member = NodeProcess::start(temp_dir("member"), 0,
-                                   [&] {
-                                     auto a = tls_args(pki.node);
-                                     a.push_back("--join");
-                                     a.push_back(join);
-                                     return a;
-                                   }());
+  auto member = NodeProcess::start(temp_dir("member"), 0, [&] {
+    auto a = tls_args(pki.node);
+    a.push_back("--join");
+    a.push_back(join);
+    return a;
+  }());
   CHECK(member.proc->wait_for("joined the flow", 30s));
 }

@@ -43,12 +43,13 @@ void write_vocabulary(const fs::path& path) {
 }
 
 std::string text_of(int i) {
-  return "wa" + std::to_string(i % family) + " wb" + std::to_string((i / family) % family) + " wc" +
-         std::to_string((i / (family * family)) % family);
+  return "wa" + std::to_string(i % family) + " wb" + std::to_string((i / family) % family) + " wc"
+         + std::to_string((i / (family * family)) % family);
 }
 
 unsigned seed_from_env_or_clock() {
-  if (const char* s = std::getenv("CAFLOW_CRASH_SEED")) return static_cast<unsigned>(std::stoul(s));
+  if (const char* s = std::getenv("CAFLOW_CRASH_SEED"))
+    return static_cast<unsigned>(std::stoul(s));
   return static_cast<unsigned>(std::chrono::system_clock::now().time_since_epoch().count());
 }
 
@@ -80,13 +81,17 @@ void stream_posts(const Daemon& daemon, Ledger& ledger, std::chrono::seconds lim
       }
     }
     auto result = client.post("/index", batch, {.request_size = 5});
-    if (!result) return;
+    if (!result)
+      return;
     std::lock_guard<std::mutex> guard{ledger.mtx};
-    for (const auto& d : batch) ledger.acked.push_back(d.id);
+    for (const auto& d : batch)
+      ledger.acked.push_back(d.id);
   }
 }
 
-int number_of(const std::string& id) { return std::stoi(id.substr(1)); }
+int number_of(const std::string& id) {
+  return std::stoi(id.substr(1));
+}
 
 }  // namespace
 
@@ -125,7 +130,8 @@ TEST_CASE("SIGKILL at random points loses no acknowledged document and duplicate
   // Fetch every id ever sent: acknowledged ones must all come back, each
   // at most once and with the text that was sent.
   DocumentArray ids;
-  for (const auto& id : ledger.sent) ids.emplace_back().id = id;
+  for (const auto& id : ledger.sent)
+    ids.emplace_back().id = id;
   auto fetched = client.post("/fetch", ids, {.request_size = 200});
   REQUIRE_MESSAGE(fetched, describe(fetched.error()));
   std::map<std::string, int> seen;
@@ -133,16 +139,18 @@ TEST_CASE("SIGKILL at random points loses no acknowledged document and duplicate
     ++seen[d.id];
     CHECK_MESSAGE(d.text == text_of(number_of(d.id)), d.id);
   }
-  for (const auto& [id, n] : seen) CHECK_MESSAGE(n == 1, id << " fetched " << n << " times");
+  for (const auto& [id, n] : seen)
+    CHECK_MESSAGE(n == 1, id << " fetched " << n << " times");
   CHECK(static_cast<int64_t>(seen.size()) == stored);
   for (const auto& id : ledger.acked)
     CHECK_MESSAGE(seen.count(id) == 1, "acknowledged " << id << " is missing");
 
   // Searching an acknowledged document's own text finds it first.
   DocumentArray queries;
-  for (const auto& id : ledger.acked) queries.emplace_back().text = text_of(number_of(id));
-  auto found =
-      client.post("/search", queries, {.request_size = 100, .parameters = Params{{"top_k", 1}}});
+  for (const auto& id : ledger.acked)
+    queries.emplace_back().text = text_of(number_of(id));
+  auto found = client.post("/search", queries,
+                           {.request_size = 100, .parameters = Params{{"top_k", 1}}});
   REQUIRE_MESSAGE(found, describe(found.error()));
   REQUIRE(found->docs.size() == ledger.acked.size());
   for (size_t i = 0; i < ledger.acked.size(); ++i) {

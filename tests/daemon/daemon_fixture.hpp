@@ -31,8 +31,8 @@ struct Scratch {
   fs::path dir;
 
   Scratch() {
-    dir = fs::temp_directory_path() /
-          ("caflow-daemon-" + std::to_string(getpid()) + "-" + std::to_string(counter()++));
+    dir = fs::temp_directory_path()
+          / ("caflow-daemon-" + std::to_string(getpid()) + "-" + std::to_string(counter()++));
     fs::remove_all(dir);
     fs::create_directories(dir);
     write_corpus(dir / "corpus.jsonl", 300);
@@ -128,8 +128,10 @@ inline DocumentArray read_docs(const fs::path& path) {
   for (;;) {
     auto batch = reader->next(1000);
     REQUIRE(batch);
-    if (batch->empty()) return all;
-    for (auto& d : *batch) all.push_back(std::move(d));
+    if (batch->empty())
+      return all;
+    for (auto& d : *batch)
+      all.push_back(std::move(d));
   }
 }
 

@@ -23,7 +23,6 @@ using namespace caflow;
 using namespace caflow::testing;
 namespace fs = std::filesystem;
 
-
 TEST_CASE("caflow flow serves index and search over HTTP, the client and caflow post") {
   Scratch scratch;
   Daemon daemon{scratch.config()};
@@ -43,8 +42,8 @@ TEST_CASE("caflow flow serves index and search over HTTP, the client and caflow 
     REQUIRE_FALSE(out->flush());
   }
   auto posted = run({cli, "post", "/index", "--port", std::to_string(daemon.port), "--input",
-                     (scratch.dir / "first.jsonl").string(), "--request-size", "16",
-                     "--output", (scratch.dir / "indexed.jsonl").string()});
+                     (scratch.dir / "first.jsonl").string(), "--request-size", "16", "--output",
+                     (scratch.dir / "indexed.jsonl").string()});
   REQUIRE_MESSAGE(posted.code == 0, posted.output);
   CHECK(read_docs(scratch.dir / "indexed.jsonl").size() == 150);
 
@@ -68,8 +67,8 @@ TEST_CASE("caflow flow serves index and search over HTTP, the client and caflow 
   }
 
   // The same search with caflow post --text, as JSON Lines on a pipe.
-  auto cli_found = run({cli, "post", "/search", "--port", std::to_string(daemon.port),
-                        "--text", "cheap pills offer", "--top-k", "3"});
+  auto cli_found = run({cli, "post", "/search", "--port", std::to_string(daemon.port), "--text",
+                        "cheap pills offer", "--top-k", "3"});
   REQUIRE_MESSAGE(cli_found.code == 0, cli_found.output);
   auto doc = parse_document(cli_found.output.substr(0, cli_found.output.find('\n')));
   REQUIRE_MESSAGE(doc, cli_found.output);
@@ -77,9 +76,10 @@ TEST_CASE("caflow flow serves index and search over HTTP, the client and caflow 
   CHECK(doc->matches[0].tags.get_int("topic", -1) == 1);
 
   // Raw HTTP, as curl or Jina's client sends it.
-  auto raw = client.request("POST", "/post",
-                            R"({"execEndpoint": "/search", "data": [{"text": "python feed parser"}],)"
-                            R"( "parameters": {"top_k": 2}})");
+  auto raw = client.request(
+    "POST", "/post",
+    R"({"execEndpoint": "/search", "data": [{"text": "python feed parser"}],)"
+    R"( "parameters": {"top_k": 2}})");
   REQUIRE(raw);
   CHECK(raw->status == 200);
   auto body = parse_json(raw->body);
@@ -172,8 +172,9 @@ TEST_CASE("a node joins caflow flow's cluster port and POST /scale places replic
   Daemon daemon{config, {"--cluster-port", std::to_string(free_port())}};
   auto cluster_line = daemon.process->output();
   std::smatch m;
-  REQUIRE_MESSAGE(std::regex_search(cluster_line, m, std::regex{R"(cluster +127\.0\.0\.1:([0-9]+))"}),
-                  cluster_line);
+  REQUIRE_MESSAGE(
+    std::regex_search(cluster_line, m, std::regex{R"(cluster +127\.0\.0\.1:([0-9]+))"}),
+    cluster_line);
   auto cluster = "127.0.0.1:" + m[1].str();
   CHECK(cluster_line.find("executor  tagger  NoOp  replicas 1 x shards 1  on local")
         != std::string::npos);

@@ -29,8 +29,7 @@ class Process {
 
   /// Reads lines until one contains `needle`; returns it, or nullopt on
   /// timeout / end of output. Every line read is kept in output().
-  std::optional<std::string> wait_for(const std::string& needle,
-                                      std::chrono::milliseconds timeout);
+  std::optional<std::string> wait_for(const std::string& needle, std::chrono::milliseconds timeout);
 
   /// Everything read so far.
   [[nodiscard]] const std::string& output() const noexcept { return output_; }

@@ -20,17 +20,18 @@ void round_trip(const T& parsed, Parse parse, const char* what) {
   if (!(*again == parsed))
     throw Failure{std::string{what} + ": parsed back unequal: " + text};
   if (auto text2 = to_json(*again); text2 != text)
-    throw Failure{std::string{what} + ": second serialisation differs: " + text + " vs "
-                  + text2};
+    throw Failure{std::string{what} + ": second serialisation differs: " + text + " vs " + text2};
 }
 
 }  // namespace
 
 void documents(std::string_view data) {
   if (auto docs = parse_documents(data))
-    round_trip(*docs, [](std::string_view t) { return parse_documents(t); }, "documents");
+    round_trip(
+      *docs, [](std::string_view t) { return parse_documents(t); }, "documents");
   if (auto doc = parse_document(data))
-    round_trip(*doc, [](std::string_view t) { return parse_document(t); }, "document");
+    round_trip(
+      *doc, [](std::string_view t) { return parse_document(t); }, "document");
   // The generic value layer under both.
   if (auto value = parse_json(data)) {
     auto text = to_json(*value);

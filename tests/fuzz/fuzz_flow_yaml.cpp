@@ -30,7 +30,7 @@ bool register_stand_ins() {
 
 void flow_yaml(std::string_view data) {
   static const bool registered = register_stand_ins();
-  (void) registered;
+  (void)registered;
   auto flow = Flow::parse(std::string{data}, "fuzz.yml");
   if (!flow)
     return;

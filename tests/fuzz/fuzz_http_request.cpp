@@ -55,8 +55,8 @@ void post(const http::Route& r, std::string_view body) {
   auto text = http::encode_response(resp, ex);
   auto back = http::decode_response(text);
   if (!back)
-    throw Failure{"decode_response failed on encode_response's text ("
-                  + describe(back.error()) + "): " + text};
+    throw Failure{"decode_response failed on encode_response's text (" + describe(back.error())
+                  + "): " + text};
   if (!(back->docs == req->docs))
     throw Failure{"response documents differ after the round trip: " + text};
   if (back->failed_shards != 1 || back->failures != resp.failures)
@@ -69,8 +69,8 @@ void scale(std::string_view body) {
   if (!v || !v->is_object())
     return;
   try {
-    (void) v->get_string("executor", "");
-    (void) v->get_int("replicas", 0);
+    (void)v->get_string("executor", "");
+    (void)v->get_int("replicas", 0);
   } catch (const Error&) {
     // a wrong type: the session answers 400
   }

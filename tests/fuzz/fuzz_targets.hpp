@@ -38,8 +38,8 @@ void flow_yaml(std::string_view data);
 }  // namespace caflow::fuzz
 
 /// libFuzzer's entry point for a target function.
-#define CAFLOW_FUZZ_ENTRY(fn)                                                   \
-  extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {     \
-    fn(std::string_view{reinterpret_cast<const char*>(data), size});            \
-    return 0;                                                                   \
+#define CAFLOW_FUZZ_ENTRY(fn)                                               \
+  extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) { \
+    fn(std::string_view{reinterpret_cast<const char*>(data), size});        \
+    return 0;                                                               \
   }

@@ -51,7 +51,7 @@ struct Served {
     // within the test's bounded waits; a request timeout so that a hang in
     // the flow shows as 504 instead of a stuck test.
     auto s = HttpServer::start(
-        *flow, {.body_limit = body_limit, .request_timeout = 20s, .idle_timeout = 1500ms});
+      *flow, {.body_limit = body_limit, .request_timeout = 20s, .idle_timeout = 1500ms});
     REQUIRE_MESSAGE(s, describe(s.error()));
     server = std::move(*s);
   }
@@ -67,7 +67,8 @@ struct Served {
 // the body is not the JSON error shape (which fails the caller's check).
 std::string description(const std::string& body) {
   auto v = parse_json(body);
-  if (!v || !v->is_object()) return "";
+  if (!v || !v->is_object())
+    return "";
   const auto* header = v->find("header");
   const auto* status = header ? header->find("status") : nullptr;
   return status ? status->get_string("description", "") : "";
@@ -75,8 +76,8 @@ std::string description(const std::string& body) {
 
 std::string post_body(const std::string& endpoint, const std::string& data,
                       const std::string& params = "{}") {
-  return R"({"execEndpoint": ")" + endpoint + R"(", "data": )" + data + R"(, "parameters": )" +
-         params + "}";
+  return R"({"execEndpoint": ")" + endpoint + R"(", "data": )" + data + R"(, "parameters": )"
+         + params + "}";
 }
 
 struct Case {
@@ -90,69 +91,66 @@ struct Case {
 std::vector<Case> json_cases() {
   const std::string q = R"([{"embedding": [1, 0, 0, 0]}])";
   return {
-      {"truncated JSON", "/post", R"({"data": [{"text": "a"})", 400, "malformed JSON"},
-      {"empty body", "/post", "", 400, "JSON"},
-      {"top level is an array", "/post", "[]", 400, "object"},
-      {"data: 5", "/post", R"({"execEndpoint": "/index", "data": 5})", 400, "data"},
-      {"data: [5]", "/post", R"({"execEndpoint": "/index", "data": [5]})", 400, "data[0]"},
-      {"parameters: []", "/post", post_body("/search", q, "[]"), 400, "parameters"},
-      {"execEndpoint: 7", "/post", R"({"execEndpoint": 7, "data": []})", 400, "execEndpoint"},
-      {"top_k: 1e400", "/post", post_body("/search", q, R"({"top_k": 1e400})"), 400,
-       "out of range"},
-      {"top_k: 99999999999999999999", "/post",
-       post_body("/search", q, R"({"top_k": 99999999999999999999})"), 400, "top_k"},
-      {"top_k: -1", "/post", post_body("/search", q, R"({"top_k": -1})"), 400, "top_k"},
-      {"top_k: \"ten\"", "/post", post_body("/search", q, R"({"top_k": "ten"})"), 400, "top_k"},
-      {"100,000 '['", "/post", std::string(100000, '['), 400, "too deep"},
-      {"100,000 '[' in data", "/post",
-       R"({"execEndpoint": "/index", "data": )" + std::string(100000, '['), 400, "too deep"},
-      {"index: embedding of dimension 3", "/post",
-       post_body("/index", R"([{"id": "bad3", "embedding": [1, 2, 3]}])"), 400, "dimension"},
-      {"search: embedding of dimension 5", "/post",
-       post_body("/search", R"([{"embedding": [1, 2, 3, 4, 5]}])"), 400, "dimension"},
-      {"embedding with \"NaN\" as a string", "/post",
-       post_body("/index", R"([{"id": "nan1", "embedding": ["NaN", 0, 0, 0]}])"), 400,
-       "embedding[0]"},
-      {"embedding with a bare NaN", "/post",
-       post_body("/index", R"([{"id": "nan2", "embedding": [NaN, 0, 0, 0]}])"), 400,
-       "malformed JSON"},
-      {"embedding with a bare Infinity", "/post",
-       post_body("/index", R"([{"id": "inf1", "embedding": [Infinity, 0, 0, 0]}])"), 400,
-       "malformed JSON"},
-      // Regression: 1e400 was stored as infinity and then came first in every
-      // search; numbers beyond double range are now refused by the parser,
-      // and beyond float range in embeddings with the element named
-      // (src/json/json_value.cpp, json_embedding.cpp, json_document.cpp).
-      {"embedding with 1e400", "/post",
-       post_body("/index", R"([{"id": "inf2", "embedding": [1e400, 0, 0, 0]}])"), 400,
-       "out of range"},
-      {"search with 1e400", "/post", post_body("/search", R"([{"embedding": [0, 1e400, 0, 0]}])"),
-       400, "out of range"},
-      {"embedding with 1e39", "/post",
-       post_body("/index", R"([{"id": "inf3", "embedding": [0, 0, 1e39, 0]}])"), 400,
-       "embedding[2]"},
-      {"unknown route", "/nope", post_body("/index", "[]"), 404, "/nope"},
-      {"unknown targetExecutor", "/post",
-       R"({"execEndpoint": "/index", "data": [{"id": "t"}], "targetExecutor": "nobody"})", 404,
-       "nobody"},
-      {"targetExecutor: []", "/post",
-       R"({"execEndpoint": "/index", "data": [], "targetExecutor": []})", 400, "targetExecutor"},
-      // Not errors, as in Jina: an empty batch, and an endpoint no executor
-      // binds (the Indexer's "*" passes documents through). Pinned here so
-      // that they stay harmless: the final /count shows they stored nothing.
-      {"empty batch to /index", "/post", post_body("/index", "[]"), 200, ""},
-      {"empty batch to /search", "/post", post_body("/search", "[]", R"({"top_k": 3})"), 200, ""},
-      {"unknown endpoint", "/post", post_body("/no-such-endpoint", R"([{"id": "u"}])"), 200, ""},
-      {"oversized body", "/post",
-       post_body("/index", R"([{"text": ")" + std::string(body_limit, 'x') + R"("}])"), 413,
-       std::to_string(body_limit)},
-      {"embedding with 1e39 (float overflow)", "/post",
-       post_body("/index", R"([{"id": "inf3", "embedding": [0, 0, 1e39, 0]}])"), 400,
-       "embedding[2]"},
-      // The parser said only "syntax error" (src/http/jina_codec.cpp).
-      {"invalid UTF-8 in a string", "/post",
-       post_body("/index", "[{\"id\": \"utf\", \"text\": \"\xff\xfe\xc3\"}]"), 400,
-       "invalid UTF-8 at byte 59"},
+    {"truncated JSON", "/post", R"({"data": [{"text": "a"})", 400, "malformed JSON"},
+    {"empty body", "/post", "", 400, "JSON"},
+    {"top level is an array", "/post", "[]", 400, "object"},
+    {"data: 5", "/post", R"({"execEndpoint": "/index", "data": 5})", 400, "data"},
+    {"data: [5]", "/post", R"({"execEndpoint": "/index", "data": [5]})", 400, "data[0]"},
+    {"parameters: []", "/post", post_body("/search", q, "[]"), 400, "parameters"},
+    {"execEndpoint: 7", "/post", R"({"execEndpoint": 7, "data": []})", 400, "execEndpoint"},
+    {"top_k: 1e400", "/post", post_body("/search", q, R"({"top_k": 1e400})"), 400, "out of range"},
+    {"top_k: 99999999999999999999", "/post",
+     post_body("/search", q, R"({"top_k": 99999999999999999999})"), 400, "top_k"},
+    {"top_k: -1", "/post", post_body("/search", q, R"({"top_k": -1})"), 400, "top_k"},
+    {"top_k: \"ten\"", "/post", post_body("/search", q, R"({"top_k": "ten"})"), 400, "top_k"},
+    {"100,000 '['", "/post", std::string(100000, '['), 400, "too deep"},
+    {"100,000 '[' in data", "/post",
+     R"({"execEndpoint": "/index", "data": )" + std::string(100000, '['), 400, "too deep"},
+    {"index: embedding of dimension 3", "/post",
+     post_body("/index", R"([{"id": "bad3", "embedding": [1, 2, 3]}])"), 400, "dimension"},
+    {"search: embedding of dimension 5", "/post",
+     post_body("/search", R"([{"embedding": [1, 2, 3, 4, 5]}])"), 400, "dimension"},
+    {"embedding with \"NaN\" as a string", "/post",
+     post_body("/index", R"([{"id": "nan1", "embedding": ["NaN", 0, 0, 0]}])"), 400,
+     "embedding[0]"},
+    {"embedding with a bare NaN", "/post",
+     post_body("/index", R"([{"id": "nan2", "embedding": [NaN, 0, 0, 0]}])"), 400,
+     "malformed JSON"},
+    {"embedding with a bare Infinity", "/post",
+     post_body("/index", R"([{"id": "inf1", "embedding": [Infinity, 0, 0, 0]}])"), 400,
+     "malformed JSON"},
+    // Regression: 1e400 was stored as infinity and then came first in every
+    // search; numbers beyond double range are now refused by the parser,
+    // and beyond float range in embeddings with the element named
+    // (src/json/json_value.cpp, json_embedding.cpp, json_document.cpp).
+    {"embedding with 1e400", "/post",
+     post_body("/index", R"([{"id": "inf2", "embedding": [1e400, 0, 0, 0]}])"), 400,
+     "out of range"},
+    {"search with 1e400", "/post", post_body("/search", R"([{"embedding": [0, 1e400, 0, 0]}])"),
+     400, "out of range"},
+    {"embedding with 1e39", "/post",
+     post_body("/index", R"([{"id": "inf3", "embedding": [0, 0, 1e39, 0]}])"), 400, "embedding[2]"},
+    {"unknown route", "/nope", post_body("/index", "[]"), 404, "/nope"},
+    {"unknown targetExecutor", "/post",
+     R"({"execEndpoint": "/index", "data": [{"id": "t"}], "targetExecutor": "nobody"})", 404,
+     "nobody"},
+    {"targetExecutor: []", "/post",
+     R"({"execEndpoint": "/index", "data": [], "targetExecutor": []})", 400, "targetExecutor"},
+    // Not errors, as in Jina: an empty batch, and an endpoint no executor
+    // binds (the Indexer's "*" passes documents through). Pinned here so
+    // that they stay harmless: the final /count shows they stored nothing.
+    {"empty batch to /index", "/post", post_body("/index", "[]"), 200, ""},
+    {"empty batch to /search", "/post", post_body("/search", "[]", R"({"top_k": 3})"), 200, ""},
+    {"unknown endpoint", "/post", post_body("/no-such-endpoint", R"([{"id": "u"}])"), 200, ""},
+    {"oversized body", "/post",
+     post_body("/index", R"([{"text": ")" + std::string(body_limit, 'x') + R"("}])"), 413,
+     std::to_string(body_limit)},
+    {"embedding with 1e39 (float overflow)", "/post",
+     post_body("/index", R"([{"id": "inf3", "embedding": [0, 0, 1e39, 0]}])"), 400, "embedding[2]"},
+    // The parser said only "syntax error" (src/http/jina_codec.cpp).
+    {"invalid UTF-8 in a string", "/post",
+     post_body("/index", "[{\"id\": \"utf\", \"text\": \"\xff\xfe\xc3\"}]"), 400,
+     "invalid UTF-8 at byte 59"},
   };
 }
 
@@ -170,15 +168,15 @@ std::vector<RawCase> raw_cases() {
     flood += "X-Flood-" + std::to_string(i) + ": " + std::string(40, 'a') + "\r\n";
   flood += "\r\n";
   return {
-      {"bad Content-Length", "POST /post HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}", 400,
-       "Content-Length"},
-      {"negative Content-Length", "POST /post HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
-       400, "Content-Length"},
-      {"two Content-Lengths",
-       "POST /post HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}", 400,
-       "Content-Length"},
-      {"garbage request line", "HELLO THERE\r\n\r\n", 400, "malformed HTTP"},
-      {"header flood", flood, 400, "header"},
+    {"bad Content-Length", "POST /post HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}", 400,
+     "Content-Length"},
+    {"negative Content-Length", "POST /post HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400,
+     "Content-Length"},
+    {"two Content-Lengths",
+     "POST /post HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}", 400,
+     "Content-Length"},
+    {"garbage request line", "HELLO THERE\r\n\r\n", 400, "malformed HTTP"},
+    {"header flood", flood, 400, "header"},
   };
 }
 
@@ -218,7 +216,7 @@ TEST_CASE("malformed requests each get a 4xx with a message; the flow serves on"
   auto client = s.client();
   // Fix the index's dimension at 4 before the catalogue.
   auto first = client.request(
-      "POST", "/post", post_body("/index", R"([{"id": "seed", "embedding": [0, 0, 0, 1]}])"));
+    "POST", "/post", post_body("/index", R"([{"id": "seed", "embedding": [0, 0, 0, 1]}])"));
   REQUIRE(first);
   REQUIRE_MESSAGE(first->status == 200, first->body);
 
@@ -286,7 +284,8 @@ TEST_CASE("malformed requests each get a 4xx with a message; the flow serves on"
   REQUIRE_MESSAGE(counted, describe(counted.error()));
   CHECK(counted->parameters.get_int("count", -1) == 11);
   DocumentArray queries;
-  for (const auto& d : docs) queries.emplace_back().embedding = d.embedding;
+  for (const auto& d : docs)
+    queries.emplace_back().embedding = d.embedding;
   auto found = client.post("/search", queries, {.parameters = Params{{"top_k", 3}}});
   REQUIRE_MESSAGE(found, describe(found.error()));
   REQUIRE(found->docs.size() == 10);

@@ -107,9 +107,7 @@ struct Served {
     gate().release();
     server.reset();
   }
-  Client client(ClientOptions opts = {}) const {
-    return Client{"127.0.0.1", server->port(), opts};
-  }
+  Client client(ClientOptions opts = {}) const { return Client{"127.0.0.1", server->port(), opts}; }
 };
 
 std::unique_ptr<Served> serve(const Flow& flow, ServerOptions opts = {}) {
@@ -173,7 +171,9 @@ TEST_CASE("index and search through the client, /post and /index") {
   CHECK(client.ready());
   std::atomic<size_t> progress{0};
   auto result = client.post("/index", hello(250),
-                            {.request_size = 100, .prefetch = 3, .parameters = {{"top_k", 4}},
+                            {.request_size = 100,
+                             .prefetch = 3,
+                             .parameters = {{"top_k", 4}},
                              .on_progress = [&](size_t done, size_t total) {
                                CHECK(total == 3);
                                progress = done;
@@ -267,7 +267,8 @@ TEST_CASE("bad requests get 400, 404, 405 and 413 with a message; the server liv
   CHECK(description(*malformed).find("malformed JSON") != std::string::npos);
 
   auto bad_field = client.request(
-    "POST", "/post", R"({"data": [{}, {}, {}, {"embedding": [1.0, "x"]}], "execEndpoint": "/index"})");
+    "POST", "/post",
+    R"({"data": [{}, {}, {}, {"embedding": [1.0, "x"]}], "execEndpoint": "/index"})");
   REQUIRE(bad_field);
   CHECK(bad_field->status == 400);
   CHECK(description(*bad_field) == "data[3].embedding[1]: expected a number, got string");
@@ -297,8 +298,8 @@ TEST_CASE("bad requests get 400, 404, 405 and 413 with a message; the server liv
   auto fine = client.post("/index", hello(3));
   REQUIRE_MESSAGE(fine, describe(fine.error()));
   CHECK(fine->docs.size() == 3);
-  auto err = client.post("/index", hello(1), {.parameters = Params{{"top_k", 1}},
-                                              .target_executor = "nobody"});
+  auto err = client.post("/index", hello(1),
+                         {.parameters = Params{{"top_k", 1}}, .target_executor = "nobody"});
   REQUIRE_FALSE(err);
   CHECK(is(err.error(), errc::not_found));
   CHECK(error_message(err.error()).find("HTTP 404") != std::string::npos);

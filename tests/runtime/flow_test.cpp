@@ -55,13 +55,13 @@ TEST_CASE("ANY sends each request to exactly one shard, spreading the load") {
   auto running = start(flow);
   std::atomic<size_t> calls{0};
   std::atomic<size_t> last_done{0};
-  auto result = running.post("/index", make_docs(30),
-                             {.request_size = 1, .prefetch = 30,
-                              .on_progress = [&](size_t done, size_t total) {
-                                ++calls;
-                                last_done = done;
-                                CHECK(total == 30);
-                              }});
+  auto result = running.post(
+    "/index", make_docs(30),
+    {.request_size = 1, .prefetch = 30, .on_progress = [&](size_t done, size_t total) {
+       ++calls;
+       last_done = done;
+       CHECK(total == 30);
+     }});
   REQUIRE_MESSAGE(result, describe(result.error()));
   REQUIRE(result->docs.size() == 30);
   CHECK(calls == 30);
@@ -83,7 +83,9 @@ TEST_CASE("ALL reaches every shard and the merged top-k equals one shard holding
   }
   auto search = [&](uint32_t shards, Polling index_polling) {
     Flow flow;
-    flow.add({.name = "idx", .uses = "ToyIndex", .shards = shards,
+    flow.add({.name = "idx",
+              .uses = "ToyIndex",
+              .shards = shards,
               .polling = {{"/index", index_polling.entries().at("*")}, {"*", "ALL"}}});
     auto running = start(flow);
     REQUIRE(running.post("/index", make_docs(200), {.request_size = 7}));
@@ -130,8 +132,7 @@ TEST_CASE("replicas=2 uses both replicas") {
   flow.add({.name = "rec", .uses = "Recorder", .replicas = 2});
   auto running = start(flow);
   auto result = running.post("/index", make_docs(20),
-                             {.request_size = 1, .prefetch = 4,
-                              .parameters = {{"sleep_ms", 5}}});
+                             {.request_size = 1, .prefetch = 4, .parameters = {{"sleep_ms", 5}}});
   REQUIRE(result);
   std::map<int64_t, int> per_replica;
   for (auto& d : result->docs)
@@ -148,10 +149,10 @@ TEST_CASE("a replica that dies is restarted and its requests retried") {
   std::vector<caf::actor> replicas;
   {
     caf::scoped_actor self{running.system()};
-    self->request(caf::actor_cast<head_actor>(running.head("rec")), std::chrono::seconds(10),
-                  replicas_atom::value)
-      .receive([&](std::vector<caf::actor>& xs) { replicas = std::move(xs); },
-               [](caf::error&) {});
+    self
+      ->request(caf::actor_cast<head_actor>(running.head("rec")), std::chrono::seconds(10),
+                replicas_atom::value)
+      .receive([&](std::vector<caf::actor>& xs) { replicas = std::move(xs); }, [](caf::error&) {});
   }
   REQUIRE(replicas.size() == 2);
   // Both replicas busy; replica 0 is killed mid-request. The exit message
@@ -176,8 +177,8 @@ TEST_CASE("a replica that dies is restarted and its requests retried") {
   CHECK(status.get_int("retries", 0) >= 1);
   CHECK(status.get_int("alive", 0) == 2);
   // The restarted replica serves again.
-  auto again = running.post("/index", make_docs(8), {.request_size = 1, .prefetch = 8,
-                                                      .parameters = {{"sleep_ms", 20}}});
+  auto again = running.post("/index", make_docs(8),
+                            {.request_size = 1, .prefetch = 8, .parameters = {{"sleep_ms", 20}}});
   REQUIRE(again);
   std::set<int64_t> seen;
   for (auto& d : again->docs)
@@ -201,7 +202,10 @@ TEST_CASE("a throwing executor fails that request only") {
 
 TEST_CASE("ALL with a failing shard returns the others' results with the count") {
   Flow flow;
-  flow.add({.name = "rec", .uses = "Recorder", .uses_with = {{"fail_shard", 1}}, .shards = 3,
+  flow.add({.name = "rec",
+            .uses = "Recorder",
+            .uses_with = {{"fail_shard", 1}},
+            .shards = 3,
             .polling = "ALL"});
   auto running = start(flow);
   auto partial = running.post("/flaky", make_docs(4));
@@ -212,8 +216,11 @@ TEST_CASE("ALL with a failing shard returns the others' results with the count")
   CHECK(partial->docs.size() == 4);
 
   Flow all_fail;
-  all_fail.add({.name = "rec", .uses = "Recorder", .uses_with = {{"fail_all", true}},
-                .shards = 2, .polling = "ALL"});
+  all_fail.add({.name = "rec",
+                .uses = "Recorder",
+                .uses_with = {{"fail_all", true}},
+                .shards = 2,
+                .polling = "ALL"});
   auto running2 = start(all_fail);
   auto failed = running2.post("/flaky", make_docs(2));
   REQUIRE_FALSE(failed);
@@ -241,8 +248,8 @@ TEST_CASE("a request over its deployment's timeout fails with a timeout") {
 TEST_CASE("needs joins two branches by document id") {
   Flow flow;
   flow.add({.name = "left", .uses = "Recorder", .needs = {"gateway"}})
-      .add({.name = "right", .uses = "Recorder", .needs = {"gateway"}})
-      .add({.name = "join", .uses = "Recorder", .needs = {"left", "right"}});
+    .add({.name = "right", .uses = "Recorder", .needs = {"gateway"}})
+    .add({.name = "join", .uses = "Recorder", .needs = {"left", "right"}});
   auto running = start(flow);
   auto result = running.post("/index", make_docs(10), {.request_size = 4});
   REQUIRE_MESSAGE(result, describe(result.error()));
@@ -259,8 +266,8 @@ TEST_CASE("needs joins two branches by document id") {
 TEST_CASE("a flow whose executor cannot start says which and why") {
   Flow flow;
   flow.add({.name = "ok", .uses = "Recorder"})
-      .add({.name = "broken", .uses = "Recorder", .uses_with = {{"fail_start", true}},
-            .replicas = 2});
+    .add(
+      {.name = "broken", .uses = "Recorder", .uses_with = {{"fail_start", true}}, .replicas = 2});
   auto running = flow.start();
   REQUIRE_FALSE(running);
   auto msg = describe(running.error());
@@ -283,8 +290,10 @@ executors:
   REQUIRE_MESSAGE(loaded, describe(loaded.error()));
   Flow code;
   code.add({.name = "rec", .uses = "Recorder", .replicas = 2})
-      .add({.name = "idx", .uses = "ToyIndex", .shards = 3,
-            .polling = {{"/index", "ANY"}, {"/search", "ALL"}, {"*", "ALL"}}});
+    .add({.name = "idx",
+          .uses = "ToyIndex",
+          .shards = 3,
+          .polling = {{"/index", "ANY"}, {"/search", "ALL"}, {"*", "ALL"}}});
   auto run = [](const Flow& f) {
     auto running = start(f);
     REQUIRE(running.post("/index", make_docs(50), {.request_size = 5}));

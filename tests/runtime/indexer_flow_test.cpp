@@ -65,7 +65,9 @@ std::set<std::string> not_found(const PostResult& r) {
 
 RunningFlow start(const TempDir& dir, uint32_t shards, const char* index_polling) {
   Flow flow{FlowOptions{.workspace = dir.path.string()}};
-  flow.add({.name = "indexer", .uses = "Indexer", .shards = shards,
+  flow.add({.name = "indexer",
+            .uses = "Indexer",
+            .shards = shards,
             .polling = {{"/index", index_polling}, {"/search", "ALL"}, {"*", "ALL"}}});
   auto running = flow.start();
   REQUIRE_MESSAGE(running, describe(running.error()));
@@ -162,7 +164,9 @@ TEST_CASE("fetch and unknown ids under ALL over 3 shards") {
 TEST_CASE("PARTITION routes updates and deletes to the owning shard") {
   TempDir dir;
   Flow flow{FlowOptions{.workspace = dir.path.string()}};
-  flow.add({.name = "indexer", .uses = "Indexer", .shards = 3,
+  flow.add({.name = "indexer",
+            .uses = "Indexer",
+            .shards = 3,
             .polling = {{"/search", "ALL"}, {"/count", "ALL"}, {"*", "PARTITION"}}});
   auto running = flow.start();
   REQUIRE_MESSAGE(running, describe(running.error()));

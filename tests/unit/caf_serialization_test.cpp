@@ -63,10 +63,15 @@ TEST_CASE("documents travel in messages of a configured actor system") {
 }
 
 TEST_CASE("CAF round trip of an executor context and a request") {
-  ExecutorContext ctx{.name = "indexer", .uses = "Indexer",
+  ExecutorContext ctx{.name = "indexer",
+                      .uses = "Indexer",
                       .uses_with = Value{{"metric", "cosine"}, {"M", 16}},
-                      .workspace = "/tmp/ws", .shard_id = 1, .shards = 2,
-                      .replica_id = 1, .replicas = 3, .config_dir = "/etc/flows"};
+                      .workspace = "/tmp/ws",
+                      .shard_id = 1,
+                      .shards = 2,
+                      .replica_id = 1,
+                      .replicas = 3,
+                      .config_dir = "/etc/flows"};
   auto back = round_trip(ctx);
   CHECK(back.config_dir == "/etc/flows");
   CHECK(back.resolve_path("data/corpus.jsonl") == "/etc/flows/data/corpus.jsonl");

@@ -36,9 +36,7 @@ class WithDefault : public Executor {
       docs.emplace_back().text = "replaced";
       return Params::object();
     });
-    on("/boom", [](DocumentArray&, const Params&) -> Params {
-      throw std::runtime_error("boom");
-    });
+    on("/boom", [](DocumentArray&, const Params&) -> Params { throw std::runtime_error("boom"); });
   }
 };
 CAFLOW_REGISTER_EXECUTOR_AS(WithDefault, "DefaultExec");
@@ -64,8 +62,8 @@ TEST_CASE("registry constructs executors by name") {
   auto& reg = ExecutorRegistry::instance();
   CHECK(reg.contains("Tagger"));
   CHECK(reg.contains("DefaultExec"));
-  auto ex = reg.create({.name = "tagger", .uses = "Tagger",
-                        .uses_with = Params{{"label", "from-config"}}});
+  auto ex = reg.create(
+    {.name = "tagger", .uses = "Tagger", .uses_with = Params{{"label", "from-config"}}});
   REQUIRE(ex);
   CHECK((*ex)->context().name == "tagger");
   auto docs = two_docs();
@@ -125,9 +123,12 @@ TEST_CASE("a constructor that throws is a start failure naming the executor") {
 }
 
 TEST_CASE("context: workspace and typed lookups") {
-  ExecutorContext ctx{.name = "indexer", .uses = "Indexer",
+  ExecutorContext ctx{.name = "indexer",
+                      .uses = "Indexer",
                       .uses_with = Params{{"metric", "cosine"}, {"dim", 3.0}, {"exact", true}},
-                      .workspace = "/tmp/ws", .shard_id = 1, .shards = 2};
+                      .workspace = "/tmp/ws",
+                      .shard_id = 1,
+                      .shards = 2};
   CHECK(ctx.executor_workspace() == "/tmp/ws/indexer");
   CHECK(ctx.get("metric", "x") == "cosine");
   CHECK(ctx.get("dim", 0) == 3);

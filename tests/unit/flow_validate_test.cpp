@@ -55,8 +55,11 @@ TEST_CASE("flows built in code name the deployment and key") {
   CHECK(validate_message(flow_of({echo("")})) == "deployment #0: name: must not be empty");
   CHECK(validate_message(flow_of({echo("a b")}))
         == "deployment 'a b': name: 'a b' may only hold letters, digits, '_' and '-'");
-  CHECK(validate_message(flow_of({echo("gateway")})).rfind("deployment 'gateway': name: "
-                                                           "'gateway' is reserved", 0) == 0);
+  CHECK(validate_message(flow_of({echo("gateway")}))
+          .rfind("deployment 'gateway': name: "
+                 "'gateway' is reserved",
+                 0)
+        == 0);
   CHECK(validate_message(flow_of({echo("a"), echo("a")}))
         == "deployment 'a': name: 'a' is used twice (first at position 0)");
   CHECK(validate_message(flow_of({{.name = "a"}})) == "deployment 'a': uses: must name an "
@@ -90,8 +93,8 @@ TEST_CASE("an unknown executor type is unknown_executor and lists the known ones
 }
 
 TEST_CASE("checks run in order: name, uses, replicas, shards, polling, needs") {
-  DeploymentOptions d{.name = "a", .uses = "Nope", .replicas = 0, .shards = 0,
-                      .polling = "SOME", .needs = {"x"}};
+  DeploymentOptions d{
+    .name = "a", .uses = "Nope", .replicas = 0, .shards = 0, .polling = "SOME", .needs = {"x"}};
   CHECK(error_message(flow_of({d}).validate()).find(": uses: ") != std::string::npos);
   d.uses = "ValidateTestEcho";
   CHECK(validate_message(flow_of({d})).find(": replicas: ") != std::string::npos);
@@ -108,8 +111,8 @@ TEST_CASE("checks run in order: name, uses, replicas, shards, polling, needs") {
 TEST_CASE("deployments with an origin name file, line and key") {
   auto d = echo("a");
   d.replicas = 0;
-  d.origin = {.file = "f.yml", .key_lines = {{"name", 11}, {"replicas", 12}}, .line = 11,
-              .index = 3};
+  d.origin = {
+    .file = "f.yml", .key_lines = {{"name", 11}, {"replicas", 12}}, .line = 11, .index = 3};
   CHECK(validate_message(flow_of({d})) == "f.yml:12: executors[3].replicas: must be at "
                                           "least 1, got 0");
   d.replicas = 1;
@@ -119,8 +122,11 @@ TEST_CASE("deployments with an origin name file, line and key") {
   d.shards = 1;
   d.polling = "SOME";
   d.origin.key_lines["polling"] = 14;
-  CHECK(validate_message(flow_of({d})).rfind("f.yml:14: executors[3].polling['*']: unknown "
-                                              "mode 'SOME'", 0) == 0);
+  CHECK(validate_message(flow_of({d}))
+          .rfind("f.yml:14: executors[3].polling['*']: unknown "
+                 "mode 'SOME'",
+                 0)
+        == 0);
   auto again = echo("a");
   again.origin = {.file = "f.yml", .key_lines = {{"name", 20}}, .line = 20, .index = 4};
   d.polling = {};
@@ -168,8 +174,7 @@ TEST_CASE("leaves are the deployments nobody needs") {
   CHECK(detail::leaves({echo("a"), echo("b"), echo("c")}) == Indices{2});
   CHECK(detail::leaves({echo("a"), echo("b", {"gateway"}), echo("c", {"gateway"})})
         == Indices{0, 1, 2});  // three branches from the gateway
-  CHECK(detail::leaves({echo("a"), echo("b", {"gateway"}), echo("c", {"a", "b"})})
-        == Indices{2});
+  CHECK(detail::leaves({echo("a"), echo("b", {"gateway"}), echo("c", {"a", "b"})}) == Indices{2});
   CHECK(detail::leaves({}).empty());
 }
 

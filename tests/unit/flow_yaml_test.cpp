@@ -121,14 +121,20 @@ executors:
 
   Flow expected{FlowOptions{.port = 12345, .workspace = (tmp.dir / "workspace").string()}};
   expected
-    .add({.name = "vectorizer", .uses = "YamlTestEcho",
-          .uses_with = {{"corpus", "data/corpus.jsonl"}, {"min_df", 2}, {"max_df", 0.95},
-                        {"lowercase", true}},
+    .add({.name = "vectorizer",
+          .uses = "YamlTestEcho",
+          .uses_with
+          = {{"corpus", "data/corpus.jsonl"}, {"min_df", 2}, {"max_df", 0.95}, {"lowercase", true}},
           .replicas = 2})
-    .add({.name = "indexer", .uses = "YamlTestIndexer",
-          .uses_with = {{"metric", "cosine"}}, .workspace = (tmp.dir / "ws").string(),
-          .shards = 2, .polling = {{"/index", "ANY"}, {"/search", "ALL"}, {"*", "ALL"}},
-          .needs = {"vectorizer"}, .timeout = std::chrono::milliseconds{5000}, .retries = 3});
+    .add({.name = "indexer",
+          .uses = "YamlTestIndexer",
+          .uses_with = {{"metric", "cosine"}},
+          .workspace = (tmp.dir / "ws").string(),
+          .shards = 2,
+          .polling = {{"/index", "ANY"}, {"/search", "ALL"}, {"*", "ALL"}},
+          .needs = {"vectorizer"},
+          .timeout = std::chrono::milliseconds{5000},
+          .retries = 3});
 
   const auto& opts = loaded->options();
   CHECK(opts.port == 12345);
@@ -246,8 +252,8 @@ executors:
   const auto& o = flow->options();
   CHECK(o.name == "demo");
   CHECK(o.protocol == "http");
-  CHECK(o.plugins == std::vector<std::string>{(tmp.dir / "plugins/libmine.so").string(),
-                                              "libtheirs.so"});
+  CHECK(o.plugins
+        == std::vector<std::string>{(tmp.dir / "plugins/libmine.so").string(), "libtheirs.so"});
   CHECK(o.max_in_flight == 64);
   CHECK(o.extra == Value{{"env", Value{{"A", "b"}}}, {"prefetch", 10}});
   CHECK(flow->deployments()[0].workspace == "/abs/ws");
@@ -261,15 +267,17 @@ executors:
 
 TEST_CASE("config errors name file, line and key") {
   // Line 7 holds the bad replicas of executors[1].
-  const std::string head = "executors:\n"            // 1
-                           "  - name: a\n"           // 2
-                           "    uses: YamlTestEcho\n" // 3
-                           "  - name: b\n"           // 4
-                           "    uses: YamlTestEcho\n" // 5
-                           "    shards: 1\n";         // 6
+  const std::string head
+    = "executors:\n"              // 1
+      "  - name: a\n"             // 2
+      "    uses: YamlTestEcho\n"  // 3
+      "  - name: b\n"             // 4
+      "    uses: YamlTestEcho\n"  // 5
+      "    shards: 1\n";          // 6
   for (const char* bad : {"0", "-1", "two", "1.5", "[2]"})
-    check_error(head + "    replicas: " + bad + "\n", ":7: executors[1].replicas: expected a "
-                                                      "positive integer, got ");
+    check_error(head + "    replicas: " + bad + "\n",
+                ":7: executors[1].replicas: expected a "
+                "positive integer, got ");
   check_error(head + "    replica: 2\n",
               ":7: executors[1].replica: unknown key (did you mean 'replicas'?)");
   check_error(head + "    shards: 0\n", ":7: executors[1].shards: key given twice");
@@ -290,9 +298,9 @@ TEST_CASE("config errors name file, line and key") {
               ":7: executors[2].name: 'a' is used twice");
   check_error(head + "  - uses: YamlTestEcho\n", ":7: executors[2].name: is required");
   check_error(head + "  - name: c\n", ":7: executors[2].uses: is required");
-  check_error(head + "  - name: c\n    uses: Nope\n",
-              ":8: executors[2].uses: unknown executor type 'Nope' (known: ",
-              errc::unknown_executor);
+  check_error(
+    head + "  - name: c\n    uses: Nope\n",
+    ":8: executors[2].uses: unknown executor type 'Nope' (known: ", errc::unknown_executor);
   check_error(head + "  - name: c d\n    uses: YamlTestEcho\n",
               ":7: executors[2].name: 'c d' may only hold");
   check_error(head + "  - name: c\n    uses: {with: {k: 1}}\n",
@@ -309,18 +317,20 @@ TEST_CASE("unknown executor errors list the known types") {
 }
 
 TEST_CASE("needs cycles are named") {
-  check_error("executors:\n"
-              "  - {name: a, uses: YamlTestEcho, needs: b}\n"
-              "  - {name: b, uses: YamlTestEcho, needs: a}\n",
-              ":2: executors[0].needs: needs cycle: a -> b -> a");
+  check_error(
+    "executors:\n"
+    "  - {name: a, uses: YamlTestEcho, needs: b}\n"
+    "  - {name: b, uses: YamlTestEcho, needs: a}\n",
+    ":2: executors[0].needs: needs cycle: a -> b -> a");
   // b and c follow their predecessors by default; a closes the loop.
-  check_error("executors:\n"
-              "  - name: a\n"
-              "    uses: YamlTestEcho\n"
-              "    needs: [gateway, c]\n"
-              "  - {name: b, uses: YamlTestEcho}\n"
-              "  - {name: c, uses: YamlTestEcho}\n",
-              ":4: executors[0].needs: needs cycle: a -> c -> b -> a (a deployment without");
+  check_error(
+    "executors:\n"
+    "  - name: a\n"
+    "    uses: YamlTestEcho\n"
+    "    needs: [gateway, c]\n"
+    "  - {name: b, uses: YamlTestEcho}\n"
+    "  - {name: c, uses: YamlTestEcho}\n",
+    ":4: executors[0].needs: needs cycle: a -> c -> b -> a (a deployment without");
 }
 
 TEST_CASE("flow-level errors") {

@@ -31,8 +31,8 @@ struct TempDir {
   }
 };
 
-ExecutorContext context(const TempDir& dir, Params uses_with = Params::object(),
-                        uint32_t shard = 0, uint32_t replica = 0) {
+ExecutorContext context(const TempDir& dir, Params uses_with = Params::object(), uint32_t shard = 0,
+                        uint32_t replica = 0) {
   ExecutorContext ctx;
   ctx.name = "indexer";
   ctx.uses = "Indexer";
@@ -50,7 +50,8 @@ std::unique_ptr<Executor> make(const ExecutorContext& ctx) {
   return std::move(*e);
 }
 
-DocumentArray docs_with_vectors(size_t n, uint32_t dim, uint32_t seed, const std::string& prefix = "d") {
+DocumentArray docs_with_vectors(size_t n, uint32_t dim, uint32_t seed,
+                                const std::string& prefix = "d") {
   std::mt19937 rng{seed};
   std::normal_distribution<float> g;
   DocumentArray out;
@@ -89,8 +90,8 @@ int64_t count(Executor& e) {
 }
 
 /// (id, score) of every match of every query.
-std::vector<std::vector<std::pair<std::string, double>>>
-search(Executor& e, DocumentArray queries, int64_t top_k, const std::string& metric = "cosine") {
+std::vector<std::vector<std::pair<std::string, double>>> search(
+  Executor& e, DocumentArray queries, int64_t top_k, const std::string& metric = "cosine") {
   e.handle("/search", queries, Params{{"top_k", top_k}});
   std::vector<std::vector<std::pair<std::string, double>>> out;
   for (const auto& q : queries) {

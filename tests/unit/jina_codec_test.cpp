@@ -44,7 +44,8 @@ TEST_CASE("a request as Jina 3.0's HTTP client sends it decodes") {
 
 TEST_CASE("camelCase keys, {docs: [...]}, defaults and the path's endpoint") {
   auto req = decode_request(
-    R"({"data": {"docs": [{"text": "x"}]}, "execEndpoint": "/index", "targetExecutor": "enc"})", "");
+    R"({"data": {"docs": [{"text": "x"}]}, "execEndpoint": "/index", "targetExecutor": "enc"})",
+    "");
   REQUIRE(req);
   CHECK(req->endpoint == "/index");
   CHECK(req->target_executor == "enc");

@@ -13,7 +13,7 @@ TEST_CASE("a histogram counts observations into cumulative buckets") {
   h.observe(0.00005);  // below the first bound
   h.observe(0.0001);   // exactly on a bound counts in that bucket
   h.observe(0.003);
-  h.observe(20);       // +Inf only
+  h.observe(20);  // +Inf only
   CHECK(h.cumulative(0) == 2);
   CHECK(h.cumulative(4) == 2);   // 0.0025
   CHECK(h.cumulative(5) == 3);   // 0.005

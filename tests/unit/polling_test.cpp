@@ -57,7 +57,8 @@ TEST_CASE("polling: an unknown mode is an invalid_config error naming the entry"
   auto err = p.validate();
   REQUIRE(err);
   CHECK(is(err, errc::invalid_config));
-  CHECK(error_message(err) == "polling['/x']: unknown mode 'SOME' (expected ANY, ALL or PARTITION)");
+  CHECK(error_message(err)
+        == "polling['/x']: unknown mode 'SOME' (expected ANY, ALL or PARTITION)");
   // Routing does not fail on it: the bad entry counts as ANY.
   CHECK(p.mode_for("/x") == PollingMode::any);
   CHECK(p.mode_for("/y") == PollingMode::all);

@@ -210,8 +210,8 @@ TEST_CASE("reduce: under ALL, not_found is what no shard holds (intersection)") 
 
 TEST_CASE("reduce: not_found of different documents (PARTITION, requests of a post) is joined") {
   using V = std::vector<std::string>;
-  auto p = detail::reduce_parameters({not_found_answer({"a", "b"}), not_found_answer({"c"}),
-                                      not_found_answer({"b", "d"})});
+  auto p = detail::reduce_parameters(
+    {not_found_answer({"a", "b"}), not_found_answer({"c"}), not_found_answer({"b", "d"})});
   CHECK(not_found_of(p) == V{"a", "b", "c", "d"});
   // Reducing again (the post joins its requests' answers) keeps joining.
   auto q = detail::reduce_parameters({p, not_found_answer({"e"})});

@@ -14,7 +14,8 @@ inline Document full_document() {
   d.uri = "file:///tmp/x.txt";
   d.blob = std::string("\0\x01\xff\xfe binary", 12);
   d.mime_type = "text/plain";
-  d.tags = Value{{"group", "spam"}, {"n", 3}, {"x", 0.25}, {"ok", true},
+  d.tags = Value{{"group", "spam"}, {"n", 3},
+                 {"x", 0.25},       {"ok", true},
                  {"none", nullptr}, {"list", Value::Array{1, "a", Value{{"k", 1}}}}};
   d.embedding = Embedding::dense_vector({0.5f, -1.25f, 3.0f});
   d.scores = {{"cosine", 0.875}, {"bm25", 12.5}};

@@ -124,9 +124,9 @@ std::unique_ptr<Executor> make_executor(ExecutorContext ctx) {
 TEST_CASE("tfidf tokenizer: Python's str.lower() and \\b\\w\\w+\\b") {
   Tokenizer tok;
   CHECK(tok.lower("ABC def") == "abc def");
-  CHECK(tok.lower("İ") == "i\xcc\x87");  // special casing: i + U+0307
+  CHECK(tok.lower("İ") == "i\xcc\x87");      // special casing: i + U+0307
   CHECK(tok.lower("ΟΔΟΣ ΣΑ") == "οδος σα");  // final sigma only at the end
-  CHECK(tok.lower("ΟΣ's") == "οσ's");  // ' is case-ignorable, s is cased
+  CHECK(tok.lower("ΟΣ's") == "οσ's");        // ' is case-ignorable, s is cased
   CHECK(tok.lower("ẞ") == "ß");
   CHECK(tokens("Hello, WORLD! a bc") == std::vector<std::string>{"hello", "world", "bc"});
   CHECK(tokens("İstanbul") == std::vector<std::string>{"stanbul"});  // U+0307 is not \w
@@ -134,8 +134,7 @@ TEST_CASE("tfidf tokenizer: Python's str.lower() and \\b\\w\\w+\\b") {
   CHECK(tokens("snake_case __x__") == std::vector<std::string>{"snake_case", "__x__"});
   CHECK(tokens("a😀b 😀😀") == std::vector<std::string>{});
   // Supplementary planes: math bold has no case mapping, Deseret has.
-  CHECK(tokens("𝐀𝐁 (math bold) 𐐀𐐁")
-        == std::vector<std::string>{"𝐀𝐁", "math", "bold", "𐐨𐐩"});
+  CHECK(tokens("𝐀𝐁 (math bold) 𐐀𐐁") == std::vector<std::string>{"𝐀𝐁", "math", "bold", "𐐨𐐩"});
   CHECK(is_word_code_point(U'é'));
   CHECK(is_word_code_point(U'⑩'));
   CHECK_FALSE(is_word_code_point(0x0301));  // combining acute (Mn)
@@ -143,7 +142,9 @@ TEST_CASE("tfidf tokenizer: Python's str.lower() and \\b\\w\\w+\\b") {
 }
 
 TEST_CASE("tfidf tokenizer: invalid UTF-8 is non-word, never a crash") {
-  CHECK(tokens("ab\xff" "cd") == std::vector<std::string>{"ab", "cd"});
+  CHECK(tokens("ab\xff"
+               "cd")
+        == std::vector<std::string>{"ab", "cd"});
   CHECK(tokens("ab\xc3") == std::vector<std::string>{"ab"});          // truncated
   CHECK(tokens("\xed\xa0\x80xy") == std::vector<std::string>{"xy"});  // surrogate
   CHECK(tokens("\xe2\x82") == std::vector<std::string>{});
@@ -159,9 +160,9 @@ TEST_CASE("tfidf tokenizer: invalid UTF-8 is non-word, never a crash") {
 TEST_CASE("tfidf tokenizer: random bytes give only well-formed word tokens") {
   // Deterministic fuzzing: ASCII, valid multi-byte sequences and stray bytes.
   std::mt19937 rng{42};
-  const std::vector<std::string> pieces = {"a", "Z", "_", "9", " ", ".", "'", "é", "Σ", "İ", "²",
-                                           "東", "😀", "\xcc\x81", "\xff", "\x80", "\xe2\x82",
-                                           "\xf0\x9f", "\xc3"};
+  const std::vector<std::string> pieces = {
+    "a", "Z",  "_", "9",        " ",    ".",    "'",        "é",        "Σ",   "İ",
+    "²", "東", "😀", "\xcc\x81", "\xff", "\x80", "\xe2\x82", "\xf0\x9f", "\xc3"};
   Tokenizer tok;
   for (int round = 0; round < 2000; ++round) {
     std::string text;
@@ -388,8 +389,10 @@ TEST_CASE("TfidfVectorizer replicas share one model; /fit on one reaches the oth
 TEST_CASE("TfidfVectorizer workspace: saved at start, loaded next time, options checked") {
   TempDir dir;
   ExecutorContext ctx{.name = "vec", .workspace = dir.path.string()};
-  ctx.uses_with = {{"corpus", data_path("corpus.jsonl")}, {"max_features", 20},
-                   {"stop_words", "english"}, {"max_df", 0.5}};
+  ctx.uses_with = {{"corpus", data_path("corpus.jsonl")},
+                   {"max_features", 20},
+                   {"stop_words", "english"},
+                   {"max_df", 0.5}};
   auto file = dir.path / "vec" / "tfidf.model";
   Embedding first;
   {

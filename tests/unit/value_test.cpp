@@ -53,8 +53,12 @@ TEST_CASE("operator[] builds objects; merge overwrites") {
 }
 
 TEST_CASE("Value round-trips through its JSON text") {
-  Value v{{"s", "x\"y"}, {"n", nullptr}, {"i", int64_t{-42}}, {"d", 1.25},
-          {"a", Value::Array{1, "two", false}}, {"o", Value{{"k", "v"}}}};
+  Value v{{"s", "x\"y"},
+          {"n", nullptr},
+          {"i", int64_t{-42}},
+          {"d", 1.25},
+          {"a", Value::Array{1, "two", false}},
+          {"o", Value{{"k", "v"}}}};
   auto back = parse_json(v.dump());
   REQUIRE(back);
   CHECK(*back == v);

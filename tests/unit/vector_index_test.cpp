@@ -85,8 +85,8 @@ double true_score(Metric m, const Embedding& x, const Embedding& q) {
 }
 
 /// The brute-force top-k scores of q over `data` (labels = positions).
-std::vector<double> brute_scores(Metric m, const std::vector<Embedding>& data,
-                                 const Embedding& q, size_t k) {
+std::vector<double> brute_scores(Metric m, const std::vector<Embedding>& data, const Embedding& q,
+                                 size_t k) {
   std::vector<double> s;
   for (const auto& x : data)
     s.push_back(true_score(m, x, q));

@@ -52,7 +52,8 @@ Figures measure(Post post, size_t n_docs, size_t request_size, size_t prefetch, 
   if (!result)
     throw Error(result.error());
   if (result->docs.size() != n_docs)
-    throw Error(errc::invalid_argument, "lost documents: got " + std::to_string(result->docs.size()));
+    throw Error(errc::invalid_argument,
+                "lost documents: got " + std::to_string(result->docs.size()));
   out.docs_per_s = static_cast<double>(n_docs) / secs;
   std::vector<double> rtts;
   for (int i = 0; i < samples + 200; ++i) {
@@ -81,8 +82,7 @@ int client_mode(int argc, char** argv, uint16_t port) {
       return client.post("/index", std::move(docs), {.request_size = size, .prefetch = pf});
     },
     n_docs, request_size, prefetch, samples);
-  emit({{"docs_per_s", f.docs_per_s}, {"rtt_p50_us", f.rtt_p50_us},
-        {"rtt_p99_us", f.rtt_p99_us}});
+  emit({{"docs_per_s", f.docs_per_s}, {"rtt_p50_us", f.rtt_p50_us}, {"rtt_p99_us", f.rtt_p99_us}});
   return 0;
 }
 
@@ -157,10 +157,13 @@ int run_http_bench(int argc, char** argv) {
   last = last.substr(last.find_last_of('\n') + 1);
   auto remote = parse_json(last);
   if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0 || !remote)
-    throw Error(errc::io_error, "the client process failed (status " + std::to_string(wstatus)
-                                  + "): " + output);
-  emit({{"bench", "http"}, {"part", "http_client_process"}, {"docs", int64_t(n_docs)},
-        {"request_size", int64_t(request_size)}, {"prefetch", int64_t(prefetch)},
+    throw Error(errc::io_error,
+                "the client process failed (status " + std::to_string(wstatus) + "): " + output);
+  emit({{"bench", "http"},
+        {"part", "http_client_process"},
+        {"docs", int64_t(n_docs)},
+        {"request_size", int64_t(request_size)},
+        {"prefetch", int64_t(prefetch)},
         {"docs_per_s", remote->get_double("docs_per_s", 0)},
         {"rtt_p50_us", remote->get_double("rtt_p50_us", 0)},
         {"rtt_p99_us", remote->get_double("rtt_p99_us", 0)}});
@@ -172,8 +175,11 @@ int run_http_bench(int argc, char** argv) {
       return running->post("/index", std::move(docs), {.request_size = size, .prefetch = pf});
     },
     n_docs, request_size, prefetch, samples);
-  emit({{"bench", "http"}, {"part", "in_process"}, {"docs_per_s", in.docs_per_s},
-        {"rtt_p50_us", in.rtt_p50_us}, {"rtt_p99_us", in.rtt_p99_us}});
+  emit({{"bench", "http"},
+        {"part", "in_process"},
+        {"docs_per_s", in.docs_per_s},
+        {"rtt_p50_us", in.rtt_p50_us},
+        {"rtt_p99_us", in.rtt_p99_us}});
   auto docs_per_s = remote->get_double("docs_per_s", 0);
   emit({{"bench", "http"},
         {"docs_per_s", docs_per_s},

@@ -23,7 +23,8 @@ int remote(int argc, char** argv);
 
 int main(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
-    std::cerr << "usage: caflow-bench overhead|replicas|seed|search|tfidf|http|remote [--key=value ...]\n";
+    std::cerr
+      << "usage: caflow-bench overhead|replicas|seed|search|tfidf|http|remote [--key=value ...]\n";
     return argc < 2 ? 2 : 0;
   }
   try {

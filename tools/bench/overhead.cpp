@@ -60,7 +60,9 @@ int overhead(int argc, char** argv) {
   rtt_us(sys, echo, 200);  // warm-up
   auto raw = rtt_us(sys, echo, samples);
   auto raw_detached = rtt_us(sys, echo_detached, samples);
-  emit({{"bench", "overhead"}, {"part", "raw_caf"}, {"rtt_p50_us", raw},
+  emit({{"bench", "overhead"},
+        {"part", "raw_caf"},
+        {"rtt_p50_us", raw},
         {"detached_rtt_p50_us", raw_detached}});
 
   // Baseline 2: the bare executor, called directly, no runtime.
@@ -68,8 +70,8 @@ int overhead(int argc, char** argv) {
   auto docs = hello_docs(n_docs);
   auto start = clock::now();
   for (size_t i = 0; i < n_docs; i += request_size) {
-    DocumentArray part{std::vector<Document>(docs.begin() + i,
-                                             docs.begin() + std::min(n_docs, i + request_size))};
+    DocumentArray part{
+      std::vector<Document>(docs.begin() + i, docs.begin() + std::min(n_docs, i + request_size))};
     (*bare)->handle("/index", part, Params::object());
   }
   auto bare_docs_per_s = static_cast<double>(n_docs) / seconds_since(start);
@@ -84,9 +86,13 @@ int overhead(int argc, char** argv) {
     throw Error(result.error());
   auto docs_per_s = static_cast<double>(result->docs.size()) / secs;
   auto requests = static_cast<double>((n_docs + request_size - 1) / request_size);
-  emit({{"bench", "overhead"}, {"part", "flow_throughput"}, {"docs", int64_t(n_docs)},
-        {"request_size", int64_t(request_size)}, {"seconds", secs},
-        {"docs_per_s", docs_per_s}, {"requests_per_s", requests / secs}});
+  emit({{"bench", "overhead"},
+        {"part", "flow_throughput"},
+        {"docs", int64_t(n_docs)},
+        {"request_size", int64_t(request_size)},
+        {"seconds", secs},
+        {"docs_per_s", docs_per_s},
+        {"requests_per_s", requests / secs}});
 
   // The flow: single-document round trips through the gateway.
   std::vector<double> rtts;
@@ -109,7 +115,10 @@ int overhead(int argc, char** argv) {
   // A flow round trip crosses two deployments; each hop is gateway -> head
   // -> detached replica and back.
   auto hop_us = p50 / 2;
-  emit({{"bench", "overhead"}, {"part", "flow_rtt"}, {"rtt_p50_us", p50}, {"rtt_p99_us", p99},
+  emit({{"bench", "overhead"},
+        {"part", "flow_rtt"},
+        {"rtt_p50_us", p50},
+        {"rtt_p99_us", p99},
         {"hop_us", hop_us}});
   caf::anon_send_exit(echo, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(echo_detached, caf::exit_reason::user_shutdown);

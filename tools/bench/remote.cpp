@@ -18,9 +18,9 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
-#include <caf/typed_event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 #include "bench/bench_util.hpp"
 #include "caflow/errors.hpp"
@@ -165,7 +165,9 @@ int remote(int argc, char** argv) {
   if (!echo)
     throw Error(make_error(errc::unavailable, caf::to_string(echo.error())));
   auto raw = median_rtt_us(sys, *echo, docs, samples);
-  emit({{"bench", "remote"}, {"part", "raw_caf_remote"}, {"rtt_us", raw},
+  emit({{"bench", "remote"},
+        {"part", "raw_caf_remote"},
+        {"rtt_us", raw},
         {"request_size", int64_t(request_size)}});
 
   // The flow: gateway -> head here, the NoOp replica on the node.

@@ -33,8 +33,8 @@ class BusyWork : public Executor {
 
 double run(uint32_t replicas, size_t n_docs, int64_t work) {
   Flow flow;
-  flow.add({.name = "busy", .uses = "BusyWork", .uses_with = {{"work", work}},
-            .replicas = replicas});
+  flow.add(
+    {.name = "busy", .uses = "BusyWork", .uses_with = {{"work", work}}, .replicas = replicas});
   auto running = flow.start();
   if (!running)
     throw Error(running.error());
@@ -52,9 +52,8 @@ double run(uint32_t replicas, size_t n_docs, int64_t work) {
 }  // namespace
 
 int replicas(int argc, char** argv) {
-  ExecutorRegistry::instance().add("BusyWork", [](ExecutorContext ctx) {
-    return std::make_unique<BusyWork>(std::move(ctx));
-  });
+  ExecutorRegistry::instance().add(
+    "BusyWork", [](ExecutorContext ctx) { return std::make_unique<BusyWork>(std::move(ctx)); });
   // Default work: ~0.2 ms of CPU per document, the order of a real vectorizer.
   auto n_docs = static_cast<size_t>(arg(argc, argv, "docs", 1000));
   auto work = arg(argc, argv, "work", 200000);
@@ -73,8 +72,11 @@ int replicas(int argc, char** argv) {
   emit({{"bench", "replicas"}, {"replicas", 1}, {"docs_per_s", r1}});
   auto r2 = run(2, n_docs, work);
   emit({{"bench", "replicas"}, {"replicas", 2}, {"docs_per_s", r2}});
-  emit({{"bench", "replicas"}, {"docs_per_s_r1", r1}, {"docs_per_s_r2", r2},
-        {"speedup", r2 / r1}, {"bare_executor_docs_per_s", bare_docs_per_s},
+  emit({{"bench", "replicas"},
+        {"docs_per_s_r1", r1},
+        {"docs_per_s_r2", r2},
+        {"speedup", r2 / r1},
+        {"bare_executor_docs_per_s", bare_docs_per_s},
         {"r1_vs_bare_executor", r1 / bare_docs_per_s}});
   return 0;
 }

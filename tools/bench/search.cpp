@@ -87,14 +87,14 @@ void sparse_bench(size_t n, uint32_t dim, size_t nnz, size_t nq) {
   for (size_t i = 0; i < n; ++i)
     index.upsert(i, data[i]);
   auto start = clock::now();
-  (void) index.search({&queries[0]}, k);  // builds the inverted matrix
+  (void)index.search({&queries[0]}, k);  // builds the inverted matrix
   double build = seconds_since(start);
   start = clock::now();
   for (size_t b = 0; b < nq; b += request_size) {
     std::vector<const Embedding*> batch;
     for (size_t j = b; j < std::min(nq, b + request_size); ++j)
       batch.push_back(&queries[j]);
-    (void) index.search(batch, k);
+    (void)index.search(batch, k);
   }
   double per_query_ms = seconds_since(start) * 1000.0 / static_cast<double>(nq);
   emit(Value{{"bench", "search_sparse"},
@@ -155,9 +155,9 @@ int run_search_bench(int argc, char** argv) {
   std::vector<std::vector<uint64_t>> ours_got(nq), alone_got(nq);
   auto run_ours = [&] {
     for (size_t b = 0; b < nq; b += request_size) {
-      std::vector<const Embedding*> batch(query_ptrs.begin() + static_cast<ptrdiff_t>(b),
-                                          query_ptrs.begin()
-                                            + static_cast<ptrdiff_t>(std::min(nq, b + request_size)));
+      std::vector<const Embedding*> batch(
+        query_ptrs.begin() + static_cast<ptrdiff_t>(b),
+        query_ptrs.begin() + static_cast<ptrdiff_t>(std::min(nq, b + request_size)));
       auto hits = ours.search(batch, k);
       for (size_t j = 0; j < hits.size(); ++j) {
         ours_got[b + j].clear();
@@ -187,20 +187,20 @@ int run_search_bench(int argc, char** argv) {
   double ours_qps = static_cast<double>(nq) / ours_best;
   double alone_qps = static_cast<double>(nq) / alone_best;
   Value summary{{"bench", "search"},
-             {"n", static_cast<int64_t>(n)},
-             {"dim", static_cast<int64_t>(dim)},
-             {"queries", static_cast<int64_t>(nq)},
-             {"centres", static_cast<int64_t>(nc)},
-             {"M", static_cast<int64_t>(options.M)},
-             {"ef_construction", static_cast<int64_t>(options.ef_construction)},
-             {"ef", static_cast<int64_t>(options.ef)},
-             {"hnsw_recall", recall(ours_got, truth)},
-             {"hnswlib_recall", recall(alone_got, truth)},
-             {"hnsw_qps", ours_qps},
-             {"hnswlib_qps", alone_qps},
-             {"hnsw_qps_ratio", ours_qps / alone_qps},
-             {"hnsw_build_s", ours_build},
-             {"hnswlib_build_s", alone_build}};
+                {"n", static_cast<int64_t>(n)},
+                {"dim", static_cast<int64_t>(dim)},
+                {"queries", static_cast<int64_t>(nq)},
+                {"centres", static_cast<int64_t>(nc)},
+                {"M", static_cast<int64_t>(options.M)},
+                {"ef_construction", static_cast<int64_t>(options.ef_construction)},
+                {"ef", static_cast<int64_t>(options.ef)},
+                {"hnsw_recall", recall(ours_got, truth)},
+                {"hnswlib_recall", recall(alone_got, truth)},
+                {"hnsw_qps", ours_qps},
+                {"hnswlib_qps", alone_qps},
+                {"hnsw_qps_ratio", ours_qps / alone_qps},
+                {"hnsw_build_s", ours_build},
+                {"hnswlib_build_s", alone_build}};
   summary.merge(corpus);
   emit(summary);
   return 0;

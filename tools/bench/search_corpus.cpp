@@ -26,10 +26,14 @@ Searched index_and_search(const DocumentArray& corpus, const DocumentArray& quer
                           const std::string& corpus_path, const fs::path& scratch,
                           uint32_t shards) {
   Flow flow;
-  flow.add({.name = "vectorizer", .uses = "TfidfVectorizer",
-            .uses_with = Value{{"corpus", corpus_path}},
-            .workspace = (scratch / "models").string()})
-    .add({.name = "indexer", .uses = "Indexer", .uses_with = Value{{"metric", "cosine"}},
+  flow
+    .add({.name = "vectorizer",
+          .uses = "TfidfVectorizer",
+          .uses_with = Value{{"corpus", corpus_path}},
+          .workspace = (scratch / "models").string()})
+    .add({.name = "indexer",
+          .uses = "Indexer",
+          .uses_with = Value{{"metric", "cosine"}},
           .workspace = (scratch / ("shards-" + std::to_string(shards))).string(),
           .shards = shards,
           .polling = {{"/index", "PARTITION"}, {"/search", "ALL"}, {"*", "ALL"}}});
@@ -42,9 +46,8 @@ Searched index_and_search(const DocumentArray& corpus, const DocumentArray& quer
   if (auto warm = running->post("/search", queries, {.request_size = 10}); !warm)
     throw Error(warm.error());
   auto start = clock::now();
-  auto found = running->post("/search", queries,
-                             {.request_size = 10, .prefetch = 2,
-                              .parameters = Value{{"top_k", 10}}});
+  auto found = running->post(
+    "/search", queries, {.request_size = 10, .prefetch = 2, .parameters = Value{{"top_k", 10}}});
   auto secs = seconds_since(start);
   if (!found)
     throw Error(found.error());
@@ -61,8 +64,7 @@ bool same_results(const DocumentArray& a, const DocumentArray& b) {
     if (x.size() != y.size())
       return false;
     for (size_t r = 0; r < x.size(); ++r)
-      if (x[r].id != y[r].id
-          && std::abs(x[r].score("cosine") - y[r].score("cosine")) > 1e-6)
+      if (x[r].id != y[r].id && std::abs(x[r].score("cosine") - y[r].score("cosine")) > 1e-6)
         return false;
   }
   return true;

@@ -43,17 +43,20 @@ std::unique_ptr<Executor> make(ExecutorContext ctx) {
 // The vectorizer's context: fitted once on the corpus, then loaded from
 // `models` by every run, so that no run pays for fitting.
 ExecutorContext vectorizer_context(const std::string& corpus, const std::string& models) {
-  return {.name = "vectorizer", .uses = "TfidfVectorizer",
-          .uses_with = Value{{"corpus", corpus}}, .workspace = models};
+  return {.name = "vectorizer",
+          .uses = "TfidfVectorizer",
+          .uses_with = Value{{"corpus", corpus}},
+          .workspace = models};
 }
 
 // Both executors called directly, batch by batch: the compute floor.
 double floor_seconds(const DocumentArray& corpus, const std::string& corpus_path,
-                     const std::string& models, const std::string& indexes,
-                     size_t request_size) {
+                     const std::string& models, const std::string& indexes, size_t request_size) {
   auto vectorizer = make(vectorizer_context(corpus_path, models));
-  auto indexer = make({.name = "indexer", .uses = "Indexer",
-                       .uses_with = Value{{"metric", "cosine"}}, .workspace = indexes});
+  auto indexer = make({.name = "indexer",
+                       .uses = "Indexer",
+                       .uses_with = Value{{"metric", "cosine"}},
+                       .workspace = indexes});
   auto start = clock::now();
   for (size_t i = 0; i < corpus.size(); i += request_size) {
     DocumentArray batch;
@@ -71,10 +74,17 @@ double flow_seconds(const DocumentArray& corpus, const std::string& corpus_path,
                     const std::string& models, const std::string& indexes, uint32_t n,
                     size_t request_size) {
   Flow flow;
-  flow.add({.name = "vectorizer", .uses = "TfidfVectorizer",
-            .uses_with = Value{{"corpus", corpus_path}}, .workspace = models, .replicas = n})
-    .add({.name = "indexer", .uses = "Indexer", .uses_with = Value{{"metric", "cosine"}},
-          .workspace = indexes, .shards = n,
+  flow
+    .add({.name = "vectorizer",
+          .uses = "TfidfVectorizer",
+          .uses_with = Value{{"corpus", corpus_path}},
+          .workspace = models,
+          .replicas = n})
+    .add({.name = "indexer",
+          .uses = "Indexer",
+          .uses_with = Value{{"metric", "cosine"}},
+          .workspace = indexes,
+          .shards = n,
           .polling = {{"/index", "PARTITION"}, {"/search", "ALL"}, {"*", "ALL"}}});
   auto running = flow.start();
   if (!running)
@@ -96,7 +106,8 @@ int seed(int argc, char** argv) {
   fs::create_directories(scratch);
   auto models = (scratch / "models").string();
   auto corpus = read_all(corpus_path);
-  emit(Value{{"bench", "seed"}, {"corpus", corpus_path},
+  emit(Value{{"bench", "seed"},
+             {"corpus", corpus_path},
              {"documents", static_cast<int64_t>(corpus.size())},
              {"request_size", static_cast<int64_t>(request_size)}});
   // Fit once (not measured), so that every run below loads the model.
@@ -114,9 +125,14 @@ int seed(int argc, char** argv) {
   double r2 = flow_seconds(corpus, corpus_path, models, fresh("r2"), 2, request_size);
   emit(Value{{"run", "flow replicas 2 shards 2"}, {"seconds", r2}});
   fs::remove_all(scratch);
-  emit(Value{{"bench", "seed"}, {"floor_s", floor_s}, {"flow_s_r1", r1}, {"flow_s_r2", r2},
-             {"overhead_ratio", r1 / floor_s}, {"replica_speedup", r1 / r2},
-             {"jina_s_r2", 4.6}, {"speedup_vs_jina_r2", 4.6 / r2}});
+  emit(Value{{"bench", "seed"},
+             {"floor_s", floor_s},
+             {"flow_s_r1", r1},
+             {"flow_s_r2", r2},
+             {"overhead_ratio", r1 / floor_s},
+             {"replica_speedup", r1 / r2},
+             {"jina_s_r2", 4.6},
+             {"speedup_vs_jina_r2", 4.6 / r2}});
   return 0;
 }
 

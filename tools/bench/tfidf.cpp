@@ -85,7 +85,7 @@ caf::expected<std::string> run(const std::string& command) {
 }
 
 struct Sklearn {
-  Value result;                     // the script's JSON line
+  Value result;                    // the script's JSON line
   std::vector<std::string> vocab;  // in index order
 };
 
@@ -107,8 +107,7 @@ caf::expected<Sklearn> run_sklearn(const std::string& repo, const std::string& e
                  + " --vocab-out " + quote(vocab_file) + extra);
   if (!out)
     return out.error();
-  auto last = out->substr(out->find_last_of('{') == std::string::npos ? 0
-                                                                      : out->rfind("{\""));
+  auto last = out->substr(out->find_last_of('{') == std::string::npos ? 0 : out->rfind("{\""));
   auto parsed = parse_json(last);
   if (!parsed)
     return parsed.error();
@@ -183,22 +182,30 @@ int run_tfidf_bench(int argc, char** argv) {
   }
   double transform_s = seconds_since(start);
   double transform_cpu_s = thread_cpu_s() - cpu;
-  emit({{"bench", "tfidf"}, {"part", "caflow"}, {"corpus", corpus},
-        {"documents", static_cast<int64_t>(texts.size())}, {"mb", bytes / 1e6},
-        {"fit_s", fit_s}, {"fit_from_file_s", fit_file_s}, {"transform_s", transform_s},
-        {"fit_cpu_s", fit_cpu_s}, {"transform_cpu_s", transform_cpu_s},
+  emit({{"bench", "tfidf"},
+        {"part", "caflow"},
+        {"corpus", corpus},
+        {"documents", static_cast<int64_t>(texts.size())},
+        {"mb", bytes / 1e6},
+        {"fit_s", fit_s},
+        {"fit_from_file_s", fit_file_s},
+        {"transform_s", transform_s},
+        {"fit_cpu_s", fit_cpu_s},
+        {"transform_cpu_s", transform_cpu_s},
         {"fit_prune_s", prune_s},
-        {"vocab", static_cast<int64_t>(model.size())}, {"nnz", static_cast<int64_t>(nnz)},
+        {"vocab", static_cast<int64_t>(model.size())},
+        {"nnz", static_cast<int64_t>(nnz)},
         {"threads", 1}});
 
-  Value summary{{"bench", "tfidf"}, {"fit_s", fit_s}, {"transform_s", transform_s},
+  Value summary{{"bench", "tfidf"},
+                {"fit_s", fit_s},
+                {"transform_s", transform_s},
                 {"vocab", static_cast<int64_t>(model.size())},
                 {"nnz", static_cast<int64_t>(nnz)}};
   if (flag(argc, argv, "no-sklearn")) {
     emit({{"bench", "tfidf"}, {"part", "sklearn"}, {"skipped", "--no-sklearn"}});
   } else if (auto sk = run_sklearn(repo, env_dir, corpus, sklearn_extra); !sk) {
-    emit({{"bench", "tfidf"}, {"part", "sklearn"},
-          {"unavailable", describe(sk.error())}});
+    emit({{"bench", "tfidf"}, {"part", "sklearn"}, {"unavailable", describe(sk.error())}});
   } else {
     const auto& r = sk->result;
     bool same = sk->vocab.size() == model.size();
@@ -211,13 +218,18 @@ int run_tfidf_bench(int argc, char** argv) {
     double sk_fit = r.get_double("fit_s", 0);
     double sk_transform = r.get_double("transform_s", 0);
     double sk_cpu = r.get_double("fit_cpu_s", 0) + r.get_double("transform_cpu_s", 0);
-    emit({{"bench", "tfidf"}, {"part", "sklearn"}, {"sklearn", r.get_string("sklearn", "")},
+    emit({{"bench", "tfidf"},
+          {"part", "sklearn"},
+          {"sklearn", r.get_string("sklearn", "")},
           {"measured", "same run, same corpus, /usr/bin/python3"},
-          {"fit_s", sk_fit}, {"transform_s", sk_transform},
+          {"fit_s", sk_fit},
+          {"transform_s", sk_transform},
           {"fit_cpu_s", r.get_double("fit_cpu_s", 0)},
           {"transform_cpu_s", r.get_double("transform_cpu_s", 0)},
-          {"vocab", r.get_int("vocab", 0)}, {"nnz", r.get_int("nnz", 0)},
-          {"vocab_identical", same}, {"first_difference", first_difference}});
+          {"vocab", r.get_int("vocab", 0)},
+          {"nnz", r.get_int("nnz", 0)},
+          {"vocab_identical", same},
+          {"first_difference", first_difference}});
     summary["sklearn_fit_s"] = sk_fit;
     summary["sklearn_transform_s"] = sk_transform;
     summary["fit_speedup"] = sk_fit / fit_s;

@@ -27,8 +27,8 @@ void print_banner(std::ostream& out, const RunningFlow& running, const std::stri
   const auto& flow = running.flow();
   auto placement = running.placement();
   char line[512];
-  std::snprintf(line, sizeof line, "flow '%s' ready in %.2f s\n",
-                flow.options().name.c_str(), startup_s);
+  std::snprintf(line, sizeof line, "flow '%s' ready in %.2f s\n", flow.options().name.c_str(),
+                startup_s);
   out << line << "  protocol  " << flow.options().protocol << '\n'
       << "  address   http://" << address << '\n';
   if (running.cluster_port() != 0)

@@ -14,7 +14,8 @@ namespace caflow::cli {
 ///     protocol  http
 ///     address   http://127.0.0.1:8080
 ///     executor  vectorizer  TfidfVectorizer  replicas 2 x shards 1  on local
-///     executor  indexer     Indexer          replicas 1 x shards 2  on shard-0: 10.0.0.2:4242, shard-1: 10.0.0.3:4242
+///     executor  indexer     Indexer          replicas 1 x shards 2  on shard-0: 10.0.0.2:4242,
+///     shard-1: 10.0.0.3:4242
 void print_banner(std::ostream& out, const RunningFlow& running, const std::string& address,
                   double startup_s);
 

@@ -2,8 +2,8 @@
 //
 // SIGINT/SIGTERM: stop accepting, answer the requests in flight, stop the
 // flow (executors close and flush their storage), exit 0.
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <iostream>
 
 #include "caflow/errors.hpp"
@@ -19,14 +19,14 @@ namespace caflow::cli {
 
 namespace {
 
-constexpr const char* flow_usage =
-  "usage: caflow flow CONFIG.yml [--port N] [--host ADDR] [--plugin LIB.so]...\n"
-  "                              [--cluster-port N] [--tls-cert F --tls-key F --tls-ca F]\n"
-  "\n"
-  "Runs the flow described by CONFIG.yml (Jina's Flow YAML) with an HTTP\n"
-  "gateway until SIGINT or SIGTERM. Prints a banner once every replica is\n"
-  "ready. --port and --host override the config's `with: {port, host}`\n"
-  "(default 127.0.0.1:8080).";
+constexpr const char* flow_usage
+  = "usage: caflow flow CONFIG.yml [--port N] [--host ADDR] [--plugin LIB.so]...\n"
+    "                              [--cluster-port N] [--tls-cert F --tls-key F --tls-ca F]\n"
+    "\n"
+    "Runs the flow described by CONFIG.yml (Jina's Flow YAML) with an HTTP\n"
+    "gateway until SIGINT or SIGTERM. Prints a banner once every replica is\n"
+    "ready. --port and --host override the config's `with: {port, host}`\n"
+    "(default 127.0.0.1:8080).";
 
 }  // namespace
 
@@ -39,18 +39,17 @@ int run_flow(int argc, char** argv) {
   int cluster_port = -1;
   TlsOptions tls;
   po::options_description options{"options"};
-  options.add_options()
-    ("config", po::value(&config)->required(), "the flow's YAML file")
-    ("port,p", po::value(&port), "gateway port (0: any free port)")
-    ("host", po::value(&host), "gateway bind address (default 127.0.0.1)")
-    ("plugin", po::value(&plugins)->composing(), "load executors from this shared library")
-    ("body-limit-mb", po::value(&body_limit_mb)->default_value(64),
-     "largest request body accepted (413 above)")
-    ("cluster-port", po::value(&cluster_port),
-     "port where nodes join and `caflow scale` talks (default: the config's, else off)")
-    ("tls-cert", po::value(&tls.cert), "certificate (PEM) towards nodes and on the cluster port")
-    ("tls-key", po::value(&tls.key), "its private key (PEM)")
-    ("tls-ca", po::value(&tls.ca), "CA (PEM) that nodes' certificates must be signed by");
+  options.add_options()("config", po::value(&config)->required(), "the flow's YAML file")(
+    "port,p", po::value(&port), "gateway port (0: any free port)")(
+    "host", po::value(&host), "gateway bind address (default 127.0.0.1)")(
+    "plugin", po::value(&plugins)->composing(), "load executors from this shared library")(
+    "body-limit-mb", po::value(&body_limit_mb)->default_value(64),
+    "largest request body accepted (413 above)")(
+    "cluster-port", po::value(&cluster_port),
+    "port where nodes join and `caflow scale` talks (default: the config's, else off)")(
+    "tls-cert", po::value(&tls.cert), "certificate (PEM) towards nodes and on the cluster port")(
+    "tls-key", po::value(&tls.key), "its private key (PEM)")(
+    "tls-ca", po::value(&tls.ca), "CA (PEM) that nodes' certificates must be signed by");
   po::positional_options_description positional;
   positional.add("config", 1);
   po::variables_map vm;
@@ -98,12 +97,12 @@ int run_flow(int argc, char** argv) {
     std::cerr << "caflow flow: " << error_message(server.error()) << '\n';
     return 1;
   }
-  double startup_s =
-    std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  double startup_s
+    = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   print_banner(std::cout, *running, (*server)->address(), startup_s);
 
-  std::cout << "caflow flow: " << wait_for_stop_signal(signals)
-            << ": draining requests in flight" << std::endl;
+  std::cout << "caflow flow: " << wait_for_stop_signal(signals) << ": draining requests in flight"
+            << std::endl;
   (*server)->stop();
   running->stop();
   std::cout << "caflow flow: stopped" << std::endl;

@@ -18,16 +18,16 @@ namespace caflow::cli {
 
 namespace {
 
-constexpr const char* node_usage =
-  "usage: caflow node --port N --workspace DIR [--host ADDR [--advertise HOST]]\n"
-  "                   [--plugin LIB.so]...\n"
-  "                   [--join FLOW_HOST:CLUSTER_PORT]\n"
-  "                   [--tls-cert F --tls-key F --tls-ca F]\n"
-  "\n"
-  "Hosts replicas that flows place on this machine (their `hosts:` or\n"
-  "`with: {nodes: [...]}` name HOST:PORT). Their data goes under DIR.\n"
-  "--join registers the node with a running flow (its `cluster_port`).\n"
-  "With TLS, only peers whose certificate the CA signed may connect.";
+constexpr const char* node_usage
+  = "usage: caflow node --port N --workspace DIR [--host ADDR [--advertise HOST]]\n"
+    "                   [--plugin LIB.so]...\n"
+    "                   [--join FLOW_HOST:CLUSTER_PORT]\n"
+    "                   [--tls-cert F --tls-key F --tls-ca F]\n"
+    "\n"
+    "Hosts replicas that flows place on this machine (their `hosts:` or\n"
+    "`with: {nodes: [...]}` name HOST:PORT). Their data goes under DIR.\n"
+    "--join registers the node with a running flow (its `cluster_port`).\n"
+    "With TLS, only peers whose certificate the CA signed may connect.";
 
 }  // namespace
 
@@ -36,19 +36,18 @@ int run_node(int argc, char** argv) {
   NodeOptions options;
   std::string join;
   po::options_description desc{"options"};
-  desc.add_options()
-    ("port,p", po::value(&port)->required(), "port to listen on (0: any free port)")
-    ("workspace,w", po::value(&options.workspace)->required(),
-     "workspace root of the replicas hosted here")
-    ("host", po::value(&options.host)->default_value("127.0.0.1"), "bind address")
-    ("advertise", po::value(&options.advertise),
-     "host that flows use to reach this node (default: --host; give it with 0.0.0.0)")
-    ("plugin", po::value(&options.plugins)->composing(),
-     "load executors from this shared library")
-    ("join", po::value(&join), "register with the flow at FLOW_HOST:CLUSTER_PORT")
-    ("tls-cert", po::value(&options.tls.cert), "PEM certificate of this node")
-    ("tls-key", po::value(&options.tls.key), "PEM private key of the certificate")
-    ("tls-ca", po::value(&options.tls.ca), "PEM certificate of the cluster's CA");
+  desc.add_options()("port,p", po::value(&port)->required(),
+                     "port to listen on (0: any free port)")(
+    "workspace,w", po::value(&options.workspace)->required(),
+    "workspace root of the replicas hosted here")(
+    "host", po::value(&options.host)->default_value("127.0.0.1"), "bind address")(
+    "advertise", po::value(&options.advertise),
+    "host that flows use to reach this node (default: --host; give it with 0.0.0.0)")(
+    "plugin", po::value(&options.plugins)->composing(), "load executors from this shared library")(
+    "join", po::value(&join), "register with the flow at FLOW_HOST:CLUSTER_PORT")(
+    "tls-cert", po::value(&options.tls.cert), "PEM certificate of this node")(
+    "tls-key", po::value(&options.tls.key), "PEM private key of the certificate")(
+    "tls-ca", po::value(&options.tls.ca), "PEM certificate of the cluster's CA");
   po::positional_options_description positional;
   po::variables_map vm;
   if (int rc = parse_options(argc, argv, node_usage, desc, positional, vm); rc >= 0)
@@ -70,8 +69,7 @@ int run_node(int argc, char** argv) {
     std::cerr << "caflow node: " << describe(node.error()) << std::endl;
     return 1;
   }
-  options.log("node ready on " + node->address()
-              + (options.tls.enabled() ? " (tls)" : ""));
+  options.log("node ready on " + node->address() + (options.tls.enabled() ? " (tls)" : ""));
   if (!join.empty()) {
     if (auto err = node->join(join)) {
       std::cerr << "caflow node: " << error_message(err) << std::endl;

@@ -12,15 +12,16 @@ int run_ping(int argc, char** argv) {
   std::string target;
   double timeout_s = 3;
   po::options_description options{"options"};
-  options.add_options()
-    ("address", po::value(&target)->required(), "HOST:PORT of the flow's gateway")
-    ("timeout", po::value(&timeout_s)->default_value(3.0), "seconds to wait for an answer");
+  options.add_options()("address", po::value(&target)->required(),
+                        "HOST:PORT of the flow's gateway")(
+    "timeout", po::value(&timeout_s)->default_value(3.0), "seconds to wait for an answer");
   po::positional_options_description positional;
   positional.add("address", 1);
   po::variables_map vm;
-  const std::string usage = "usage: caflow ping HOST:PORT [--timeout S]\n\n"
-                            "Exits 0 when the flow at HOST:PORT answers that it is ready, "
-                            "1 otherwise\n(usable as a readiness probe).";
+  const std::string usage
+    = "usage: caflow ping HOST:PORT [--timeout S]\n\n"
+      "Exits 0 when the flow at HOST:PORT answers that it is ready, "
+      "1 otherwise\n(usable as a readiness probe).";
   if (int rc = parse_options(argc, argv, usage, options, positional, vm); rc >= 0)
     return rc;
   auto address = parse_address(target);

@@ -17,24 +17,23 @@ namespace caflow::cli {
 
 namespace {
 
-constexpr const char* post_usage =
-  "usage: caflow post ENDPOINT [--host H] [--port P]\n"
-  "                   [--input DOCS.jsonl | --text-file FILE | --text TEXT]\n"
-  "\n"
-  "Sends documents to ENDPOINT (e.g. /index, /search) of a running flow, in\n"
-  "requests of --request-size documents with --prefetch requests in flight.\n"
-  "Without an input option, reads JSON Lines documents from standard input.\n"
-  "Writes the resulting documents as JSON Lines to --output or standard\n"
-  "output; on a terminal, prints search results as a table and other\n"
-  "results as a summary.";
+constexpr const char* post_usage
+  = "usage: caflow post ENDPOINT [--host H] [--port P]\n"
+    "                   [--input DOCS.jsonl | --text-file FILE | --text TEXT]\n"
+    "\n"
+    "Sends documents to ENDPOINT (e.g. /index, /search) of a running flow, in\n"
+    "requests of --request-size documents with --prefetch requests in flight.\n"
+    "Without an input option, reads JSON Lines documents from standard input.\n"
+    "Writes the resulting documents as JSON Lines to --output or standard\n"
+    "output; on a terminal, prints search results as a table and other\n"
+    "results as a summary.";
 
 caf::expected<Params> parse_parameters(const std::string& json, int64_t top_k) {
   Params params = Params::object();
   if (!json.empty()) {
     auto parsed = parse_json(json);
     if (!parsed)
-      return make_error(errc::invalid_argument,
-                        "--parameters: " + error_message(parsed.error()));
+      return make_error(errc::invalid_argument, "--parameters: " + error_message(parsed.error()));
     if (!parsed->is_object())
       return make_error(errc::invalid_argument, "--parameters: expected a JSON object");
     params = std::move(*parsed);
@@ -44,8 +43,7 @@ caf::expected<Params> parse_parameters(const std::string& json, int64_t top_k) {
   return params;
 }
 
-int write_output(const PostResult& result, const std::string& endpoint,
-                 const std::string& output) {
+int write_output(const PostResult& result, const std::string& endpoint, const std::string& output) {
   bool terminal = output.empty() && isatty(STDOUT_FILENO) != 0;
   if (terminal) {
     if (endpoint == "/search") {
@@ -85,19 +83,18 @@ int run_post(int argc, char** argv) {
   std::string target;
   std::string output;
   po::options_description options{"options"};
-  options.add_options()
-    ("endpoint", po::value(&endpoint)->required(), "the endpoint, e.g. /index")
-    ("host", po::value(&host)->default_value("127.0.0.1"), "the flow's gateway host")
-    ("port,p", po::value(&port)->default_value(8080), "the flow's gateway port")
-    ("input,i", po::value(&input.jsonl_file), "documents as JSON Lines ('-': stdin)")
-    ("text-file", po::value(&input.text_file), "a document per line of FILE ('-': stdin)")
-    ("text,t", po::value(&input.text), "one document with this text")
-    ("request-size", po::value(&request_size)->default_value(100), "documents per request")
-    ("prefetch", po::value(&prefetch)->default_value(16), "requests in flight")
-    ("parameters", po::value(&parameters), "request parameters as a JSON object")
-    ("top-k", po::value(&top_k)->default_value(0), "matches per query (sets parameters.top_k)")
-    ("target-executor", po::value(&target), "only this executor runs the request")
-    ("output,o", po::value(&output), "write the result documents as JSON Lines here");
+  options.add_options()("endpoint", po::value(&endpoint)->required(), "the endpoint, e.g. /index")(
+    "host", po::value(&host)->default_value("127.0.0.1"), "the flow's gateway host")(
+    "port,p", po::value(&port)->default_value(8080), "the flow's gateway port")(
+    "input,i", po::value(&input.jsonl_file), "documents as JSON Lines ('-': stdin)")(
+    "text-file", po::value(&input.text_file), "a document per line of FILE ('-': stdin)")(
+    "text,t", po::value(&input.text), "one document with this text")(
+    "request-size", po::value(&request_size)->default_value(100), "documents per request")(
+    "prefetch", po::value(&prefetch)->default_value(16), "requests in flight")(
+    "parameters", po::value(&parameters), "request parameters as a JSON object")(
+    "top-k", po::value(&top_k)->default_value(0), "matches per query (sets parameters.top_k)")(
+    "target-executor", po::value(&target), "only this executor runs the request")(
+    "output,o", po::value(&output), "write the result documents as JSON Lines here");
   po::positional_options_description positional;
   positional.add("endpoint", 1);
   po::variables_map vm;

@@ -17,13 +17,13 @@ namespace caflow::cli {
 
 namespace {
 
-constexpr const char* scale_usage =
-  "usage: caflow scale FLOW_HOST:CLUSTER_PORT EXECUTOR --replicas N\n"
-  "                    [--tls-cert F --tls-key F --tls-ca F]\n"
-  "\n"
-  "Sets the replicas per shard of EXECUTOR in the running flow whose\n"
-  "cluster port is FLOW_HOST:CLUSTER_PORT. New replicas go to the least\n"
-  "loaded nodes; removed ones finish their requests first.";
+constexpr const char* scale_usage
+  = "usage: caflow scale FLOW_HOST:CLUSTER_PORT EXECUTOR --replicas N\n"
+    "                    [--tls-cert F --tls-key F --tls-ca F]\n"
+    "\n"
+    "Sets the replicas per shard of EXECUTOR in the running flow whose\n"
+    "cluster port is FLOW_HOST:CLUSTER_PORT. New replicas go to the least\n"
+    "loaded nodes; removed ones finish their requests first.";
 
 }  // namespace
 
@@ -33,13 +33,13 @@ int run_scale(int argc, char** argv) {
   uint32_t replicas = 0;
   TlsOptions tls;
   po::options_description desc{"options"};
-  desc.add_options()
-    ("flow", po::value(&flow_address)->required(), "the flow's cluster port, HOST:PORT")
-    ("executor", po::value(&executor)->required(), "the deployment to scale")
-    ("replicas,r", po::value(&replicas)->required(), "replicas per shard")
-    ("tls-cert", po::value(&tls.cert), "PEM certificate")
-    ("tls-key", po::value(&tls.key), "PEM private key")
-    ("tls-ca", po::value(&tls.ca), "PEM certificate of the cluster's CA");
+  desc.add_options()("flow", po::value(&flow_address)->required(),
+                     "the flow's cluster port, HOST:PORT")(
+    "executor", po::value(&executor)->required(), "the deployment to scale")(
+    "replicas,r", po::value(&replicas)->required(), "replicas per shard")(
+    "tls-cert", po::value(&tls.cert), "PEM certificate")(
+    "tls-key", po::value(&tls.key), "PEM private key")("tls-ca", po::value(&tls.ca),
+                                                       "PEM certificate of the cluster's CA");
   po::positional_options_description positional;
   positional.add("flow", 1).add("executor", 1);
   po::variables_map vm;

@@ -14,17 +14,17 @@
 
 namespace {
 
-constexpr const char* usage =
-  "usage: caflow <command> [options]\n"
-  "\n"
-  "commands:\n"
-  "  flow CONFIG.yml   run a flow as a daemon with an HTTP gateway\n"
-  "  post ENDPOINT     send documents to a running flow\n"
-  "  ping HOST:PORT    exit 0 when the flow there is ready, 1 otherwise\n"
-  "  node              host replicas that flows on other machines spawn here\n"
-  "  scale ADDR EXEC   change the replicas of a running flow's executor\n"
-  "\n"
-  "`caflow <command> --help` describes a command's options.\n";
+constexpr const char* usage
+  = "usage: caflow <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  flow CONFIG.yml   run a flow as a daemon with an HTTP gateway\n"
+    "  post ENDPOINT     send documents to a running flow\n"
+    "  ping HOST:PORT    exit 0 when the flow there is ready, 1 otherwise\n"
+    "  node              host replicas that flows on other machines spawn here\n"
+    "  scale ADDR EXEC   change the replicas of a running flow's executor\n"
+    "\n"
+    "`caflow <command> --help` describes a command's options.\n";
 
 }  // namespace
 

@@ -63,8 +63,8 @@ void print_match_table(std::ostream& out, const DocumentArray& queries) {
     }
     auto [metric, unused] = first_score(query.matches.front());
     char line[512];
-    std::snprintf(line, sizeof line, "  %-4s %-24s %10s  %-5s %s\n", "#", "id",
-                  metric.c_str(), "group", "subject");
+    std::snprintf(line, sizeof line, "  %-4s %-24s %10s  %-5s %s\n", "#", "id", metric.c_str(),
+                  "group", "subject");
     out << line;
     int rank = 0;
     for (const auto& match : query.matches) {

@@ -4,13 +4,11 @@ namespace caflow::cli {
 
 int parse_options(int argc, char** argv, const std::string& usage,
                   const po::options_description& options,
-                  const po::positional_options_description& positional,
-                  po::variables_map& vm) {
+                  const po::positional_options_description& positional, po::variables_map& vm) {
   po::options_description all{options};
   all.add_options()("help,h", "show this help");
   try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(),
-              vm);
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
     if (vm.count("help") > 0) {
       std::cout << usage << '\n' << all << '\n';
       return 0;

@@ -14,7 +14,6 @@ namespace po = boost::program_options;
 /// printing help (`usage` then the options), 2 after a usage error.
 int parse_options(int argc, char** argv, const std::string& usage,
                   const po::options_description& options,
-                  const po::positional_options_description& positional,
-                  po::variables_map& vm);
+                  const po::positional_options_description& positional, po::variables_map& vm);
 
 }  // namespace caflow::cli

@@ -12,7 +12,9 @@ std::string format_elapsed(double seconds) {
 }
 
 ProgressBar::ProgressBar(std::string label, bool enabled, std::FILE* out)
-  : label_(std::move(label)), enabled_(enabled), out_(out),
+  : label_(std::move(label)),
+    enabled_(enabled),
+    out_(out),
     start_(std::chrono::steady_clock::now()) {
 }
 

@@ -215,8 +215,7 @@ Value DfBound::to_value() const {
 caf::expected<TfidfOptions> TfidfOptions::from_params(const Params& p, std::string_view who) {
   TfidfOptions o;
   if (!p.is_object() && !p.is_null())
-    return make_error(errc::invalid_argument,
-                      std::string{who} + ": uses_with must be an object");
+    return make_error(errc::invalid_argument, std::string{who} + ": uses_with must be an object");
   if (const Value* v = p.find("max_features"); v != nullptr && !v->is_null()) {
     bool whole = v->is_int() || (v->is_double() && std::trunc(v->as_double()) == v->as_double());
     if (!whole || v->as_int() < 1)
@@ -237,10 +236,9 @@ caf::expected<TfidfOptions> TfidfOptions::from_params(const Params& p, std::stri
   o.max_df = *max_df;
   if (const Value* v = p.find("stop_words"); v != nullptr && !v->is_null()) {
     if (!v->is_string() || v->as_string() != "english")
-      return make_error(errc::invalid_argument,
-                        std::string{who}
-                          + ": uses_with.stop_words must be \"english\" or null, got "
-                          + show(*v));
+      return make_error(
+        errc::invalid_argument,
+        std::string{who} + ": uses_with.stop_words must be \"english\" or null, got " + show(*v));
     o.english_stop_words = true;
   }
   return o;
@@ -269,8 +267,7 @@ std::string TfidfOptions::differences(const TfidfOptions& configured) const {
       continue;
     if (!out.empty())
       out += "; ";
-    out += key + ": fitted with " + show(value) + ", configured "
-           + (other ? show(*other) : "null");
+    out += key + ": fitted with " + show(value) + ", configured " + (other ? show(*other) : "null");
   }
   return out;
 }
@@ -429,8 +426,8 @@ caf::error TfidfModel::save(const std::string& path) const {
   if (target.has_parent_path()) {
     fs::create_directories(target.parent_path(), ec);
     if (ec)
-      return io_error(path, "cannot create directory " + target.parent_path().string()
-                              + ": " + ec.message());
+      return io_error(
+        path, "cannot create directory " + target.parent_path().string() + ": " + ec.message());
   }
   // Write beside the target and rename over it: readers see the old or the
   // new model, never half a file.
@@ -477,9 +474,8 @@ caf::expected<std::shared_ptr<const TfidfModel>> TfidfModel::load(const std::str
   auto header = parse_json(line);
   if (!header || !header->is_object())
     return io_error(path, "line 2: malformed header");
-  auto options = TfidfOptions::from_value(header->find("options") ? *header->find("options")
-                                                                  : Value{},
-                                          path + ": options");
+  auto options = TfidfOptions::from_value(
+    header->find("options") ? *header->find("options") : Value{}, path + ": options");
   if (!options)
     return options.error();
   int64_t documents = header->get_int("documents", -1);
@@ -493,8 +489,7 @@ caf::expected<std::shared_ptr<const TfidfModel>> TfidfModel::load(const std::str
   for (int64_t i = 0; i < count; ++i) {
     auto where = "line " + std::to_string(i + 3);
     if (!std::getline(in, line))
-      return io_error(path, where + ": truncated (expected " + std::to_string(count)
-                              + " terms)");
+      return io_error(path, where + ": truncated (expected " + std::to_string(count) + " terms)");
     auto space = line.find(' ');
     if (space == std::string::npos || space == 0 || space + 1 == line.size())
       return io_error(path, where + ": expected \"<df> <term>\"");
@@ -514,8 +509,7 @@ caf::expected<std::shared_ptr<const TfidfModel>> TfidfModel::load(const std::str
   }
   if (!std::getline(in, line) || line != "end")
     return io_error(path, "line " + std::to_string(count + 3) + ": expected \"end\"");
-  return std::make_shared<const TfidfModel>(std::move(*options),
-                                            static_cast<uint64_t>(documents),
+  return std::make_shared<const TfidfModel>(std::move(*options), static_cast<uint64_t>(documents),
                                             std::move(terms), std::move(dfs));
 }
 

@@ -61,8 +61,7 @@ struct TfidfOptions {
 
   /// Reads `max_features`, `min_df`, `max_df` and `stop_words` from
   /// `uses_with`, validated like scikit-learn; errors start with `who`.
-  static caf::expected<TfidfOptions> from_params(const Params& uses_with,
-                                                 std::string_view who);
+  static caf::expected<TfidfOptions> from_params(const Params& uses_with, std::string_view who);
   /// The options as JSON-like data (the form saved with a model).
   [[nodiscard]] Value to_value() const;
   /// The options back from `to_value()`'s form.
@@ -136,8 +135,7 @@ class TfidfModel {
  public:
   /// A model over `terms` (strictly increasing byte order) with their
   /// document frequencies, fitted on `documents` documents.
-  TfidfModel(TfidfOptions options, uint64_t documents, TermIndex terms,
-             std::vector<uint32_t> dfs);
+  TfidfModel(TfidfOptions options, uint64_t documents, TermIndex terms, std::vector<uint32_t> dfs);
 
   /// The options it was fitted with.
   [[nodiscard]] const TfidfOptions& options() const noexcept { return options_; }
