@@ -60,6 +60,7 @@ node_actor::behavior_type node(node_pointer self, std::string workspace, node_lo
       st.log("hosting " + label);
       return handle;
     },
+    [](ping_atom) -> ok_atom { return ok_atom::value; },
     [self](status_atom) -> Value {
       Value v = Value::object();
       Value::Array hosted;

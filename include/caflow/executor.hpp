@@ -161,6 +161,19 @@ class ExecutorRegistry {
   /// Returns true (so that it can initialise a static).
   bool add(std::string type, ExecutorFactory factory, bool stateful = false);
 
+  /// Declares the default request parameters of `type`, computed from a
+  /// replica's context (e.g. the Indexer's `top_k` from its
+  /// `uses_with.default_top_k`). The head applies them where it acts on
+  /// parameters itself: a reduce over shards cuts to the default `top_k`
+  /// when the request gives none (or null). Returns true (so that it can
+  /// initialise a static).
+  bool declare_defaults(std::string type, std::function<Params(const ExecutorContext&)> defaults);
+
+  /// The default request parameters of `ctx.uses` for `ctx`: an empty
+  /// object when none are declared, or when computing them threw (the
+  /// replica then reports the bad configuration itself).
+  [[nodiscard]] Params defaults(const ExecutorContext& ctx) const;
+
   /// True when `type` was registered as stateful.
   [[nodiscard]] bool stateful(std::string_view type) const;
 

@@ -119,6 +119,13 @@ struct FlowOptions {
   uint16_t cluster_port = 0;
   /// TLS towards nodes and on the cluster port. Default: off (plain TCP).
   TlsOptions tls{};
+  /// How often the flow pings each node (YAML `heartbeat_interval`, in ms).
+  /// A node that leaves `heartbeat_misses` pings in a row unanswered (hung,
+  /// e.g. SIGSTOP) is treated like a lost node until it answers again.
+  /// Default: 1000 ms; 0 turns heartbeats off.
+  std::chrono::milliseconds heartbeat_interval{1000};
+  /// Unanswered pings before a node counts as hung. Default: 3
+  uint32_t heartbeat_misses = 3;
   Params extra = Params::object();  ///< other `with:` keys, kept as given
 };
 

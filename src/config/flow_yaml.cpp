@@ -119,6 +119,10 @@ void parse_with(const YAML::Node& with, const FieldReader& in, FlowOptions& out)
       parse_tls(v, in, out.tls);
     } else if (key == "max_in_flight") {
       out.max_in_flight = static_cast<uint32_t>(in.integer(v, where, 1, UINT32_MAX));
+    } else if (key == "heartbeat_interval") {
+      out.heartbeat_interval = std::chrono::milliseconds{in.integer(v, where, 0, 3'600'000)};
+    } else if (key == "heartbeat_misses") {
+      out.heartbeat_misses = static_cast<uint32_t>(in.integer(v, where, 1, 1000));
     } else {
       // Jina configs carry many more settings (cors, env, monitoring, ...).
       out.extra[key] = detail::to_value(v, where);

@@ -8,6 +8,7 @@ struct ExecutorRegistry::Impl {
   mutable std::mutex mtx;
   std::map<std::string, ExecutorFactory, std::less<>> factories;
   std::map<std::string, bool, std::less<>> stateful;
+  std::map<std::string, std::function<Params(const ExecutorContext&)>, std::less<>> defaults;
 };
 
 std::shared_ptr<ExecutorRegistry::Impl> ExecutorRegistry::make_impl() {
@@ -26,6 +27,32 @@ bool ExecutorRegistry::add(std::string type, ExecutorFactory factory, bool state
   impl_->stateful[type] = stateful;
   impl_->factories[std::move(type)] = std::move(factory);
   return true;
+}
+
+bool ExecutorRegistry::declare_defaults(std::string type,
+                                        std::function<Params(const ExecutorContext&)> defaults) {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  impl_->defaults[std::move(type)] = std::move(defaults);
+  return true;
+}
+
+Params ExecutorRegistry::defaults(const ExecutorContext& ctx) const {
+  std::function<Params(const ExecutorContext&)> fn;
+  {
+    std::lock_guard<std::mutex> guard{impl_->mtx};
+    auto i = impl_->defaults.find(ctx.uses);
+    if (i != impl_->defaults.end())
+      fn = i->second;
+  }
+  if (!fn)
+    return Params::object();
+  try {
+    auto out = fn(ctx);
+    return out.is_object() ? out : Params::object();
+  } catch (...) {
+    // A malformed uses_with: the replica's constructor says what is wrong.
+    return Params::object();
+  }
 }
 
 bool ExecutorRegistry::stateful(std::string_view type) const {

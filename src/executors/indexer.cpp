@@ -109,5 +109,12 @@ class Indexer : public Executor {
 
 CAFLOW_REGISTER_STATEFUL_EXECUTOR_AS(Indexer, "Indexer");
 
+// The head cuts the shards' merged matches to the same top_k a shard uses
+// when the request names none.
+[[maybe_unused]] static const bool indexer_defaults = ExecutorRegistry::instance().declare_defaults(
+  "Indexer", [](const ExecutorContext& ctx) {
+    return Params{{"top_k", ctx.get("default_top_k", int64_t{10})}};
+  });
+
 }  // namespace
 }  // namespace caflow

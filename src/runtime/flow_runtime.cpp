@@ -101,7 +101,10 @@ caf::error RunningFlow::Impl::spawn(caf::actor_system& system, const Flow& descr
       return make_error(errc::invalid_argument,
                         "this flow places replicas on nodes or listens for them, but its actor "
                         "system has no middleman (load caf::io::middleman in its config)");
-    cluster = system.spawn(actors::cluster, detail::connector(system));
+    actors::cluster_options watch;
+    watch.heartbeat_interval = flow.options().heartbeat_interval;
+    watch.heartbeat_misses = flow.options().heartbeat_misses;
+    cluster = system.spawn(actors::cluster, detail::connector(system), std::move(watch));
     if (auto port = flow.options().cluster_port; port != 0) {
       auto bound = detail::publish(system, cluster, port, flow.options().host);
       if (!bound) {
@@ -139,7 +142,8 @@ caf::error RunningFlow::Impl::spawn(caf::actor_system& system, const Flow& descr
   std::vector<actors::gateway_node> nodes;
   for (size_t i = 0; i < deps.size(); ++i)
     nodes.push_back({deps[i].name, heads[i], needs[i]});
-  gateway = system.spawn(actors::gateway, std::move(nodes), flow.options().max_in_flight);
+  gateway = system.spawn(actors::gateway, std::move(nodes), flow.options().max_in_flight,
+                         caf::actor_cast<caf::actor>(cluster));
   gateway_handle = caf::actor_cast<caf::actor>(gateway);
   return {};
 }

@@ -181,3 +181,34 @@ TEST_CASE("PARTITION routes updates and deletes to the owning shard") {
   CHECK(fetched->docs[0].text == "text of d4");
   CHECK(not_found(*fetched) == std::set<std::string>{"d1"});
 }
+
+TEST_CASE("searches without top_k (or with a null one) return the Indexer's default over shards") {
+  for (uint32_t shards : {2u, 3u}) {
+    CAPTURE(shards);
+    TempDir dir;
+    auto flow = start(dir, shards, "PARTITION");
+    REQUIRE(flow.post("/index", make_docs(100, 3, "d"), {.request_size = 25}));
+    for (auto params : {Params::object(), Params{{"top_k", nullptr}}}) {
+      auto r = flow.post("/search", make_docs(4, 7, "q"), {.parameters = params});
+      REQUIRE_MESSAGE(r, describe(r.error()));
+      REQUIRE(r->docs.size() == 4);
+      for (const auto& q : r->docs)
+        CHECK(q.matches.size() == 10);  // not 10 per shard
+    }
+  }
+  // A default changed in uses_with is the one the head cuts to.
+  TempDir dir;
+  Flow flow{FlowOptions{.workspace = dir.path.string()}};
+  flow.add({.name = "indexer",
+            .uses = "Indexer",
+            .uses_with = {{"default_top_k", 3}},
+            .shards = 2,
+            .polling = {{"/index", "PARTITION"}, {"/search", "ALL"}, {"*", "ALL"}}});
+  auto running = flow.start();
+  REQUIRE_MESSAGE(running, describe(running.error()));
+  REQUIRE(running->post("/index", make_docs(50, 3, "d")));
+  auto r = running->post("/search", make_docs(2, 7, "q"));
+  REQUIRE(r);
+  for (const auto& q : r->docs)
+    CHECK(q.matches.size() == 3);
+}
