@@ -28,6 +28,7 @@
 #include "index/hnsw_index.hpp"
 #include "index/metric.hpp"
 #include "index/vector_index.hpp"
+#include "storage/shard_db.hpp"
 
 namespace caflow {
 
@@ -43,6 +44,10 @@ struct IndexerOptions {
   /// survive a power loss (not just a process crash). Default: false
   bool sync = false;
   int64_t default_top_k = 10;  ///< `default_top_k`. Default: 10
+  /// `wal_recovery`: a write-ahead log damaged before its end refuses the
+  /// start (`strict`) or starts with the records before the damage
+  /// (`point_in_time`, loudly; see storage/db_open.hpp). Default: strict
+  WalRecovery wal_recovery = WalRecovery::strict;
 
   /// Reads the options; errors (caflow::Error, invalid_argument) name the
   /// executor and key.
