@@ -7,8 +7,8 @@
 
 #include "caflow/errors.hpp"
 #include "caflow/json.hpp"
-#include "json/json_fast.hpp"
 #include "fuzz_targets.hpp"
+#include "json/json_fast.hpp"
 
 namespace caflow::fuzz {
 

@@ -57,8 +57,8 @@ class random_docs {
   std::string text(size_t max) {
     // Quotes, escapes, control bytes and multi-byte UTF-8 (invalid UTF-8 is
     // not kept: the writer replaces it, see the test below).
-    static const std::string alphabet[] = {"a", "Z", "0", " ", "\"", "\\", "\n", "\t", "\x01",
-                                           "/", "é", "€", "𝄞", "\x7f", "{", "]"};
+    static const std::string alphabet[] = {"a",    "Z", "0", " ", "\"", "\\",   "\n", "\t",
+                                           "\x01", "/", "é", "€", "𝄞",  "\x7f", "{",  "]"};
     std::string out;
     for (size_t i = 0, n = pick(static_cast<uint32_t>(max)); i < n; ++i)
       out += alphabet[pick(std::size(alphabet) - 1)];
