@@ -37,9 +37,9 @@ int run_export(int argc, char** argv) {
     "config", po::value(&config)->required(), "the flow's YAML file")(
     "outdir", po::value(&outdir)->required(), "directory for the files (created)")(
     "namespace,n", po::value(&options.ns)->default_value(options.ns),
-    "Kubernetes namespace of the objects")(
-    "image", po::value(&options.image)->default_value(options.image),
-    "container image with caflow on its PATH")(
+    "Kubernetes namespace of the objects")("image",
+                                           po::value(&options.image)->default_value(options.image),
+                                           "container image with caflow on its PATH")(
     "storage", po::value(&options.storage)->default_value(options.storage),
     "size of each PersistentVolumeClaim");
   po::positional_options_description positional;

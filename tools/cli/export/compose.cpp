@@ -29,7 +29,8 @@ Yaml volume(const std::string& source, const char* target) {
 Yaml tls_secrets() {
   auto out = Yaml::seq();
   for (const auto& f : tls_files)
-    out.push(Yaml::map().set("source", f.secret).set("target", std::string{tls_dir} + "/" + f.file));
+    out.push(
+      Yaml::map().set("source", f.secret).set("target", std::string{tls_dir} + "/" + f.file));
   return out;
 }
 
@@ -52,8 +53,10 @@ Yaml node_service(const std::string& name, const Topology& t, const Options& o) 
 }
 
 Yaml published(uint16_t port) {
-  return Yaml::map().set("target", int{port}).set("published", std::to_string(port)).set(
-    "protocol", "tcp");
+  return Yaml::map()
+    .set("target", int{port})
+    .set("published", std::to_string(port))
+    .set("protocol", "tcp");
 }
 
 Yaml flow_service(const Topology& t, const Options& o, const std::vector<std::string>& nodes) {
@@ -67,18 +70,18 @@ Yaml flow_service(const Topology& t, const Options& o, const std::vector<std::st
         .set("command", Yaml::seq({"caflow", "flow", std::string{config_dir} + "/flow.yml"}))
         .set("restart", "unless-stopped")
         .set("ports", std::move(ports))
-        .set("configs", Yaml::seq({Yaml::map().set("source", "flow").set(
-                          "target", std::string{config_dir} + "/flow.yml")}))
+        .set("configs", Yaml::seq({Yaml::map()
+                                     .set("source", "flow")
+                                     .set("target", std::string{config_dir} + "/flow.yml")}))
         .set("volumes", Yaml::seq({volume(t.name + "-flow-workspace", data_dir)}))
-        .set("healthcheck",
-             Yaml::map()
-               .set("test", Yaml::seq({"CMD", "caflow", "ping",
-                                       "127.0.0.1:" + std::to_string(t.gateway_port), "--timeout",
-                                       "5"}))
-               .set("interval", "5s")
-               .set("timeout", "10s")
-               .set("retries", 3)
-               .set("start_period", "10m"));
+        .set("healthcheck", Yaml::map()
+                              .set("test", Yaml::seq({"CMD", "caflow", "ping",
+                                                      "127.0.0.1:" + std::to_string(t.gateway_port),
+                                                      "--timeout", "5"}))
+                              .set("interval", "5s")
+                              .set("timeout", "10s")
+                              .set("retries", 3)
+                              .set("start_period", "10m"));
   if (t.tls.enabled())
     service.set("secrets", tls_secrets());
   if (!nodes.empty()) {
@@ -112,9 +115,8 @@ caf::expected<std::vector<OutputFile>> compose(const std::string& flow_path,
   std::vector<std::string> nodes;
   for (size_t i = 0; i < t->nodes.size(); ++i)
     nodes.push_back(t->name + "-node-" + std::to_string(i));
-  auto config = rewrite_config(flow_path, *t, [&](size_t i) {
-    return nodes[i] + ":" + std::to_string(t->node_port);
-  });
+  auto config = rewrite_config(
+    flow_path, *t, [&](size_t i) { return nodes[i] + ":" + std::to_string(t->node_port); });
   if (!config)
     return config.error();
   std::vector<OutputFile> out;

@@ -15,11 +15,11 @@ namespace caflow::cli::exporter {
 namespace {
 
 struct Names {
-  std::string flow;     // Deployment, Service, PVC prefix
-  std::string node;     // StatefulSet and its headless Service
-  std::string config;   // ConfigMap
-  std::string tls;      // Secret
-  std::string domain;   // NS.svc.cluster.local
+  std::string flow;    // Deployment, Service, PVC prefix
+  std::string node;    // StatefulSet and its headless Service
+  std::string config;  // ConfigMap
+  std::string tls;     // Secret
+  std::string domain;  // NS.svc.cluster.local
 };
 
 Yaml labels(const Topology& t, const char* component) {
@@ -30,10 +30,7 @@ Yaml labels(const Topology& t, const char* component) {
 }
 
 Yaml metadata(const std::string& name, const Options& o, const Topology& t, const char* component) {
-  return Yaml::map()
-    .set("name", name)
-    .set("namespace", o.ns)
-    .set("labels", labels(t, component));
+  return Yaml::map().set("name", name).set("namespace", o.ns).set("labels", labels(t, component));
 }
 
 Yaml port(const char* name, uint16_t number) {
@@ -49,8 +46,9 @@ Yaml service_port(const char* name, uint16_t number) {
 }
 
 Yaml env_from_field(const char* name, const char* field) {
-  return Yaml::map().set("name", name).set(
-    "valueFrom", Yaml::map().set("fieldRef", Yaml::map().set("fieldPath", field)));
+  return Yaml::map()
+    .set("name", name)
+    .set("valueFrom", Yaml::map().set("fieldRef", Yaml::map().set("fieldPath", field)));
 }
 
 Yaml mount(const char* name, const char* path, bool read_only) {
@@ -61,8 +59,9 @@ Yaml mount(const char* name, const char* path, bool read_only) {
 }
 
 Yaml tls_volume(const Names& n) {
-  return Yaml::map().set("name", "tls").set(
-    "secret", Yaml::map().set("secretName", n.tls).set("defaultMode", 0400));
+  return Yaml::map()
+    .set("name", "tls")
+    .set("secret", Yaml::map().set("secretName", n.tls).set("defaultMode", 0400));
 }
 
 Yaml claim(const Options& o) {
@@ -97,8 +96,8 @@ caf::expected<std::string> read_file(const std::string& path, const char* what) 
 
 caf::expected<Yaml> tls_secret(const Names& n, const Options& o, const Topology& t) {
   auto data = Yaml::map();
-  const std::pair<const char*, const std::string*> files[]
-    = {{"tls.crt", &t.tls.cert}, {"tls.key", &t.tls.key}, {"ca.crt", &t.tls.ca}};
+  const std::pair<const char*, const std::string*> files[] = {
+    {"tls.crt", &t.tls.cert}, {"tls.key", &t.tls.key}, {"ca.crt", &t.tls.ca}};
   const char* keys[] = {"cert", "key", "ca"};
   for (size_t i = 0; i < 3; ++i) {
     auto bytes = read_file(*files[i].second, keys[i]);
@@ -146,9 +145,9 @@ Yaml node_stateful_set(const Names& n, const Options& o, const Topology& t) {
   // the listening socket in /proc/net/tcp* instead.
   char hex_port[8];
   std::snprintf(hex_port, sizeof hex_port, "%04X", static_cast<unsigned>(t.node_port));
-  auto listening = Yaml::seq(
-    {"sh", "-c",
-     std::string{"grep -q ':"} + hex_port + " [0-9A-F]*:[0-9A-F]* 0A ' /proc/net/tcp /proc/net/tcp6"});
+  auto listening = Yaml::seq({"sh", "-c",
+                              std::string{"grep -q ':"} + hex_port
+                                + " [0-9A-F]*:[0-9A-F]* 0A ' /proc/net/tcp /proc/net/tcp6"});
   auto probe = [&](int delay, int period) {
     auto p = Yaml::map();
     if (t.tls.enabled())
@@ -168,28 +167,28 @@ Yaml node_stateful_set(const Names& n, const Options& o, const Topology& t) {
                      .set("readinessProbe", probe(0, 5))
                      .set("livenessProbe", probe(10, 10))
                      .set("volumeMounts", std::move(mounts));
-  auto pod = Yaml::map().set("terminationGracePeriodSeconds", 30).set("containers",
-                                                                      Yaml::seq({container}));
+  auto pod = Yaml::map()
+               .set("terminationGracePeriodSeconds", 30)
+               .set("containers", Yaml::seq({container}));
   if (t.tls.enabled())
     pod.set("volumes", std::move(volumes));
   return Yaml::map()
     .set("apiVersion", "apps/v1")
     .set("kind", "StatefulSet")
     .set("metadata", metadata(n.node, o, t, "node"))
-    .set("spec",
-         Yaml::map()
-           .set("serviceName", n.node)
-           .set("replicas", static_cast<int64_t>(t.nodes.size()))
-           // Nodes need each other for nothing: start them all at once.
-           .set("podManagementPolicy", "Parallel")
-           .set("selector", Yaml::map().set("matchLabels", labels(t, "node")))
-           .set("template", Yaml::map()
-                              .set("metadata", Yaml::map().set("labels", labels(t, "node")))
-                              .set("spec", std::move(pod)))
-           .set("volumeClaimTemplates",
-                Yaml::seq({Yaml::map()
-                             .set("metadata", Yaml::map().set("name", "workspace"))
-                             .set("spec", claim(o))})));
+    .set("spec", Yaml::map()
+                   .set("serviceName", n.node)
+                   .set("replicas", static_cast<int64_t>(t.nodes.size()))
+                   // Nodes need each other for nothing: start them all at once.
+                   .set("podManagementPolicy", "Parallel")
+                   .set("selector", Yaml::map().set("matchLabels", labels(t, "node")))
+                   .set("template", Yaml::map()
+                                      .set("metadata", Yaml::map().set("labels", labels(t, "node")))
+                                      .set("spec", std::move(pod)))
+                   .set("volumeClaimTemplates",
+                        Yaml::seq({Yaml::map()
+                                     .set("metadata", Yaml::map().set("name", "workspace"))
+                                     .set("spec", claim(o))})));
 }
 
 Yaml flow_claim(const Names& n, const Options& o, const Topology& t) {
@@ -205,9 +204,10 @@ Yaml flow_claim(const Names& n, const Options& o, const Topology& t) {
 // a flow that stopped answering for a minute.
 Yaml ping_probe(const Topology& t, int period, int failures) {
   return Yaml::map()
-    .set("exec", Yaml::map().set("command", Yaml::seq({"caflow", "ping",
-                                                       "127.0.0.1:" + std::to_string(t.gateway_port),
-                                                       "--timeout", "5"})))
+    .set("exec",
+         Yaml::map().set("command",
+                         Yaml::seq({"caflow", "ping", "127.0.0.1:" + std::to_string(t.gateway_port),
+                                    "--timeout", "5"})))
     .set("periodSeconds", period)
     .set("timeoutSeconds", 10)
     .set("failureThreshold", failures);
@@ -218,12 +218,12 @@ Yaml flow_deployment(const Names& n, const Options& o, const Topology& t) {
   auto ports = Yaml::seq({port("http", t.gateway_port)});
   if (t.cluster_port != 0)
     ports.push(port("cluster", t.cluster_port));
-  auto mounts = Yaml::seq(
-    {mount("config", config_dir, true), mount("workspace", data_dir, false)});
+  auto mounts = Yaml::seq({mount("config", config_dir, true), mount("workspace", data_dir, false)});
   auto volumes = Yaml::seq(
     {Yaml::map().set("name", "config").set("configMap", Yaml::map().set("name", n.config)),
-     Yaml::map().set("name", "workspace").set(
-       "persistentVolumeClaim", Yaml::map().set("claimName", n.flow + "-workspace"))});
+     Yaml::map()
+       .set("name", "workspace")
+       .set("persistentVolumeClaim", Yaml::map().set("claimName", n.flow + "-workspace"))});
   if (t.tls.enabled()) {
     mounts.push(mount("tls", tls_dir, true));
     volumes.push(tls_volume(n));
@@ -242,19 +242,17 @@ Yaml flow_deployment(const Names& n, const Options& o, const Topology& t) {
     .set("apiVersion", "apps/v1")
     .set("kind", "Deployment")
     .set("metadata", metadata(n.flow, o, t, "flow"))
-    .set("spec",
-         Yaml::map()
-           .set("replicas", 1)
-           // One flow owns its workspace (ReadWriteOnce): stop the old pod first.
-           .set("strategy", Yaml::map().set("type", "Recreate"))
-           .set("selector", Yaml::map().set("matchLabels", labels(t, "flow")))
-           .set("template",
-                Yaml::map()
-                  .set("metadata", Yaml::map().set("labels", labels(t, "flow")))
-                  .set("spec", Yaml::map()
-                                 .set("terminationGracePeriodSeconds", 60)
-                                 .set("containers", Yaml::seq({container}))
-                                 .set("volumes", std::move(volumes)))));
+    .set("spec", Yaml::map()
+                   .set("replicas", 1)
+                   // One flow owns its workspace (ReadWriteOnce): stop the old pod first.
+                   .set("strategy", Yaml::map().set("type", "Recreate"))
+                   .set("selector", Yaml::map().set("matchLabels", labels(t, "flow")))
+                   .set("template", Yaml::map()
+                                      .set("metadata", Yaml::map().set("labels", labels(t, "flow")))
+                                      .set("spec", Yaml::map()
+                                                     .set("terminationGracePeriodSeconds", 60)
+                                                     .set("containers", Yaml::seq({container}))
+                                                     .set("volumes", std::move(volumes)))));
 }
 
 Yaml flow_service(const Names& n, const Options& o, const Topology& t) {
