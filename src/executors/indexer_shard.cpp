@@ -419,7 +419,16 @@ std::vector<std::vector<Document>> IndexerShard::search(const DocumentArray& que
   }
   if (batch.empty() || index_->size() == 0)
     return out;
-  auto hits = index_->search(batch, k);
+  // Equal scores rank by document id, so that any sharding of the same
+  // documents returns the same ids (the head's merge breaks ties the same way).
+  TieBreak by_id = [this](uint64_t a, uint64_t b) {
+    auto x = id_of_.find(a);
+    auto y = id_of_.find(b);
+    if (x == id_of_.end() || y == id_of_.end())
+      return a < b;
+    return x->second < y->second;
+  };
+  auto hits = index_->search(batch, k, by_id);
   // Read each matched document once, however many queries it matches.
   std::unordered_map<uint64_t, size_t> slot;
   std::vector<std::string> keys;

@@ -1,5 +1,6 @@
 #include "index/hnsw_index.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -92,7 +93,7 @@ void HnswIndex::clear() {
 }
 
 std::vector<std::vector<Hit>> HnswIndex::search(const std::vector<const Embedding*>& queries,
-                                                size_t k) const {
+                                                size_t k, const TieBreak& tie) const {
   std::vector<std::vector<Hit>> out(queries.size());
   if (!graph_ || live_.empty() || k == 0)
     return out;
@@ -106,6 +107,8 @@ std::vector<std::vector<Hit>> HnswIndex::search(const std::vector<const Embeddin
       hits[i] = Hit{found.top().second, to_score(metric_, found.top().first)};
       found.pop();
     }
+    // hnswlib leaves equal distances in heap order.
+    std::sort(hits.begin(), hits.end(), HitOrder(higher_is_better(metric_), &tie));
   }
   return out;
 }

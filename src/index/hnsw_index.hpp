@@ -50,8 +50,9 @@ class HnswIndex final : public VectorIndex {
   bool remove(uint64_t label) override;
   void clear() override;
 
+  using VectorIndex::search;
   [[nodiscard]] std::vector<std::vector<Hit>> search(const std::vector<const Embedding*>& queries,
-                                                     size_t k) const override;
+                                                     size_t k, const TieBreak& tie) const override;
 
   /// Writes the graph to `path`. Throws caflow::Error (errc::io_error).
   void save(const std::string& path) const;
