@@ -25,6 +25,9 @@ std::string doc_key(const std::string& id) {
 std::string vec_key(const std::string& id) {
   return "e/" + id;
 }
+std::string journal_key(const std::string& id) {
+  return "j/" + id;
+}
 
 /// The marker's value: the state the saved graph file matches.
 struct Marker {
@@ -105,6 +108,8 @@ IndexerOptions IndexerOptions::from(const ExecutorContext& ctx) {
   out.hnsw_options.max_elements = positive("max_elements", 1024);
   out.sync = ctx.get("sync", false);
   out.default_top_k = static_cast<int64_t>(positive("default_top_k", 10));
+  out.checkpoint_writes = positive("checkpoint_writes", 10000);
+  out.checkpoint_seconds = positive("checkpoint_seconds", 60);
   return out;
 }
 
@@ -165,28 +170,53 @@ void IndexerShard::load() {
   if (!st.ok() && !st.IsNotFound())
     fail(st, name_ + ": reading the graph marker");
   marker_present_ = st.ok();
+  if (!options_.hnsw && marker_present_) {
+    // Exact mode keeps no journal: a graph saved before is stale from now on.
+    if (auto del = db->Delete(rocksdb::WriteOptions{}, cf_, marker_key); !del.ok())
+      fail(del, name_ + ": deleting the graph marker");
+    marker_present_ = false;
+  }
   if (options_.hnsw && marker_present_) {
-    // A valid marker: only labels are read, and the saved graph is loaded
-    // instead of re-inserting every vector.
+    // A checkpoint: only labels are read, the saved graph is loaded and
+    // only the journaled vectors (written since) are re-added.
     std::vector<uint64_t> labels;
     scan(db, cf_, "e/", [&](std::string id, const rocksdb::Slice& v) {
       auto label = decode_label({v.data(), v.size()});
       if (!label)
         throw_error(label.error());
       labels.push_back(*label);
+      next_label_ = std::max(next_label_, *label + 1);
       id_of_[*label] = id;
       label_of_.emplace(std::move(id), *label);
     });
+    std::vector<std::pair<uint64_t, Embedding>> changed;
+    scan(db, cf_, "j/", [&](std::string id, const rocksdb::Slice&) {
+      ++journaled_;
+      std::string bytes;
+      auto got = db->Get(rocksdb::ReadOptions{}, cf_, vec_key(id), &bytes);
+      if (got.IsNotFound())
+        return;  // deleted since: the label set covers it
+      if (!got.ok())
+        fail(got, name_ + ": reading the vector of " + id);
+      auto stored = decode_embedding(bytes);
+      if (!stored)
+        throw Error(errc::storage_error, name_ + ": " + id + ": " + error_message(stored.error()));
+      changed.emplace_back(stored->label, std::move(stored->embedding));
+    });
+    if (journaled_ > 0)
+      first_journaled_ = std::chrono::steady_clock::now();
     auto marker = Marker::decode(marker_bytes);
     auto* graph = static_cast<HnswIndex*>(index_.get());
-    if (marker && marker->live == labels.size() && graph->load(graph_path_, marker->dim, labels)) {
-      next_label_ = marker->next_label;
+    if (marker && graph->restore(graph_path_, marker->dim, labels, changed)) {
+      next_label_ = std::max(next_label_, marker->next_label);
       return;
     }
     std::cerr << name_ << ": saved HNSW graph " << graph_path_
               << " does not match the data; rebuilding it\n";
     label_of_.clear();
     id_of_.clear();
+    next_label_ = 0;
+    journaled_ = std::max<size_t>(journaled_, 1);  // the rebuilt graph is not saved yet
   }
   rebuild_index();
 }
@@ -205,11 +235,22 @@ void IndexerShard::rebuild_index() {
 }
 
 void IndexerShard::save_graph() noexcept {
-  if (!options_.hnsw || marker_present_)
+  if (!options_.hnsw || (marker_present_ && journaled_ == 0))
     return;  // nothing to save, or the saved graph is still current
   try {
     std::error_code ec;
     if (index_->size() == 0) {
+      // Nothing to load: without a marker the next open rebuilds (from nothing).
+      rocksdb::WriteBatch batch;
+      auto st = batch.Delete(cf_, marker_key);
+      if (st.ok())
+        st = batch.DeleteRange(cf_, "j/", "j0");
+      if (st.ok())
+        st = db_->db()->Write(rocksdb::WriteOptions{}, &batch);
+      if (!st.ok())
+        fail(st, "deleting the graph marker");
+      marker_present_ = false;
+      journaled_ = 0;
       std::filesystem::remove(graph_path_, ec);
       return;
     }
@@ -218,13 +259,21 @@ void IndexerShard::save_graph() noexcept {
     auto tmp = graph_path_ + ".tmp";
     static_cast<HnswIndex*>(index_.get())->save(tmp);
     std::filesystem::rename(tmp, graph_path_);
+    // The marker and the journal's end in one batch: a crash before it
+    // replays a journal that the newer file already holds (harmless).
     Marker m{next_label_, index_->size(), index_->dimension()};
+    rocksdb::WriteBatch batch;
+    auto st = batch.Put(cf_, marker_key, m.encode());
+    if (st.ok())
+      st = batch.DeleteRange(cf_, "j/", "j0");
     rocksdb::WriteOptions wo;
     wo.sync = true;
-    auto st = db_->db()->Put(wo, cf_, marker_key, m.encode());
+    if (st.ok())
+      st = db_->db()->Write(wo, &batch);
     if (!st.ok())
       fail(st, "writing the graph marker");
     marker_present_ = true;
+    journaled_ = 0;
   } catch (const std::exception& e) {
     // Not fatal: the next open rebuilds the graph from the stored vectors.
     std::cerr << name_ << ": could not save the HNSW graph: " << e.what() << '\n';
@@ -270,6 +319,8 @@ void IndexerShard::write(const DocumentArray& docs, const std::vector<bool>& kee
       else
         labels[i] = fresh[d.id] = next++;
       st = batch.Put(cf_, vec_key(d.id), encode_embedding(labels[i], d.embedding));
+      if (st.ok() && options_.hnsw)
+        st = batch.Put(cf_, journal_key(d.id), rocksdb::Slice{});
     }
     if (!st.ok())
       fail(st, name_ + ": batching document " + d.id);
@@ -291,17 +342,29 @@ void IndexerShard::write(const DocumentArray& docs, const std::vector<bool>& kee
       label_of_.erase(l);
     }
   }
+  size_t vectors = 0;
+  for (size_t i = 0; i < docs.size(); ++i)
+    vectors += keep[i] && !docs[i].embedding.empty() ? 1 : 0;
+  maybe_checkpoint(vectors);
 }
 
 void IndexerShard::commit(rocksdb::WriteBatch& batch, const std::string& what) {
-  if (marker_present_)
-    if (auto st = batch.Delete(cf_, marker_key); !st.ok())
-      fail(st, name_ + ": batching");
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   if (auto st = db_->db()->Write(wo, &batch); !st.ok())
     fail(st, name_ + ": " + what);
-  marker_present_ = false;
+}
+
+void IndexerShard::maybe_checkpoint(size_t written) {
+  if (!options_.hnsw || written == 0)
+    return;
+  auto now = std::chrono::steady_clock::now();
+  if (journaled_ == 0)
+    first_journaled_ = now;
+  journaled_ += written;
+  if (journaled_ >= options_.checkpoint_writes
+      || now - first_journaled_ >= std::chrono::seconds(options_.checkpoint_seconds))
+    save_graph();
 }
 
 void IndexerShard::index(const DocumentArray& docs) {
@@ -354,6 +417,7 @@ std::vector<std::string> IndexerShard::remove(const DocumentArray& docs) {
       label_of_.erase(l);
     }
   }
+  maybe_checkpoint(gone.size());  // no journal needed: restore drops unstored labels
   return not_found;
 }
 
@@ -476,7 +540,7 @@ std::vector<std::vector<Document>> IndexerShard::search(const DocumentArray& que
 void IndexerShard::clear() {
   std::unique_lock<std::shared_mutex> lock{mtx_};
   rocksdb::WriteBatch batch;
-  // Every key of this shard is ASCII ("d/", "e/", "m/"), so this range is all.
+  // Every key of this shard is ASCII ("d/", "e/", "j/", "m/"), so this range is all.
   auto st = batch.DeleteRange(cf_, "", "\xff");
   if (!st.ok())
     fail(st, name_ + ": batching clear");
@@ -486,6 +550,8 @@ void IndexerShard::clear() {
   label_of_.clear();
   id_of_.clear();
   next_label_ = 0;
+  marker_present_ = false;
+  journaled_ = 0;
   std::error_code ec;
   std::filesystem::remove(graph_path_, ec);  // a stale file is harmless: no marker
 }

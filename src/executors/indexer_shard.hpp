@@ -9,14 +9,24 @@
 /// Keys of the column family:
 ///   d/<id>   the document body (storage/doc_codec.hpp)
 ///   e/<id>   its label and embedding (absent for documents without one)
-///   m/hnsw   marker: the saved graph file matches the data (next label,
-///            live count); every write batch deletes it, so a graph saved
-///            before a later write is never loaded.
+///   m/hnsw   marker: a graph checkpoint was saved (next label, live count,
+///            dimension)
+///   j/<id>   journal (HNSW only): the id's vector was written after the
+///            last checkpoint, in the same WriteBatch as the vector
+///
+/// The HNSW graph is checkpointed after `checkpoint_writes` journaled writes
+/// or, at the next write, `checkpoint_seconds` after the first of them, and
+/// on close: the graph file is renamed into place, then the marker is put
+/// and the journal deleted in one batch. An open after a crash loads the
+/// checkpoint, deletes the labels no longer stored and re-adds only the
+/// journaled vectors (restart in seconds, not a rebuild); whatever does not
+/// add up exactly falls back to rebuilding from the stored vectors.
 ///
 /// A write returns only after RocksDB accepted its WriteBatch (WAL on);
 /// memory is updated after that, so what a search sees is on disk.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -48,6 +58,11 @@ struct IndexerOptions {
   /// survive a power loss (not just a process crash). Default: false
   bool sync = false;
   int64_t default_top_k = 10;  ///< `default_top_k`. Default: 10
+  /// `checkpoint_writes`: HNSW writes between graph checkpoints. Default: 10000
+  size_t checkpoint_writes = 10000;
+  /// `checkpoint_seconds`: at most this long between the first write after a
+  /// checkpoint and the next one (checked at writes). Default: 60
+  size_t checkpoint_seconds = 60;
 
   /// Reads the options; errors (caflow::Error, invalid_argument) name the
   /// executor and key.
@@ -96,6 +111,8 @@ class IndexerShard {
   void load();
   void rebuild_index();
   void save_graph() noexcept;
+  // Saves the graph when enough writes or time have gone by since the last.
+  void maybe_checkpoint(size_t written);
   void write(const DocumentArray& docs, const std::vector<bool>& keep);
   // Writes `batch` (plus the deletion of a saved graph's marker: the graph
   // is stale from now on); throws naming `what` when RocksDB refuses it.
@@ -113,6 +130,8 @@ class IndexerShard {
   std::unordered_map<uint64_t, std::string> id_of_;     // label -> id
   uint64_t next_label_ = 0;
   bool marker_present_ = false;  // m/hnsw is in the column family
+  size_t journaled_ = 0;         // j/ keys since the last checkpoint
+  std::chrono::steady_clock::time_point first_journaled_{};
 };
 
 }  // namespace caflow

@@ -114,15 +114,14 @@ class SparseIndex {
   void maybe_merge();
   std::vector<Hit> search_maxscore(std::vector<Cursor>& cursors, size_t terms, size_t k,
                                    const TieBreak& tie) const;
-  std::vector<Hit> search_euclidean(std::vector<Cursor>& cursors,
-                                    const std::vector<float>& values, size_t k,
-                                    const TieBreak& tie) const;
+  std::vector<Hit> search_euclidean(std::vector<Cursor>& cursors, const std::vector<float>& values,
+                                    size_t k, const TieBreak& tie) const;
 
   Metric metric_;
   BaseSegment base_;
   std::unordered_map<uint32_t, PostingList> delta_;
   size_t delta_nnz_ = 0;
-  size_t dead_nnz_ = 0;  // tombstoned postings, base and delta
+  size_t dead_nnz_ = 0;      // tombstoned postings, base and delta
   uint32_t base_slots_ = 0;  // slots below this are in the base
   std::vector<Slot> slots_;
   std::unordered_map<uint64_t, uint32_t> slot_of_;  // label -> live slot

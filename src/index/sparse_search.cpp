@@ -14,9 +14,9 @@ struct SparseIndex::Cursor {
   const float* values;
   uint32_t n;
   uint32_t i = 0;
-  float q;        // the query's value for this term
-  uint32_t qpos;  // the term's position in the query
-  double bound;   // an upper bound of q * value, at least 0 (absent = 0)
+  float q;           // the query's value for this term
+  uint32_t qpos;     // the term's position in the query
+  double bound;      // an upper bound of q * value, at least 0 (absent = 0)
   double magnitude;  // an upper bound of |q * value|
 
   [[nodiscard]] uint32_t current() const noexcept {
@@ -75,8 +75,8 @@ std::vector<Hit> SparseIndex::search(const std::vector<uint32_t>& indices,
   return search_maxscore(cursors, values.size(), k, tie);
 }
 
-std::vector<Hit> SparseIndex::search_maxscore(std::vector<Cursor>& cursors, size_t terms,
-                                              size_t k, const TieBreak& tie) const {
+std::vector<Hit> SparseIndex::search_maxscore(std::vector<Cursor>& cursors, size_t terms, size_t k,
+                                              const TieBreak& tie) const {
   // Cursors by bound ascending; prefix[j] bounds what cursors 0..j can add.
   std::sort(cursors.begin(), cursors.end(),
             [](const Cursor& a, const Cursor& b) { return a.bound < b.bound; });

@@ -135,7 +135,7 @@ void run_sequence(Metric m, uint32_t seed, size_t steps) {
       index.merge();
     } else {
       auto q = rng() % 4 == 0 && !data.empty() ? data[some_label()]
-                                                : random_vector(rng, dim, negative);
+                                               : random_vector(rng, dim, negative);
       size_t k = 1 + rng() % 12;
       auto got = index.search(q.indices, q.values, k, tie);
       auto want = brute(m, data, q, k, tie);
