@@ -8,6 +8,7 @@
 
 #include "core/shared_registry.hpp"
 #include "index/exact_index.hpp"
+#include "storage/atomic_file.hpp"
 #include "storage/shard_store.hpp"
 
 namespace caflow {
@@ -21,26 +22,32 @@ std::string journal_name(std::string_view id) {
   return std::string{journal_prefix}.append(id);
 }
 
-/// The marker's value: the state the saved graph file matches.
+/// The marker's value: the state the saved graph file matches, and the
+/// file's CRC-32, so that a damaged file is rebuilt rather than loaded
+/// (hnswlib trusts the links it reads).
 struct Marker {
   uint64_t next_label = 0;
   uint64_t live = 0;
   uint32_t dim = 0;
+  uint32_t crc = 0;
 
   [[nodiscard]] std::string encode() const {
-    std::string out(20, '\0');
+    std::string out(24, '\0');
     std::memcpy(out.data(), &next_label, 8);
     std::memcpy(out.data() + 8, &live, 8);
     std::memcpy(out.data() + 16, &dim, 4);
+    std::memcpy(out.data() + 20, &crc, 4);
     return out;
   }
+  // A marker of another size (an older one, without a checksum) is none.
   static std::optional<Marker> decode(const std::string& bytes) {
-    if (bytes.size() != 20)
+    if (bytes.size() != 24)
       return std::nullopt;
     Marker m;
     std::memcpy(&m.next_label, bytes.data(), 8);
     std::memcpy(&m.live, bytes.data() + 8, 8);
     std::memcpy(&m.dim, bytes.data() + 16, 4);
+    std::memcpy(&m.crc, bytes.data() + 20, 4);
     return m;
   }
 };
@@ -91,6 +98,13 @@ IndexerOptions IndexerOptions::from(const ExecutorContext& ctx) {
   out.hnsw_options.ef = positive("ef", 50);
   out.hnsw_options.max_elements = positive("max_elements", 1024);
   out.sync = ctx.get("sync", false);
+  auto recovery = ctx.get("wal_recovery", "strict");
+  if (recovery == "point_in_time")
+    out.wal_recovery = WalRecovery::point_in_time;
+  else if (recovery != "strict")
+    throw Error(errc::invalid_argument,
+                ctx.name + ": uses_with.wal_recovery: expected 'strict' or 'point_in_time', got '"
+                  + recovery + "'");
   out.default_top_k = static_cast<int64_t>(positive("default_top_k", 10));
   out.checkpoint_writes = positive("checkpoint_writes", 10000);
   out.checkpoint_seconds = positive("checkpoint_seconds", 60);
@@ -112,7 +126,8 @@ std::shared_ptr<IndexerShard> IndexerShard::open(const ExecutorContext& ctx,
   auto name = ctx.name + "/" + shard_name;
   auto key = canonical + "#" + shard_name;
   auto shard = shards().get(key, [&]() -> caf::expected<std::unique_ptr<IndexerShard>> {
-    auto store = ShardStore::open(dir, ctx.shard_id, StoreOptions{.sync = options.sync});
+    auto store = ShardStore::open(
+      dir, ctx.shard_id, StoreOptions{.sync = options.sync, .wal_recovery = options.wal_recovery});
     if (!store)
       return std::move(store.error());
     auto graph_path = (*store)->path() + "/" + shard_name + ".hnsw";
@@ -179,12 +194,18 @@ void IndexerShard::load() {
         changed.emplace_back(label_of_.at(journal[i]), std::move(stored[i]->embedding));
     auto marker = Marker::decode(*marker_bytes);
     auto* graph = static_cast<HnswIndex*>(index_.get());
-    if (marker && graph->restore(graph_path_, marker->dim, labels, changed)) {
+    auto crc = file_crc32(graph_path_);
+    if (marker && crc && *crc != marker->crc) {
+      std::cerr << "WARNING: " << name_ << ": the saved HNSW graph " << graph_path_
+                << " is damaged (CRC-32 " << *crc << ", saved as " << marker->crc
+                << "); rebuilding it from the " << labels.size() << " stored vectors\n";
+    } else if (marker && crc && graph->restore(graph_path_, marker->dim, labels, changed)) {
       next_label_ = std::max(next_label_, marker->next_label);
       return;
+    } else {
+      std::cerr << name_ << ": saved HNSW graph " << graph_path_
+                << " does not match the data; rebuilding it\n";
     }
-    std::cerr << name_ << ": saved HNSW graph " << graph_path_
-              << " does not match the data; rebuilding it\n";
     label_of_.clear();
     id_of_.clear();
     next_label_ = 0;
@@ -222,11 +243,22 @@ void IndexerShard::save_graph() noexcept {
     // The file is renamed into place whole, so a crash leaves the old file
     // or the new one, never a partial one.
     auto tmp = graph_path_ + ".tmp";
-    static_cast<HnswIndex*>(index_.get())->save(tmp);
+    try {
+      static_cast<HnswIndex*>(index_.get())->save(tmp);
+    } catch (...) {
+      std::filesystem::remove(tmp, ec);  // a full disk leaves no partial file
+      throw;
+    }
+    auto crc = file_crc32(tmp);
+    if (!crc) {
+      std::filesystem::remove(tmp, ec);
+      throw_error(crc.error());
+    }
     std::filesystem::rename(tmp, graph_path_);
-    // The marker and the journal's end in one batch: a crash before it
-    // replays a journal that the newer file already holds (harmless).
-    Marker m{next_label_, index_->size(), index_->dimension()};
+    // The marker (with the new file's CRC) and the journal's end in one
+    // batch: a crash before it leaves a file the old marker's CRC does not
+    // match, so the next open rebuilds rather than trusting it.
+    Marker m{next_label_, index_->size(), index_->dimension(), *crc};
     ShardBatch batch;
     batch.put_meta(marker_name, m.encode());
     batch.remove_meta_prefix(journal_prefix);

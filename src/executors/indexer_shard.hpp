@@ -38,6 +38,7 @@
 #include "index/hnsw_index.hpp"
 #include "index/metric.hpp"
 #include "index/vector_index.hpp"
+#include "storage/shard_db.hpp"
 
 namespace caflow {
 
@@ -58,6 +59,10 @@ struct IndexerOptions {
   /// `checkpoint_seconds`: at most this long between the first write after a
   /// checkpoint and the next one (checked at writes). Default: 60
   size_t checkpoint_seconds = 60;
+  /// `wal_recovery`: a write-ahead log damaged before its end refuses the
+  /// start (`strict`) or starts with the records before the damage
+  /// (`point_in_time`, loudly; see storage/db_open.hpp). Default: strict
+  WalRecovery wal_recovery = WalRecovery::strict;
 
   /// Reads the options; errors (caflow::Error, invalid_argument) name the
   /// executor and key.
