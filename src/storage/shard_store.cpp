@@ -115,6 +115,11 @@ void ShardBatch::remove_meta(std::string_view name) {
   ops_.push_back({Op::remove, key(meta_prefix, name), {}});
 }
 
+void ShardBatch::remove_meta_prefix(std::string_view prefix) {
+  auto from = key(meta_prefix, prefix);
+  ops_.push_back({Op::remove_range, from, upper_bound(from)});
+}
+
 void ShardBatch::append_log(uint64_t seq, std::string_view record) {
   ops_.push_back({Op::put, log_key(seq), std::string{record}});
 }
@@ -347,6 +352,16 @@ caf::expected<std::optional<std::string>> ShardStore::get_meta(std::string_view 
   if (!st.ok())
     return storage_error(st, name_ + ": reading " + std::string{name});
   return std::optional<std::string>{std::move(value)};
+}
+
+caf::error ShardStore::scan_meta(
+  std::string_view prefix,
+  const std::function<void(std::string_view, std::string_view)>& fn) const {
+  return scan(db_->db(), cf_, key(meta_prefix, prefix), {}, name_,
+              [&](const rocksdb::Slice& name, const rocksdb::Slice& value) {
+                fn(view(name), view(value));
+                return true;
+              });
 }
 
 caf::error ShardStore::put_meta(std::string_view name, std::string_view value) {

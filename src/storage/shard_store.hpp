@@ -78,6 +78,9 @@ class ShardBatch {
   void put_meta(std::string_view name, std::string_view value);
   /// Deletes the metadata record `name`.
   void remove_meta(std::string_view name);
+  /// Deletes every metadata record whose name starts with `prefix` (which
+  /// must be non-empty).
+  void remove_meta_prefix(std::string_view prefix);
   /// Appends record `seq` of the operation log.
   void append_log(uint64_t seq, std::string_view record);
   /// Deletes the log records below `seq`.
@@ -149,6 +152,11 @@ class ShardStore {
 
   /// The metadata record `name`, nullopt when absent.
   [[nodiscard]] caf::expected<std::optional<std::string>> get_meta(std::string_view name) const;
+  /// Calls fn(name without `prefix`, value) for every metadata record whose
+  /// name starts with `prefix` (non-empty), in name order.
+  [[nodiscard]] caf::error scan_meta(
+    std::string_view prefix,
+    const std::function<void(std::string_view, std::string_view)>& fn) const;
   /// Writes the metadata record `name` on its own, fsynced.
   [[nodiscard]] caf::error put_meta(std::string_view name, std::string_view value);
 
