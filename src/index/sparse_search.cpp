@@ -128,12 +128,21 @@ std::vector<Hit> SparseIndex::search_maxscore(std::vector<Cursor>& cursors, size
     const size_t ess = essential;  // fixed for this window
     size_t candidates = 0;
     auto scan = [&](Cursor& c, uint32_t end) {
-      for (; c.i < end; ++c.i) {
-        uint32_t s = c.slots[c.i] - w0;
-        partial[s] += c.q * c.values[c.i];
-        candidates += touched[s] == 0 ? 1 : 0;
-        touched[s] = 1;
+      // Locals: the stores to partial/touched cannot alias them.
+      const uint32_t* slots = c.slots;
+      const float* values = c.values;
+      const float q = c.q;
+      double* acc = partial.data();
+      uint8_t* seen = touched.data();
+      size_t fresh = 0;
+      for (uint32_t i = c.i; i < end; ++i) {
+        uint32_t s = slots[i] - w0;
+        acc[s] += q * values[i];
+        fresh += seen[s] ^ 1u;
+        seen[s] = 1;
       }
+      c.i = end;
+      candidates += fresh;
     };
     for (size_t j = ess; j < m; ++j) {
       auto& c = cursors[j];
