@@ -7,6 +7,7 @@
 
 #include "caflow/errors.hpp"
 #include "cluster/placement.hpp"
+#include "runtime/scale_bounds.hpp"
 
 namespace caflow::actors {
 
@@ -145,9 +146,8 @@ cluster_actor::behavior_type cluster(cluster_pointer self, caf::io::middleman_ac
       auto i = self->state.heads.find(deployment);
       if (i == self->state.heads.end())
         return make_error(errc::not_found, "no deployment '" + deployment + "' in this flow");
-      if (replicas == 0)
-        return make_error(errc::invalid_argument,
-                          deployment + ": replicas must be at least 1, got 0");
+      if (auto err = detail::check_scale_replicas(deployment, replicas))
+        return err;
       auto rp = self->make_response_promise<ok_atom>();
       self
         ->request(caf::actor_cast<head_actor>(i->second), caf::infinite, scale_atom::value,

@@ -20,6 +20,7 @@
 #include "cluster/transport.hpp"
 #include "config/flow_graph.hpp"
 #include "runtime/post.hpp"
+#include "runtime/scale_bounds.hpp"
 
 namespace caflow {
 
@@ -223,8 +224,8 @@ caf::error RunningFlow::scale(const std::string& deployment, uint32_t replicas) 
   auto h = head(deployment);
   if (!h)
     return make_error(errc::not_found, "no deployment '" + deployment + "' in this flow");
-  if (replicas == 0)
-    return make_error(errc::invalid_argument, deployment + ": replicas must be at least 1, got 0");
+  if (auto err = detail::check_scale_replicas(deployment, replicas))
+    return err;
   caf::error result;
   caf::scoped_actor self{*impl_->sys};
   self
