@@ -7,6 +7,7 @@
 
 #include "caflow/errors.hpp"
 #include "cluster/placement.hpp"
+#include "cluster/transport.hpp"
 #include "runtime/scale_bounds.hpp"
 
 namespace caflow::actors {
@@ -84,9 +85,10 @@ void place(cluster_pointer self, const std::string& address, ExecutorContext ctx
         adopt_node(self, address, caf::actor_cast<caf::actor>(ptr));
         place_on(self, address, std::move(ctx), std::move(rp));
       },
-      [address, rp](caf::error& err) mutable {
-        rp.deliver(make_error(errc::unavailable,
-                              "node " + address + " unreachable: " + caf::to_string(err)));
+      [self, address, rp](caf::error& err) mutable {
+        rp.deliver(
+          make_error(errc::unavailable, "node " + address + " unreachable: "
+                                          + detail::describe_connect_error(self->system(), err)));
       });
 }
 

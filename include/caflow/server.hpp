@@ -71,8 +71,8 @@ struct ServerOptions {
   int64_t max_top_k = 10000;
   /// Most matches one request may ask for, documents x top_k (each match
   /// carries its text); more are answered 400. 0: no limit.
-  /// Default: 1,000,000
-  size_t max_matches = 1000000;
+  /// Default: 100,000 (with 5 KB texts, about 0.5 GB per shard's answer)
+  size_t max_matches = 100000;
   /// Largest response body in bytes; a larger answer is replaced by a 400
   /// that says so (the flow's work is dropped, nothing half-sent). 0: no
   /// limit. Default: 256 MiB

@@ -78,8 +78,7 @@ std::optional<Refusal> check_limits(const Request& req, const RequestLimits& lim
   if (top_k < 0 || (limits.max_top_k > 0 && top_k > limits.max_top_k))
     return bad(std::to_string(top_k)
                + (top_k < 0 ? "" : " (ServerOptions::max_top_k, caflow flow --max-top-k)"));
-  if (limits.max_matches > 0 && n > 0
-      && static_cast<uint64_t>(top_k) > limits.max_matches / n)
+  if (limits.max_matches > 0 && n > 0 && static_cast<uint64_t>(top_k) > limits.max_matches / n)
     return refuse(400, std::to_string(n) + " queries x top_k " + std::to_string(top_k)
                          + " ask for more than " + std::to_string(limits.max_matches)
                          + " matches in one request (ServerOptions::max_matches, caflow flow "

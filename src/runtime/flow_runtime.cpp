@@ -246,7 +246,8 @@ caf::error RunningFlow::join_node(const std::string& host_port) {
   auto node = detail::connect<node_actor>(*impl_->sys, addr->host, addr->port);
   if (!node)
     return make_error(errc::unavailable,
-                      "node " + host_port + " unreachable: " + caf::to_string(node.error()));
+                      "node " + host_port + " unreachable: "
+                        + detail::describe_connect_error(*impl_->sys, node.error()));
   caf::error result;
   caf::scoped_actor self{*impl_->sys};
   self

@@ -46,8 +46,7 @@ caf::error TargetMatcher::compile() {
     return make_error(errc::invalid_argument,
                       "targetExecutor " + quoted(pattern_)
                         + " is neither a deployment name nor a valid regular expression ("
-                        + u_errorName(status) + " at offset " + std::to_string(where.offset)
-                        + ")");
+                        + u_errorName(status) + " at offset " + std::to_string(where.offset) + ")");
   impl_ = std::make_unique<Impl>();
   impl_->pattern = std::move(re);
   return {};
@@ -77,14 +76,12 @@ caf::expected<std::optional<size_t>> TargetMatcher::first_match(
     bool hit = U_SUCCESS(status) && m->matches(status);
     if (status == U_REGEX_TIME_OUT || status == U_REGEX_STACK_OVERFLOW)
       return make_error(errc::invalid_argument,
-                        "targetExecutor " + quoted(pattern_)
-                          + " is too costly to match (ICU regex "
+                        "targetExecutor " + quoted(pattern_) + " is too costly to match (ICU regex "
                           + (status == U_REGEX_TIME_OUT ? "step" : "stack")
                           + " limit reached on deployment '" + names[i] + "')");
     if (U_FAILURE(status))
       return make_error(errc::invalid_argument, "targetExecutor " + quoted(pattern_)
-                                                  + ": cannot match (" + u_errorName(status)
-                                                  + ")");
+                                                  + ": cannot match (" + u_errorName(status) + ")");
     if (hit)
       return std::optional<size_t>{i};
   }

@@ -1,6 +1,7 @@
 // caflow post ENDPOINT — send documents to a running flow's HTTP gateway.
 #include <unistd.h>
 
+#include <cstdint>
 #include <iostream>
 
 #include "caflow/client.hpp"

@@ -63,7 +63,7 @@ int run_scale(int argc, char** argv) {
   auto flow = detail::connect<cluster_actor>(sys, addr->host, addr->port);
   if (!flow) {
     std::cerr << "caflow scale: cannot reach the flow at " << flow_address << ": "
-              << caf::to_string(flow.error()) << '\n';
+              << detail::describe_connect_error(sys, flow.error()) << '\n';
     return 1;
   }
   int rc = 0;
