@@ -20,6 +20,7 @@ packages=(
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   python3-grpcio python3-protobuf
   python3 curl procps clang-format
+  python3-yaml python3-kubernetes openssl util-linux
 )
 
 missing=()

@@ -6,69 +6,63 @@
 #include <mutex>
 #include <optional>
 
-#include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
-
+#include "core/shared_registry.hpp"
 #include "index/exact_index.hpp"
-#include "storage/doc_codec.hpp"
-#include "storage/shard_db.hpp"
+#include "storage/atomic_file.hpp"
+#include "storage/shard_store.hpp"
 
 namespace caflow {
 
 namespace {
 
-const std::string marker_key = "m/hnsw";
+constexpr std::string_view marker_name = "hnsw";
+constexpr std::string_view journal_prefix = "hnsw-journal/";
 
-std::string doc_key(const std::string& id) {
-  return "d/" + id;
-}
-std::string vec_key(const std::string& id) {
-  return "e/" + id;
+std::string journal_name(std::string_view id) {
+  return std::string{journal_prefix}.append(id);
 }
 
-/// The marker's value: the state the saved graph file matches.
+/// The marker's value: the state the saved graph file matches, and the
+/// file's CRC-32, so that a damaged file is rebuilt rather than loaded
+/// (hnswlib trusts the links it reads).
 struct Marker {
   uint64_t next_label = 0;
   uint64_t live = 0;
   uint32_t dim = 0;
+  uint32_t crc = 0;
 
   [[nodiscard]] std::string encode() const {
-    std::string out(20, '\0');
+    std::string out(24, '\0');
     std::memcpy(out.data(), &next_label, 8);
     std::memcpy(out.data() + 8, &live, 8);
     std::memcpy(out.data() + 16, &dim, 4);
+    std::memcpy(out.data() + 20, &crc, 4);
     return out;
   }
+  // A marker of another size (an older one, without a checksum) is none.
   static std::optional<Marker> decode(const std::string& bytes) {
-    if (bytes.size() != 20)
+    if (bytes.size() != 24)
       return std::nullopt;
     Marker m;
     std::memcpy(&m.next_label, bytes.data(), 8);
     std::memcpy(&m.live, bytes.data() + 8, 8);
     std::memcpy(&m.dim, bytes.data() + 16, 4);
+    std::memcpy(&m.crc, bytes.data() + 20, 4);
     return m;
   }
 };
 
-[[noreturn]] void fail(const rocksdb::Status& status, const std::string& what) {
-  throw_error(storage_error(status, what));
+// Throws `err` when it is an error.
+void check(const caf::error& err) {
+  if (err)
+    throw_error(err);
 }
 
-/// Calls fn(suffix, value) for every key starting with `prefix` ("d/").
-template <class F>
-void scan(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& prefix, F fn) {
-  std::string upper = prefix;
-  upper.back() = static_cast<char>(upper.back() + 1);
-  rocksdb::Slice bound{upper};
-  rocksdb::ReadOptions ro;
-  ro.iterate_upper_bound = &bound;
-  std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(ro, cf)};
-  for (it->Seek(prefix); it->Valid(); it->Next()) {
-    auto key = it->key();
-    fn(std::string{key.data() + prefix.size(), key.size() - prefix.size()}, it->value());
-  }
-  if (!it->status().ok())
-    fail(it->status(), "scanning " + prefix);
+template <class T>
+T check(caf::expected<T> x) {
+  if (!x)
+    throw_error(x.error());
+  return std::move(*x);
 }
 
 SharedRegistry<IndexerShard>& shards() {
@@ -104,7 +98,16 @@ IndexerOptions IndexerOptions::from(const ExecutorContext& ctx) {
   out.hnsw_options.ef = positive("ef", 50);
   out.hnsw_options.max_elements = positive("max_elements", 1024);
   out.sync = ctx.get("sync", false);
+  auto recovery = ctx.get("wal_recovery", "strict");
+  if (recovery == "point_in_time")
+    out.wal_recovery = WalRecovery::point_in_time;
+  else if (recovery != "strict")
+    throw Error(errc::invalid_argument,
+                ctx.name + ": uses_with.wal_recovery: expected 'strict' or 'point_in_time', got '"
+                  + recovery + "'");
   out.default_top_k = static_cast<int64_t>(positive("default_top_k", 10));
+  out.checkpoint_writes = positive("checkpoint_writes", 10000);
+  out.checkpoint_seconds = positive("checkpoint_seconds", 60);
   return out;
 }
 
@@ -115,19 +118,22 @@ std::shared_ptr<IndexerShard> IndexerShard::open(const ExecutorContext& ctx,
     throw Error(errc::invalid_argument,
                 ctx.name + ": the Indexer needs a workspace (set `workspace` on the flow "
                            "or the deployment)");
-  auto db = ShardDb::open(dir);
-  if (!db)
-    throw_error(db.error());
+  std::error_code ec;
+  auto canonical = std::filesystem::weakly_canonical(dir, ec).string();
+  if (ec)
+    canonical = dir;
   auto shard_name = "shard-" + std::to_string(ctx.shard_id);
   auto name = ctx.name + "/" + shard_name;
-  auto key = (*db)->path() + "#" + shard_name;
+  auto key = canonical + "#" + shard_name;
   auto shard = shards().get(key, [&]() -> caf::expected<std::unique_ptr<IndexerShard>> {
-    auto cf = (*db)->column_family(ctx.shard_id);
-    if (!cf)
-      return std::move(cf.error());
+    auto store = ShardStore::open(
+      dir, ctx.shard_id, StoreOptions{.sync = options.sync, .wal_recovery = options.wal_recovery});
+    if (!store)
+      return std::move(store.error());
+    auto graph_path = (*store)->path() + "/" + shard_name + ".hnsw";
     try {
-      auto s = std::make_unique<IndexerShard>(*db, *cf, name,
-                                              (*db)->path() + "/" + shard_name + ".hnsw", options);
+      auto s = std::make_unique<IndexerShard>(std::move(*store), name, std::move(graph_path),
+                                              options);
       s->load();
       return s;
     } catch (const Error& e) {
@@ -139,10 +145,9 @@ std::shared_ptr<IndexerShard> IndexerShard::open(const ExecutorContext& ctx,
   return std::move(*shard);
 }
 
-IndexerShard::IndexerShard(std::shared_ptr<ShardDb> db, rocksdb::ColumnFamilyHandle* cf,
-                           std::string name, std::string graph_path, IndexerOptions options)
-  : db_(std::move(db)),
-    cf_(cf),
+IndexerShard::IndexerShard(std::unique_ptr<ShardStore> store, std::string name,
+                           std::string graph_path, IndexerOptions options)
+  : store_(std::move(store)),
     name_(std::move(name)),
     graph_path_(std::move(graph_path)),
     options_(options) {
@@ -157,74 +162,109 @@ IndexerShard::~IndexerShard() {
 }
 
 void IndexerShard::load() {
-  auto* db = db_->db();
-  scan(db, cf_, "d/",
-       [this](std::string id, const rocksdb::Slice&) { ids_.insert(std::move(id)); });
-  std::string marker_bytes;
-  auto st = db->Get(rocksdb::ReadOptions{}, cf_, marker_key, &marker_bytes);
-  if (!st.ok() && !st.IsNotFound())
-    fail(st, name_ + ": reading the graph marker");
-  marker_present_ = st.ok();
+  check(store_->scan_ids([this](std::string_view id) { ids_.emplace(id); }));
+  auto marker_bytes = check(store_->get_meta(marker_name));
+  marker_present_ = marker_bytes.has_value();
+  if (!options_.hnsw && marker_present_) {
+    // Exact mode keeps no journal: a graph saved before is stale from now on.
+    ShardBatch batch;
+    batch.remove_meta(marker_name);
+    commit(batch, "deleting the graph marker");
+    marker_present_ = false;
+  }
   if (options_.hnsw && marker_present_) {
-    // A valid marker: only labels are read, and the saved graph is loaded
-    // instead of re-inserting every vector.
+    // A checkpoint: only labels are read, the saved graph is loaded and only
+    // the journaled vectors (written since) are re-added.
     std::vector<uint64_t> labels;
-    scan(db, cf_, "e/", [&](std::string id, const rocksdb::Slice& v) {
-      auto label = decode_label({v.data(), v.size()});
-      if (!label)
-        throw_error(label.error());
-      labels.push_back(*label);
-      id_of_[*label] = id;
-      label_of_.emplace(std::move(id), *label);
-    });
-    auto marker = Marker::decode(marker_bytes);
+    check(store_->scan_labels([&](std::string_view id, uint64_t label) {
+      labels.push_back(label);
+      next_label_ = std::max(next_label_, label + 1);
+      id_of_[label] = id;
+      label_of_.emplace(id, label);
+    }));
+    std::vector<std::string> journal;
+    check(store_->scan_meta(
+      journal_prefix, [&](std::string_view id, std::string_view) { journal.emplace_back(id); }));
+    journaled_ = journal.size();
+    first_journaled_ = std::chrono::steady_clock::now();
+    std::vector<std::pair<uint64_t, Embedding>> changed;
+    auto stored = check(store_->get(journal, true));
+    for (size_t i = 0; i < stored.size(); ++i)
+      if (stored[i] && !stored[i]->embedding.empty())  // else deleted since: labels cover it
+        changed.emplace_back(label_of_.at(journal[i]), std::move(stored[i]->embedding));
+    auto marker = Marker::decode(*marker_bytes);
     auto* graph = static_cast<HnswIndex*>(index_.get());
-    if (marker && marker->live == labels.size() && graph->load(graph_path_, marker->dim, labels)) {
-      next_label_ = marker->next_label;
+    auto crc = file_crc32(graph_path_);
+    if (marker && crc && *crc != marker->crc) {
+      std::cerr << "WARNING: " << name_ << ": the saved HNSW graph " << graph_path_
+                << " is damaged (CRC-32 " << *crc << ", saved as " << marker->crc
+                << "); rebuilding it from the " << labels.size() << " stored vectors\n";
+    } else if (marker && crc && graph->restore(graph_path_, marker->dim, labels, changed)) {
+      next_label_ = std::max(next_label_, marker->next_label);
       return;
+    } else {
+      std::cerr << name_ << ": saved HNSW graph " << graph_path_
+                << " does not match the data; rebuilding it\n";
     }
-    std::cerr << name_ << ": saved HNSW graph " << graph_path_
-              << " does not match the data; rebuilding it\n";
     label_of_.clear();
     id_of_.clear();
+    next_label_ = 0;
+    journaled_ = std::max<size_t>(journaled_, 1);  // the rebuilt graph is not saved yet
   }
   rebuild_index();
 }
 
 void IndexerShard::rebuild_index() {
   index_->clear();
-  scan(db_->db(), cf_, "e/", [this](std::string id, const rocksdb::Slice& v) {
-    auto stored = decode_embedding({v.data(), v.size()});
-    if (!stored)
-      throw Error(errc::storage_error, name_ + ": " + id + ": " + error_message(stored.error()));
-    index_->upsert(stored->label, stored->embedding);
-    next_label_ = std::max(next_label_, stored->label + 1);
-    id_of_[stored->label] = id;
-    label_of_.emplace(std::move(id), stored->label);
-  });
+  check(store_->scan_embeddings([this](std::string_view id, StoredEmbedding&& stored) {
+    index_->upsert(stored.label, stored.embedding);
+    next_label_ = std::max(next_label_, stored.label + 1);
+    id_of_[stored.label] = id;
+    label_of_.emplace(id, stored.label);
+  }));
 }
 
 void IndexerShard::save_graph() noexcept {
-  if (!options_.hnsw || marker_present_)
+  if (!options_.hnsw || (marker_present_ && journaled_ == 0))
     return;  // nothing to save, or the saved graph is still current
   try {
     std::error_code ec;
     if (index_->size() == 0) {
+      // Nothing to load: without a marker the next open rebuilds (from nothing).
+      ShardBatch batch;
+      batch.remove_meta(marker_name);
+      batch.remove_meta_prefix(journal_prefix);
+      commit(batch, "deleting the graph marker");
+      marker_present_ = false;
+      journaled_ = 0;
       std::filesystem::remove(graph_path_, ec);
       return;
     }
-    // The file first, the marker after it: a crash in between leaves no
-    // marker, so the next open rebuilds rather than trusting a partial file.
+    // The file is renamed into place whole, so a crash leaves the old file
+    // or the new one, never a partial one.
     auto tmp = graph_path_ + ".tmp";
-    static_cast<HnswIndex*>(index_.get())->save(tmp);
+    try {
+      static_cast<HnswIndex*>(index_.get())->save(tmp);
+    } catch (...) {
+      std::filesystem::remove(tmp, ec);  // a full disk leaves no partial file
+      throw;
+    }
+    auto crc = file_crc32(tmp);
+    if (!crc) {
+      std::filesystem::remove(tmp, ec);
+      throw_error(crc.error());
+    }
     std::filesystem::rename(tmp, graph_path_);
-    Marker m{next_label_, index_->size(), index_->dimension()};
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    auto st = db_->db()->Put(wo, cf_, marker_key, m.encode());
-    if (!st.ok())
-      fail(st, "writing the graph marker");
+    // The marker (with the new file's CRC) and the journal's end in one
+    // batch: a crash before it leaves a file the old marker's CRC does not
+    // match, so the next open rebuilds rather than trusting it.
+    Marker m{next_label_, index_->size(), index_->dimension(), *crc};
+    ShardBatch batch;
+    batch.put_meta(marker_name, m.encode());
+    batch.remove_meta_prefix(journal_prefix);
+    commit(batch, "writing the graph marker");
     marker_present_ = true;
+    journaled_ = 0;
   } catch (const std::exception& e) {
     // Not fatal: the next open rebuilds the graph from the stored vectors.
     std::cerr << name_ << ": could not save the HNSW graph: " << e.what() << '\n';
@@ -250,7 +290,7 @@ void IndexerShard::write(const DocumentArray& docs, const std::vector<bool>& kee
       throw_dimension_mismatch(name_ + ": document " + docs[i].id, "embedding", e.dimension(), dim);
     }
   }
-  rocksdb::WriteBatch batch;
+  ShardBatch batch;
   std::vector<uint64_t> labels(docs.size(), 0);
   std::unordered_map<std::string, uint64_t> fresh;  // labels new in this batch
   uint64_t next = next_label_;
@@ -258,10 +298,7 @@ void IndexerShard::write(const DocumentArray& docs, const std::vector<bool>& kee
     if (!keep[i])
       continue;
     const auto& d = docs[i];
-    auto st = batch.Put(cf_, doc_key(d.id), encode_document(d));
-    if (d.embedding.empty()) {
-      st = batch.Delete(cf_, vec_key(d.id));  // it may replace one with a vector
-    } else {
+    if (!d.embedding.empty()) {
       // A replaced document keeps its label (hnswlib then updates in place).
       if (auto l = label_of_.find(d.id); l != label_of_.end())
         labels[i] = l->second;
@@ -269,10 +306,10 @@ void IndexerShard::write(const DocumentArray& docs, const std::vector<bool>& kee
         labels[i] = f->second;
       else
         labels[i] = fresh[d.id] = next++;
-      st = batch.Put(cf_, vec_key(d.id), encode_embedding(labels[i], d.embedding));
     }
-    if (!st.ok())
-      fail(st, name_ + ": batching document " + d.id);
+    batch.put(d, labels[i]);  // without an embedding, deletes a stored one
+    if (options_.hnsw && !d.embedding.empty())
+      batch.put_meta(journal_name(d.id), {});
   }
   commit(batch, "writing " + std::to_string(docs.size()) + " documents");
   next_label_ = next;
@@ -291,17 +328,27 @@ void IndexerShard::write(const DocumentArray& docs, const std::vector<bool>& kee
       label_of_.erase(l);
     }
   }
+  size_t vectors = 0;
+  for (size_t i = 0; i < docs.size(); ++i)
+    vectors += keep[i] && !docs[i].embedding.empty() ? 1 : 0;
+  maybe_checkpoint(vectors);
 }
 
-void IndexerShard::commit(rocksdb::WriteBatch& batch, const std::string& what) {
-  if (marker_present_)
-    if (auto st = batch.Delete(cf_, marker_key); !st.ok())
-      fail(st, name_ + ": batching");
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync;
-  if (auto st = db_->db()->Write(wo, &batch); !st.ok())
-    fail(st, name_ + ": " + what);
-  marker_present_ = false;
+void IndexerShard::commit(ShardBatch& batch, const std::string& what) {
+  if (auto err = store_->commit(batch, what))
+    throw Error(errc::storage_error, name_ + ": " + error_message(err));
+}
+
+void IndexerShard::maybe_checkpoint(size_t written) {
+  if (!options_.hnsw || written == 0)
+    return;
+  auto now = std::chrono::steady_clock::now();
+  if (journaled_ == 0)
+    first_journaled_ = now;
+  journaled_ += written;
+  if (journaled_ >= options_.checkpoint_writes
+      || now - first_journaled_ >= std::chrono::seconds(options_.checkpoint_seconds))
+    save_graph();
 }
 
 void IndexerShard::index(const DocumentArray& docs) {
@@ -328,7 +375,7 @@ std::vector<std::string> IndexerShard::remove(const DocumentArray& docs) {
   std::vector<std::string> not_found;
   std::vector<std::string> gone;
   std::unordered_set<std::string> seen;
-  rocksdb::WriteBatch batch;
+  ShardBatch batch;
   for (const auto& d : docs) {
     if (!seen.insert(d.id).second)
       continue;
@@ -336,11 +383,7 @@ std::vector<std::string> IndexerShard::remove(const DocumentArray& docs) {
       not_found.push_back(d.id);
       continue;
     }
-    auto st = batch.Delete(cf_, doc_key(d.id));
-    if (st.ok())
-      st = batch.Delete(cf_, vec_key(d.id));
-    if (!st.ok())
-      fail(st, name_ + ": batching delete of " + d.id);
+    batch.remove(d.id);
     gone.push_back(d.id);
   }
   if (gone.empty())
@@ -354,49 +397,27 @@ std::vector<std::string> IndexerShard::remove(const DocumentArray& docs) {
       label_of_.erase(l);
     }
   }
+  maybe_checkpoint(gone.size());  // no journal needed: restore drops unstored labels
   return not_found;
 }
 
 DocumentArray IndexerShard::fetch(const DocumentArray& docs,
                                   std::vector<std::string>& not_found) const {
   std::shared_lock<std::shared_mutex> lock{mtx_};
-  std::vector<std::string> keys;
-  std::vector<const Document*> found;
+  std::vector<std::string> ids;
   for (const auto& d : docs) {
-    if (ids_.count(d.id) == 0) {
+    if (ids_.count(d.id) == 0)
       not_found.push_back(d.id);
-      continue;
-    }
-    found.push_back(&d);
-    keys.push_back(doc_key(d.id));
-    keys.push_back(vec_key(d.id));
+    else
+      ids.push_back(d.id);
   }
-  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-  std::vector<std::string> values;
-  auto statuses = db_->db()->MultiGet(rocksdb::ReadOptions{},
-                                      std::vector<rocksdb::ColumnFamilyHandle*>(keys.size(), cf_),
-                                      slices, &values);
+  auto stored = check(store_->get(ids, true));
   DocumentArray out;
-  out.reserve(found.size());
-  for (size_t i = 0; i < found.size(); ++i) {
-    const auto& body_st = statuses[2 * i];
-    const auto& vec_st = statuses[2 * i + 1];
-    if (!body_st.ok())
-      fail(body_st, name_ + ": reading document " + found[i]->id);
-    auto doc = decode_document(values[2 * i]);
-    if (!doc)
-      throw Error(errc::storage_error,
-                  name_ + ": " + found[i]->id + ": " + error_message(doc.error()));
-    if (vec_st.ok()) {
-      auto vec = decode_embedding(values[2 * i + 1]);
-      if (!vec)
-        throw Error(errc::storage_error,
-                    name_ + ": " + found[i]->id + ": " + error_message(vec.error()));
-      doc->embedding = std::move(vec->embedding);
-    } else if (!vec_st.IsNotFound()) {
-      fail(vec_st, name_ + ": reading embedding of " + found[i]->id);
-    }
-    out.push_back(std::move(*doc));
+  out.reserve(stored.size());
+  for (size_t i = 0; i < stored.size(); ++i) {
+    if (!stored[i])  // in memory but not on disk: the store lost it
+      throw Error(errc::storage_error, name_ + ": document " + ids[i] + " is missing");
+    out.push_back(std::move(*stored[i]));
   }
   return out;
 }
@@ -419,35 +440,29 @@ std::vector<std::vector<Document>> IndexerShard::search(const DocumentArray& que
   }
   if (batch.empty() || index_->size() == 0)
     return out;
-  auto hits = index_->search(batch, k);
+  // Equal scores rank by document id, so that any sharding of the same
+  // documents returns the same ids (the head's merge breaks ties the same way).
+  TieBreak by_id = [this](uint64_t a, uint64_t b) {
+    auto x = id_of_.find(a);
+    auto y = id_of_.find(b);
+    if (x == id_of_.end() || y == id_of_.end())
+      return a < b;
+    return x->second < y->second;
+  };
+  auto hits = index_->search(batch, k, by_id);
   // Read each matched document once, however many queries it matches.
   std::unordered_map<uint64_t, size_t> slot;
-  std::vector<std::string> keys;
+  std::vector<std::string> ids;
   for (const auto& per_query : hits)
     for (const auto& h : per_query)
       if (auto id = id_of_.find(h.label);
-          id != id_of_.end() && slot.emplace(h.label, keys.size()).second) {
-        keys.push_back(doc_key(id->second));
-        if (return_embeddings)
-          keys.push_back(vec_key(id->second));
-      }
-  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-  std::vector<std::string> values;
-  auto statuses = db_->db()->MultiGet(rocksdb::ReadOptions{},
-                                      std::vector<rocksdb::ColumnFamilyHandle*>(keys.size(), cf_),
-                                      slices, &values);
-  std::vector<std::optional<Document>> matched(keys.size());
-  for (auto [label, at] : slot) {
-    if (!statuses[at].ok())
-      fail(statuses[at], name_ + ": reading match " + id_of_.at(label));
-    auto doc = decode_document(values[at]);
-    if (!doc)
-      throw Error(errc::storage_error, name_ + ": " + error_message(doc.error()));
-    doc->chunks.clear();  // a match names a document; its chunks stay stored
-    if (return_embeddings && statuses[at + 1].ok())
-      if (auto vec = decode_embedding(values[at + 1]))
-        doc->embedding = std::move(vec->embedding);
-    matched[at] = std::move(*doc);
+          id != id_of_.end() && slot.emplace(h.label, ids.size()).second)
+        ids.push_back(id->second);
+  auto matched = check(store_->get(ids, return_embeddings));
+  for (size_t i = 0; i < matched.size(); ++i) {
+    if (!matched[i])
+      throw Error(errc::storage_error, name_ + ": match " + ids[i] + " is missing");
+    matched[i]->chunks.clear();  // a match names a document; its chunks stay stored
   }
   const std::string score_name = to_string(options_.metric);
   for (size_t j = 0; j < hits.size(); ++j) {
@@ -466,12 +481,15 @@ std::vector<std::vector<Document>> IndexerShard::search(const DocumentArray& que
 
 void IndexerShard::clear() {
   std::unique_lock<std::shared_mutex> lock{mtx_};
-  rocksdb::WriteBatch batch;
-  // Every key of this shard is ASCII ("d/", "e/", "m/"), so this range is all.
-  auto st = batch.DeleteRange(cf_, "", "\xff");
-  if (!st.ok())
-    fail(st, name_ + ": batching clear");
-  commit(batch, "clearing");
+  if (marker_present_ || journaled_ > 0) {
+    ShardBatch batch;
+    batch.remove_meta(marker_name);
+    batch.remove_meta_prefix(journal_prefix);
+    commit(batch, "clearing");
+    marker_present_ = false;
+    journaled_ = 0;
+  }
+  check(store_->clear());
   index_->clear();
   ids_.clear();
   label_of_.clear();
@@ -487,8 +505,7 @@ size_t IndexerShard::count() const {
 }
 
 void IndexerShard::flush() {
-  if (auto st = db_->db()->FlushWAL(true); !st.ok())
-    fail(st, name_ + ": flushing the WAL");
+  check(store_->flush());
 }
 
 }  // namespace caflow

@@ -6,17 +6,26 @@
 /// the HNSW graph and closes. Searches, fetches and counts hold a shared
 /// lock, writes an exclusive one (std::shared_mutex).
 ///
-/// Keys of the column family:
-///   d/<id>   the document body (storage/doc_codec.hpp)
-///   e/<id>   its label and embedding (absent for documents without one)
-///   m/hnsw   marker: the saved graph file matches the data (next label,
-///            live count); every write batch deletes it, so a graph saved
-///            before a later write is never loaded.
+/// Storage goes through storage/shard_store.hpp (documents, embeddings with
+/// their index labels, metadata). One metadata record is the Indexer's own:
+///   hnsw                marker: a graph checkpoint was saved (next label,
+///                       live count, dimension)
+///   hnsw-journal/<id>   (HNSW only) the id's vector was written after the
+///                       last checkpoint, in the same batch as the vector
+///
+/// The HNSW graph is checkpointed after `checkpoint_writes` writes or, at
+/// the next write, `checkpoint_seconds` after the first unsaved one, and on
+/// close: the graph file is renamed into place, then the marker is put and
+/// the journal deleted in one batch. An open after a crash loads the
+/// checkpoint, deletes the labels no longer stored and re-adds only the
+/// journaled vectors (seconds, not a rebuild); whatever does not add up
+/// exactly falls back to rebuilding from the stored vectors.
 ///
 /// A write returns only after RocksDB accepted its WriteBatch (WAL on);
 /// memory is updated after that, so what a search sees is on disk.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -29,15 +38,12 @@
 #include "index/hnsw_index.hpp"
 #include "index/metric.hpp"
 #include "index/vector_index.hpp"
-
-namespace rocksdb {
-class ColumnFamilyHandle;
-class WriteBatch;
-}  // namespace rocksdb
+#include "storage/shard_db.hpp"
 
 namespace caflow {
 
-class ShardDb;
+class ShardBatch;
+class ShardStore;
 
 /// The Indexer's uses_with options.
 struct IndexerOptions {
@@ -48,6 +54,15 @@ struct IndexerOptions {
   /// survive a power loss (not just a process crash). Default: false
   bool sync = false;
   int64_t default_top_k = 10;  ///< `default_top_k`. Default: 10
+  /// `checkpoint_writes`: HNSW writes between graph checkpoints. Default: 10000
+  size_t checkpoint_writes = 10000;
+  /// `checkpoint_seconds`: at most this long between the first write after a
+  /// checkpoint and the next one (checked at writes). Default: 60
+  size_t checkpoint_seconds = 60;
+  /// `wal_recovery`: a write-ahead log damaged before its end refuses the
+  /// start (`strict`) or starts with the records before the damage
+  /// (`point_in_time`, loudly; see storage/db_open.hpp). Default: strict
+  WalRecovery wal_recovery = WalRecovery::strict;
 
   /// Reads the options; errors (caflow::Error, invalid_argument) name the
   /// executor and key.
@@ -63,8 +78,8 @@ class IndexerShard {
   static std::shared_ptr<IndexerShard> open(const ExecutorContext& ctx,
                                             const IndexerOptions& options);
 
-  IndexerShard(std::shared_ptr<ShardDb> db, rocksdb::ColumnFamilyHandle* cf, std::string name,
-               std::string graph_path, IndexerOptions options);
+  IndexerShard(std::unique_ptr<ShardStore> store, std::string name, std::string graph_path,
+               IndexerOptions options);
   ~IndexerShard();
   IndexerShard(const IndexerShard&) = delete;
   IndexerShard& operator=(const IndexerShard&) = delete;
@@ -96,13 +111,14 @@ class IndexerShard {
   void load();
   void rebuild_index();
   void save_graph() noexcept;
+  // Saves the graph when enough writes or time have gone by since the last.
+  void maybe_checkpoint(size_t written);
   void write(const DocumentArray& docs, const std::vector<bool>& keep);
   // Writes `batch` (plus the deletion of a saved graph's marker: the graph
-  // is stale from now on); throws naming `what` when RocksDB refuses it.
-  void commit(rocksdb::WriteBatch& batch, const std::string& what);
+  // is stale from now on); throws naming `what` when the store refuses it.
+  void commit(ShardBatch& batch, const std::string& what);
 
-  std::shared_ptr<ShardDb> db_;
-  rocksdb::ColumnFamilyHandle* cf_;
+  std::unique_ptr<ShardStore> store_;
   std::string name_;
   std::string graph_path_;
   IndexerOptions options_;
@@ -112,7 +128,9 @@ class IndexerShard {
   std::unordered_map<std::string, uint64_t> label_of_;  // id -> label (with embedding)
   std::unordered_map<uint64_t, std::string> id_of_;     // label -> id
   uint64_t next_label_ = 0;
-  bool marker_present_ = false;  // m/hnsw is in the column family
+  size_t journaled_ = 0;  // writes since the last checkpoint
+  std::chrono::steady_clock::time_point first_journaled_{};
+  bool marker_present_ = false;  // the hnsw marker is stored
 };
 
 }  // namespace caflow

@@ -13,19 +13,23 @@
 /// a crash of the process; with `sync` (WriteOptions::sync) it also survives
 /// a power loss or OS crash, at the cost of an fsync per write.
 ///
-///   auto db = ShardDb::open("/ws/indexer");          // caf::expected
-///   auto cf = (*db)->column_family(0);              // "shard-0"
+///   auto db = ShardDb::open("/ws/indexer", {});      // caf::expected
+///
+/// Executors do not use this class: they read and write through
+/// storage/shard_store.hpp, which owns the keys of a shard.
 ///
 /// Thread-safety: all member functions are thread-safe (RocksDB's DB is).
 #pragma once
 
-#include <condition_variable>
+#include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
+#include <vector>
 
+#include <caf/error.hpp>
 #include <caf/expected.hpp>
 
 namespace rocksdb {
@@ -40,44 +44,25 @@ namespace caflow {
 /// `what`. The one place where rocksdb::Status becomes a caflow error.
 caf::error storage_error(const rocksdb::Status& status, const std::string& what);
 
-/// One shared object per key per process: the first `get` makes it, later
-/// ones share it, and it is destroyed when the last holder lets go. A `get`
-/// that arrives while the previous object of its key is still being
-/// destroyed waits for that to finish, so a reopen never races a close (a
-/// RocksDB directory can be open only once). Thread-safe.
-template <class T>
-class SharedRegistry {
- public:
-  /// The live object under `key`, else `make()`'s (a
-  /// caf::expected<std::unique_ptr<T>>), which runs under the registry's lock.
-  template <class Make>
-  caf::expected<std::shared_ptr<T>> get(const std::string& key, Make make) {
-    std::unique_lock<std::mutex> lock{mtx_};
-    for (;;) {
-      auto i = open_.find(key);
-      if (i == open_.end())
-        break;
-      if (auto existing = i->second.lock())
-        return existing;
-      cv_.wait(lock);  // its destructor is running; it erases the entry
-    }
-    caf::expected<std::unique_ptr<T>> made = make();
-    if (!made)
-      return std::move(made.error());
-    std::shared_ptr<T> out{made->release(), [this, key](T* p) {
-                             delete p;  // outside the lock: closing may take time
-                             std::lock_guard<std::mutex> guard{mtx_};
-                             open_.erase(key);
-                             cv_.notify_all();
-                           }};
-    open_[key] = out;
-    return out;
-  }
+/// What opening a database does when its write-ahead log is damaged before
+/// its end (storage/db_open.hpp).
+enum class WalRecovery : uint8_t {
+  /// Refuse to open, saying where and how much would be lost.
+  strict,
+  /// Open with the records before the damage, after copying the logs to
+  /// `lost+found/`, and warn with what was dropped.
+  point_in_time,
+};
 
- private:
-  std::mutex mtx_;
-  std::condition_variable cv_;
-  std::unordered_map<std::string, std::weak_ptr<T>> open_;
+/// How a store is opened and written.
+struct StoreOptions {
+  /// fsync the WAL on every commit, so that acknowledged writes also survive
+  /// a power loss or OS crash (not just a crash of the process).
+  /// Default: false
+  bool sync = false;
+  /// A damaged WAL refuses the open, or opens with what precedes the damage
+  /// (a database's first opener decides). Default: strict
+  WalRecovery wal_recovery = WalRecovery::strict;
 };
 
 /// A shared RocksDB database (see the file comment).
@@ -85,15 +70,13 @@ class ShardDb {
  public:
   /// Opens the database in directory `path` (created when missing), or
   /// returns the handle already open in this process.
-  static caf::expected<std::shared_ptr<ShardDb>> open(const std::string& path);
+  static caf::expected<std::shared_ptr<ShardDb>> open(const std::string& path,
+                                                      const StoreOptions& options);
 
   ShardDb() = default;
   ~ShardDb();
   ShardDb(const ShardDb&) = delete;
   ShardDb& operator=(const ShardDb&) = delete;
-
-  /// The database.
-  [[nodiscard]] rocksdb::DB* db() const noexcept { return db_; }
 
   /// The directory the database lives in.
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
@@ -102,10 +85,37 @@ class ShardDb {
   /// The handle lives as long as this object.
   caf::expected<rocksdb::ColumnFamilyHandle*> column_family(uint32_t shard);
 
+  /// The shards that have a column family, in order.
+  [[nodiscard]] std::vector<uint32_t> shard_ids() const;
+
+  /// Drops shard `shard`'s column family with all its records. No store of
+  /// that shard may be used afterwards.
+  [[nodiscard]] caf::error drop_shard(uint32_t shard);
+
+  /// True when the database was opened read-only (the disk was full).
+  [[nodiscard]] bool read_only() const noexcept { return read_only_; }
+
+  /// True once a write failed with an I/O error (a full disk): RocksDB 7.8
+  /// then must not be asked to sync its WAL again (it asserts), and
+  /// refuses further writes itself.
+  [[nodiscard]] bool write_failed() const noexcept { return write_failed_.load(); }
+
+  /// Records that a write failed with `status` (see write_failed).
+  void note_write(const rocksdb::Status& status) noexcept;
+
+  /// Why it is read-only: "the disk is full (...)".
+  [[nodiscard]] const std::string& read_only_reason() const noexcept { return read_only_reason_; }
+
  private:
+  friend class ShardStore;  // the only user of the raw database
+  [[nodiscard]] rocksdb::DB* db() const noexcept { return db_; }
+
   std::string path_;
   rocksdb::DB* db_ = nullptr;
-  std::mutex mtx_;  // guards families_
+  bool read_only_ = false;
+  std::atomic<bool> write_failed_{false};
+  std::string read_only_reason_;
+  mutable std::mutex mtx_;  // guards families_
   std::map<std::string, rocksdb::ColumnFamilyHandle*> families_;
 };
 

@@ -23,9 +23,26 @@
 namespace caflow::tfidf {
 namespace {
 
+// scikit-learn runs on the Python that Debian 12 ships (3.11, Unicode 14.0)
+// while ICU 72 implements Unicode 15.0: 4,388 code points assigned in 15.0
+// (Kawi U+11F04, Kaktovik numerals U+1D2C0, CJK Extension H, ...) would be
+// letters or numbers here and non-word there. Characters are judged by the
+// pinned version: one assigned later is non-word. (Unicode 15.0 changed no
+// property that \w depends on for the characters 14.0 already had, and added
+// no case mapping; checked over every code point against Python 3.11.)
+constexpr uint8_t unicode_major = 14, unicode_minor = 0;
+
+bool assigned_by_pinned_version(UChar32 c) noexcept {
+  UVersionInfo age;
+  u_charAge(c, age);
+  return age[0] < unicode_major || (age[0] == unicode_major && age[1] <= unicode_minor);
+}
+
 bool icu_is_word(UChar32 c) noexcept {
   if (c == '_')
     return true;
+  if (!assigned_by_pinned_version(c))
+    return false;
   constexpr uint32_t letters = U_GC_LU_MASK | U_GC_LL_MASK | U_GC_LT_MASK | U_GC_LM_MASK
                                | U_GC_LO_MASK;
   if (U_GET_GC_MASK(c) & letters)
