@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "core/shared_registry.hpp"
+#include "executors/indexer_layout.hpp"
 #include "index/exact_index.hpp"
 #include "storage/atomic_file.hpp"
 #include "storage/shard_store.hpp"
@@ -132,9 +133,12 @@ std::shared_ptr<IndexerShard> IndexerShard::open(const ExecutorContext& ctx,
       return std::move(store.error());
     auto graph_path = (*store)->path() + "/" + shard_name + ".hnsw";
     try {
+      auto* raw = store->get();
+      auto layout = check_indexer_layout(*raw, ctx, options, name);
       auto s = std::make_unique<IndexerShard>(std::move(*store), name, std::move(graph_path),
                                               options);
       s->load();
+      record_indexer_layout(*raw, layout, s->index_->dimension());
       return s;
     } catch (const Error& e) {
       return e.to_error();

@@ -1,6 +1,7 @@
 // Flow::start and RunningFlow: spawning heads and the gateway on an actor
 // system, waiting for readiness, posting, stopping.
 #include <chrono>
+#include <iostream>
 #include <thread>
 
 #include <caf/actor_system.hpp>
@@ -12,6 +13,7 @@
 #include "actors/gateway.hpp"
 #include "actors/head.hpp"
 #include "caflow/errors.hpp"
+#include "caflow/executor.hpp"
 #include "caflow/flow.hpp"
 #include "caflow/plugin.hpp"
 #include "caflow/type_ids.hpp"
@@ -19,7 +21,9 @@
 #include "cluster/placement.hpp"
 #include "cluster/transport.hpp"
 #include "config/flow_graph.hpp"
+#include "runtime/flow_identity.hpp"
 #include "runtime/post.hpp"
+#include "runtime/scale_bounds.hpp"
 
 namespace caflow {
 
@@ -116,6 +120,16 @@ caf::error RunningFlow::Impl::spawn(caf::actor_system& system, const Flow& descr
   for (auto spec : deps) {
     if (spec.workspace.empty())
       spec.workspace = flow.options().workspace;
+    if (ExecutorRegistry::instance().stateful(spec.uses)) {
+      for (const auto& warning : detail::apply_stateful_defaults(spec))
+        std::cerr << "WARNING: " << warning << '\n';
+      auto id = detail::flow_identity(spec.workspace, flow.options().name);
+      if (!id) {
+        stop_all();
+        return std::move(id.error());
+      }
+      spec.uses_metas["flow_id"] = *id;
+    }
     actors::head_setup setup;
     setup.cluster = caf::actor_cast<caf::actor>(cluster);
     if (cluster) {
@@ -223,8 +237,8 @@ caf::error RunningFlow::scale(const std::string& deployment, uint32_t replicas) 
   auto h = head(deployment);
   if (!h)
     return make_error(errc::not_found, "no deployment '" + deployment + "' in this flow");
-  if (replicas == 0)
-    return make_error(errc::invalid_argument, deployment + ": replicas must be at least 1, got 0");
+  if (auto err = detail::check_scale_replicas(deployment, replicas))
+    return err;
   caf::error result;
   caf::scoped_actor self{*impl_->sys};
   self
@@ -245,7 +259,8 @@ caf::error RunningFlow::join_node(const std::string& host_port) {
   auto node = detail::connect<node_actor>(*impl_->sys, addr->host, addr->port);
   if (!node)
     return make_error(errc::unavailable,
-                      "node " + host_port + " unreachable: " + caf::to_string(node.error()));
+                      "node " + host_port + " unreachable: "
+                        + detail::describe_connect_error(*impl_->sys, node.error()));
   caf::error result;
   caf::scoped_actor self{*impl_->sys};
   self

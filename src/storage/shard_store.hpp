@@ -119,6 +119,10 @@ class ShardStore {
   [[nodiscard]] const std::string& path() const noexcept;
   /// The shard's id.
   [[nodiscard]] uint32_t shard() const noexcept { return shard_; }
+  /// The shards of this database (column families), in order.
+  [[nodiscard]] std::vector<uint32_t> shard_ids() const { return db_->shard_ids(); }
+  /// True when the database is read-only (opened on a full disk).
+  [[nodiscard]] bool read_only() const noexcept { return db_->read_only(); }
 
   /// Commits `batch` atomically (fsynced when the store was opened with
   /// `sync`). `what` names the operation in an error ("writing 3 documents").
