@@ -2,14 +2,18 @@
 
 #include <chrono>
 #include <optional>
-#include <regex>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/result.hpp>
 
 #include "actors/cluster_protocol.hpp"
 #include "caflow/errors.hpp"
+<<<<<<< HEAD
 #include "runtime/flow_walk.hpp"
+=======
+#include "runtime/reduce.hpp"
+#include "runtime/target_match.hpp"
+>>>>>>> main
 
 namespace caflow::actors {
 
@@ -66,20 +70,14 @@ void launch(gateway_pointer self, std::shared_ptr<walk> w,
 }
 
 // Jina's targetExecutor: the deployment whose name matches (exactly or as a
-// regular expression) runs alone.
-std::optional<size_t> find_target(const gateway_state& st, const std::string& target) {
-  for (size_t i = 0; i < st.nodes.size(); ++i)
-    if (st.nodes[i].name == target)
-      return i;
-  try {
-    std::regex re{target};
-    for (size_t i = 0; i < st.nodes.size(); ++i)
-      if (std::regex_match(st.nodes[i].name, re))
-        return i;
-  } catch (const std::regex_error&) {
-    // Not a regular expression: no match.
-  }
-  return std::nullopt;
+// regular expression, compiled once, bounded in size and cost) runs alone.
+caf::expected<std::optional<size_t>> find_target(const gateway_state& st,
+                                                 const std::string& target) {
+  std::vector<std::string> names;
+  names.reserve(st.nodes.size());
+  for (const auto& n : st.nodes)
+    names.push_back(n.name);
+  return detail::TargetMatcher{target}.first_match(names);
 }
 
 void start_walk(gateway_pointer self, Request req, caf::typed_response_promise<Response> rp) {
@@ -87,6 +85,7 @@ void start_walk(gateway_pointer self, Request req, caf::typed_response_promise<R
   if (!req.target_executor.empty()) {
     auto target = find_target(st, req.target_executor);
     if (!target) {
+<<<<<<< HEAD
       --st.in_flight;
       ++st.counters.failed;
       rp.deliver(make_error(errc::not_found,
@@ -98,6 +97,20 @@ void start_walk(gateway_pointer self, Request req, caf::typed_response_promise<R
     auto w = std::make_shared<walk>(st.single, std::move(req), std::move(rp));
     auto node = *target;
     self->request(st.nodes[node].head, caf::infinite, with_docs(w->req, std::move(docs)))
+=======
+      finish(self, *w, std::move(target.error()));
+      return;
+    }
+    if (!*target) {
+      finish(self, *w,
+             make_error(errc::not_found,
+                        "no executor matches targetExecutor '" + req.target_executor + "'"));
+      return;
+    }
+    // Only the target runs: treat it as the single start and leaf.
+    w->req = std::move(req);
+    self->request(st.nodes[**target].head, caf::infinite, with_docs(w->req, std::move(w->req.docs)))
+>>>>>>> main
       .then([self, w](Response& resp) { finish(self, *w, std::move(resp)); },
             [self, w](caf::error& err) { finish(self, *w, std::move(err)); });
     return;

@@ -5,6 +5,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/result.hpp>
+#include <caf/system_messages.hpp>
 
 #include "actors/replica.hpp"
 #include "runtime/flow_identity.hpp"
@@ -42,6 +43,17 @@ node_actor::behavior_type node(node_pointer self, std::string workspace, node_lo
   self->state.workspace = std::move(workspace);
   self->state.log = std::move(log);
   self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
+  // The node stops (SIGTERM): its replicas stop too, closing their executors
+  // (storage flushed), whether or not their flows are still there. Without
+  // this the actor system waited for the flows to let them go.
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    auto& st = self->state;
+    if (!st.replicas.empty())
+      st.log("stopping " + std::to_string(st.replicas.size()) + " hosted replica(s)");
+    for (auto& [addr, h] : st.replicas)
+      self->send_exit(h.replica, caf::exit_reason::user_shutdown);
+    self->quit(em.reason);
+  });
   return {
     [self](place_atom, ExecutorContext& ctx, caf::actor& flow) -> caf::actor {
       auto& st = self->state;
@@ -51,8 +63,20 @@ node_actor::behavior_type node(node_pointer self, std::string workspace, node_lo
       // Each flow's data apart, by the identity stored in the flow's own
       // workspace (not its name, which two flows may share).
       auto flow_id = ctx.uses_metas.is_object() ? ctx.uses_metas.get_string("flow_id", "") : "";
-      if (detail::valid_flow_identity(flow_id))
-        ctx.workspace = (std::filesystem::path{st.workspace} / flow_id).string();
+      if (detail::valid_flow_identity(flow_id)) {
+        namespace fs = std::filesystem;
+        auto flow_dir = fs::path{st.workspace} / flow_id;
+        std::error_code ec;
+        // Data of this executor from before flows were kept apart: not
+        // served from the new place, so say where it is.
+        if (fs::exists(fs::path{st.workspace} / ctx.name / "CURRENT", ec)
+            && !fs::exists(flow_dir / ctx.name, ec))
+          st.log("WARNING: " + (fs::path{st.workspace} / ctx.name).string()
+                 + " holds data from before each flow got its own directory; flow " + flow_id
+                 + " now uses " + (flow_dir / ctx.name).string()
+                 + ": move the directory there (node stopped) to serve it");
+        ctx.workspace = flow_dir.string();
+      }
       auto label = replica_label(ctx) + " (" + ctx.uses + ")";
       // Detached for the same reason as in the flow's process: executor
       // code may block on CPU work.
