@@ -103,17 +103,11 @@ void place(cluster_pointer self, const std::string& address, ExecutorContext ctx
         adopt_node(self, address, caf::actor_cast<caf::actor>(ptr));
         place_on(self, address, std::move(ctx), std::move(rp), reserved);
       },
-<<<<<<< HEAD
       [self, address, rp, reserved](caf::error& err) mutable {
         unreserve(self, address, reserved);
-        rp.deliver(make_error(errc::unavailable,
-                              "node " + address + " unreachable: " + caf::to_string(err)));
-=======
-      [self, address, rp](caf::error& err) mutable {
         rp.deliver(
           make_error(errc::unavailable, "node " + address + " unreachable: "
                                           + detail::describe_connect_error(self->system(), err)));
->>>>>>> main
       });
 }
 
@@ -229,10 +223,8 @@ cluster_actor::behavior_type cluster(cluster_pointer self, caf::io::middleman_ac
       auto i = self->state.heads.find(deployment);
       if (i == self->state.heads.end())
         return make_error(errc::not_found, "no deployment '" + deployment + "' in this flow");
-<<<<<<< HEAD
-      if (replicas == 0)
-        return make_error(errc::invalid_argument,
-                          deployment + ": replicas must be at least 1, got 0");
+      if (auto err = detail::check_scale_replicas(deployment, replicas))
+        return err;
       auto rp = self->make_response_promise<Value>();
       auto head = caf::actor_cast<head_actor>(i->second);
       self->request(head, caf::infinite, scale_atom::value, replicas)
@@ -244,16 +236,6 @@ cluster_actor::behavior_type cluster(cluster_pointer self, caf::io::middleman_ac
                     [rp](caf::error&) mutable { rp.deliver(Value::object()); });
           },
           [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-=======
-      if (auto err = detail::check_scale_replicas(deployment, replicas))
-        return err;
-      auto rp = self->make_response_promise<ok_atom>();
-      self
-        ->request(caf::actor_cast<head_actor>(i->second), caf::infinite, scale_atom::value,
-                  replicas)
-        .then([rp](ok_atom) mutable { rp.deliver(ok_atom::value); },
-              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
->>>>>>> main
       return rp;
     },
     [self](head_atom, std::string& name, caf::actor& head) -> ok_atom {

@@ -8,12 +8,8 @@
 
 #include "actors/cluster_protocol.hpp"
 #include "caflow/errors.hpp"
-<<<<<<< HEAD
 #include "runtime/flow_walk.hpp"
-=======
-#include "runtime/reduce.hpp"
 #include "runtime/target_match.hpp"
->>>>>>> main
 
 namespace caflow::actors {
 
@@ -85,7 +81,12 @@ void start_walk(gateway_pointer self, Request req, caf::typed_response_promise<R
   if (!req.target_executor.empty()) {
     auto target = find_target(st, req.target_executor);
     if (!target) {
-<<<<<<< HEAD
+      --st.in_flight;
+      ++st.counters.failed;
+      rp.deliver(std::move(target.error()));
+      return;
+    }
+    if (!*target) {
       --st.in_flight;
       ++st.counters.failed;
       rp.deliver(make_error(errc::not_found,
@@ -95,22 +96,8 @@ void start_walk(gateway_pointer self, Request req, caf::typed_response_promise<R
     // Only the target runs: a walk over a graph of that one node.
     auto docs = std::move(req.docs);
     auto w = std::make_shared<walk>(st.single, std::move(req), std::move(rp));
-    auto node = *target;
+    auto node = **target;
     self->request(st.nodes[node].head, caf::infinite, with_docs(w->req, std::move(docs)))
-=======
-      finish(self, *w, std::move(target.error()));
-      return;
-    }
-    if (!*target) {
-      finish(self, *w,
-             make_error(errc::not_found,
-                        "no executor matches targetExecutor '" + req.target_executor + "'"));
-      return;
-    }
-    // Only the target runs: treat it as the single start and leaf.
-    w->req = std::move(req);
-    self->request(st.nodes[**target].head, caf::infinite, with_docs(w->req, std::move(w->req.docs)))
->>>>>>> main
       .then([self, w](Response& resp) { finish(self, *w, std::move(resp)); },
             [self, w](caf::error& err) { finish(self, *w, std::move(err)); });
     return;
