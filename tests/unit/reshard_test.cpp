@@ -144,7 +144,15 @@ TEST_CASE("a start with another shard count is refused, saying how to reshard") 
     CHECK(contains(message, "shards: stored 2, the flow asks for " + std::to_string(shards)));
     CHECK(contains(message, "caflow reshard " + dir.db() + " --shards " + std::to_string(shards)));
   }
+  // The new shard of the refused flow records nothing either: a reshard
+  // afterwards still knows the data has 2 shards.
+  auto newcomer = start(context(dir, 2, 3));
+  REQUIRE_FALSE(newcomer);
+  CHECK(contains(describe(newcomer.error()), "shards: stored 2, the flow asks for 3"));
   CHECK(count(*make(context(dir, 0, 2))) + count(*make(context(dir, 1, 2))) == 300);
+  auto moved = reshard(dir.db(), 3);
+  REQUIRE_MESSAGE(moved, describe(moved.error()));
+  CHECK(moved->from == 2);
 }
 
 TEST_CASE("another flow's shard is refused; so is a shard whose data is elsewhere") {
