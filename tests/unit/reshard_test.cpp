@@ -273,3 +273,18 @@ TEST_CASE("documents stored twice under ANY polling end up once") {
   REQUIRE(reshard(dir.db(), 2));
   check_placement(dir, docs, 2);
 }
+
+TEST_CASE("a saved HNSW graph is not loaded after the metric changed") {
+  ReshardDir dir;
+  auto docs = corpus(300);
+  index_partitioned(dir, docs, 1, Params{{"index", "hnsw"}, {"max_elements", 400}});
+  REQUIRE(fs::exists(dir.path / "indexer" / "shard-0.hnsw"));
+  auto e = make(context(dir, 0, 1, Params{{"index", "hnsw"}, {"metric", "euclidean"}}));
+  auto queries = corpus(20);
+  e->handle("/search", queries, Params{{"top_k", 1}});
+  for (size_t i = 0; i < queries.size(); ++i) {
+    REQUIRE(queries[i].matches.size() == 1);
+    CHECK(queries[i].matches[0].id == docs[i].id);  // itself, at distance 0
+    CHECK(queries[i].matches[0].score("euclidean") == doctest::Approx(0.0));
+  }
+}
