@@ -1,16 +1,36 @@
 #include "actors/node.hpp"
 
+#include <chrono>
+
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/result.hpp>
 
 #include "actors/replica.hpp"
+#include "caflow/errors.hpp"
 
 namespace caflow::actors {
 
 namespace {
 
 using node_pointer = node_actor::stateful_pointer<node_state>;
+
+// A replica builds its executor when it starts; a constructor that reads a
+// large workspace may take long, but one that never returns must not hold
+// the flow's placement forever.
+constexpr auto build_timeout = std::chrono::minutes(5);
+
+std::set<std::string> known_types() {
+  auto names = ExecutorRegistry::instance().names();
+  return {names.begin(), names.end()};
+}
+
+std::string joined(const std::set<std::string>& names) {
+  std::string out;
+  for (const auto& n : names)
+    out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "none" : out;
+}
 
 void on_down(node_pointer self, const caf::down_msg& dm) {
   auto& st = self->state;
@@ -40,33 +60,63 @@ node_actor::behavior_type node(node_pointer self, std::string workspace, node_lo
   self->state.log = std::move(log);
   self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
   return {
-    [self](place_atom, ExecutorContext& ctx, caf::actor& flow) -> caf::actor {
+    [self](place_atom, ExecutorContext& ctx, caf::actor& flow) -> caf::result<caf::actor> {
       auto& st = self->state;
+      auto label = replica_label(ctx) + " (" + ctx.uses + ")";
+      if (!ExecutorRegistry::instance().contains(ctx.uses)) {
+        st.log("refused " + label + ": unknown executor type");
+        return make_error(errc::unknown_executor,
+                          "unknown executor type '" + ctx.uses + "' on this node (it knows: "
+                            + joined(known_types()) + "; load its plugin with --plugin)");
+      }
       // The executor's data lives on this node's disk, whatever the flow's
       // own workspace is.
       ctx.workspace = st.workspace;
-      auto label = replica_label(ctx) + " (" + ctx.uses + ")";
       // Detached for the same reason as in the flow's process: executor
       // code may block on CPU work.
-      auto replica = self->spawn<caf::detached + caf::monitored>(actors::replica, std::move(ctx));
+      auto replica = self->spawn<caf::detached>(actors::replica, std::move(ctx));
       auto handle = caf::actor_cast<caf::actor>(replica);
-      if (flow && st.flows.count(flow.address()) == 0) {
-        self->monitor(flow);
-        st.flows[flow.address()] = 0;
-      }
-      if (flow)
-        ++st.flows[flow.address()];
-      st.replicas[handle.address()] = {handle, label, flow ? flow.address() : caf::actor_addr{}};
-      st.log("hosting " + label);
-      return handle;
+      // Answer only once the executor is built: a replica whose executor
+      // cannot be created must never reach a head's rotation.
+      auto rp = self->make_response_promise<caf::actor>();
+      self->request(replica, build_timeout, ping_atom::value)
+        .then(
+          [self, rp, handle, label, flow](ok_atom) mutable {
+            auto& st = self->state;
+            self->monitor(handle);
+            if (flow && st.flows.count(flow.address()) == 0) {
+              self->monitor(flow);
+              st.flows[flow.address()] = 0;
+            }
+            if (flow)
+              ++st.flows[flow.address()];
+            st.replicas[handle.address()] = {handle, label,
+                                             flow ? flow.address() : caf::actor_addr{}};
+            st.log("hosting " + label);
+            rp.deliver(handle);
+          },
+          [self, rp, handle, label](caf::error& err) mutable {
+            self->send_exit(handle, caf::exit_reason::user_shutdown);
+            auto why = error_message(err).empty() ? describe(err) : error_message(err);
+            self->state.log("could not start " + label + ": " + why);
+            rp.deliver(make_error(is(err, errc::unknown_executor) ? errc::unknown_executor
+                                                                  : errc::executor_start_failed,
+                                  why));
+          });
+      return rp;
     },
+    [](types_atom) -> std::set<std::string> { return known_types(); },
     [self](status_atom) -> Value {
       Value v = Value::object();
       Value::Array hosted;
       for (auto& [addr, h] : self->state.replicas)
         hosted.emplace_back(h.label);
+      Value::Array types;
+      for (const auto& t : known_types())
+        types.emplace_back(t);
       v["workspace"] = self->state.workspace;
       v["hosted"] = std::move(hosted);
+      v["executors"] = std::move(types);
       return v;
     },
   };

@@ -15,6 +15,7 @@
 // lists (an id is unknown only if no shard holds it); PARTITION parts and the
 // requests of a post are joined (runtime/reduce.hpp).
 #include <string>
+#include <string_view>
 
 #include "caflow/executor.hpp"
 #include "executors/indexer_shard.hpp"
@@ -32,6 +33,10 @@ Params not_found_params(const std::vector<std::string>& ids) {
 
 class Indexer : public Executor {
  public:
+  /// What IndexerOptions::from reads; anything else is a typo.
+  static constexpr std::string_view uses_with_keys[] = {
+    "metric", "index", "M", "ef_construction", "ef", "max_elements", "sync", "default_top_k"};
+
   explicit Indexer(ExecutorContext ctx)
     : Executor(std::move(ctx)),
       options_(IndexerOptions::from(context())),

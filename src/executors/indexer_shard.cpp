@@ -50,6 +50,12 @@ struct Marker {
   }
 };
 
+std::unique_ptr<VectorIndex> make_index(const IndexerOptions& options) {
+  if (options.hnsw)
+    return std::make_unique<HnswIndex>(options.metric, options.hnsw_options);
+  return std::make_unique<ExactIndex>(options.metric);
+}
+
 [[noreturn]] void fail(const rocksdb::Status& status, const std::string& what) {
   throw_error(storage_error(status, what));
 }
@@ -113,11 +119,22 @@ std::shared_ptr<IndexerShard> IndexerShard::open(const ExecutorContext& ctx,
   auto dir = ctx.executor_workspace();
   if (dir.empty())
     throw Error(errc::invalid_argument,
-                ctx.name + ": the Indexer needs a workspace (set `workspace` on the flow "
-                           "or the deployment)");
+                ctx.name + ": the Indexer needs a workspace (set `workspace` in the flow's "
+                           "with:, on the deployment, or as uses_metas.workspace)");
   auto db = ShardDb::open(dir);
-  if (!db)
+  if (!db) {
+    // RocksDB's own words ("While lock file: .../LOCK: Resource temporarily
+    // unavailable") do not say what happened: another process has the
+    // database open, i.e. two flows or nodes were given one workspace.
+    auto message = error_message(db.error());
+    if (is(db.error(), errc::storage_error) && message.find("lock file") != std::string::npos)
+      throw Error(errc::storage_error,
+                  ctx.name + "/shard-" + std::to_string(ctx.shard_id) + ": the workspace " + dir
+                    + " is in use by another process (two flows or nodes must not share a "
+                      "workspace): "
+                    + message);
     throw_error(db.error());
+  }
   auto shard_name = "shard-" + std::to_string(ctx.shard_id);
   auto name = ctx.name + "/" + shard_name;
   auto key = (*db)->path() + "#" + shard_name;
@@ -146,10 +163,7 @@ IndexerShard::IndexerShard(std::shared_ptr<ShardDb> db, rocksdb::ColumnFamilyHan
     name_(std::move(name)),
     graph_path_(std::move(graph_path)),
     options_(options) {
-  if (options_.hnsw)
-    index_ = std::make_unique<HnswIndex>(options_.metric, options_.hnsw_options);
-  else
-    index_ = std::make_unique<ExactIndex>(options_.metric);
+  index_ = make_index(options_);
 }
 
 IndexerShard::~IndexerShard() {
@@ -472,10 +486,12 @@ void IndexerShard::clear() {
   if (!st.ok())
     fail(st, name_ + ": batching clear");
   commit(batch, "clearing");
-  index_->clear();
-  ids_.clear();
-  label_of_.clear();
-  id_of_.clear();
+  // Memory back: fresh containers and a fresh index. clear() would keep
+  // their capacity (hash buckets, the dense rows, hnswlib's preallocation).
+  index_ = make_index(options_);
+  ids_ = {};
+  label_of_ = {};
+  id_of_ = {};
   next_label_ = 0;
   std::error_code ec;
   std::filesystem::remove(graph_path_, ec);  // a stale file is harmless: no marker
