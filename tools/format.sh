@@ -14,7 +14,8 @@ if ! command -v clang-format >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -q && $sudo apt-get install -y -q --no-install-recommends clang-format
 fi
-mapfile -t files < <(git ls-files '*.cpp' '*.hpp' '*.h' '*.cc')
+# Tracked files and new ones not yet added (but not ignored ones such as build/).
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp' '*.h' '*.cc')
 if [[ "${1:-}" == "--check" ]]; then
   bad=0
   for f in "${files[@]}"; do

@@ -6,25 +6,15 @@
 #include <mutex>
 #include <optional>
 
-#include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
-
+#include "core/shared_registry.hpp"
 #include "index/exact_index.hpp"
-#include "storage/doc_codec.hpp"
-#include "storage/shard_db.hpp"
+#include "storage/shard_store.hpp"
 
 namespace caflow {
 
 namespace {
 
-const std::string marker_key = "m/hnsw";
-
-std::string doc_key(const std::string& id) {
-  return "d/" + id;
-}
-std::string vec_key(const std::string& id) {
-  return "e/" + id;
-}
+constexpr std::string_view marker_name = "hnsw";
 
 /// The marker's value: the state the saved graph file matches.
 struct Marker {
@@ -56,25 +46,31 @@ std::unique_ptr<VectorIndex> make_index(const IndexerOptions& options) {
   return std::make_unique<ExactIndex>(options.metric);
 }
 
-[[noreturn]] void fail(const rocksdb::Status& status, const std::string& what) {
-  throw_error(storage_error(status, what));
+// RocksDB's own words for a held LOCK ("While lock file: .../LOCK: Resource
+// temporarily unavailable") do not say what happened: another process has
+// the database open, i.e. two flows or nodes were given one workspace.
+caf::error explain_lock(caf::error err, const std::string& shard, const std::string& dir) {
+  auto message = error_message(err);
+  if (!is(err, errc::storage_error) || message.find("lock file") == std::string::npos)
+    return err;
+  return make_error(errc::storage_error,
+                    shard + ": the workspace " + dir
+                      + " is in use by another process (two flows or nodes must not share a "
+                        "workspace): "
+                      + message);
 }
 
-/// Calls fn(suffix, value) for every key starting with `prefix` ("d/").
-template <class F>
-void scan(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& prefix, F fn) {
-  std::string upper = prefix;
-  upper.back() = static_cast<char>(upper.back() + 1);
-  rocksdb::Slice bound{upper};
-  rocksdb::ReadOptions ro;
-  ro.iterate_upper_bound = &bound;
-  std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(ro, cf)};
-  for (it->Seek(prefix); it->Valid(); it->Next()) {
-    auto key = it->key();
-    fn(std::string{key.data() + prefix.size(), key.size() - prefix.size()}, it->value());
-  }
-  if (!it->status().ok())
-    fail(it->status(), "scanning " + prefix);
+// Throws `err` when it is an error.
+void check(const caf::error& err) {
+  if (err)
+    throw_error(err);
+}
+
+template <class T>
+T check(caf::expected<T> x) {
+  if (!x)
+    throw_error(x.error());
+  return std::move(*x);
 }
 
 SharedRegistry<IndexerShard>& shards() {
@@ -121,30 +117,21 @@ std::shared_ptr<IndexerShard> IndexerShard::open(const ExecutorContext& ctx,
     throw Error(errc::invalid_argument,
                 ctx.name + ": the Indexer needs a workspace (set `workspace` in the flow's "
                            "with:, on the deployment, or as uses_metas.workspace)");
-  auto db = ShardDb::open(dir);
-  if (!db) {
-    // RocksDB's own words ("While lock file: .../LOCK: Resource temporarily
-    // unavailable") do not say what happened: another process has the
-    // database open, i.e. two flows or nodes were given one workspace.
-    auto message = error_message(db.error());
-    if (is(db.error(), errc::storage_error) && message.find("lock file") != std::string::npos)
-      throw Error(errc::storage_error,
-                  ctx.name + "/shard-" + std::to_string(ctx.shard_id) + ": the workspace " + dir
-                    + " is in use by another process (two flows or nodes must not share a "
-                      "workspace): "
-                    + message);
-    throw_error(db.error());
-  }
+  std::error_code ec;
+  auto canonical = std::filesystem::weakly_canonical(dir, ec).string();
+  if (ec)
+    canonical = dir;
   auto shard_name = "shard-" + std::to_string(ctx.shard_id);
   auto name = ctx.name + "/" + shard_name;
-  auto key = (*db)->path() + "#" + shard_name;
+  auto key = canonical + "#" + shard_name;
   auto shard = shards().get(key, [&]() -> caf::expected<std::unique_ptr<IndexerShard>> {
-    auto cf = (*db)->column_family(ctx.shard_id);
-    if (!cf)
-      return std::move(cf.error());
+    auto store = ShardStore::open(dir, ctx.shard_id, StoreOptions{.sync = options.sync});
+    if (!store)
+      return explain_lock(std::move(store.error()), name, dir);
+    auto graph_path = (*store)->path() + "/" + shard_name + ".hnsw";
     try {
-      auto s = std::make_unique<IndexerShard>(*db, *cf, name,
-                                              (*db)->path() + "/" + shard_name + ".hnsw", options);
+      auto s = std::make_unique<IndexerShard>(std::move(*store), name, std::move(graph_path),
+                                              options);
       s->load();
       return s;
     } catch (const Error& e) {
@@ -156,10 +143,9 @@ std::shared_ptr<IndexerShard> IndexerShard::open(const ExecutorContext& ctx,
   return std::move(*shard);
 }
 
-IndexerShard::IndexerShard(std::shared_ptr<ShardDb> db, rocksdb::ColumnFamilyHandle* cf,
-                           std::string name, std::string graph_path, IndexerOptions options)
-  : db_(std::move(db)),
-    cf_(cf),
+IndexerShard::IndexerShard(std::unique_ptr<ShardStore> store, std::string name,
+                           std::string graph_path, IndexerOptions options)
+  : store_(std::move(store)),
     name_(std::move(name)),
     graph_path_(std::move(graph_path)),
     options_(options) {
@@ -171,27 +157,19 @@ IndexerShard::~IndexerShard() {
 }
 
 void IndexerShard::load() {
-  auto* db = db_->db();
-  scan(db, cf_, "d/",
-       [this](std::string id, const rocksdb::Slice&) { ids_.insert(std::move(id)); });
-  std::string marker_bytes;
-  auto st = db->Get(rocksdb::ReadOptions{}, cf_, marker_key, &marker_bytes);
-  if (!st.ok() && !st.IsNotFound())
-    fail(st, name_ + ": reading the graph marker");
-  marker_present_ = st.ok();
+  check(store_->scan_ids([this](std::string_view id) { ids_.emplace(id); }));
+  auto marker_bytes = check(store_->get_meta(marker_name));
+  marker_present_ = marker_bytes.has_value();
   if (options_.hnsw && marker_present_) {
     // A valid marker: only labels are read, and the saved graph is loaded
     // instead of re-inserting every vector.
     std::vector<uint64_t> labels;
-    scan(db, cf_, "e/", [&](std::string id, const rocksdb::Slice& v) {
-      auto label = decode_label({v.data(), v.size()});
-      if (!label)
-        throw_error(label.error());
-      labels.push_back(*label);
-      id_of_[*label] = id;
-      label_of_.emplace(std::move(id), *label);
-    });
-    auto marker = Marker::decode(marker_bytes);
+    check(store_->scan_labels([&](std::string_view id, uint64_t label) {
+      labels.push_back(label);
+      id_of_[label] = id;
+      label_of_.emplace(id, label);
+    }));
+    auto marker = Marker::decode(*marker_bytes);
     auto* graph = static_cast<HnswIndex*>(index_.get());
     if (marker && marker->live == labels.size() && graph->load(graph_path_, marker->dim, labels)) {
       next_label_ = marker->next_label;
@@ -207,15 +185,12 @@ void IndexerShard::load() {
 
 void IndexerShard::rebuild_index() {
   index_->clear();
-  scan(db_->db(), cf_, "e/", [this](std::string id, const rocksdb::Slice& v) {
-    auto stored = decode_embedding({v.data(), v.size()});
-    if (!stored)
-      throw Error(errc::storage_error, name_ + ": " + id + ": " + error_message(stored.error()));
-    index_->upsert(stored->label, stored->embedding);
-    next_label_ = std::max(next_label_, stored->label + 1);
-    id_of_[stored->label] = id;
-    label_of_.emplace(std::move(id), stored->label);
-  });
+  check(store_->scan_embeddings([this](std::string_view id, StoredEmbedding&& stored) {
+    index_->upsert(stored.label, stored.embedding);
+    next_label_ = std::max(next_label_, stored.label + 1);
+    id_of_[stored.label] = id;
+    label_of_.emplace(id, stored.label);
+  }));
 }
 
 void IndexerShard::save_graph() noexcept {
@@ -233,11 +208,7 @@ void IndexerShard::save_graph() noexcept {
     static_cast<HnswIndex*>(index_.get())->save(tmp);
     std::filesystem::rename(tmp, graph_path_);
     Marker m{next_label_, index_->size(), index_->dimension()};
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    auto st = db_->db()->Put(wo, cf_, marker_key, m.encode());
-    if (!st.ok())
-      fail(st, "writing the graph marker");
+    check(store_->put_meta(marker_name, m.encode()));
     marker_present_ = true;
   } catch (const std::exception& e) {
     // Not fatal: the next open rebuilds the graph from the stored vectors.
@@ -264,7 +235,7 @@ void IndexerShard::write(const DocumentArray& docs, const std::vector<bool>& kee
       throw_dimension_mismatch(name_ + ": document " + docs[i].id, "embedding", e.dimension(), dim);
     }
   }
-  rocksdb::WriteBatch batch;
+  ShardBatch batch;
   std::vector<uint64_t> labels(docs.size(), 0);
   std::unordered_map<std::string, uint64_t> fresh;  // labels new in this batch
   uint64_t next = next_label_;
@@ -272,10 +243,7 @@ void IndexerShard::write(const DocumentArray& docs, const std::vector<bool>& kee
     if (!keep[i])
       continue;
     const auto& d = docs[i];
-    auto st = batch.Put(cf_, doc_key(d.id), encode_document(d));
-    if (d.embedding.empty()) {
-      st = batch.Delete(cf_, vec_key(d.id));  // it may replace one with a vector
-    } else {
+    if (!d.embedding.empty()) {
       // A replaced document keeps its label (hnswlib then updates in place).
       if (auto l = label_of_.find(d.id); l != label_of_.end())
         labels[i] = l->second;
@@ -283,10 +251,8 @@ void IndexerShard::write(const DocumentArray& docs, const std::vector<bool>& kee
         labels[i] = f->second;
       else
         labels[i] = fresh[d.id] = next++;
-      st = batch.Put(cf_, vec_key(d.id), encode_embedding(labels[i], d.embedding));
     }
-    if (!st.ok())
-      fail(st, name_ + ": batching document " + d.id);
+    batch.put(d, labels[i]);  // without an embedding, deletes a stored one
   }
   commit(batch, "writing " + std::to_string(docs.size()) + " documents");
   next_label_ = next;
@@ -307,14 +273,11 @@ void IndexerShard::write(const DocumentArray& docs, const std::vector<bool>& kee
   }
 }
 
-void IndexerShard::commit(rocksdb::WriteBatch& batch, const std::string& what) {
+void IndexerShard::commit(ShardBatch& batch, const std::string& what) {
   if (marker_present_)
-    if (auto st = batch.Delete(cf_, marker_key); !st.ok())
-      fail(st, name_ + ": batching");
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync;
-  if (auto st = db_->db()->Write(wo, &batch); !st.ok())
-    fail(st, name_ + ": " + what);
+    batch.remove_meta(marker_name);
+  if (auto err = store_->commit(batch, what))
+    throw Error(errc::storage_error, name_ + ": " + error_message(err));
   marker_present_ = false;
 }
 
@@ -342,7 +305,7 @@ std::vector<std::string> IndexerShard::remove(const DocumentArray& docs) {
   std::vector<std::string> not_found;
   std::vector<std::string> gone;
   std::unordered_set<std::string> seen;
-  rocksdb::WriteBatch batch;
+  ShardBatch batch;
   for (const auto& d : docs) {
     if (!seen.insert(d.id).second)
       continue;
@@ -350,11 +313,7 @@ std::vector<std::string> IndexerShard::remove(const DocumentArray& docs) {
       not_found.push_back(d.id);
       continue;
     }
-    auto st = batch.Delete(cf_, doc_key(d.id));
-    if (st.ok())
-      st = batch.Delete(cf_, vec_key(d.id));
-    if (!st.ok())
-      fail(st, name_ + ": batching delete of " + d.id);
+    batch.remove(d.id);
     gone.push_back(d.id);
   }
   if (gone.empty())
@@ -374,43 +333,20 @@ std::vector<std::string> IndexerShard::remove(const DocumentArray& docs) {
 DocumentArray IndexerShard::fetch(const DocumentArray& docs,
                                   std::vector<std::string>& not_found) const {
   std::shared_lock<std::shared_mutex> lock{mtx_};
-  std::vector<std::string> keys;
-  std::vector<const Document*> found;
+  std::vector<std::string> ids;
   for (const auto& d : docs) {
-    if (ids_.count(d.id) == 0) {
+    if (ids_.count(d.id) == 0)
       not_found.push_back(d.id);
-      continue;
-    }
-    found.push_back(&d);
-    keys.push_back(doc_key(d.id));
-    keys.push_back(vec_key(d.id));
+    else
+      ids.push_back(d.id);
   }
-  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-  std::vector<std::string> values;
-  auto statuses = db_->db()->MultiGet(rocksdb::ReadOptions{},
-                                      std::vector<rocksdb::ColumnFamilyHandle*>(keys.size(), cf_),
-                                      slices, &values);
+  auto stored = check(store_->get(ids, true));
   DocumentArray out;
-  out.reserve(found.size());
-  for (size_t i = 0; i < found.size(); ++i) {
-    const auto& body_st = statuses[2 * i];
-    const auto& vec_st = statuses[2 * i + 1];
-    if (!body_st.ok())
-      fail(body_st, name_ + ": reading document " + found[i]->id);
-    auto doc = decode_document(values[2 * i]);
-    if (!doc)
-      throw Error(errc::storage_error,
-                  name_ + ": " + found[i]->id + ": " + error_message(doc.error()));
-    if (vec_st.ok()) {
-      auto vec = decode_embedding(values[2 * i + 1]);
-      if (!vec)
-        throw Error(errc::storage_error,
-                    name_ + ": " + found[i]->id + ": " + error_message(vec.error()));
-      doc->embedding = std::move(vec->embedding);
-    } else if (!vec_st.IsNotFound()) {
-      fail(vec_st, name_ + ": reading embedding of " + found[i]->id);
-    }
-    out.push_back(std::move(*doc));
+  out.reserve(stored.size());
+  for (size_t i = 0; i < stored.size(); ++i) {
+    if (!stored[i])  // in memory but not on disk: the store lost it
+      throw Error(errc::storage_error, name_ + ": document " + ids[i] + " is missing");
+    out.push_back(std::move(*stored[i]));
   }
   return out;
 }
@@ -436,32 +372,17 @@ std::vector<std::vector<Document>> IndexerShard::search(const DocumentArray& que
   auto hits = index_->search(batch, k);
   // Read each matched document once, however many queries it matches.
   std::unordered_map<uint64_t, size_t> slot;
-  std::vector<std::string> keys;
+  std::vector<std::string> ids;
   for (const auto& per_query : hits)
     for (const auto& h : per_query)
       if (auto id = id_of_.find(h.label);
-          id != id_of_.end() && slot.emplace(h.label, keys.size()).second) {
-        keys.push_back(doc_key(id->second));
-        if (return_embeddings)
-          keys.push_back(vec_key(id->second));
-      }
-  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-  std::vector<std::string> values;
-  auto statuses = db_->db()->MultiGet(rocksdb::ReadOptions{},
-                                      std::vector<rocksdb::ColumnFamilyHandle*>(keys.size(), cf_),
-                                      slices, &values);
-  std::vector<std::optional<Document>> matched(keys.size());
-  for (auto [label, at] : slot) {
-    if (!statuses[at].ok())
-      fail(statuses[at], name_ + ": reading match " + id_of_.at(label));
-    auto doc = decode_document(values[at]);
-    if (!doc)
-      throw Error(errc::storage_error, name_ + ": " + error_message(doc.error()));
-    doc->chunks.clear();  // a match names a document; its chunks stay stored
-    if (return_embeddings && statuses[at + 1].ok())
-      if (auto vec = decode_embedding(values[at + 1]))
-        doc->embedding = std::move(vec->embedding);
-    matched[at] = std::move(*doc);
+          id != id_of_.end() && slot.emplace(h.label, ids.size()).second)
+        ids.push_back(id->second);
+  auto matched = check(store_->get(ids, return_embeddings));
+  for (size_t i = 0; i < matched.size(); ++i) {
+    if (!matched[i])
+      throw Error(errc::storage_error, name_ + ": match " + ids[i] + " is missing");
+    matched[i]->chunks.clear();  // a match names a document; its chunks stay stored
   }
   const std::string score_name = to_string(options_.metric);
   for (size_t j = 0; j < hits.size(); ++j) {
@@ -480,12 +401,11 @@ std::vector<std::vector<Document>> IndexerShard::search(const DocumentArray& que
 
 void IndexerShard::clear() {
   std::unique_lock<std::shared_mutex> lock{mtx_};
-  rocksdb::WriteBatch batch;
-  // Every key of this shard is ASCII ("d/", "e/", "m/"), so this range is all.
-  auto st = batch.DeleteRange(cf_, "", "\xff");
-  if (!st.ok())
-    fail(st, name_ + ": batching clear");
-  commit(batch, "clearing");
+  if (marker_present_) {
+    ShardBatch batch;
+    commit(batch, "clearing");  // removes the marker
+  }
+  check(store_->clear());
   // Memory back: fresh containers and a fresh index. clear() would keep
   // their capacity (hash buckets, the dense rows, hnswlib's preallocation).
   index_ = make_index(options_);
@@ -503,8 +423,7 @@ size_t IndexerShard::count() const {
 }
 
 void IndexerShard::flush() {
-  if (auto st = db_->db()->FlushWAL(true); !st.ok())
-    fail(st, name_ + ": flushing the WAL");
+  check(store_->flush());
 }
 
 }  // namespace caflow

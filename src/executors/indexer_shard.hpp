@@ -6,10 +6,9 @@
 /// the HNSW graph and closes. Searches, fetches and counts hold a shared
 /// lock, writes an exclusive one (std::shared_mutex).
 ///
-/// Keys of the column family:
-///   d/<id>   the document body (storage/doc_codec.hpp)
-///   e/<id>   its label and embedding (absent for documents without one)
-///   m/hnsw   marker: the saved graph file matches the data (next label,
+/// Storage goes through storage/shard_store.hpp (documents, embeddings with
+/// their index labels, metadata). One metadata record is the Indexer's own:
+///   hnsw     marker: the saved graph file matches the data (next label,
 ///            live count); every write batch deletes it, so a graph saved
 ///            before a later write is never loaded.
 ///
@@ -30,14 +29,10 @@
 #include "index/metric.hpp"
 #include "index/vector_index.hpp"
 
-namespace rocksdb {
-class ColumnFamilyHandle;
-class WriteBatch;
-}  // namespace rocksdb
-
 namespace caflow {
 
-class ShardDb;
+class ShardBatch;
+class ShardStore;
 
 /// The Indexer's uses_with options.
 struct IndexerOptions {
@@ -63,8 +58,8 @@ class IndexerShard {
   static std::shared_ptr<IndexerShard> open(const ExecutorContext& ctx,
                                             const IndexerOptions& options);
 
-  IndexerShard(std::shared_ptr<ShardDb> db, rocksdb::ColumnFamilyHandle* cf, std::string name,
-               std::string graph_path, IndexerOptions options);
+  IndexerShard(std::unique_ptr<ShardStore> store, std::string name, std::string graph_path,
+               IndexerOptions options);
   ~IndexerShard();
   IndexerShard(const IndexerShard&) = delete;
   IndexerShard& operator=(const IndexerShard&) = delete;
@@ -98,11 +93,10 @@ class IndexerShard {
   void save_graph() noexcept;
   void write(const DocumentArray& docs, const std::vector<bool>& keep);
   // Writes `batch` (plus the deletion of a saved graph's marker: the graph
-  // is stale from now on); throws naming `what` when RocksDB refuses it.
-  void commit(rocksdb::WriteBatch& batch, const std::string& what);
+  // is stale from now on); throws naming `what` when the store refuses it.
+  void commit(ShardBatch& batch, const std::string& what);
 
-  std::shared_ptr<ShardDb> db_;
-  rocksdb::ColumnFamilyHandle* cf_;
+  std::unique_ptr<ShardStore> store_;
   std::string name_;
   std::string graph_path_;
   IndexerOptions options_;
@@ -112,7 +106,7 @@ class IndexerShard {
   std::unordered_map<std::string, uint64_t> label_of_;  // id -> label (with embedding)
   std::unordered_map<uint64_t, std::string> id_of_;     // label -> id
   uint64_t next_label_ = 0;
-  bool marker_present_ = false;  // m/hnsw is in the column family
+  bool marker_present_ = false;  // the hnsw marker is stored
 };
 
 }  // namespace caflow

@@ -11,6 +11,7 @@
 #include "caflow/errors.hpp"
 #include "caflow/json.hpp"
 #include "json/json_fast.hpp"
+#include "json/utf8.hpp"
 
 namespace caflow::http {
 
@@ -128,37 +129,6 @@ bool is_caflow(const caf::error& err) {
   return err && err.category() == error_category;
 }
 
-namespace {
-
-// The offset of the first byte that does not start a well-formed UTF-8
-// sequence (RFC 3629: no overlongs, no surrogates, at most U+10FFFF).
-std::optional<size_t> first_invalid_utf8(std::string_view s) {
-  auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-  for (size_t i = 0; i < s.size();) {
-    auto c = byte(i);
-    size_t n = c < 0x80                   ? 1
-               : (c >= 0xc2 && c <= 0xdf) ? 2
-               : (c >= 0xe0 && c <= 0xef) ? 3
-               : (c >= 0xf0 && c <= 0xf4) ? 4
-                                          : 0;
-    if (n == 0 || i + n > s.size())
-      return i;
-    for (size_t k = 1; k < n; ++k)
-      if ((byte(i + k) & 0xc0) != 0x80)
-        return i;
-    if (n >= 3) {
-      auto c1 = byte(i + 1);
-      if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) || (c == 0xf0 && c1 < 0x90)
-          || (c == 0xf4 && c1 > 0x8f))
-        return i;
-    }
-    i += n;
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
 caf::expected<Request> decode_request(std::string_view body, std::string_view path_endpoint) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos)
     return make_error(errc::invalid_json,
@@ -176,7 +146,7 @@ caf::expected<Request> decode_request(std::string_view body, std::string_view pa
       // The JSON parser calls a bad UTF-8 sequence a "syntax error"; say
       // what it is, so that the client can find its encoding bug.
       std::string why = error_message(parsed.error());
-      if (auto bad = first_invalid_utf8(body))
+      if (auto bad = utf8::first_invalid(body))
         why = "invalid UTF-8 at byte " + std::to_string(*bad) + " (" + why + ")";
       return make_error(errc::invalid_json, "malformed JSON in request body: " + why);
     }

@@ -12,6 +12,7 @@
 #include "caflow/errors.hpp"
 #include "json/boost_bridge.hpp"
 #include "json/json_fast.hpp"
+#include "json/utf8.hpp"
 
 namespace caflow {
 
@@ -139,7 +140,8 @@ std::string position(std::string_view text, size_t offset) {
   return "line " + std::to_string(line) + ", column " + std::to_string(offset - line_start + 1);
 }
 
-// Bytes a JSON string must escape: control characters, '"' and '\\'.
+// Bytes a JSON string must escape (control characters, '"' and '\\') or
+// check (the start of a multi-byte sequence).
 constexpr auto escapes = [] {
   struct table {
     bool needs[256];
@@ -148,6 +150,8 @@ constexpr auto escapes = [] {
     t.needs[c] = true;
   t.needs[static_cast<unsigned char>('"')] = true;
   t.needs[static_cast<unsigned char>('\\')] = true;
+  for (int c = 0x80; c < 0x100; ++c)  // checked to be well-formed UTF-8
+    t.needs[c] = true;
   return t;
 }();
 
@@ -161,7 +165,22 @@ void write_string(std::string& out, std::string_view s) {
   for (; p != end; ++p) {
     auto c = static_cast<unsigned char>(*p);
     if (!escapes.needs[c])
-      continue;  // UTF-8 passes through unchanged
+      continue;
+    if (c >= 0x80) {
+      // Well-formed UTF-8 passes through unchanged. A string that holds other
+      // bytes (a C++ executor may put any) gets U+FFFD for each bad byte, as
+      // decoders do: JSON cannot carry them, and text a reader refuses would
+      // turn one odd document into an unreadable response.
+      auto n = utf8::sequence_length(s, static_cast<size_t>(p - s.data()));
+      if (n > 0) {
+        p += n - 1;
+        continue;
+      }
+      out.append(run, static_cast<size_t>(p - run));
+      run = p + 1;
+      out += "\xef\xbf\xbd";
+      continue;
+    }
     out.append(run, static_cast<size_t>(p - run));
     run = p + 1;
     switch (c) {

@@ -7,6 +7,7 @@
 #include <rocksdb/options.h>
 
 #include "caflow/errors.hpp"
+#include "core/shared_registry.hpp"
 
 namespace caflow {
 
@@ -32,7 +33,8 @@ caf::error storage_error(const rocksdb::Status& status, const std::string& what)
   return make_error(errc::storage_error, what + ": " + status.ToString());
 }
 
-caf::expected<std::shared_ptr<ShardDb>> ShardDb::open(const std::string& path) {
+caf::expected<std::shared_ptr<ShardDb>> ShardDb::open(const std::string& path,
+                                                      const StoreOptions&) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
   if (ec)

@@ -149,8 +149,9 @@ TEST_CASE("nodes sharing one workspace: the LOCK error names the node and the pa
   REQUIRE_FALSE(flow);
   auto message = error_message(flow.error());
   CHECK_MESSAGE(message.find("node " + n2.address) != std::string::npos, message);
-  CHECK_MESSAGE(message.find("idx/shard-1: the workspace " + ws + "/idx is in use by another "
-                             "process")
+  CHECK_MESSAGE(message.find("idx/shard-1: the workspace " + ws
+                             + "/idx is in use by another "
+                               "process")
                   != std::string::npos,
                 message);
   CHECK_MESSAGE(message.find(ws + "/idx/LOCK") != std::string::npos, message);

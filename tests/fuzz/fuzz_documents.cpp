@@ -5,6 +5,7 @@
 #include "caflow/errors.hpp"
 #include "caflow/json.hpp"
 #include "fuzz_targets.hpp"
+#include "json_differential.hpp"
 
 namespace caflow::fuzz {
 
@@ -26,12 +27,16 @@ void round_trip(const T& parsed, Parse parse, const char* what) {
 }  // namespace
 
 void documents(std::string_view data) {
+  // The two JSON implementations agree on whatever the fast one accepts.
+  check_readers_agree(data);
   if (auto docs = parse_documents(data))
     round_trip(
       *docs, [](std::string_view t) { return parse_documents(t); }, "documents");
-  if (auto doc = parse_document(data))
+  if (auto doc = parse_document(data)) {
+    check_writers_agree(*doc);
     round_trip(
       *doc, [](std::string_view t) { return parse_document(t); }, "document");
+  }
   // The generic value layer under both.
   if (auto value = parse_json(data)) {
     auto text = to_json(*value);

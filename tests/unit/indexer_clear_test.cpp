@@ -69,8 +69,8 @@ DocumentArray docs(size_t n, const std::string& prefix) {
 uintmax_t disk_bytes(const fs::path& dir) {
   uintmax_t total = 0;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator();
-       it.increment(ec))
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec))
     if (it->is_regular_file(ec))
       total += it->file_size(ec);
   return total;

@@ -34,18 +34,9 @@ ModelCache& ModelCache::instance() {
 }
 
 std::shared_ptr<ModelSlot> ModelCache::slot(const std::string& key) {
-  std::lock_guard<std::mutex> guard{mutex_};
-  // Drop entries whose replicas are all gone, so the map does not grow with
-  // every deployment a long-lived process has ever run.
-  for (auto i = slots_.begin(); i != slots_.end();)
-    i = i->second.expired() ? slots_.erase(i) : std::next(i);
-  auto& entry = slots_[key];
-  auto slot = entry.lock();
-  if (!slot) {
-    slot = std::make_shared<ModelSlot>();
-    entry = slot;
-  }
-  return slot;
+  // Making a slot cannot fail; the registry drops it with its last holder.
+  return *slots_.get(
+    key, [] { return caf::expected<std::unique_ptr<ModelSlot>>{std::make_unique<ModelSlot>()}; });
 }
 
 }  // namespace caflow::tfidf

@@ -20,12 +20,12 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
 
+#include "core/shared_registry.hpp"
 #include "executors/tfidf/tfidf_model.hpp"
 
 namespace caflow::tfidf {
@@ -60,7 +60,8 @@ class ModelSlot {
   std::atomic<uint64_t> generation_{0};
 };
 
-/// The process-wide table of slots by key. Thread-safe.
+/// The process-wide table of slots by key: a SharedRegistry of slots.
+/// Thread-safe.
 class ModelCache {
  public:
   /// The process-wide cache.
@@ -71,8 +72,7 @@ class ModelCache {
 
  private:
   ModelCache() = default;
-  std::mutex mutex_;
-  std::map<std::string, std::weak_ptr<ModelSlot>> slots_;
+  SharedRegistry<ModelSlot> slots_;
 };
 
 }  // namespace caflow::tfidf

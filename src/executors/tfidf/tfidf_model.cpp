@@ -17,6 +17,7 @@
 #include "caflow/json.hpp"
 #include "caflow/jsonl.hpp"
 #include "executors/tfidf/stop_words.hpp"
+#include "storage/atomic_file.hpp"
 
 namespace caflow::tfidf {
 namespace {
@@ -429,33 +430,22 @@ caf::error TfidfModel::save(const std::string& path) const {
       return io_error(
         path, "cannot create directory " + target.parent_path().string() + ": " + ec.message());
   }
-  // Write beside the target and rename over it: readers see the old or the
-  // new model, never half a file.
-  // The temporary name is unique per process and call, so that two writers
-  // (replicas of two shards sharing a workspace) never share one.
-  static std::atomic<uint64_t> saves{0};
-  auto tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(++saves);
-  {
-    std::ofstream out{tmp, std::ios::binary | std::ios::trunc};
-    if (!out)
-      return io_error(path, "cannot create " + tmp);
-    Value header = Value::object();
-    header["options"] = options_.to_value();
-    header["documents"] = static_cast<int64_t>(documents_);
-    header["terms"] = static_cast<int64_t>(size());
-    out << file_magic << '\n' << to_json(header) << '\n';
-    // Terms are runs of word characters: never whitespace, so "df term"
-    // lines need no escaping.
-    for (uint32_t i = 0; i < size(); ++i)
-      out << dfs_[i] << ' ' << term(i) << '\n';
-    out << "end\n";
-    out.flush();
-    if (!out)
-      return io_error(path, "write to " + tmp + " failed");
-  }
-  fs::rename(tmp, target, ec);
-  if (ec)
-    return io_error(path, "cannot rename " + tmp + ": " + ec.message());
+  // Written whole beside the target and renamed over it: readers see the
+  // old or the new model, never half a file, and a failed save (a full disk)
+  // leaves no temporary file behind.
+  std::string out;
+  Value header = Value::object();
+  header["options"] = options_.to_value();
+  header["documents"] = static_cast<int64_t>(documents_);
+  header["terms"] = static_cast<int64_t>(size());
+  out.append(file_magic).append("\n").append(to_json(header)).append("\n");
+  // Terms are runs of word characters: never whitespace, so "df term" lines
+  // need no escaping.
+  for (uint32_t i = 0; i < size(); ++i)
+    out.append(std::to_string(dfs_[i])).append(" ").append(term(i)).append("\n");
+  out.append("end\n");
+  if (auto err = write_file_atomically(path, out))
+    return make_error(errc::io_error, "TF-IDF model " + error_message(err));
   return {};
 }
 

@@ -1,0 +1,165 @@
+/// One shard's records: the column family `shard-<k>` of its executor's
+/// database (storage/shard_db.hpp), with the key layout, iterators and
+/// RocksDB statuses kept here so that executors see documents, not keys.
+///
+/// Keys of a shard (all ASCII prefixes, so each kind is one key range):
+///   d/<id>        the document body (storage/doc_codec.hpp)
+///   e/<id>        its label and embedding (absent for documents without one)
+///   m/<name>      the executor's metadata records, e.g. m/hnsw (the saved
+///                 graph's marker) and m/layout (the shard's layout record)
+///   o/<seq>       the per-shard operation log: seq as 8 big-endian bytes,
+///                 so that keys sort by sequence number
+///
+/// A write is a `ShardBatch` committed atomically (one RocksDB WriteBatch):
+/// documents, metadata and log records of one operation land together or not
+/// at all, which is what lets a shard store "the last applied sequence
+/// number" beside the data it describes.
+///
+///   auto store = ShardStore::open("/ws/indexer", 0, {});   // caf::expected
+///   ShardBatch batch;
+///   batch.put(doc, label);
+///   batch.put_meta("applied", "17");
+///   if (auto err = (*store)->commit(batch)) ...
+///   auto docs = (*store)->get({"a", "b"}, true);          // optional per id
+///
+/// Thread-safety: every member function is thread-safe; a `ShardBatch` is
+/// not (build it in one thread). Errors are caf::error (errc::storage_error
+/// naming the shard and what failed).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include "caflow/document.hpp"
+#include "storage/doc_codec.hpp"
+#include "storage/shard_db.hpp"
+
+namespace rocksdb {
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace caflow {
+
+/// A document as stored: its body with its embedding, and the embedding's
+/// label (an executor's handle for it, e.g. the vector index's id).
+struct StoredDocument {
+  Document doc;                        ///< body, and the embedding if stored
+  std::optional<uint64_t> label = {};  ///< set when an embedding is stored
+};
+
+/// The writes of one atomic commit (see the file comment). Not thread-safe.
+class ShardBatch {
+ public:
+  ShardBatch();
+  ~ShardBatch();
+  ShardBatch(ShardBatch&&) noexcept;
+  ShardBatch& operator=(ShardBatch&&) noexcept;
+
+  /// Stores `doc` (body without embedding, scores and matches) under its id,
+  /// replacing what was there; its embedding under `label`, or, when it has
+  /// none, deletes a stored one.
+  void put(const Document& doc, uint64_t label);
+  /// Deletes the document `id` and its embedding.
+  void remove(std::string_view id);
+  /// Sets the metadata record `name`.
+  void put_meta(std::string_view name, std::string_view value);
+  /// Deletes the metadata record `name`.
+  void remove_meta(std::string_view name);
+  /// Appends record `seq` of the operation log.
+  void append_log(uint64_t seq, std::string_view record);
+  /// Deletes the log records below `seq`.
+  void truncate_log(uint64_t seq);
+  /// Deletes every document and embedding of the shard (not its metadata or
+  /// log). Ordered with the other writes of the batch.
+  void clear_documents();
+
+  /// The number of writes in the batch.
+  [[nodiscard]] size_t size() const noexcept;
+
+ private:
+  friend class ShardStore;
+  struct Op;
+  std::vector<Op> ops_;
+};
+
+/// The records of one shard (see the file comment). Thread-safe.
+class ShardStore {
+ public:
+  /// Opens shard `shard` of the database in `dir` (created when missing),
+  /// sharing the database with other shards and holders in this process.
+  /// The first opener's `options` configure the database.
+  static caf::expected<std::unique_ptr<ShardStore>> open(const std::string& dir, uint32_t shard,
+                                                         const StoreOptions& options);
+
+  ShardStore(std::shared_ptr<ShardDb> db, rocksdb::ColumnFamilyHandle* cf, uint32_t shard,
+             bool sync);
+  ~ShardStore();
+  ShardStore(const ShardStore&) = delete;
+  ShardStore& operator=(const ShardStore&) = delete;
+
+  /// "/ws/indexer#shard-0": names the shard in messages.
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  /// The database directory.
+  [[nodiscard]] const std::string& path() const noexcept;
+  /// The shard's id.
+  [[nodiscard]] uint32_t shard() const noexcept { return shard_; }
+
+  /// Commits `batch` atomically (fsynced when the store was opened with
+  /// `sync`). `what` names the operation in an error ("writing 3 documents").
+  [[nodiscard]] caf::error commit(const ShardBatch& batch, const std::string& what);
+
+  /// The stored documents with ids `ids`, in their order (nullopt for an
+  /// absent id); embeddings only when `with_embeddings`.
+  [[nodiscard]] caf::expected<std::vector<std::optional<Document>>> get(
+    const std::vector<std::string>& ids, bool with_embeddings) const;
+
+  /// Calls fn(id) for every stored document, in id order.
+  [[nodiscard]] caf::error scan_ids(const std::function<void(std::string_view)>& fn) const;
+  /// Calls fn(id, label) for every stored embedding (without decoding it).
+  [[nodiscard]] caf::error scan_labels(
+    const std::function<void(std::string_view, uint64_t)>& fn) const;
+  /// Calls fn(id, embedding) for every stored embedding.
+  [[nodiscard]] caf::error scan_embeddings(
+    const std::function<void(std::string_view, StoredEmbedding&&)>& fn) const;
+  /// Calls fn(document) for every stored document whose id is `from` or
+  /// after, in id order, with its embedding; stops when fn returns false.
+  [[nodiscard]] caf::error scan_documents(const std::string& from,
+                                          const std::function<bool(StoredDocument&&)>& fn) const;
+
+  /// The number of stored documents (a scan of the keys).
+  [[nodiscard]] caf::expected<size_t> count() const;
+
+  /// The metadata record `name`, nullopt when absent.
+  [[nodiscard]] caf::expected<std::optional<std::string>> get_meta(std::string_view name) const;
+  /// Writes the metadata record `name` on its own, fsynced.
+  [[nodiscard]] caf::error put_meta(std::string_view name, std::string_view value);
+
+  /// Calls fn(seq, record) for the log records from `from` on, in order;
+  /// stops when fn returns false.
+  [[nodiscard]] caf::error scan_log(
+    uint64_t from, const std::function<bool(uint64_t, std::string_view)>& fn) const;
+
+  /// Deletes every document and embedding and gives their disk space back
+  /// (a compaction of the deleted ranges); metadata and log stay.
+  [[nodiscard]] caf::error clear();
+
+  /// Writes the WAL to disk (fsync).
+  [[nodiscard]] caf::error flush();
+
+ private:
+  std::shared_ptr<ShardDb> db_;
+  rocksdb::ColumnFamilyHandle* cf_;
+  uint32_t shard_;
+  bool sync_;
+  std::string name_;
+};
+
+}  // namespace caflow
