@@ -5,6 +5,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/result.hpp>
+#include <caf/sec.hpp>
 
 #include "actors/replica.hpp"
 #include "caflow/errors.hpp"
@@ -15,10 +16,12 @@ namespace {
 
 using node_pointer = node_actor::stateful_pointer<node_state>;
 
-// A replica builds its executor when it starts; a constructor that reads a
-// large workspace may take long, but one that never returns must not hold
-// the flow's placement forever.
-constexpr auto build_timeout = std::chrono::minutes(5);
+// A replica builds its executor when it starts. The answer to a placement
+// waits for that build this long at most: less than the flow's own timeout
+// for the placement (60 s in the cluster actor), so that a slow build (a
+// large index reopened) is answered with the replica still building, as if
+// it had not been awaited, rather than failed and placed again.
+constexpr auto build_wait = std::chrono::seconds(45);
 
 std::set<std::string> known_types() {
   auto names = ExecutorRegistry::instance().names();
@@ -79,23 +82,31 @@ node_actor::behavior_type node(node_pointer self, std::string workspace, node_lo
       // Answer only once the executor is built: a replica whose executor
       // cannot be created must never reach a head's rotation.
       auto rp = self->make_response_promise<caf::actor>();
-      self->request(replica, build_timeout, ping_atom::value)
+      auto host = [self, handle, label, flow]() {
+        auto& st = self->state;
+        self->monitor(handle);
+        if (flow && st.flows.count(flow.address()) == 0) {
+          self->monitor(flow);
+          st.flows[flow.address()] = 0;
+        }
+        if (flow)
+          ++st.flows[flow.address()];
+        st.replicas[handle.address()] = {handle, label, flow ? flow.address() : caf::actor_addr{}};
+        st.log("hosting " + label);
+      };
+      self->request(replica, build_wait, ping_atom::value)
         .then(
-          [self, rp, handle, label, flow](ok_atom) mutable {
-            auto& st = self->state;
-            self->monitor(handle);
-            if (flow && st.flows.count(flow.address()) == 0) {
-              self->monitor(flow);
-              st.flows[flow.address()] = 0;
-            }
-            if (flow)
-              ++st.flows[flow.address()];
-            st.replicas[handle.address()] = {handle, label,
-                                             flow ? flow.address() : caf::actor_addr{}};
-            st.log("hosting " + label);
+          [rp, handle, host](ok_atom) mutable {
+            host();
             rp.deliver(handle);
           },
-          [self, rp, handle, label](caf::error& err) mutable {
+          [self, rp, handle, label, host](caf::error& err) mutable {
+            if (err == caf::sec::request_timeout) {
+              // Still building: the head's readiness check waits for it.
+              host();
+              rp.deliver(handle);
+              return;
+            }
             self->send_exit(handle, caf::exit_reason::user_shutdown);
             auto why = error_message(err).empty() ? describe(err) : error_message(err);
             self->state.log("could not start " + label + ": " + why);
