@@ -18,6 +18,7 @@ packages=(
   libboost1.81-all-dev libboost-json1.81-dev
   libeigen3-dev librocksdb-dev libhnswlib-dev libyaml-cpp-dev libicu-dev doctest-dev
   python3 curl procps clang-format
+  python3-yaml python3-kubernetes openssl util-linux
 )
 
 missing=()

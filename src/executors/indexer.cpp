@@ -14,6 +14,7 @@
 // shard does not hold]}. Under ALL polling the head intersects the shards'
 // lists (an id is unknown only if no shard holds it); PARTITION parts and the
 // requests of a post are joined (runtime/reduce.hpp).
+#include <iostream>
 #include <string>
 #include <string_view>
 
@@ -34,8 +35,17 @@ Params not_found_params(const std::vector<std::string>& ids) {
 class Indexer : public Executor {
  public:
   /// What IndexerOptions::from reads; anything else is a typo.
-  static constexpr std::string_view uses_with_keys[] = {
-    "metric", "index", "M", "ef_construction", "ef", "max_elements", "sync", "default_top_k"};
+  static constexpr std::string_view uses_with_keys[] = {"metric",
+                                                        "index",
+                                                        "M",
+                                                        "ef_construction",
+                                                        "ef",
+                                                        "max_elements",
+                                                        "sync",
+                                                        "wal_recovery",
+                                                        "default_top_k",
+                                                        "checkpoint_writes",
+                                                        "checkpoint_seconds"};
 
   explicit Indexer(ExecutorContext ctx)
     : Executor(std::move(ctx)),
@@ -56,7 +66,13 @@ class Indexer : public Executor {
   void close() override {
     if (!shard_)
       return;
-    shard_->flush();
+    try {
+      shard_->flush();
+    } catch (const std::exception& e) {
+      // What was acknowledged is in the WAL already; a failed sync (a full
+      // disk) is worth a line, and must not keep the shard open.
+      std::cerr << shard_->name() << ": " << e.what() << '\n';
+    }
     shard_.reset();
   }
 

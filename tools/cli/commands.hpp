@@ -9,5 +9,7 @@ int run_post(int argc, char** argv);
 int run_ping(int argc, char** argv);
 int run_node(int argc, char** argv);
 int run_scale(int argc, char** argv);
+int run_export(int argc, char** argv);
+int run_reshard(int argc, char** argv);
 
 }  // namespace caflow::cli

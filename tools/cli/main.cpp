@@ -5,6 +5,8 @@
 //   caflow ping HOST:PORT
 //   caflow node --port P --workspace DIR [--join FLOW_HOST:CLUSTER_PORT]
 //   caflow scale FLOW_HOST:CLUSTER_PORT EXECUTOR --replicas N
+//   caflow reshard DIR --shards N
+//   caflow export kubernetes|compose FLOW.yml OUTDIR
 #include <cstring>
 #include <exception>
 #include <iostream>
@@ -23,6 +25,9 @@ constexpr const char* usage
     "  ping HOST:PORT    exit 0 when the flow there is ready, 1 otherwise\n"
     "  node              host replicas that flows on other machines spawn here\n"
     "  scale ADDR EXEC   change the replicas of a running flow's executor\n"
+    "  reshard DIR       change a stopped flow's shard count (offline)\n"
+    "  export TARGET FLOW.yml OUTDIR\n"
+    "                    write Kubernetes manifests or a compose project for a flow\n"
     "\n"
     "`caflow <command> --help` describes a command's options.\n";
 
@@ -49,6 +54,10 @@ int main(int argc, char** argv) {
       return caflow::cli::run_node(argc - 1, argv + 1);
     if (command == "scale")
       return caflow::cli::run_scale(argc - 1, argv + 1);
+    if (command == "reshard")
+      return caflow::cli::run_reshard(argc - 1, argv + 1);
+    if (command == "export")
+      return caflow::cli::run_export(argc - 1, argv + 1);
   } catch (const std::exception& e) {
     std::cerr << "caflow " << command << ": " << e.what() << '\n';
     return 2;
