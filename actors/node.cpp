@@ -92,8 +92,20 @@ node_actor::behavior_type node(node_pointer self, std::string workspace, node_lo
       // Each flow's data apart, by the identity stored in the flow's own
       // workspace (not its name, which two flows may share).
       auto flow_id = ctx.uses_metas.is_object() ? ctx.uses_metas.get_string("flow_id", "") : "";
-      if (detail::valid_flow_identity(flow_id))
-        ctx.workspace = (std::filesystem::path{st.workspace} / flow_id).string();
+      if (detail::valid_flow_identity(flow_id)) {
+        namespace fs = std::filesystem;
+        auto flow_dir = fs::path{st.workspace} / flow_id;
+        std::error_code ec;
+        // Data of this executor from before flows were kept apart: not
+        // served from the new place, so say where it is.
+        if (fs::exists(fs::path{st.workspace} / ctx.name / "CURRENT", ec)
+            && !fs::exists(flow_dir / ctx.name, ec))
+          st.log("WARNING: " + (fs::path{st.workspace} / ctx.name).string()
+                 + " holds data from before each flow got its own directory; flow " + flow_id
+                 + " now uses " + (flow_dir / ctx.name).string()
+                 + ": move the directory there (node stopped) to serve it");
+        ctx.workspace = flow_dir.string();
+      }
       // Detached for the same reason as in the flow's process: executor
       // code may block on CPU work.
       auto replica = self->spawn<caf::detached>(actors::replica, std::move(ctx));

@@ -3,6 +3,8 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/result.hpp>
 
+#include "runtime/discovery.hpp"
+
 namespace caflow::actors {
 
 std::string replica_label(const ExecutorContext& ctx) {
@@ -33,6 +35,17 @@ replica_actor::behavior_type replica(replica_actor::stateful_pointer<replica_sta
       auto& st = self->state;
       if (st.start_error)
         return st.start_error;
+      if (req.endpoint == detail::discovery_endpoint) {
+        Response resp;
+        resp.id = std::move(req.id);
+        Value::Array names;
+        for (auto& e : st.executor->endpoints())
+          names.emplace_back(std::move(e));
+        resp.parameters[std::string{detail::discovery_key_prefix} + st.executor->context().name]
+          = std::move(names);
+        resp.shards_answered = 1;
+        return resp;
+      }
       // An exception fails this request only; the replica lives on.
       try {
         auto params = st.executor->handle(req.endpoint, req.docs, req.parameters);
