@@ -125,9 +125,6 @@ class IndexerShard {
   // Writes `batch` (plus the deletion of a saved graph's marker: the graph
   // is stale from now on); throws naming `what` when the store refuses it.
   void commit(ShardBatch& batch, const std::string& what);
-  // Deletes the saved graph's marker and journal (the next open rebuilds);
-  // throws naming `what` like commit.
-  void forget_graph(const std::string& what);
 
   std::unique_ptr<ShardStore> store_;
   std::string name_;

@@ -13,38 +13,20 @@
 #include <thread>
 
 #include "caflow/executor.hpp"
+#include "tests/temp_workspace.hpp"
+#include "tests/unit/indexer_fixture.hpp"
 
 using namespace caflow;
+using namespace caflow::test;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> n{0};
-    path = fs::temp_directory_path()
-           / ("caflow-clear-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-std::unique_ptr<Executor> indexer(const TempDir& dir, const char* kind, uint32_t shard = 0) {
-  ExecutorContext ctx;
-  ctx.name = "indexer";
-  ctx.uses = "Indexer";
-  ctx.workspace = dir.path.string();
-  ctx.uses_with = Params{{"index", kind}, {"max_elements", 4096}};
+std::unique_ptr<Executor> indexer(const TempWorkspace& dir, const char* kind, uint32_t shard = 0) {
+  auto ctx = indexer_context(dir.path, Params{{"index", kind}, {"max_elements", 4096}});
   ctx.shard_id = shard;
   ctx.shards = 2;
-  auto e = ExecutorRegistry::instance().create(ctx);
-  REQUIRE_MESSAGE(e, describe(e.error()));
-  return std::move(*e);
+  return make_executor(ctx);
 }
 
 // `n` documents with ~2 KB of text and a 64-d vector each.
@@ -91,7 +73,7 @@ size_t heap_in_use() {
 TEST_CASE("clear: the disk and the memory come back") {
   for (const char* kind : {"exact", "hnsw"}) {
     CAPTURE(kind);
-    TempDir dir;
+    TempWorkspace dir;
     auto baseline_heap = heap_in_use();
     auto ex = indexer(dir, kind);
     auto empty_disk = disk_bytes(dir.path);
@@ -134,7 +116,7 @@ TEST_CASE("clear: the disk and the memory come back") {
 }
 
 TEST_CASE("clear: one shard's clear leaves the other shard of the database alone") {
-  TempDir dir;
+  TempWorkspace dir;
   auto zero = indexer(dir, "exact", 0);
   auto one = indexer(dir, "exact", 1);
   auto a = docs(50, "a");
