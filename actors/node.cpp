@@ -23,6 +23,8 @@ void on_down(node_pointer self, const caf::down_msg& dm) {
     if (auto f = st.flows.find(i->second.flow); f != st.flows.end() && f->second > 0)
       --f->second;
     st.replicas.erase(i);
+    if (st.stopping && st.replicas.empty())
+      self->quit(st.stopping);
     return;
   }
   if (auto f = st.flows.find(dm.source); f != st.flows.end()) {
@@ -46,13 +48,19 @@ node_actor::behavior_type node(node_pointer self, std::string workspace, node_lo
   // The node stops (SIGTERM): its replicas stop too, closing their executors
   // (storage flushed), whether or not their flows are still there. Without
   // this the actor system waited for the flows to let them go.
+  // The node quits once they are gone (their down messages arrive), so that
+  // the actor system shuts down with no replica left behind.
   self->set_exit_handler([self](caf::exit_msg& em) {
     auto& st = self->state;
-    if (!st.replicas.empty())
+    if (st.replicas.empty()) {
+      self->quit(em.reason);
+      return;
+    }
+    if (!st.stopping)
       st.log("stopping " + std::to_string(st.replicas.size()) + " hosted replica(s)");
+    st.stopping = em.reason ? em.reason : caf::exit_reason::user_shutdown;
     for (auto& [addr, h] : st.replicas)
       self->send_exit(h.replica, caf::exit_reason::user_shutdown);
-    self->quit(em.reason);
   });
   return {
     [self](place_atom, ExecutorContext& ctx, caf::actor& flow) -> caf::actor {

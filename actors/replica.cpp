@@ -1,7 +1,11 @@
 #include "actors/replica.hpp"
 
+#include <new>
+
 #include <caf/event_based_actor.hpp>
 #include <caf/result.hpp>
+
+#include "runtime/discovery.hpp"
 
 namespace caflow::actors {
 
@@ -33,6 +37,17 @@ replica_actor::behavior_type replica(replica_actor::stateful_pointer<replica_sta
       auto& st = self->state;
       if (st.start_error)
         return st.start_error;
+      if (req.endpoint == detail::discovery_endpoint) {
+        Response resp;
+        resp.id = std::move(req.id);
+        Value::Array names;
+        for (auto& e : st.executor->endpoints())
+          names.emplace_back(std::move(e));
+        resp.parameters[std::string{detail::discovery_key_prefix} + st.executor->context().name]
+          = std::move(names);
+        resp.shards_answered = 1;
+        return resp;
+      }
       // An exception fails this request only; the replica lives on.
       try {
         auto params = st.executor->handle(req.endpoint, req.docs, req.parameters);
@@ -44,6 +59,11 @@ replica_actor::behavior_type replica(replica_actor::stateful_pointer<replica_sta
         return resp;
       } catch (const Error& e) {
         return make_error(e.code(), st.label + ": " + e.what());
+      } catch (const std::bad_alloc&) {
+        // The request's own allocations are gone with the stack: the replica
+        // serves on, and the message says what happened instead of "std::bad_alloc".
+        return make_error(errc::executor_failed,
+                          st.label + ": out of memory while handling " + req.endpoint);
       } catch (const std::exception& e) {
         return make_error(errc::executor_failed, st.label + ": " + e.what());
       } catch (...) {
