@@ -26,16 +26,36 @@ cluster_node& entry(cluster_state& st, const std::string& address) {
   for (auto& n : st.nodes)
     if (n.address == address)
       return n;
-  st.nodes.push_back({address, {}, 0});
+  st.nodes.push_back({address, {}, 0, {}});
   return st.nodes.back();
 }
 
-void adopt_node(cluster_pointer self, const std::string& address, caf::actor handle) {
+void adopt_node(cluster_pointer self, const std::string& address, caf::actor handle,
+                std::set<std::string> types) {
   auto& n = entry(self->state, address);
+  n.types = std::move(types);
   if (n.handle == handle)
     return;
   n.handle = std::move(handle);
   self->monitor(n.handle);
+}
+
+// Asks `node` which executor types it can host, then adopts it and calls
+// `next()`, or `failed(error)` when it does not say.
+template <class Next, class Failed>
+void learn_types(cluster_pointer self, const std::string& address, caf::actor node, Next next,
+                 Failed failed) {
+  self->request(caf::actor_cast<node_actor>(node), connect_timeout, types_atom::value)
+    .then(
+      [self, address, node, next](std::set<std::string>& types) mutable {
+        adopt_node(self, address, std::move(node), std::move(types));
+        next();
+      },
+      [address, failed](caf::error& err) mutable {
+        failed(make_error(
+          errc::unavailable,
+          "node " + address + " did not report its executor types: " + caf::to_string(err)));
+      });
 }
 
 // Asks the connected node `address` to spawn a replica for `ctx`.
@@ -58,10 +78,21 @@ void place_on(cluster_pointer self, const std::string& address, ExecutorContext 
       });
 }
 
+// Places on a connected node that can host the type, else fails naming it.
+void place_checked(cluster_pointer self, const std::string& address, ExecutorContext ctx,
+                   place_promise rp) {
+  const auto& n = entry(self->state, address);
+  if (!detail::can_host(n.types, ctx.uses)) {
+    rp.deliver(make_error(errc::unknown_executor, detail::cannot_host(address, ctx.uses, n.types)));
+    return;
+  }
+  place_on(self, address, std::move(ctx), std::move(rp));
+}
+
 void place(cluster_pointer self, const std::string& address, ExecutorContext ctx,
            place_promise rp) {
   if (entry(self->state, address).handle) {
-    place_on(self, address, std::move(ctx), std::move(rp));
+    place_checked(self, address, std::move(ctx), std::move(rp));
     return;
   }
   auto parsed = detail::parse_node_address(address);
@@ -82,8 +113,12 @@ void place(cluster_pointer self, const std::string& address, ExecutorContext ctx
             make_error(errc::unavailable, "node " + address + " unreachable: no node actor there"));
           return;
         }
-        adopt_node(self, address, caf::actor_cast<caf::actor>(ptr));
-        place_on(self, address, std::move(ctx), std::move(rp));
+        learn_types(
+          self, address, caf::actor_cast<caf::actor>(ptr),
+          [self, address, ctx, rp]() mutable {
+            place_checked(self, address, std::move(ctx), std::move(rp));
+          },
+          [rp](caf::error err) mutable { rp.deliver(std::move(err)); });
       },
       [self, address, rp](caf::error& err) mutable {
         rp.deliver(
@@ -118,10 +153,16 @@ cluster_actor::behavior_type cluster(cluster_pointer self, caf::io::middleman_ac
   self->state.connector = std::move(connector);
   self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
   return {
-    [self](enroll_atom, caf::actor& node, std::string& address) -> ok_atom {
-      if (node)
-        adopt_node(self, address, std::move(node));
-      return ok_atom::value;
+    [self](enroll_atom, caf::actor& node, std::string& address) -> caf::result<ok_atom> {
+      if (!node)
+        return ok_atom::value;
+      // Enrolled once its types are known, so that no placement can pick
+      // it for a type it lacks.
+      auto rp = self->make_response_promise<ok_atom>();
+      learn_types(
+        self, address, std::move(node), [rp]() mutable { rp.deliver(ok_atom::value); },
+        [rp](caf::error err) mutable { rp.deliver(std::move(err)); });
+      return rp;
     },
     [self](place_atom, std::string& address, std::string& exclude,
            ExecutorContext& ctx) -> caf::result<caf::actor, std::string> {
@@ -129,7 +170,8 @@ cluster_actor::behavior_type cluster(cluster_pointer self, caf::io::middleman_ac
       if (address.empty()) {
         std::vector<detail::NodeLoad> loads;
         for (const auto& n : self->state.nodes)
-          loads.push_back({n.address, n.hosted, n.handle && n.address != exclude});
+          loads.push_back({n.address, n.hosted, n.handle && n.address != exclude,
+                           detail::can_host(n.types, ctx.uses)});
         auto pick = detail::pick_least_loaded(loads);
         if (!pick) {
           rp.deliver(caf::actor{}, std::string{detail::local_host});
@@ -169,6 +211,10 @@ cluster_actor::behavior_type cluster(cluster_pointer self, caf::io::middleman_ac
         v["address"] = n.address;
         v["connected"] = static_cast<bool>(n.handle);
         v["hosted"] = static_cast<int64_t>(n.hosted);
+        Value::Array types;
+        for (const auto& t : n.types)
+          types.emplace_back(t);
+        v["executors"] = std::move(types);
         nodes.push_back(std::move(v));
       }
       Value out = Value::object();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,9 +18,10 @@ namespace caflow::actors {
 
 /// A node as the flow sees it.
 struct cluster_node {
-  std::string address;  // HOST:PORT
-  caf::actor handle;    // invalid while not connected (never, or lost)
-  size_t hosted = 0;    // replicas of this flow on it
+  std::string address;          // HOST:PORT
+  caf::actor handle;            // invalid while not connected (never, or lost)
+  size_t hosted = 0;            // replicas of this flow on it
+  std::set<std::string> types;  // executor types it reported it can host
 };
 
 struct cluster_state {

@@ -119,7 +119,6 @@ struct FlowOptions {
   uint16_t cluster_port = 0;
   /// TLS towards nodes and on the cluster port. Default: off (plain TCP).
   TlsOptions tls{};
-  Params extra = Params::object();  ///< other `with:` keys, kept as given
 };
 
 /// Options of RunningFlow::post.
