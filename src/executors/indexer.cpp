@@ -45,7 +45,9 @@ class Indexer : public Executor {
                                                         "wal_recovery",
                                                         "default_top_k",
                                                         "checkpoint_writes",
-                                                        "checkpoint_seconds"};
+                                                        "checkpoint_seconds",
+                                                        "memtable_mb",
+                                                        "block_cache_mb"};
 
   explicit Indexer(ExecutorContext ctx)
     : Executor(std::move(ctx)),

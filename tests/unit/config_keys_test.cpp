@@ -177,3 +177,15 @@ TEST_CASE("config keys: uses_metas: workspace is honoured, other keys checked") 
           .find(":4: executors[0].uses_metas.hosts: Jina's 'hosts' is not supported: give hosts:")
         == 0);
 }
+
+TEST_CASE("config keys: every option the Indexer reads is one it declares") {
+  // IndexerOptions::from reads these (src/executors/indexer_shard.cpp): a key
+  // read but not declared would be refused as a typo in every flow using it.
+  CHECK(error_of(executor("    uses: Indexer\n    workspace: ./ws\n    uses_with:\n"
+                          "      metric: euclidean\n      index: hnsw\n      M: 8\n"
+                          "      ef_construction: 100\n      ef: 20\n      max_elements: 64\n"
+                          "      sync: true\n      wal_recovery: strict\n      default_top_k: 5\n"
+                          "      checkpoint_writes: 100\n      checkpoint_seconds: 5\n"
+                          "      memtable_mb: 8\n      block_cache_mb: 8\n"))
+        == "");
+}
