@@ -31,12 +31,32 @@ cluster_node& entry(cluster_state& st, const std::string& address) {
   return st.nodes.back();
 }
 
-void adopt_node(cluster_pointer self, const std::string& address, caf::actor handle) {
+void adopt_node(cluster_pointer self, const std::string& address, caf::actor handle,
+                std::set<std::string> types) {
   auto& n = entry(self->state, address);
+  n.types = std::move(types);
   if (n.handle == handle)
     return;
   n.handle = std::move(handle);
   self->monitor(n.handle);
+}
+
+// Asks `node` which executor types it can host, then adopts it and calls
+// `next()`, or `failed(error)` when it does not say.
+template <class Next, class Failed>
+void learn_types(cluster_pointer self, const std::string& address, caf::actor node, Next next,
+                 Failed failed) {
+  self->request(caf::actor_cast<node_actor>(node), connect_timeout, types_atom::value)
+    .then(
+      [self, address, node, next](std::set<std::string>& types) mutable {
+        adopt_node(self, address, std::move(node), std::move(types));
+        next();
+      },
+      [address, failed](caf::error& err) mutable {
+        failed(make_error(
+          errc::unavailable,
+          "node " + address + " did not report its executor types: " + caf::to_string(err)));
+      });
 }
 
 // Frees a placement reserved on `address` (see the place handler).
@@ -68,6 +88,18 @@ void place_on(cluster_pointer self, const std::string& address, ExecutorContext 
       });
 }
 
+// Places on a connected node that can host the type, else fails naming it.
+void place_checked(cluster_pointer self, const std::string& address, ExecutorContext ctx,
+                   place_promise rp, bool reserved) {
+  const auto& n = entry(self->state, address);
+  if (!detail::can_host(n.types, ctx.uses)) {
+    unreserve(self, address, reserved);
+    rp.deliver(make_error(errc::unknown_executor, detail::cannot_host(address, ctx.uses, n.types)));
+    return;
+  }
+  place_on(self, address, std::move(ctx), std::move(rp), reserved);
+}
+
 void place(cluster_pointer self, const std::string& address, ExecutorContext ctx, place_promise rp,
            bool reserved) {
   auto& n = entry(self->state, address);
@@ -77,7 +109,7 @@ void place(cluster_pointer self, const std::string& address, ExecutorContext ctx
     return;
   }
   if (n.handle) {
-    place_on(self, address, std::move(ctx), std::move(rp), reserved);
+    place_checked(self, address, std::move(ctx), std::move(rp), reserved);
     return;
   }
   auto parsed = detail::parse_node_address(address);
@@ -100,8 +132,15 @@ void place(cluster_pointer self, const std::string& address, ExecutorContext ctx
             make_error(errc::unavailable, "node " + address + " unreachable: no node actor there"));
           return;
         }
-        adopt_node(self, address, caf::actor_cast<caf::actor>(ptr));
-        place_on(self, address, std::move(ctx), std::move(rp), reserved);
+        learn_types(
+          self, address, caf::actor_cast<caf::actor>(ptr),
+          [self, address, ctx, rp, reserved]() mutable {
+            place_checked(self, address, std::move(ctx), std::move(rp), reserved);
+          },
+          [self, address, rp, reserved](caf::error err) mutable {
+            unreserve(self, address, reserved);
+            rp.deliver(std::move(err));
+          });
       },
       [self, address, rp, reserved](caf::error& err) mutable {
         unreserve(self, address, reserved);
@@ -186,10 +225,16 @@ cluster_actor::behavior_type cluster(cluster_pointer self, caf::io::middleman_ac
     self->delayed_send(self, self->state.options.heartbeat_interval, tick_atom::value);
   return {
     [self](tick_atom) { heartbeat(self); },
-    [self](enroll_atom, caf::actor& node, std::string& address) -> ok_atom {
-      if (node)
-        adopt_node(self, address, std::move(node));
-      return ok_atom::value;
+    [self](enroll_atom, caf::actor& node, std::string& address) -> caf::result<ok_atom> {
+      if (!node)
+        return ok_atom::value;
+      // Enrolled once its types are known, so that no placement can pick
+      // it for a type it lacks.
+      auto rp = self->make_response_promise<ok_atom>();
+      learn_types(
+        self, address, std::move(node), [rp]() mutable { rp.deliver(ok_atom::value); },
+        [rp](caf::error err) mutable { rp.deliver(std::move(err)); });
+      return rp;
     },
     [self](place_atom, std::string& address, std::string& exclude,
            ExecutorContext& ctx) -> caf::result<caf::actor, std::string> {
@@ -202,7 +247,8 @@ cluster_actor::behavior_type cluster(cluster_pointer self, caf::io::middleman_ac
         std::vector<detail::NodeLoad> loads;
         for (const auto& n : self->state.nodes)
           loads.push_back({n.address, n.hosted + n.reserved,
-                           n.handle && n.health.responsive && n.address != exclude});
+                           n.handle && n.health.responsive && n.address != exclude,
+                           detail::can_host(n.types, ctx.uses)});
         auto pick = detail::pick_least_loaded(loads);
         if (!pick) {
           rp.deliver(caf::actor{}, std::string{detail::local_host});
@@ -250,6 +296,10 @@ cluster_actor::behavior_type cluster(cluster_pointer self, caf::io::middleman_ac
         v["connected"] = static_cast<bool>(n.handle);
         v["responsive"] = static_cast<bool>(n.handle) && n.health.responsive;
         v["hosted"] = static_cast<int64_t>(n.hosted);
+        Value::Array types;
+        for (const auto& t : n.types)
+          types.emplace_back(t);
+        v["executors"] = std::move(types);
         nodes.push_back(std::move(v));
       }
       Value out = Value::object();

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,10 +21,11 @@ namespace caflow::actors {
 
 /// A node as the flow sees it.
 struct cluster_node {
-  std::string address;  // HOST:PORT
-  caf::actor handle;    // invalid while not connected (never, or lost)
-  size_t hosted = 0;    // replicas of this flow on it
-  size_t reserved = 0;  // placements chosen for it and not yet answered
+  std::string address;          // HOST:PORT
+  caf::actor handle;            // invalid while not connected (never, or lost)
+  size_t hosted = 0;            // replicas of this flow on it
+  std::set<std::string> types;  // executor types it reported it can host
+  size_t reserved = 0;          // placements chosen for it and not yet answered
   detail::NodeHealth health;
 };
 

@@ -1,5 +1,7 @@
 #include "actors/replica.hpp"
 
+#include <new>
+
 #include <caf/event_based_actor.hpp>
 #include <caf/result.hpp>
 
@@ -57,6 +59,11 @@ replica_actor::behavior_type replica(replica_actor::stateful_pointer<replica_sta
         return resp;
       } catch (const Error& e) {
         return make_error(e.code(), st.label + ": " + e.what());
+      } catch (const std::bad_alloc&) {
+        // The request's own allocations are gone with the stack: the replica
+        // serves on, and the message says what happened instead of "std::bad_alloc".
+        return make_error(errc::executor_failed,
+                          st.label + ": out of memory while handling " + req.endpoint);
       } catch (const std::exception& e) {
         return make_error(errc::executor_failed, st.label + ": " + e.what());
       } catch (...) {

@@ -126,7 +126,6 @@ struct FlowOptions {
   std::chrono::milliseconds heartbeat_interval{1000};
   /// Unanswered pings before a node counts as hung. Default: 3
   uint32_t heartbeat_misses = 3;
-  Params extra = Params::object();  ///< other `with:` keys, kept as given
 };
 
 /// Options of RunningFlow::post.

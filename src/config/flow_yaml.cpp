@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
@@ -17,6 +18,7 @@
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
 #include "cluster/placement.hpp"
+#include "config/jina_keys.hpp"
 #include "config/yaml_value.hpp"
 
 namespace caflow {
@@ -26,20 +28,35 @@ namespace {
 using detail::check_keys;
 using detail::fail;
 using detail::FieldReader;
+using detail::JinaScope;
 using detail::YamlConfigError;
 
 constexpr std::string_view flow_keys[] = {"jtype", "version", "with", "executors"};
 
-// Ignored Jina settings; `hosts` is not among them: it goes to uses_metas.
-constexpr std::string_view ignored_executor_keys[] = {"py_modules", "port",          "env",
-                                                      "floating",   "uses_requests", "external",
-                                                      "tls",        "monitoring",    "host"};
+constexpr std::string_view with_keys[] = {
+  "name",  "protocol",     "host", "port",          "workspace",          "plugins",
+  "nodes", "cluster_port", "tls",  "max_in_flight", "heartbeat_interval", "heartbeat_misses"};
 
 constexpr std::string_view executor_keys[] = {
   "name",    "uses",  "uses_with", "uses_metas",   "workspace", "replicas", "shards",
   "polling", "needs", "timeout",   "timeout_send", "retries",   "hosts"};
 
 constexpr std::string_view uses_keys[] = {"jtype", "with", "metas"};
+
+// `workspace` is the deployment's workspace (Jina's metas.workspace);
+// `name` and `description` are Jina's documentation of the executor.
+constexpr std::string_view metas_keys[] = {"workspace", "name", "description"};
+
+// A key that is not among `known`: Jina's that caflow refuses say why, any
+// other gets a suggestion. Never returns.
+template <size_t N>
+[[noreturn]] void unknown_key(const YAML::Node& key_node, const std::string& where, JinaScope scope,
+                              const std::string_view (&known)[N]) {
+  const auto& key = key_node.Scalar();
+  if (auto why = detail::jina_unsupported(scope, key))
+    fail(key_node, where, "Jina's '" + key + "' is not supported: " + std::string{*why});
+  fail(key_node, where, "unknown key" + detail::suggest(key, known));
+}
 
 // A list of node addresses (`hosts:`, `with.nodes`): each "local" or
 // HOST:PORT, checked here so that a typo names its line.
@@ -124,17 +141,59 @@ void parse_with(const YAML::Node& with, const FieldReader& in, FlowOptions& out)
     } else if (key == "heartbeat_misses") {
       out.heartbeat_misses = static_cast<uint32_t>(in.integer(v, where, 1, 1000));
     } else {
-      // Jina configs carry many more settings (cors, env, monitoring, ...).
-      out.extra[key] = detail::to_value(v, where);
+      unknown_key(kv.first, where, JinaScope::flow_with, with_keys);
     }
   }
+}
+
+// Jina's metas of an executor (`uses_metas:` or `uses.metas`), checked key
+// by key. `workspace` is where the executor persists, i.e. the deployment's
+// workspace: honoured, resolved like `workspace:`.
+struct Metas {
+  Value values = Value::object();
+  std::optional<std::string> workspace;
+  YAML::Node workspace_node;
+  std::optional<std::string> name;
+  YAML::Node name_node;
+};
+
+Metas parse_metas(const YAML::Node& v, const FieldReader& in, const std::string& where) {
+  Metas out;
+  out.values = in.mapping(v, where);
+  if (!v.IsMap())
+    return out;
+  for (const auto& kv : v) {
+    const auto& key = kv.first.Scalar();
+    auto at = where + "." + key;
+    if (!among(key, metas_keys))
+      unknown_key(kv.first, at, JinaScope::metas, metas_keys);
+    if (key == "workspace") {
+      out.workspace = in.path(in.string(kv.second, at));
+      out.values["workspace"] = *out.workspace;
+      out.workspace_node = kv.first;
+    } else if (key == "name") {
+      out.name = in.string(kv.second, at);
+      out.name_node = kv.first;
+    }
+  }
+  return out;
+}
+
+// Records the line of each key of mapping `v` as "PREFIX.KEY" (for the
+// uses_with checks of Flow::validate).
+void record_lines(const YAML::Node& v, const std::string& prefix, ConfigOrigin& origin) {
+  if (!v || !v.IsMap())
+    return;
+  for (const auto& kv : v)
+    origin.key_lines.emplace(prefix + "." + kv.first.Scalar(), detail::line_of(kv.first));
 }
 
 // The `uses: {jtype: T, with: {...}, metas: {...}}` form.
 struct UsesMapping {
   std::string jtype;
   Value with = Value::object();
-  Value metas = Value::object();
+  YAML::Node with_node;
+  Metas metas;
 };
 
 UsesMapping parse_uses_mapping(const YAML::Node& uses, const FieldReader& in,
@@ -150,10 +209,11 @@ UsesMapping parse_uses_mapping(const YAML::Node& uses, const FieldReader& in,
       has_jtype = true;
     } else if (key == "with") {
       out.with = in.mapping(kv.second, at);
+      out.with_node = kv.second;
     } else if (key == "metas") {
-      out.metas = in.mapping(kv.second, at);
-    } else if (key != "py_modules" && key != "requests") {
-      fail(kv.first, at, "unknown key" + detail::suggest(key, uses_keys));
+      out.metas = parse_metas(kv.second, in, at);
+    } else {
+      unknown_key(kv.first, at, JinaScope::uses, uses_keys);
     }
   }
   if (!has_jtype)
@@ -170,6 +230,7 @@ DeploymentOptions parse_executor(const YAML::Node& entry, int index, const Field
   DeploymentOptions d;
   d.origin = ConfigOrigin{in.file(), {}, detail::line_of(entry), index};
   UsesMapping uses_mapping;
+  Metas metas;
   bool has_timeout = false;
   for (const auto& kv : entry) {
     const auto& key = kv.first.Scalar();
@@ -187,8 +248,10 @@ DeploymentOptions parse_executor(const YAML::Node& entry, int index, const Field
       }
     } else if (key == "uses_with") {
       d.uses_with = in.mapping(v, where);
+      record_lines(v, "uses_with", d.origin);
     } else if (key == "uses_metas") {
-      d.uses_metas = in.mapping(v, where);
+      metas = parse_metas(v, in, where);
+      d.uses_metas = metas.values;
     } else if (key == "workspace") {
       d.workspace = in.path(in.string(v, where));
     } else if (key == "replicas") {
@@ -213,8 +276,8 @@ DeploymentOptions parse_executor(const YAML::Node& entry, int index, const Field
       for (auto& h : node_list(v, in, where))
         hosts.emplace_back(std::move(h));
       d.uses_metas["hosts"] = Value{std::move(hosts)};
-    } else if (!among(key, ignored_executor_keys)) {
-      fail(kv.first, where, "unknown key" + detail::suggest(key, executor_keys));
+    } else {
+      unknown_key(kv.first, where, JinaScope::executor, executor_keys);
     }
   }
   if (!entry["name"])
@@ -223,11 +286,32 @@ DeploymentOptions parse_executor(const YAML::Node& entry, int index, const Field
     fail(entry, prefix + ".uses", "is required (the executor type)");
   // Jina: the deployment's uses_with and uses_metas override the ones given
   // with the type.
+  // uses_with keys given only with the type keep the line they came from.
+  record_lines(uses_mapping.with_node, "uses.with", d.origin);
   uses_mapping.with.merge(d.uses_with);
   d.uses_with = std::move(uses_mapping.with);
-  if (uses_mapping.metas.size() > 0) {
-    uses_mapping.metas.merge(d.uses_metas);
-    d.uses_metas = std::move(uses_mapping.metas);
+  if (uses_mapping.metas.values.size() > 0) {
+    uses_mapping.metas.values.merge(d.uses_metas);
+    d.uses_metas = std::move(uses_mapping.metas.values);
+  }
+  if (!metas.workspace) {
+    metas.workspace = uses_mapping.metas.workspace;
+    metas.workspace_node = uses_mapping.metas.workspace_node;
+  }
+  if (!metas.name) {
+    metas.name = uses_mapping.metas.name;
+    metas.name_node = uses_mapping.metas.name_node;
+  }
+  if (metas.name && *metas.name != d.name)
+    fail(metas.name_node, prefix + ".uses_metas.name",
+         "'" + *metas.name + "' differs from the executor's name '" + d.name
+           + "' (caflow names an executor by name:)");
+  if (metas.workspace) {
+    if (!d.workspace.empty() && d.workspace != *metas.workspace)
+      fail(metas.workspace_node, prefix + ".uses_metas.workspace",
+           "'" + *metas.workspace + "' differs from workspace: '" + d.workspace
+             + "' (give one of them)");
+    d.workspace = *metas.workspace;
   }
   return d;
 }

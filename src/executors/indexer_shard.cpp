@@ -53,6 +53,26 @@ struct Marker {
   }
 };
 
+std::unique_ptr<VectorIndex> make_index(const IndexerOptions& options) {
+  if (options.hnsw)
+    return std::make_unique<HnswIndex>(options.metric, options.hnsw_options);
+  return std::make_unique<ExactIndex>(options.metric);
+}
+
+// RocksDB's own words for a held LOCK ("While lock file: .../LOCK: Resource
+// temporarily unavailable") do not say what happened: another process has
+// the database open, i.e. two flows or nodes were given one workspace.
+caf::error explain_lock(caf::error err, const std::string& shard, const std::string& dir) {
+  auto message = error_message(err);
+  if (!is(err, errc::storage_error) || message.find("lock file") == std::string::npos)
+    return err;
+  return make_error(errc::storage_error,
+                    shard + ": the workspace " + dir
+                      + " is in use by another process (two flows or nodes must not share a "
+                        "workspace): "
+                      + message);
+}
+
 // Throws `err` when it is an error.
 void check(const caf::error& err) {
   if (err)
@@ -119,8 +139,8 @@ std::shared_ptr<IndexerShard> IndexerShard::open(const ExecutorContext& ctx,
   auto dir = ctx.executor_workspace();
   if (dir.empty())
     throw Error(errc::invalid_argument,
-                ctx.name + ": the Indexer needs a workspace (set `workspace` on the flow "
-                           "or the deployment)");
+                ctx.name + ": the Indexer needs a workspace (set `workspace` in the flow's "
+                           "with:, on the deployment, or as uses_metas.workspace)");
   std::error_code ec;
   auto canonical = std::filesystem::weakly_canonical(dir, ec).string();
   if (ec)
@@ -135,7 +155,7 @@ std::shared_ptr<IndexerShard> IndexerShard::open(const ExecutorContext& ctx,
                                                .memtable_bytes = options.memtable_mb << 20,
                                                .block_cache_bytes = options.block_cache_mb << 20});
     if (!store)
-      return std::move(store.error());
+      return explain_lock(std::move(store.error()), name, dir);
     auto graph_path = (*store)->path() + "/" + shard_name + ".hnsw";
     try {
       auto* raw = store->get();
@@ -160,10 +180,7 @@ IndexerShard::IndexerShard(std::unique_ptr<ShardStore> store, std::string name,
     name_(std::move(name)),
     graph_path_(std::move(graph_path)),
     options_(options) {
-  if (options_.hnsw)
-    index_ = std::make_unique<HnswIndex>(options_.metric, options_.hnsw_options);
-  else
-    index_ = std::make_unique<ExactIndex>(options_.metric);
+  index_ = make_index(options_);
 }
 
 IndexerShard::~IndexerShard() {
@@ -505,10 +522,12 @@ void IndexerShard::clear() {
     journaled_ = 0;
   }
   check(store_->clear());
-  index_->clear();
-  ids_.clear();
-  label_of_.clear();
-  id_of_.clear();
+  // Memory back: fresh containers and a fresh index. clear() would keep
+  // their capacity (hash buckets, the dense rows, hnswlib's preallocation).
+  index_ = make_index(options_);
+  ids_ = {};
+  label_of_ = {};
+  id_of_ = {};
   next_label_ = 0;
   std::error_code ec;
   std::filesystem::remove(graph_path_, ec);  // a stale file is harmless: no marker

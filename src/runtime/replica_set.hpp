@@ -284,7 +284,7 @@ class ReplicaSet {
     size_t pending = 0;
     std::vector<std::optional<Response>> answers;  // per part
     std::vector<std::string> failures;
-    bool input_errors_only = true;  // every failure a deterministic input error
+    std::vector<caf::error> errors;  // the shards' own, for the code (fan_out_code)
     std::optional<size_t> top_k;
     std::vector<std::string> order;  // ALL: the request's ids
     Partition plan;                  // PARTITION: positions and ids

@@ -3,6 +3,7 @@
 #include <caf/sec.hpp>
 
 #include "caflow/errors.hpp"
+#include "runtime/fan_out_error.hpp"
 #include "runtime/reduce.hpp"
 #include "runtime/replica_set.hpp"
 
@@ -243,11 +244,8 @@ void ReplicaSet::settle_part(Effects& out, uint64_t op, uint32_t part,
   if (result) {
     o.answers[part] = std::move(*result);
   } else {
-    const auto& err = result.error();
-    if (!is(err, errc::invalid_argument) && !is(err, errc::dimension_mismatch)
-        && !is(err, errc::invalid_json))
-      o.input_errors_only = false;
-    o.failures.push_back(describe(err));
+    o.errors.push_back(result.error());
+    o.failures.push_back(describe(result.error()));
   }
   if (--o.pending == 0)
     finish(out, op);
@@ -310,7 +308,8 @@ void ReplicaSet::finish(Effects& out, uint64_t op) {
     resp.parameters = reduce_parameters(params, NotFound::join);
   } else {
     if (count == 0) {
-      fail(make_error(errc::all_shards_failed,
+      // Every shard refusing the same bad input is the client's error (400).
+      fail(make_error(fan_out_code(o.errors, errc::all_shards_failed),
                       options_.name + ": every shard failed: " + joined(o.failures)));
       return;
     }

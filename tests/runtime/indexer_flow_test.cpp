@@ -14,24 +14,12 @@
 
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
+#include "tests/temp_workspace.hpp"
 
 using namespace caflow;
+using namespace caflow::test;
 
 namespace {
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    static std::atomic<int> n{0};
-    path = std::filesystem::temp_directory_path()
-           / ("caflow-indexer-flow-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    std::filesystem::remove_all(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
 
 DocumentArray make_docs(size_t n, uint32_t seed, const std::string& prefix) {
   std::mt19937 rng{seed};
@@ -64,7 +52,7 @@ std::set<std::string> not_found(const PostResult& r) {
   return out;
 }
 
-RunningFlow start(const TempDir& dir, uint32_t shards, const char* index_polling) {
+RunningFlow start(const TempWorkspace& dir, uint32_t shards, const char* index_polling) {
   Flow flow{FlowOptions{.workspace = dir.path.string()}};
   flow.add({.name = "indexer",
             .uses = "Indexer",
@@ -100,7 +88,7 @@ std::vector<std::vector<std::pair<std::string, double>>> search(RunningFlow& flo
 TEST_CASE("shards=3 gives the same exact top-k and count as shards=1") {
   for (const char* index_polling : {"ANY", "PARTITION"}) {
     CAPTURE(index_polling);
-    TempDir one_dir, three_dir;
+    TempWorkspace one_dir, three_dir;
     auto one = start(one_dir, 1, "ANY");
     auto three = start(three_dir, 3, index_polling);
     auto docs = make_docs(300, 1, "d");
@@ -124,7 +112,7 @@ TEST_CASE("shards=3 gives the same exact top-k and count as shards=1") {
 }
 
 TEST_CASE("fetch and unknown ids under ALL over 3 shards") {
-  TempDir dir;
+  TempWorkspace dir;
   auto flow = start(dir, 3, "ANY");
   auto docs = make_docs(30, 2, "d");
   REQUIRE(flow.post("/index", docs, {.request_size = 4}));
@@ -163,7 +151,7 @@ TEST_CASE("fetch and unknown ids under ALL over 3 shards") {
 }
 
 TEST_CASE("PARTITION routes updates and deletes to the owning shard") {
-  TempDir dir;
+  TempWorkspace dir;
   Flow flow{FlowOptions{.workspace = dir.path.string()}};
   flow.add({.name = "indexer",
             .uses = "Indexer",
@@ -231,7 +219,7 @@ TEST_CASE("ties: three shards return exactly the ids of one shard, ordered by id
     }
     std::mt19937 rng{7};
     std::shuffle(docs.begin(), docs.end(), rng);
-    TempDir one_dir, three_dir;
+    TempWorkspace one_dir, three_dir;
     auto one = start(one_dir, 1, "ANY");
     auto three = start(three_dir, 3, "PARTITION");
     REQUIRE(one.post("/index", docs, {.request_size = 7}));

@@ -95,7 +95,6 @@ version: '1'
 with:
   port: 12345
   workspace: ./workspace
-  cors: true
 executors:
   - name: vectorizer
     uses: YamlTestEcho
@@ -140,7 +139,6 @@ executors:
   CHECK(opts.port == 12345);
   CHECK(opts.protocol == "http");
   CHECK(opts.workspace == expected.options().workspace);
-  CHECK(opts.extra == Value{{"cors", true}});
   REQUIRE(loaded->deployments().size() == 2);
   for (size_t i = 0; i < 2; ++i)
     check_same(loaded->deployments()[i], expected.deployments()[i]);
@@ -148,11 +146,13 @@ executors:
   const auto& origin = loaded->deployments()[1].origin;
   CHECK(origin.file == path);
   CHECK(origin.index == 1);
-  CHECK(origin.line == 16);
-  CHECK(origin.key_lines.at("name") == 16);
-  CHECK(origin.key_lines.at("shards") == 18);
-  CHECK(origin.key_lines.at("retries") == 24);
-  CHECK(loaded->deployments()[0].origin.key_lines.at("uses_with") == 11);
+  CHECK(origin.line == 15);
+  CHECK(origin.key_lines.at("name") == 15);
+  CHECK(origin.key_lines.at("shards") == 17);
+  CHECK(origin.key_lines.at("retries") == 23);
+  CHECK(origin.key_lines.at("uses_with.metric") == 21);
+  CHECK(loaded->deployments()[0].origin.key_lines.at("uses_with") == 10);
+  CHECK(loaded->deployments()[0].origin.key_lines.at("uses_with.max_df") == 13);
 }
 
 TEST_CASE("uses as a mapping sets the type, uses_with and uses_metas") {
@@ -230,22 +230,18 @@ TEST_CASE("YAML scalars in uses_with keep their types") {
   CHECK(*w.find("nested") == Value{{"k", "v"}});
 }
 
-TEST_CASE("flow settings: protocol, plugins, extras, paths") {
+TEST_CASE("flow settings: protocol, plugins, paths") {
   TempDir tmp;
   auto path = tmp.write(R"(with:
   name: demo
   protocol: HTTP
   plugins: [./plugins/libmine.so, libtheirs.so]
   max_in_flight: 64
-  env: {A: b}
-  prefetch: 10
 executors:
   - name: a
     uses: YamlTestEcho
     workspace: /abs/ws
     timeout_send: -1
-    py_modules: [executor.py]
-    floating: false
 )");
   auto flow = Flow::load(path);
   REQUIRE_MESSAGE(flow, describe(flow.error()));
@@ -255,7 +251,6 @@ executors:
   CHECK(o.plugins
         == std::vector<std::string>{(tmp.dir / "plugins/libmine.so").string(), "libtheirs.so"});
   CHECK(o.max_in_flight == 64);
-  CHECK(o.extra == Value{{"env", Value{{"A", "b"}}}, {"prefetch", 10}});
   CHECK(flow->deployments()[0].workspace == "/abs/ws");
   CHECK(flow->deployments()[0].timeout == std::chrono::milliseconds{0});
   // Parsed text has no directory: relative paths stay as given.
@@ -365,9 +360,14 @@ TEST_CASE("a missing file is an io_error") {
 }
 
 TEST_CASE("a recursive alias is an error, not a crash") {
-  check_error("with:\n  extra: &x [1, *x]\n",
-              ":2: with.extra: nested more than 64 levels deep (a recursive alias?)");
-  auto shared = Flow::parse("with:\n  e: &a {k: 1}\n  f: *a\n");
-  REQUIRE(shared);
-  CHECK(shared->options().extra == Value{{"e", Value{{"k", 1}}}, {"f", Value{{"k", 1}}}});
+  check_error(
+    "executors:\n  - name: a\n    uses: YamlTestEcho\n    uses_with:\n"
+    "      extra: &x [1, *x]\n",
+    ":5: executors[0].uses_with: nested more than 64 levels deep (a recursive alias?)");
+  auto shared = Flow::parse(
+    "executors:\n  - name: a\n    uses: YamlTestEcho\n    uses_with:\n      e: &a {k: 1}\n"
+    "      f: *a\n");
+  REQUIRE_MESSAGE(shared, describe(shared.error()));
+  CHECK(shared->deployments().at(0).uses_with
+        == Value{{"e", Value{{"k", 1}}}, {"f", Value{{"k", 1}}}});
 }

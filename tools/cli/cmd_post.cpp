@@ -160,11 +160,13 @@ int run_post(int argc, char** argv) {
     return 1;
   }
   bar.finish(requests);
-  if (report.requests > 1 || report.retries > 0)
-    std::cerr << summary(report) << std::endl;
   for (const auto& failure : result->failures)
     std::cerr << "caflow post: warning: " << failure << '\n';
-  return write_output(*result, endpoint, output);
+  // After the documents, so that a reader of both streams sees it last.
+  int rc = write_output(*result, endpoint, output);
+  if (report.requests > 1 || report.retries > 0)
+    std::cerr << summary(report) << std::endl;
+  return rc;
 }
 
 }  // namespace caflow::cli
