@@ -290,17 +290,12 @@ void ReplicaSet::finish(Effects& out, uint64_t op) {
   if (o.mode == PollingMode::partition) {
     // A write that reached only some shards must not look acknowledged. A
     // shard that rejected its documents (wrong dimension, bad value) is the
-    // client's to fix, not to retry: invalid_argument (HTTP 400), else
+    // client's to fix, not to retry: its input error's code (HTTP 400), else
     // unavailable (503).
     if (!o.failures.empty()) {
-      auto n = std::to_string(o.failures.size());
-      if (o.input_errors_only)
-        fail(make_error(
-          errc::invalid_argument,
-          options_.name + ": " + n + " shard(s) rejected the request: " + joined(o.failures)));
-      else
-        fail(make_error(errc::unavailable,
-                        options_.name + ": " + n + " shard(s) failed: " + joined(o.failures)));
+      fail(make_error(fan_out_code(o.errors, errc::unavailable),
+                      options_.name + ": " + std::to_string(o.failures.size())
+                        + " shard(s) failed: " + joined(o.failures)));
       return;
     }
     resp.docs = reassemble(o.plan, std::move(docs), answered);
