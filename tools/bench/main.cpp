@@ -8,6 +8,7 @@
 //   caflow-bench http [--docs=200000] [--request-size=100] [--prefetch=8]
 //   caflow-bench seed [--corpus=data/spamassassin.jsonl] [--request-size=100]
 //   caflow-bench remote [--request-size=100] [--rtt-samples=500] [--docs=50000]
+//   caflow-bench batching [--clients=64] [--per_call_us=2000] [--per_doc_us=20] [--rounds=5]
 #include <cstring>
 #include <iostream>
 
@@ -19,12 +20,13 @@ int run_search_bench(int argc, char** argv);
 int run_tfidf_bench(int argc, char** argv);
 int run_http_bench(int argc, char** argv);
 int remote(int argc, char** argv);
+int batching(int argc, char** argv);
 }  // namespace caflow::bench
 
 int main(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
-    std::cerr
-      << "usage: caflow-bench overhead|replicas|seed|search|tfidf|http|remote [--key=value ...]\n";
+    std::cerr << "usage: caflow-bench overhead|replicas|seed|search|tfidf|http|remote|batching "
+                 "[--key=value ...]\n";
     return argc < 2 ? 2 : 0;
   }
   try {
@@ -42,6 +44,8 @@ int main(int argc, char** argv) {
       return caflow::bench::seed(argc, argv);
     if (std::strcmp(argv[1], "remote") == 0)
       return caflow::bench::remote(argc, argv);
+    if (std::strcmp(argv[1], "batching") == 0)
+      return caflow::bench::batching(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << "caflow-bench: " << e.what() << '\n';
     return 1;
