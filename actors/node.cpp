@@ -1,10 +1,13 @@
 #include "actors/node.hpp"
 
+#include <filesystem>
+
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/result.hpp>
 
 #include "actors/replica.hpp"
+#include "runtime/flow_identity.hpp"
 
 namespace caflow::actors {
 
@@ -45,6 +48,11 @@ node_actor::behavior_type node(node_pointer self, std::string workspace, node_lo
       // The executor's data lives on this node's disk, whatever the flow's
       // own workspace is.
       ctx.workspace = st.workspace;
+      // Each flow's data apart, by the identity stored in the flow's own
+      // workspace (not its name, which two flows may share).
+      auto flow_id = ctx.uses_metas.is_object() ? ctx.uses_metas.get_string("flow_id", "") : "";
+      if (detail::valid_flow_identity(flow_id))
+        ctx.workspace = (std::filesystem::path{st.workspace} / flow_id).string();
       auto label = replica_label(ctx) + " (" + ctx.uses + ")";
       // Detached for the same reason as in the flow's process: executor
       // code may block on CPU work.

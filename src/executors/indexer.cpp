@@ -14,6 +14,7 @@
 // shard does not hold]}. Under ALL polling the head intersects the shards'
 // lists (an id is unknown only if no shard holds it); PARTITION parts and the
 // requests of a post are joined (runtime/reduce.hpp).
+#include <iostream>
 #include <string>
 
 #include "caflow/executor.hpp"
@@ -51,7 +52,13 @@ class Indexer : public Executor {
   void close() override {
     if (!shard_)
       return;
-    shard_->flush();
+    try {
+      shard_->flush();
+    } catch (const std::exception& e) {
+      // What was acknowledged is in the WAL already; a failed sync (a full
+      // disk) is worth a line, and must not keep the shard open.
+      std::cerr << shard_->name() << ": " << e.what() << '\n';
+    }
     shard_.reset();
   }
 

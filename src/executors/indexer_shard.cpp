@@ -7,7 +7,9 @@
 #include <optional>
 
 #include "core/shared_registry.hpp"
+#include "executors/indexer_layout.hpp"
 #include "index/exact_index.hpp"
+#include "storage/atomic_file.hpp"
 #include "storage/shard_store.hpp"
 
 namespace caflow {
@@ -15,27 +17,38 @@ namespace caflow {
 namespace {
 
 constexpr std::string_view marker_name = "hnsw";
+constexpr std::string_view journal_prefix = "hnsw-journal/";
 
-/// The marker's value: the state the saved graph file matches.
+std::string journal_name(std::string_view id) {
+  return std::string{journal_prefix}.append(id);
+}
+
+/// The marker's value: the state the saved graph file matches, and the
+/// file's CRC-32, so that a damaged file is rebuilt rather than loaded
+/// (hnswlib trusts the links it reads).
 struct Marker {
   uint64_t next_label = 0;
   uint64_t live = 0;
   uint32_t dim = 0;
+  uint32_t crc = 0;
 
   [[nodiscard]] std::string encode() const {
-    std::string out(20, '\0');
+    std::string out(24, '\0');
     std::memcpy(out.data(), &next_label, 8);
     std::memcpy(out.data() + 8, &live, 8);
     std::memcpy(out.data() + 16, &dim, 4);
+    std::memcpy(out.data() + 20, &crc, 4);
     return out;
   }
+  // A marker of another size (an older one, without a checksum) is none.
   static std::optional<Marker> decode(const std::string& bytes) {
-    if (bytes.size() != 20)
+    if (bytes.size() != 24)
       return std::nullopt;
     Marker m;
     std::memcpy(&m.next_label, bytes.data(), 8);
     std::memcpy(&m.live, bytes.data() + 8, 8);
     std::memcpy(&m.dim, bytes.data() + 16, 4);
+    std::memcpy(&m.crc, bytes.data() + 20, 4);
     return m;
   }
 };
@@ -86,7 +99,16 @@ IndexerOptions IndexerOptions::from(const ExecutorContext& ctx) {
   out.hnsw_options.ef = positive("ef", 50);
   out.hnsw_options.max_elements = positive("max_elements", 1024);
   out.sync = ctx.get("sync", false);
+  auto recovery = ctx.get("wal_recovery", "strict");
+  if (recovery == "point_in_time")
+    out.wal_recovery = WalRecovery::point_in_time;
+  else if (recovery != "strict")
+    throw Error(errc::invalid_argument,
+                ctx.name + ": uses_with.wal_recovery: expected 'strict' or 'point_in_time', got '"
+                  + recovery + "'");
   out.default_top_k = static_cast<int64_t>(positive("default_top_k", 10));
+  out.checkpoint_writes = positive("checkpoint_writes", 10000);
+  out.checkpoint_seconds = positive("checkpoint_seconds", 60);
   return out;
 }
 
@@ -105,14 +127,18 @@ std::shared_ptr<IndexerShard> IndexerShard::open(const ExecutorContext& ctx,
   auto name = ctx.name + "/" + shard_name;
   auto key = canonical + "#" + shard_name;
   auto shard = shards().get(key, [&]() -> caf::expected<std::unique_ptr<IndexerShard>> {
-    auto store = ShardStore::open(dir, ctx.shard_id, StoreOptions{.sync = options.sync});
+    auto store = ShardStore::open(
+      dir, ctx.shard_id, StoreOptions{.sync = options.sync, .wal_recovery = options.wal_recovery});
     if (!store)
       return std::move(store.error());
     auto graph_path = (*store)->path() + "/" + shard_name + ".hnsw";
     try {
+      auto* raw = store->get();
+      auto layout = check_indexer_layout(*raw, ctx, options, name);
       auto s = std::make_unique<IndexerShard>(std::move(*store), name, std::move(graph_path),
                                               options);
       s->load();
+      record_indexer_layout(*raw, layout, s->index_->dimension());
       return s;
     } catch (const Error& e) {
       return e.to_error();
@@ -143,25 +169,51 @@ void IndexerShard::load() {
   check(store_->scan_ids([this](std::string_view id) { ids_.emplace(id); }));
   auto marker_bytes = check(store_->get_meta(marker_name));
   marker_present_ = marker_bytes.has_value();
+  if (!options_.hnsw && marker_present_) {
+    // Exact mode keeps no journal: a graph saved before is stale from now on.
+    ShardBatch batch;
+    batch.remove_meta(marker_name);
+    commit(batch, "deleting the graph marker");
+    marker_present_ = false;
+  }
   if (options_.hnsw && marker_present_) {
-    // A valid marker: only labels are read, and the saved graph is loaded
-    // instead of re-inserting every vector.
+    // A checkpoint: only labels are read, the saved graph is loaded and only
+    // the journaled vectors (written since) are re-added.
     std::vector<uint64_t> labels;
     check(store_->scan_labels([&](std::string_view id, uint64_t label) {
       labels.push_back(label);
+      next_label_ = std::max(next_label_, label + 1);
       id_of_[label] = id;
       label_of_.emplace(id, label);
     }));
+    std::vector<std::string> journal;
+    check(store_->scan_meta(
+      journal_prefix, [&](std::string_view id, std::string_view) { journal.emplace_back(id); }));
+    journaled_ = journal.size();
+    first_journaled_ = std::chrono::steady_clock::now();
+    std::vector<std::pair<uint64_t, Embedding>> changed;
+    auto stored = check(store_->get(journal, true));
+    for (size_t i = 0; i < stored.size(); ++i)
+      if (stored[i] && !stored[i]->embedding.empty())  // else deleted since: labels cover it
+        changed.emplace_back(label_of_.at(journal[i]), std::move(stored[i]->embedding));
     auto marker = Marker::decode(*marker_bytes);
     auto* graph = static_cast<HnswIndex*>(index_.get());
-    if (marker && marker->live == labels.size() && graph->load(graph_path_, marker->dim, labels)) {
-      next_label_ = marker->next_label;
+    auto crc = file_crc32(graph_path_);
+    if (marker && crc && *crc != marker->crc) {
+      std::cerr << "WARNING: " << name_ << ": the saved HNSW graph " << graph_path_
+                << " is damaged (CRC-32 " << *crc << ", saved as " << marker->crc
+                << "); rebuilding it from the " << labels.size() << " stored vectors\n";
+    } else if (marker && crc && graph->restore(graph_path_, marker->dim, labels, changed)) {
+      next_label_ = std::max(next_label_, marker->next_label);
       return;
+    } else {
+      std::cerr << name_ << ": saved HNSW graph " << graph_path_
+                << " does not match the data; rebuilding it\n";
     }
-    std::cerr << name_ << ": saved HNSW graph " << graph_path_
-              << " does not match the data; rebuilding it\n";
     label_of_.clear();
     id_of_.clear();
+    next_label_ = 0;
+    journaled_ = std::max<size_t>(journaled_, 1);  // the rebuilt graph is not saved yet
   }
   rebuild_index();
 }
@@ -177,22 +229,46 @@ void IndexerShard::rebuild_index() {
 }
 
 void IndexerShard::save_graph() noexcept {
-  if (!options_.hnsw || marker_present_)
+  if (!options_.hnsw || (marker_present_ && journaled_ == 0))
     return;  // nothing to save, or the saved graph is still current
   try {
     std::error_code ec;
     if (index_->size() == 0) {
+      // Nothing to load: without a marker the next open rebuilds (from nothing).
+      ShardBatch batch;
+      batch.remove_meta(marker_name);
+      batch.remove_meta_prefix(journal_prefix);
+      commit(batch, "deleting the graph marker");
+      marker_present_ = false;
+      journaled_ = 0;
       std::filesystem::remove(graph_path_, ec);
       return;
     }
-    // The file first, the marker after it: a crash in between leaves no
-    // marker, so the next open rebuilds rather than trusting a partial file.
+    // The file is renamed into place whole, so a crash leaves the old file
+    // or the new one, never a partial one.
     auto tmp = graph_path_ + ".tmp";
-    static_cast<HnswIndex*>(index_.get())->save(tmp);
+    try {
+      static_cast<HnswIndex*>(index_.get())->save(tmp);
+    } catch (...) {
+      std::filesystem::remove(tmp, ec);  // a full disk leaves no partial file
+      throw;
+    }
+    auto crc = file_crc32(tmp);
+    if (!crc) {
+      std::filesystem::remove(tmp, ec);
+      throw_error(crc.error());
+    }
     std::filesystem::rename(tmp, graph_path_);
-    Marker m{next_label_, index_->size(), index_->dimension()};
-    check(store_->put_meta(marker_name, m.encode()));
+    // The marker (with the new file's CRC) and the journal's end in one
+    // batch: a crash before it leaves a file the old marker's CRC does not
+    // match, so the next open rebuilds rather than trusting it.
+    Marker m{next_label_, index_->size(), index_->dimension(), *crc};
+    ShardBatch batch;
+    batch.put_meta(marker_name, m.encode());
+    batch.remove_meta_prefix(journal_prefix);
+    commit(batch, "writing the graph marker");
     marker_present_ = true;
+    journaled_ = 0;
   } catch (const std::exception& e) {
     // Not fatal: the next open rebuilds the graph from the stored vectors.
     std::cerr << name_ << ": could not save the HNSW graph: " << e.what() << '\n';
@@ -236,6 +312,8 @@ void IndexerShard::write(const DocumentArray& docs, const std::vector<bool>& kee
         labels[i] = fresh[d.id] = next++;
     }
     batch.put(d, labels[i]);  // without an embedding, deletes a stored one
+    if (options_.hnsw && !d.embedding.empty())
+      batch.put_meta(journal_name(d.id), {});
   }
   commit(batch, "writing " + std::to_string(docs.size()) + " documents");
   next_label_ = next;
@@ -254,14 +332,27 @@ void IndexerShard::write(const DocumentArray& docs, const std::vector<bool>& kee
       label_of_.erase(l);
     }
   }
+  size_t vectors = 0;
+  for (size_t i = 0; i < docs.size(); ++i)
+    vectors += keep[i] && !docs[i].embedding.empty() ? 1 : 0;
+  maybe_checkpoint(vectors);
 }
 
 void IndexerShard::commit(ShardBatch& batch, const std::string& what) {
-  if (marker_present_)
-    batch.remove_meta(marker_name);
   if (auto err = store_->commit(batch, what))
     throw Error(errc::storage_error, name_ + ": " + error_message(err));
-  marker_present_ = false;
+}
+
+void IndexerShard::maybe_checkpoint(size_t written) {
+  if (!options_.hnsw || written == 0)
+    return;
+  auto now = std::chrono::steady_clock::now();
+  if (journaled_ == 0)
+    first_journaled_ = now;
+  journaled_ += written;
+  if (journaled_ >= options_.checkpoint_writes
+      || now - first_journaled_ >= std::chrono::seconds(options_.checkpoint_seconds))
+    save_graph();
 }
 
 void IndexerShard::index(const DocumentArray& docs) {
@@ -310,6 +401,7 @@ std::vector<std::string> IndexerShard::remove(const DocumentArray& docs) {
       label_of_.erase(l);
     }
   }
+  maybe_checkpoint(gone.size());  // no journal needed: restore drops unstored labels
   return not_found;
 }
 
@@ -352,7 +444,16 @@ std::vector<std::vector<Document>> IndexerShard::search(const DocumentArray& que
   }
   if (batch.empty() || index_->size() == 0)
     return out;
-  auto hits = index_->search(batch, k);
+  // Equal scores rank by document id, so that any sharding of the same
+  // documents returns the same ids (the head's merge breaks ties the same way).
+  TieBreak by_id = [this](uint64_t a, uint64_t b) {
+    auto x = id_of_.find(a);
+    auto y = id_of_.find(b);
+    if (x == id_of_.end() || y == id_of_.end())
+      return a < b;
+    return x->second < y->second;
+  };
+  auto hits = index_->search(batch, k, by_id);
   // Read each matched document once, however many queries it matches.
   std::unordered_map<uint64_t, size_t> slot;
   std::vector<std::string> ids;
@@ -384,9 +485,13 @@ std::vector<std::vector<Document>> IndexerShard::search(const DocumentArray& que
 
 void IndexerShard::clear() {
   std::unique_lock<std::shared_mutex> lock{mtx_};
-  if (marker_present_) {
+  if (marker_present_ || journaled_ > 0) {
     ShardBatch batch;
-    commit(batch, "clearing");  // removes the marker
+    batch.remove_meta(marker_name);
+    batch.remove_meta_prefix(journal_prefix);
+    commit(batch, "clearing");
+    marker_present_ = false;
+    journaled_ = 0;
   }
   check(store_->clear());
   index_->clear();

@@ -8,14 +8,24 @@
 ///
 /// Storage goes through storage/shard_store.hpp (documents, embeddings with
 /// their index labels, metadata). One metadata record is the Indexer's own:
-///   hnsw     marker: the saved graph file matches the data (next label,
-///            live count); every write batch deletes it, so a graph saved
-///            before a later write is never loaded.
+///   hnsw                marker: a graph checkpoint was saved (next label,
+///                       live count, dimension)
+///   hnsw-journal/<id>   (HNSW only) the id's vector was written after the
+///                       last checkpoint, in the same batch as the vector
+///
+/// The HNSW graph is checkpointed after `checkpoint_writes` writes or, at
+/// the next write, `checkpoint_seconds` after the first unsaved one, and on
+/// close: the graph file is renamed into place, then the marker is put and
+/// the journal deleted in one batch. An open after a crash loads the
+/// checkpoint, deletes the labels no longer stored and re-adds only the
+/// journaled vectors (seconds, not a rebuild); whatever does not add up
+/// exactly falls back to rebuilding from the stored vectors.
 ///
 /// A write returns only after RocksDB accepted its WriteBatch (WAL on);
 /// memory is updated after that, so what a search sees is on disk.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -28,6 +38,7 @@
 #include "index/hnsw_index.hpp"
 #include "index/metric.hpp"
 #include "index/vector_index.hpp"
+#include "storage/shard_db.hpp"
 
 namespace caflow {
 
@@ -43,6 +54,15 @@ struct IndexerOptions {
   /// survive a power loss (not just a process crash). Default: false
   bool sync = false;
   int64_t default_top_k = 10;  ///< `default_top_k`. Default: 10
+  /// `checkpoint_writes`: HNSW writes between graph checkpoints. Default: 10000
+  size_t checkpoint_writes = 10000;
+  /// `checkpoint_seconds`: at most this long between the first write after a
+  /// checkpoint and the next one (checked at writes). Default: 60
+  size_t checkpoint_seconds = 60;
+  /// `wal_recovery`: a write-ahead log damaged before its end refuses the
+  /// start (`strict`) or starts with the records before the damage
+  /// (`point_in_time`, loudly; see storage/db_open.hpp). Default: strict
+  WalRecovery wal_recovery = WalRecovery::strict;
 
   /// Reads the options; errors (caflow::Error, invalid_argument) name the
   /// executor and key.
@@ -91,6 +111,8 @@ class IndexerShard {
   void load();
   void rebuild_index();
   void save_graph() noexcept;
+  // Saves the graph when enough writes or time have gone by since the last.
+  void maybe_checkpoint(size_t written);
   void write(const DocumentArray& docs, const std::vector<bool>& keep);
   // Writes `batch` (plus the deletion of a saved graph's marker: the graph
   // is stale from now on); throws naming `what` when the store refuses it.
@@ -106,6 +128,8 @@ class IndexerShard {
   std::unordered_map<std::string, uint64_t> label_of_;  // id -> label (with embedding)
   std::unordered_map<uint64_t, std::string> id_of_;     // label -> id
   uint64_t next_label_ = 0;
+  size_t journaled_ = 0;  // writes since the last checkpoint
+  std::chrono::steady_clock::time_point first_journaled_{};
   bool marker_present_ = false;  // the hnsw marker is stored
 };
 

@@ -1,5 +1,6 @@
 #include "index/hnsw_index.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -92,7 +93,7 @@ void HnswIndex::clear() {
 }
 
 std::vector<std::vector<Hit>> HnswIndex::search(const std::vector<const Embedding*>& queries,
-                                                size_t k) const {
+                                                size_t k, const TieBreak& tie) const {
   std::vector<std::vector<Hit>> out(queries.size());
   if (!graph_ || live_.empty() || k == 0)
     return out;
@@ -106,6 +107,8 @@ std::vector<std::vector<Hit>> HnswIndex::search(const std::vector<const Embeddin
       hits[i] = Hit{found.top().second, to_score(metric_, found.top().first)};
       found.pop();
     }
+    // hnswlib leaves equal distances in heap order.
+    std::sort(hits.begin(), hits.end(), HitOrder(higher_is_better(metric_), &tie));
   }
   return out;
 }
@@ -119,7 +122,7 @@ void HnswIndex::save(const std::string& path) const {
     throw Error(errc::io_error, "hnsw index: could not write " + path);
 }
 
-bool HnswIndex::load(const std::string& path, uint32_t dim, const std::vector<uint64_t>& labels) {
+bool HnswIndex::load_file(const std::string& path, uint32_t dim) {
   clear();
   if (!std::ifstream{path, std::ios::binary})
     return false;
@@ -132,15 +135,40 @@ bool HnswIndex::load(const std::string& path, uint32_t dim, const std::vector<ui
     graph_->loadIndex(path, space_.get());
     dim_ = dim;
     graph_->setEf(options_.ef);
-    // The graph must hold exactly the stored labels, none deleted.
-    if (graph_->cur_element_count - graph_->num_deleted_ != labels.size())
+    for (const auto& [label, internal] : graph_->label_lookup_)
+      if (!graph_->isMarkedDeleted(internal))
+        live_.insert(label);
+    return true;
+  } catch (const std::exception&) {
+    clear();
+    return false;
+  }
+}
+
+bool HnswIndex::load(const std::string& path, uint32_t dim, const std::vector<uint64_t>& labels) {
+  return restore(path, dim, labels, {});
+}
+
+bool HnswIndex::restore(const std::string& path, uint32_t dim, const std::vector<uint64_t>& labels,
+                        const std::vector<std::pair<uint64_t, Embedding>>& changed) {
+  if (!load_file(path, dim))
+    return false;
+  try {
+    std::unordered_set<uint64_t> stored(labels.begin(), labels.end());
+    std::vector<uint64_t> gone;
+    for (auto label : live_)
+      if (stored.count(label) == 0)
+        gone.push_back(label);
+    for (auto label : gone)
+      remove(label);
+    for (const auto& [label, v] : changed)
+      upsert(label, v);
+    // The graph must now hold exactly the stored labels.
+    if (live_.size() != stored.size())
       throw std::runtime_error("live count differs");
-    for (auto label : labels) {
-      auto it = graph_->label_lookup_.find(label);
-      if (it == graph_->label_lookup_.end() || graph_->isMarkedDeleted(it->second))
+    for (auto label : labels)
+      if (live_.count(label) == 0)
         throw std::runtime_error("label missing");
-      live_.insert(label);
-    }
     return true;
   } catch (const std::exception&) {
     clear();

@@ -14,6 +14,7 @@
 
 #include <memory>
 #include <unordered_set>
+#include <utility>
 
 #include "index/vector_index.hpp"
 
@@ -50,8 +51,9 @@ class HnswIndex final : public VectorIndex {
   bool remove(uint64_t label) override;
   void clear() override;
 
+  using VectorIndex::search;
   [[nodiscard]] std::vector<std::vector<Hit>> search(const std::vector<const Embedding*>& queries,
-                                                     size_t k) const override;
+                                                     size_t k, const TieBreak& tie) const override;
 
   /// Writes the graph to `path`. Throws caflow::Error (errc::io_error).
   void save(const std::string& path) const;
@@ -62,8 +64,18 @@ class HnswIndex final : public VectorIndex {
   /// the caller then rebuilds from its data.
   bool load(const std::string& path, uint32_t dim, const std::vector<uint64_t>& labels);
 
+  /// Replaces the graph with a checkpoint saved at `path` (dimension `dim`)
+  /// and brings it up to date: labels it holds that are not in `labels` (the
+  /// stored ones) are deleted, `changed` (the vectors written since the
+  /// checkpoint, with their labels) are re-added. Returns false (leaving the
+  /// index empty) when the file is unusable or the result does not hold
+  /// exactly `labels`: the caller then rebuilds from its data.
+  bool restore(const std::string& path, uint32_t dim, const std::vector<uint64_t>& labels,
+               const std::vector<std::pair<uint64_t, Embedding>>& changed);
+
  private:
   void create(uint32_t dim, size_t capacity);
+  bool load_file(const std::string& path, uint32_t dim);
 
   Metric metric_;
   HnswOptions options_;

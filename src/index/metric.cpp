@@ -36,4 +36,20 @@ float score_from_dot(Metric metric, float dot, float x_norm2, float q_norm2) noe
   return std::sqrt(std::max(0.0f, x_norm2 + q_norm2 - 2.0f * dot));
 }
 
+float norm2(const std::vector<float>& xs) noexcept {
+  float s = 0;
+  for (float x : xs)
+    s += x * x;
+  return s;
+}
+
+void normalize_in_place(std::vector<float>& xs, Metric metric) noexcept {
+  if (!normalizes(metric))
+    return;
+  float n = std::sqrt(norm2(xs));
+  if (n > 0)
+    for (auto& x : xs)
+      x /= n;
+}
+
 }  // namespace caflow

@@ -12,6 +12,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace caflow {
 
@@ -45,5 +46,12 @@ constexpr bool normalizes(Metric metric) noexcept {
 /// euclidean only: |x - q|^2 = |x|^2 + |q|^2 - 2 x.q, clamped at 0 against
 /// rounding).
 float score_from_dot(Metric metric, float dot, float x_norm2, float q_norm2) noexcept;
+
+/// The sum of squares of `xs`, in float, in order.
+float norm2(const std::vector<float>& xs) noexcept;
+
+/// Scales `xs` to unit length when `metric` normalises (cosine); a zero
+/// vector stays zero, so it scores 0 against everything instead of NaN.
+void normalize_in_place(std::vector<float>& xs, Metric metric) noexcept;
 
 }  // namespace caflow

@@ -3,11 +3,16 @@
 ///   TopK top(10, /*higher_better=*/true);
 ///   for (...) top.push(label, score);
 ///   std::vector<Hit> best = std::move(top).take();   // best first
+///
+/// Equal scores are ordered by a TieBreak (the Indexer passes one that
+/// compares document ids, so that a document's rank does not depend on the
+/// shard or the order it was written in); without one, by label.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace caflow {
@@ -18,12 +23,38 @@ struct Hit {
   float score = 0;
 };
 
+/// Orders two labels whose scores tie: true when `a` ranks first. Must be a
+/// strict weak order. An empty TieBreak orders by label ascending.
+using TieBreak = std::function<bool(uint64_t a, uint64_t b)>;
+
+/// Ranks hits: better score first, ties by a TieBreak. Cheap to copy.
+class HitOrder {
+ public:
+  HitOrder(bool higher_better, const TieBreak* tie) : higher_(higher_better), tie_(tie) {}
+
+  /// True when `x` ranks strictly before `y`.
+  [[nodiscard]] bool operator()(const Hit& x, const Hit& y) const {
+    if (x.score != y.score)
+      return higher_ ? x.score > y.score : x.score < y.score;
+    if (x.label == y.label)
+      return false;
+    return tie_ != nullptr && *tie_ ? (*tie_)(x.label, y.label) : x.label < y.label;
+  }
+
+ private:
+  bool higher_;
+  const TieBreak* tie_;
+};
+
 /// Keeps the k best hits pushed so far (a bounded heap whose top is the
-/// worst kept hit). Ties are broken by label ascending so that results are
-/// deterministic regardless of storage order. Not thread-safe.
+/// worst kept hit), ranked by HitOrder. Not thread-safe. `tie` must outlive
+/// the TopK.
 class TopK {
  public:
-  TopK(size_t k, bool higher_better) : k_(k), higher_(higher_better) { heap_.reserve(k); }
+  TopK(size_t k, bool higher_better, const TieBreak* tie = nullptr)
+    : k_(k), order_(higher_better, tie) {
+    heap_.reserve(k);
+  }
 
   /// Offers one hit; O(log k) when it enters, O(1) otherwise.
   void push(uint64_t label, float score) {
@@ -32,37 +63,28 @@ class TopK {
     Hit h{label, score};
     if (heap_.size() < k_) {
       heap_.push_back(h);
-      std::push_heap(heap_.begin(), heap_.end(), cmp());
-    } else if (better(h, heap_.front())) {
-      std::pop_heap(heap_.begin(), heap_.end(), cmp());
+      std::push_heap(heap_.begin(), heap_.end(), order_);
+    } else if (order_(h, heap_.front())) {
+      std::pop_heap(heap_.begin(), heap_.end(), order_);
       heap_.back() = h;
-      std::push_heap(heap_.begin(), heap_.end(), cmp());
+      std::push_heap(heap_.begin(), heap_.end(), order_);
     }
   }
 
+  /// True when k hits are kept: a new hit must then beat worst().
+  [[nodiscard]] bool full() const noexcept { return k_ > 0 && heap_.size() == k_; }
+  /// The score of the worst kept hit (when full()).
+  [[nodiscard]] float worst() const noexcept { return heap_.front().score; }
+
   /// The kept hits, best first.
   std::vector<Hit> take() && {
-    std::sort(heap_.begin(), heap_.end(),
-              [this](const Hit& x, const Hit& y) { return better(x, y); });
+    std::sort(heap_.begin(), heap_.end(), order_);
     return std::move(heap_);
   }
 
  private:
-  // Heap order: "less" means better, so the heap's front is the worst hit.
-  struct Cmp {
-    const TopK* self;
-    bool operator()(const Hit& x, const Hit& y) const { return self->better(x, y); }
-  };
-  [[nodiscard]] Cmp cmp() const { return Cmp{this}; }
-
-  [[nodiscard]] bool better(const Hit& x, const Hit& y) const {
-    if (x.score != y.score)
-      return higher_ ? x.score > y.score : x.score < y.score;
-    return x.label < y.label;
-  }
-
   size_t k_;
-  bool higher_;
+  HitOrder order_;
   std::vector<Hit> heap_;
 };
 

@@ -50,10 +50,20 @@ class VectorIndex {
   /// Removes everything; the next vector fixes dimension and kind anew.
   virtual void clear() = 0;
 
-  /// The best `k` hits for each query, best first. `queries` must already
-  /// have the index's dimension (the shard checks and converts them).
+  /// The best `k` hits for each query, best first, equal scores ordered by
+  /// `tie` (see top_k.hpp). `queries` must already have the index's
+  /// dimension (the shard checks them). A sparse index returns only vectors
+  /// that share a non-zero term with the query (under euclidean: nothing
+  /// when no query term occurs in the index, else every vector), so an empty
+  /// or out-of-vocabulary query has no hits.
   [[nodiscard]] virtual std::vector<std::vector<Hit>> search(
-    const std::vector<const Embedding*>& queries, size_t k) const = 0;
+    const std::vector<const Embedding*>& queries, size_t k, const TieBreak& tie) const = 0;
+
+  /// search() with ties ordered by label.
+  [[nodiscard]] std::vector<std::vector<Hit>> search(const std::vector<const Embedding*>& queries,
+                                                     size_t k) const {
+    return search(queries, k, TieBreak{});
+  }
 };
 
 /// Throws errc::dimension_mismatch: "<what>: <noun> dimension <got> != index

@@ -1,6 +1,7 @@
 // Flow::start and RunningFlow: spawning heads and the gateway on an actor
 // system, waiting for readiness, posting, stopping.
 #include <chrono>
+#include <iostream>
 #include <thread>
 
 #include <caf/actor_system.hpp>
@@ -12,6 +13,7 @@
 #include "actors/gateway.hpp"
 #include "actors/head.hpp"
 #include "caflow/errors.hpp"
+#include "caflow/executor.hpp"
 #include "caflow/flow.hpp"
 #include "caflow/plugin.hpp"
 #include "caflow/type_ids.hpp"
@@ -19,6 +21,7 @@
 #include "cluster/placement.hpp"
 #include "cluster/transport.hpp"
 #include "config/flow_graph.hpp"
+#include "runtime/flow_identity.hpp"
 #include "runtime/post.hpp"
 
 namespace caflow {
@@ -116,6 +119,16 @@ caf::error RunningFlow::Impl::spawn(caf::actor_system& system, const Flow& descr
   for (auto spec : deps) {
     if (spec.workspace.empty())
       spec.workspace = flow.options().workspace;
+    if (ExecutorRegistry::instance().stateful(spec.uses)) {
+      for (const auto& warning : detail::apply_stateful_defaults(spec))
+        std::cerr << "WARNING: " << warning << '\n';
+      auto id = detail::flow_identity(spec.workspace, flow.options().name);
+      if (!id) {
+        stop_all();
+        return std::move(id.error());
+      }
+      spec.uses_metas["flow_id"] = *id;
+    }
     actors::head_setup setup;
     setup.cluster = caf::actor_cast<caf::actor>(cluster);
     if (cluster) {

@@ -4,6 +4,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <vector>
+
+#include <boost/crc.hpp>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -11,6 +14,29 @@
 #include "caflow/errors.hpp"
 
 namespace caflow {
+
+caf::expected<uint32_t> file_crc32(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return make_error(errc::io_error, "cannot open " + path + ": " + describe_errno(errno));
+  boost::crc_32_type crc;
+  std::vector<char> buffer(1 << 16);
+  for (;;) {
+    auto n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return make_error(errc::io_error, "cannot read " + path + ": " + describe_errno(err));
+    }
+    if (n == 0)
+      break;
+    crc.process_bytes(buffer.data(), static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return static_cast<uint32_t>(crc.checksum());
+}
 
 std::string describe_errno(int err) {
   std::string out = std::strerror(err);

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include <caf/error.hpp>
+#include <caf/expected.hpp>
 
 namespace caflow {
 
@@ -17,6 +18,10 @@ namespace caflow {
 /// failure the temporary file is removed and the error (errc::io_error) says
 /// which step failed and why, naming a full disk as such.
 [[nodiscard]] caf::error write_file_atomically(const std::string& path, std::string_view content);
+
+/// The CRC-32 (zlib's polynomial) of the file at `path`; errc::io_error when
+/// it cannot be read.
+caf::expected<uint32_t> file_crc32(const std::string& path);
 
 /// strerror(`err`), with " (the disk is full)" for ENOSPC and EDQUOT.
 std::string describe_errno(int err);

@@ -1,6 +1,8 @@
 #include "storage/shard_db.hpp"
 
+#include <algorithm>
 #include <filesystem>
+#include <iostream>
 #include <vector>
 
 #include <rocksdb/db.h>
@@ -8,6 +10,7 @@
 
 #include "caflow/errors.hpp"
 #include "core/shared_registry.hpp"
+#include "storage/db_open.hpp"
 
 namespace caflow {
 
@@ -30,11 +33,14 @@ rocksdb::Options db_options() {
 }  // namespace
 
 caf::error storage_error(const rocksdb::Status& status, const std::string& what) {
-  return make_error(errc::storage_error, what + ": " + status.ToString());
+  auto text = status.ToString();
+  if (status.IsNoSpace() || text.find("No space left") != std::string::npos)
+    text += " (the disk is full: reads are still served, writes fail until space is freed)";
+  return make_error(errc::storage_error, what + ": " + text);
 }
 
 caf::expected<std::shared_ptr<ShardDb>> ShardDb::open(const std::string& path,
-                                                      const StoreOptions&) {
+                                                      const StoreOptions& options) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
   if (ec)
@@ -42,24 +48,17 @@ caf::expected<std::shared_ptr<ShardDb>> ShardDb::open(const std::string& path,
   auto key = std::filesystem::weakly_canonical(path, ec).string();
   if (ec)
     key = path;
-  return registry().get(key, [&key]() -> caf::expected<std::unique_ptr<ShardDb>> {
-    auto options = db_options();
-    std::vector<std::string> names;
-    auto listed = rocksdb::DB::ListColumnFamilies(options, key, &names);
-    if (!listed.ok() || names.empty())
-      names = {rocksdb::kDefaultColumnFamilyName};  // a new database
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const auto& name : names)
-      descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions(options));
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* db = nullptr;
-    auto status = rocksdb::DB::Open(options, key, descriptors, &handles, &db);
-    if (!status.ok())
-      return storage_error(status, "opening " + key);
+  return registry().get(key, [&]() -> caf::expected<std::unique_ptr<ShardDb>> {
+    auto opened = detail::open_db(key, db_options(), options,
+                                  [](const std::string& line) { std::cerr << line << '\n'; });
+    if (!opened)
+      return std::move(opened.error());
     auto out = std::make_unique<ShardDb>();
     out->path_ = key;
-    out->db_ = db;
-    for (auto* h : handles)
+    out->db_ = opened->db;
+    out->read_only_ = opened->read_only;
+    out->read_only_reason_ = opened->read_only_reason;
+    for (auto* h : opened->handles)
       out->families_.emplace(h->GetName(), h);
     return out;
   });
@@ -81,12 +80,51 @@ caf::expected<rocksdb::ColumnFamilyHandle*> ShardDb::column_family(uint32_t shar
   std::lock_guard<std::mutex> guard{mtx_};
   if (auto i = families_.find(name); i != families_.end())
     return i->second;
+  if (read_only_)
+    return make_error(errc::storage_error, path_ + ": cannot create shard " + std::to_string(shard)
+                                             + ": the database is read-only because "
+                                             + read_only_reason_);
   rocksdb::ColumnFamilyHandle* handle = nullptr;
   auto status = db_->CreateColumnFamily(rocksdb::ColumnFamilyOptions(db_options()), name, &handle);
   if (!status.ok())
     return storage_error(status, path_ + ": creating column family " + name);
   families_.emplace(name, handle);
   return handle;
+}
+
+void ShardDb::note_write(const rocksdb::Status& status) noexcept {
+  if (status.IsIOError())
+    write_failed_.store(true);
+}
+
+std::vector<uint32_t> ShardDb::shard_ids() const {
+  std::vector<uint32_t> out;
+  std::lock_guard<std::mutex> guard{mtx_};
+  for (const auto& [name, handle] : families_) {
+    if (name.rfind("shard-", 0) != 0)
+      continue;
+    try {
+      out.push_back(static_cast<uint32_t>(std::stoul(name.substr(6))));
+    } catch (const std::exception&) {
+      // not one of ours
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+caf::error ShardDb::drop_shard(uint32_t shard) {
+  auto name = "shard-" + std::to_string(shard);
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = families_.find(name);
+  if (i == families_.end())
+    return {};
+  if (auto st = db_->DropColumnFamily(i->second); !st.ok())
+    return storage_error(st, path_ + ": dropping " + name);
+  if (auto st = db_->DestroyColumnFamilyHandle(i->second); !st.ok())
+    return storage_error(st, path_ + ": dropping " + name);
+  families_.erase(i);
+  return {};
 }
 
 }  // namespace caflow

@@ -21,12 +21,15 @@
 /// Thread-safety: all member functions are thread-safe (RocksDB's DB is).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
+#include <caf/error.hpp>
 #include <caf/expected.hpp>
 
 namespace rocksdb {
@@ -41,12 +44,25 @@ namespace caflow {
 /// `what`. The one place where rocksdb::Status becomes a caflow error.
 caf::error storage_error(const rocksdb::Status& status, const std::string& what);
 
+/// What opening a database does when its write-ahead log is damaged before
+/// its end (storage/db_open.hpp).
+enum class WalRecovery : uint8_t {
+  /// Refuse to open, saying where and how much would be lost.
+  strict,
+  /// Open with the records before the damage, after copying the logs to
+  /// `lost+found/`, and warn with what was dropped.
+  point_in_time,
+};
+
 /// How a store is opened and written.
 struct StoreOptions {
   /// fsync the WAL on every commit, so that acknowledged writes also survive
   /// a power loss or OS crash (not just a crash of the process).
   /// Default: false
   bool sync = false;
+  /// A damaged WAL refuses the open, or opens with what precedes the damage
+  /// (a database's first opener decides). Default: strict
+  WalRecovery wal_recovery = WalRecovery::strict;
 };
 
 /// A shared RocksDB database (see the file comment).
@@ -69,13 +85,37 @@ class ShardDb {
   /// The handle lives as long as this object.
   caf::expected<rocksdb::ColumnFamilyHandle*> column_family(uint32_t shard);
 
+  /// The shards that have a column family, in order.
+  [[nodiscard]] std::vector<uint32_t> shard_ids() const;
+
+  /// Drops shard `shard`'s column family with all its records. No store of
+  /// that shard may be used afterwards.
+  [[nodiscard]] caf::error drop_shard(uint32_t shard);
+
+  /// True when the database was opened read-only (the disk was full).
+  [[nodiscard]] bool read_only() const noexcept { return read_only_; }
+
+  /// True once a write failed with an I/O error (a full disk): RocksDB 7.8
+  /// then must not be asked to sync its WAL again (it asserts), and
+  /// refuses further writes itself.
+  [[nodiscard]] bool write_failed() const noexcept { return write_failed_.load(); }
+
+  /// Records that a write failed with `status` (see write_failed).
+  void note_write(const rocksdb::Status& status) noexcept;
+
+  /// Why it is read-only: "the disk is full (...)".
+  [[nodiscard]] const std::string& read_only_reason() const noexcept { return read_only_reason_; }
+
  private:
   friend class ShardStore;  // the only user of the raw database
   [[nodiscard]] rocksdb::DB* db() const noexcept { return db_; }
 
   std::string path_;
   rocksdb::DB* db_ = nullptr;
-  std::mutex mtx_;  // guards families_
+  bool read_only_ = false;
+  std::atomic<bool> write_failed_{false};
+  std::string read_only_reason_;
+  mutable std::mutex mtx_;  // guards families_
   std::map<std::string, rocksdb::ColumnFamilyHandle*> families_;
 };
 

@@ -79,7 +79,9 @@ caf::error decode_failure(const std::string& name, std::string_view id, const ca
 struct ShardBatch::Op {
   enum kind_t : uint8_t { put, remove, remove_range } kind;
   std::string key;
-  std::string value;  // the value, or the range's end
+  std::string value;                          // the value, or the range's end
+  rocksdb::ColumnFamilyHandle* cf = nullptr;  // nullptr: the committing shard's
+  const ShardDb* db = nullptr;                // cf's database
 };
 
 ShardBatch::ShardBatch() = default;
@@ -87,17 +89,22 @@ ShardBatch::~ShardBatch() = default;
 ShardBatch::ShardBatch(ShardBatch&&) noexcept = default;
 ShardBatch& ShardBatch::operator=(ShardBatch&&) noexcept = default;
 
-void ShardBatch::put(const Document& doc, uint64_t label) {
-  ops_.push_back({Op::put, key(doc_prefix, doc.id), encode_document(doc)});
+void ShardBatch::put(const Document& doc, uint64_t label, const ShardStore* into) {
+  auto* cf = into ? into->cf_ : nullptr;
+  const auto* db = into ? into->db_.get() : nullptr;
+  ops_.push_back({Op::put, key(doc_prefix, doc.id), encode_document(doc), cf, db});
   if (doc.embedding.empty())
-    ops_.push_back({Op::remove, key(vec_prefix, doc.id), {}});
+    ops_.push_back({Op::remove, key(vec_prefix, doc.id), {}, cf, db});
   else
-    ops_.push_back({Op::put, key(vec_prefix, doc.id), encode_embedding(label, doc.embedding)});
+    ops_.push_back(
+      {Op::put, key(vec_prefix, doc.id), encode_embedding(label, doc.embedding), cf, db});
 }
 
-void ShardBatch::remove(std::string_view id) {
-  ops_.push_back({Op::remove, key(doc_prefix, id), {}});
-  ops_.push_back({Op::remove, key(vec_prefix, id), {}});
+void ShardBatch::remove(std::string_view id, const ShardStore* from) {
+  auto* cf = from ? from->cf_ : nullptr;
+  const auto* db = from ? from->db_.get() : nullptr;
+  ops_.push_back({Op::remove, key(doc_prefix, id), {}, cf, db});
+  ops_.push_back({Op::remove, key(vec_prefix, id), {}, cf, db});
 }
 
 void ShardBatch::put_meta(std::string_view name, std::string_view value) {
@@ -106,6 +113,11 @@ void ShardBatch::put_meta(std::string_view name, std::string_view value) {
 
 void ShardBatch::remove_meta(std::string_view name) {
   ops_.push_back({Op::remove, key(meta_prefix, name), {}});
+}
+
+void ShardBatch::remove_meta_prefix(std::string_view prefix) {
+  auto from = key(meta_prefix, prefix);
+  ops_.push_back({Op::remove_range, from, upper_bound(from)});
 }
 
 void ShardBatch::append_log(uint64_t seq, std::string_view record) {
@@ -154,19 +166,34 @@ const std::string& ShardStore::path() const noexcept {
   return db_->path();
 }
 
+caf::error ShardStore::writable(const std::string& what) const {
+  if (!db_->read_only())
+    return {};
+  return make_error(errc::storage_error, name_ + ": " + what
+                                           + ": refused: the database is read-only because "
+                                           + db_->read_only_reason()
+                                           + " when it opened; free space and restart to write");
+}
+
 caf::error ShardStore::commit(const ShardBatch& batch, const std::string& what) {
+  if (auto err = writable(what))
+    return err;
   rocksdb::WriteBatch wb;
   for (const auto& op : batch.ops_) {
+    if (op.db != nullptr && op.db != db_.get())
+      return make_error(errc::invalid_argument,
+                        name_ + ": " + what + ": a batch may only span shards of one database");
+    auto* cf = op.cf != nullptr ? op.cf : cf_;
     rocksdb::Status st;
     switch (op.kind) {
       case ShardBatch::Op::put:
-        st = wb.Put(cf_, op.key, op.value);
+        st = wb.Put(cf, op.key, op.value);
         break;
       case ShardBatch::Op::remove:
-        st = wb.Delete(cf_, op.key);
+        st = wb.Delete(cf, op.key);
         break;
       case ShardBatch::Op::remove_range:
-        st = wb.DeleteRange(cf_, op.key, op.value);
+        st = wb.DeleteRange(cf, op.key, op.value);
         break;
     }
     if (!st.ok())
@@ -174,8 +201,10 @@ caf::error ShardStore::commit(const ShardBatch& batch, const std::string& what) 
   }
   rocksdb::WriteOptions wo;
   wo.sync = sync_;
-  if (auto st = db_->db()->Write(wo, &wb); !st.ok())
+  if (auto st = db_->db()->Write(wo, &wb); !st.ok()) {
+    db_->note_write(st);
     return storage_error(st, name_ + ": " + what);
+  }
   return {};
 }
 
@@ -325,13 +354,27 @@ caf::expected<std::optional<std::string>> ShardStore::get_meta(std::string_view 
   return std::optional<std::string>{std::move(value)};
 }
 
+caf::error ShardStore::scan_meta(
+  std::string_view prefix,
+  const std::function<void(std::string_view, std::string_view)>& fn) const {
+  return scan(db_->db(), cf_, key(meta_prefix, prefix), {}, name_,
+              [&](const rocksdb::Slice& name, const rocksdb::Slice& value) {
+                fn(view(name), view(value));
+                return true;
+              });
+}
+
 caf::error ShardStore::put_meta(std::string_view name, std::string_view value) {
+  if (auto err = writable("writing " + std::string{name}))
+    return err;
   rocksdb::WriteOptions wo;
   wo.sync = true;
   auto st = db_->db()->Put(wo, cf_, key(meta_prefix, name),
                            rocksdb::Slice{value.data(), value.size()});
-  if (!st.ok())
+  if (!st.ok()) {
+    db_->note_write(st);
     return storage_error(st, name_ + ": writing " + std::string{name});
+  }
   return {};
 }
 
@@ -345,6 +388,8 @@ caf::error ShardStore::scan_log(uint64_t from,
 }
 
 caf::error ShardStore::clear() {
+  if (auto err = writable("clearing"))
+    return err;
   ShardBatch batch;
   batch.clear_documents();
   if (auto err = commit(batch, "clearing"))
@@ -364,8 +409,15 @@ caf::error ShardStore::clear() {
 }
 
 caf::error ShardStore::flush() {
-  if (auto st = db_->db()->FlushWAL(true); !st.ok())
+  if (db_->read_only())
+    return {};  // nothing was written
+  if (db_->write_failed())
+    return make_error(errc::storage_error,
+                      name_ + ": the WAL is not synced: an earlier write failed (see above)");
+  if (auto st = db_->db()->FlushWAL(true); !st.ok()) {
+    db_->note_write(st);
     return storage_error(st, name_ + ": flushing the WAL");
+  }
   return {};
 }
 

@@ -56,6 +56,8 @@ struct StoredDocument {
 };
 
 /// The writes of one atomic commit (see the file comment). Not thread-safe.
+class ShardStore;
+
 class ShardBatch {
  public:
   ShardBatch();
@@ -65,14 +67,20 @@ class ShardBatch {
 
   /// Stores `doc` (body without embedding, scores and matches) under its id,
   /// replacing what was there; its embedding under `label`, or, when it has
-  /// none, deletes a stored one.
-  void put(const Document& doc, uint64_t label);
-  /// Deletes the document `id` and its embedding.
-  void remove(std::string_view id);
+  /// none, deletes a stored one. `into`: another shard of the same database
+  /// (one batch may move documents between shards atomically); nullptr for
+  /// the shard that commits the batch.
+  void put(const Document& doc, uint64_t label, const ShardStore* into = nullptr);
+  /// Deletes the document `id` and its embedding (of shard `from`, or of the
+  /// committing shard when nullptr).
+  void remove(std::string_view id, const ShardStore* from = nullptr);
   /// Sets the metadata record `name`.
   void put_meta(std::string_view name, std::string_view value);
   /// Deletes the metadata record `name`.
   void remove_meta(std::string_view name);
+  /// Deletes every metadata record whose name starts with `prefix` (which
+  /// must be non-empty).
+  void remove_meta_prefix(std::string_view prefix);
   /// Appends record `seq` of the operation log.
   void append_log(uint64_t seq, std::string_view record);
   /// Deletes the log records below `seq`.
@@ -111,9 +119,14 @@ class ShardStore {
   [[nodiscard]] const std::string& path() const noexcept;
   /// The shard's id.
   [[nodiscard]] uint32_t shard() const noexcept { return shard_; }
+  /// The shards of this database (column families), in order.
+  [[nodiscard]] std::vector<uint32_t> shard_ids() const { return db_->shard_ids(); }
+  /// True when the database is read-only (opened on a full disk).
+  [[nodiscard]] bool read_only() const noexcept { return db_->read_only(); }
 
   /// Commits `batch` atomically (fsynced when the store was opened with
   /// `sync`). `what` names the operation in an error ("writing 3 documents").
+  /// A read-only database (opened on a full disk) refuses every commit.
   [[nodiscard]] caf::error commit(const ShardBatch& batch, const std::string& what);
 
   /// The stored documents with ids `ids`, in their order (nullopt for an
@@ -139,6 +152,11 @@ class ShardStore {
 
   /// The metadata record `name`, nullopt when absent.
   [[nodiscard]] caf::expected<std::optional<std::string>> get_meta(std::string_view name) const;
+  /// Calls fn(name without `prefix`, value) for every metadata record whose
+  /// name starts with `prefix` (non-empty), in name order.
+  [[nodiscard]] caf::error scan_meta(
+    std::string_view prefix,
+    const std::function<void(std::string_view, std::string_view)>& fn) const;
   /// Writes the metadata record `name` on its own, fsynced.
   [[nodiscard]] caf::error put_meta(std::string_view name, std::string_view value);
 
@@ -155,6 +173,9 @@ class ShardStore {
   [[nodiscard]] caf::error flush();
 
  private:
+  friend class ShardBatch;
+  caf::error writable(const std::string& what) const;
+
   std::shared_ptr<ShardDb> db_;
   rocksdb::ColumnFamilyHandle* cf_;
   uint32_t shard_;

@@ -4,6 +4,7 @@
 // when no shard holds them.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <random>
@@ -180,4 +181,55 @@ TEST_CASE("PARTITION routes updates and deletes to the owning shard") {
   REQUIRE(fetched->docs.size() == 1);
   CHECK(fetched->docs[0].text == "text of d4");
   CHECK(not_found(*fetched) == std::set<std::string>{"d1"});
+}
+
+TEST_CASE("ties: three shards return exactly the ids of one shard, ordered by id") {
+  // 90 documents over 3 distinct vectors, written in a shuffled order (so
+  // labels do not follow ids): every query ties 30 ways at the top-k cut.
+  for (bool sparse : {false, true}) {
+    CAPTURE(sparse);
+    std::vector<Embedding> distinct;
+    for (uint32_t v = 0; v < 3; ++v)
+      distinct.push_back(sparse ? Embedding::sparse_vector(50, {v, v + 10}, {1.0f, 0.5f})
+                                : Embedding::dense_vector({1.0f * v, 1.0f, 0.5f}));
+    DocumentArray docs;
+    for (int i = 0; i < 90; ++i) {
+      auto& d = docs.emplace_back();
+      d.id = "doc-" + std::to_string(1000 + i * 37 % 90);
+      d.embedding = distinct[static_cast<size_t>(i % 3)];
+    }
+    std::mt19937 rng{7};
+    std::shuffle(docs.begin(), docs.end(), rng);
+    TempDir one_dir, three_dir;
+    auto one = start(one_dir, 1, "ANY");
+    auto three = start(three_dir, 3, "PARTITION");
+    REQUIRE(one.post("/index", docs, {.request_size = 7}));
+    REQUIRE(three.post("/index", docs, {.request_size = 7}));
+    DocumentArray queries;
+    for (const auto& e : distinct)
+      queries.emplace_back().embedding = e;
+    auto a = one.post("/search", queries, {.parameters = {{"top_k", 11}}});
+    auto b = three.post("/search", queries, {.parameters = {{"top_k", 11}}});
+    REQUIRE_MESSAGE(a, describe(a.error()));
+    REQUIRE_MESSAGE(b, describe(b.error()));
+    REQUIRE(a->docs.size() == 3);
+    REQUIRE(b->docs.size() == 3);
+    for (size_t j = 0; j < 3; ++j) {
+      std::vector<std::string> ids_a, ids_b;
+      for (const auto& m : a->docs[j].matches)
+        ids_a.push_back(m.id);
+      for (const auto& m : b->docs[j].matches)
+        ids_b.push_back(m.id);
+      CHECK(ids_a.size() == 11);
+      CHECK(ids_a == ids_b);
+      // The 30 copies of the query's own vector tie first: the smallest ids.
+      std::vector<std::string> own;
+      for (const auto& d : docs)
+        if (d.embedding.values == distinct[j].values && d.embedding.indices == distinct[j].indices)
+          own.push_back(d.id);
+      std::sort(own.begin(), own.end());
+      own.resize(11);
+      CHECK(ids_a == own);
+    }
+  }
 }

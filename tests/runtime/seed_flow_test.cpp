@@ -65,12 +65,14 @@ TEST_CASE("the seed flow indexes and finds documents, and keeps them across a re
     auto found = running->post("/search", queries, {.parameters = Value{{"top_k", 3}}});
     REQUIRE_MESSAGE(found, describe(found.error()));
     for (size_t q = 0; q < queries.size(); ++q) {
-      REQUIRE(found->docs[q].matches.size() == 3);
+      // At most top_k: only documents sharing a term with the query match.
+      REQUIRE(found->docs[q].matches.size() >= 1);
+      REQUIRE(found->docs[q].matches.size() <= 3);
       // A document's own text finds it first (cosine 1).
       CHECK(found->docs[q].matches[0].id == docs[q * 7].id);
       CHECK(found->docs[q].matches[0].score("cosine") == doctest::Approx(1.0).epsilon(1e-5));
       CHECK(found->docs[q].matches[0].embedding.empty());  // not asked for
-      first_ids.push_back(found->docs[q].matches[1].id);
+      first_ids.push_back(found->docs[q].matches.back().id);
     }
     // Re-indexing the same ids replaces them (PARTITION: same shard), no duplicates.
     REQUIRE(running->post("/index", docs));
@@ -88,7 +90,7 @@ TEST_CASE("the seed flow indexes and finds documents, and keeps them across a re
     auto found = running->post("/search", queries, {.parameters = Value{{"top_k", 3}}});
     REQUIRE(found);
     for (size_t q = 0; q < queries.size(); ++q)
-      CHECK(found->docs[q].matches[1].id == first_ids[q]);
+      CHECK(found->docs[q].matches.back().id == first_ids[q]);
     // Delete one, update another; unknown ids are reported.
     DocumentArray gone;
     gone.emplace_back().id = docs[0].id;

@@ -10,5 +10,6 @@ int run_ping(int argc, char** argv);
 int run_node(int argc, char** argv);
 int run_scale(int argc, char** argv);
 int run_export(int argc, char** argv);
+int run_reshard(int argc, char** argv);
 
 }  // namespace caflow::cli

@@ -5,6 +5,7 @@
 //   caflow ping HOST:PORT
 //   caflow node --port P --workspace DIR [--join FLOW_HOST:CLUSTER_PORT]
 //   caflow scale FLOW_HOST:CLUSTER_PORT EXECUTOR --replicas N
+//   caflow reshard DIR --shards N
 //   caflow export kubernetes|compose FLOW.yml OUTDIR
 #include <cstring>
 #include <exception>
@@ -24,6 +25,7 @@ constexpr const char* usage
     "  ping HOST:PORT    exit 0 when the flow there is ready, 1 otherwise\n"
     "  node              host replicas that flows on other machines spawn here\n"
     "  scale ADDR EXEC   change the replicas of a running flow's executor\n"
+    "  reshard DIR       change a stopped flow's shard count (offline)\n"
     "  export TARGET FLOW.yml OUTDIR\n"
     "                    write Kubernetes manifests or a compose project for a flow\n"
     "\n"
@@ -52,6 +54,8 @@ int main(int argc, char** argv) {
       return caflow::cli::run_node(argc - 1, argv + 1);
     if (command == "scale")
       return caflow::cli::run_scale(argc - 1, argv + 1);
+    if (command == "reshard")
+      return caflow::cli::run_reshard(argc - 1, argv + 1);
     if (command == "export")
       return caflow::cli::run_export(argc - 1, argv + 1);
   } catch (const std::exception& e) {
