@@ -126,8 +126,8 @@ int batching(int argc, char** argv) {
         {"p99_ms_batched", batched.p99_ms},
         {"p99_ms_unbatched", unbatched.p99_ms},
         {"clients", clients},
-        {"per_call_us", per_call},
-        {"per_doc_us", per_doc}});
+        {"per_call_us", static_cast<int64_t>(per_call)},
+        {"per_doc_us", static_cast<int64_t>(per_doc)}});
   return 0;
 }
 
