@@ -7,6 +7,8 @@
 
 #include "caflow/errors.hpp"
 #include "cluster/placement.hpp"
+#include "cluster/transport.hpp"
+#include "runtime/scale_bounds.hpp"
 
 namespace caflow::actors {
 
@@ -83,9 +85,10 @@ void place(cluster_pointer self, const std::string& address, ExecutorContext ctx
         adopt_node(self, address, caf::actor_cast<caf::actor>(ptr));
         place_on(self, address, std::move(ctx), std::move(rp));
       },
-      [address, rp](caf::error& err) mutable {
-        rp.deliver(make_error(errc::unavailable,
-                              "node " + address + " unreachable: " + caf::to_string(err)));
+      [self, address, rp](caf::error& err) mutable {
+        rp.deliver(
+          make_error(errc::unavailable, "node " + address + " unreachable: "
+                                          + detail::describe_connect_error(self->system(), err)));
       });
 }
 
@@ -145,9 +148,8 @@ cluster_actor::behavior_type cluster(cluster_pointer self, caf::io::middleman_ac
       auto i = self->state.heads.find(deployment);
       if (i == self->state.heads.end())
         return make_error(errc::not_found, "no deployment '" + deployment + "' in this flow");
-      if (replicas == 0)
-        return make_error(errc::invalid_argument,
-                          deployment + ": replicas must be at least 1, got 0");
+      if (auto err = detail::check_scale_replicas(deployment, replicas))
+        return err;
       auto rp = self->make_response_promise<ok_atom>();
       self
         ->request(caf::actor_cast<head_actor>(i->second), caf::infinite, scale_atom::value,

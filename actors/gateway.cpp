@@ -1,13 +1,13 @@
 #include "actors/gateway.hpp"
 
 #include <optional>
-#include <regex>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/result.hpp>
 
 #include "caflow/errors.hpp"
 #include "runtime/reduce.hpp"
+#include "runtime/target_match.hpp"
 
 namespace caflow::actors {
 
@@ -111,20 +111,14 @@ void launch(gateway_pointer self, std::shared_ptr<walk> w, size_t node) {
 }
 
 // Jina's targetExecutor: the deployment whose name matches (exactly or as a
-// regular expression) runs alone.
-std::optional<size_t> find_target(const gateway_state& st, const std::string& target) {
-  for (size_t i = 0; i < st.nodes.size(); ++i)
-    if (st.nodes[i].name == target)
-      return i;
-  try {
-    std::regex re{target};
-    for (size_t i = 0; i < st.nodes.size(); ++i)
-      if (std::regex_match(st.nodes[i].name, re))
-        return i;
-  } catch (const std::regex_error&) {
-    // Not a regular expression: no match.
-  }
-  return std::nullopt;
+// regular expression, compiled once, bounded in size and cost) runs alone.
+caf::expected<std::optional<size_t>> find_target(const gateway_state& st,
+                                                 const std::string& target) {
+  std::vector<std::string> names;
+  names.reserve(st.nodes.size());
+  for (const auto& n : st.nodes)
+    names.push_back(n.name);
+  return detail::TargetMatcher{target}.first_match(names);
 }
 
 void start_walk(gateway_pointer self, Request req, caf::typed_response_promise<Response> rp) {
@@ -144,6 +138,10 @@ void start_walk(gateway_pointer self, Request req, caf::typed_response_promise<R
   if (!req.target_executor.empty()) {
     auto target = find_target(st, req.target_executor);
     if (!target) {
+      finish(self, *w, std::move(target.error()));
+      return;
+    }
+    if (!*target) {
       finish(self, *w,
              make_error(errc::not_found,
                         "no executor matches targetExecutor '" + req.target_executor + "'"));
@@ -151,7 +149,7 @@ void start_walk(gateway_pointer self, Request req, caf::typed_response_promise<R
     }
     // Only the target runs: treat it as the single start and leaf.
     w->req = std::move(req);
-    self->request(st.nodes[*target].head, caf::infinite, with_docs(w->req, std::move(w->req.docs)))
+    self->request(st.nodes[**target].head, caf::infinite, with_docs(w->req, std::move(w->req.docs)))
       .then([self, w](Response& resp) { finish(self, *w, std::move(resp)); },
             [self, w](caf::error& err) { finish(self, *w, std::move(err)); });
     return;

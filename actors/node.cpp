@@ -5,6 +5,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/result.hpp>
+#include <caf/system_messages.hpp>
 
 #include "actors/replica.hpp"
 #include "runtime/flow_identity.hpp"
@@ -42,6 +43,17 @@ node_actor::behavior_type node(node_pointer self, std::string workspace, node_lo
   self->state.workspace = std::move(workspace);
   self->state.log = std::move(log);
   self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
+  // The node stops (SIGTERM): its replicas stop too, closing their executors
+  // (storage flushed), whether or not their flows are still there. Without
+  // this the actor system waited for the flows to let them go.
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    auto& st = self->state;
+    if (!st.replicas.empty())
+      st.log("stopping " + std::to_string(st.replicas.size()) + " hosted replica(s)");
+    for (auto& [addr, h] : st.replicas)
+      self->send_exit(h.replica, caf::exit_reason::user_shutdown);
+    self->quit(em.reason);
+  });
   return {
     [self](place_atom, ExecutorContext& ctx, caf::actor& flow) -> caf::actor {
       auto& st = self->state;

@@ -10,8 +10,9 @@ find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 find_package(RocksDB 7.8 REQUIRED)
 find_package(yaml-cpp 0.7 REQUIRED)
 # ICU: Unicode character classes and case mapping, so the TF-IDF tokenizer
-# matches Python's Unicode-aware \\w and str.lower().
-find_package(ICU 72 REQUIRED COMPONENTS uc)
+# matches Python's Unicode-aware \\w and str.lower(); its regex engine (i18n)
+# matches targetExecutor patterns with step and stack limits.
+find_package(ICU 72 REQUIRED COMPONENTS uc i18n)
 
 # hnswlib (libhnswlib-dev) is header-only and ships no CMake package.
 find_path(HNSWLIB_INCLUDE_DIR hnswlib/hnswlib.h REQUIRED)

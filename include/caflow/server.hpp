@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -53,10 +54,32 @@ struct ServerOptions {
   std::chrono::milliseconds request_timeout{0};
   /// A connection that sends nothing (between requests, or mid-request) or
   /// reads nothing for this long is closed; 0 never closes it.
-  /// Default: 5 min
-  std::chrono::milliseconds idle_timeout{300000};
+  /// Default: 60 s
+  std::chrono::milliseconds idle_timeout{60000};
   /// Longest wait in stop() for requests in flight. Default: 30 s
   std::chrono::milliseconds drain_timeout{30000};
+  /// Most connections open at once. One over it is answered 503 and
+  /// closed; 0 picks half the process's file descriptor limit
+  /// (RLIMIT_NOFILE), at most 10,000, leaving the rest to the flow's storage.
+  /// Default: 0 (automatic)
+  size_t max_connections = 0;
+  /// Most documents in one request; more are answered 413. 0: no limit.
+  /// Default: 100,000
+  size_t max_docs = 100000;
+  /// Largest `top_k` a request may ask for; larger, negative or fractional
+  /// ones are answered 400. 0: no limit. Default: 10,000
+  int64_t max_top_k = 10000;
+  /// Most matches one request may ask for, documents x top_k (each match
+  /// carries its text); more are answered 400. 0: no limit.
+  /// Default: 100,000 (with 5 KB texts, about 0.5 GB per shard's answer)
+  size_t max_matches = 100000;
+  /// Largest response body in bytes; a larger answer is replaced by a 400
+  /// that says so (the flow's work is dropped, nothing half-sent). 0: no
+  /// limit. Default: 256 MiB
+  size_t max_response_bytes = size_t{256} << 20;
+  /// Where the server reports trouble that concerns no single request
+  /// (e.g. "out of file descriptors"), one line at a time. Default: stderr
+  std::function<void(const std::string&)> log{};
 };
 
 /// An HTTP server in front of a running flow (see the file comment).

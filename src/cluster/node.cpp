@@ -89,8 +89,9 @@ caf::error Node::join(const std::string& flow_host_port) {
     return where.error();
   auto flow = detail::connect<cluster_actor>(*impl_->sys, where->host, where->port);
   if (!flow)
-    return make_error(errc::unavailable, "cannot join the flow at " + flow_host_port + ": "
-                                           + caf::to_string(flow.error()));
+    return make_error(errc::unavailable,
+                      "cannot join the flow at " + flow_host_port + ": "
+                        + detail::describe_connect_error(*impl_->sys, flow.error()));
   caf::error result;
   caf::scoped_actor self{*impl_->sys};
   self

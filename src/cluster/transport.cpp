@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include <caf/sec.hpp>
+
 #include "caflow/errors.hpp"
 
 namespace caflow::detail {
@@ -38,6 +40,22 @@ caf::error configure_network(caf::actor_system_config& cfg, const TlsOptions& tl
   cfg.openssl_cafile = tls.ca;
   cfg.load<caf::openssl::manager>();
   return {};
+}
+
+std::string describe_connect_error(caf::actor_system& sys, const caf::error& err) {
+  auto what = caf::to_string(err);
+  if (err != caf::sec::disconnect_during_handshake && err != caf::sec::cannot_connect_to_node)
+    return what;
+  if (err == caf::sec::cannot_connect_to_node && !uses_tls(sys))
+    return what;
+  return what + ": the connection closed during the handshake, so the two sides disagree on TLS ("
+         + (uses_tls(sys) ? std::string{"this side uses TLS: is the peer started without "
+                                        "--tls-cert/--tls-key/--tls-ca, or with a certificate "
+                                        "another CA signed?"}
+                          : std::string{"this side uses plain TCP: does the peer require TLS? "
+                                        "Then give this side --tls-cert, --tls-key and "
+                                        "--tls-ca too"})
+         + ")";
 }
 
 }  // namespace caflow::detail

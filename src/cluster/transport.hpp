@@ -25,6 +25,11 @@ namespace caflow::detail {
 /// and exist: errc::invalid_argument / io_error naming the missing one.
 [[nodiscard]] caf::error configure_network(caf::actor_system_config& cfg, const TlsOptions& tls);
 
+/// `err` of connecting to `address` in words that say what is wrong: CAF
+/// says only "disconnect_during_handshake" when one side speaks TLS and the
+/// other plain TCP, or when a peer refuses the other's certificate.
+[[nodiscard]] std::string describe_connect_error(caf::actor_system& sys, const caf::error& err);
+
 /// True when `sys` talks TLS to its peers.
 [[nodiscard]] inline bool uses_tls(caf::actor_system& sys) {
   return sys.has_openssl_manager();

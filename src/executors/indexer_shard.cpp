@@ -108,6 +108,8 @@ IndexerOptions IndexerOptions::from(const ExecutorContext& ctx) {
                   + recovery + "'");
   out.default_top_k = static_cast<int64_t>(positive("default_top_k", 10));
   out.checkpoint_writes = positive("checkpoint_writes", 10000);
+  out.memtable_mb = positive("memtable_mb", 16);
+  out.block_cache_mb = positive("block_cache_mb", 32);
   out.checkpoint_seconds = positive("checkpoint_seconds", 60);
   return out;
 }
@@ -127,8 +129,11 @@ std::shared_ptr<IndexerShard> IndexerShard::open(const ExecutorContext& ctx,
   auto name = ctx.name + "/" + shard_name;
   auto key = canonical + "#" + shard_name;
   auto shard = shards().get(key, [&]() -> caf::expected<std::unique_ptr<IndexerShard>> {
-    auto store = ShardStore::open(
-      dir, ctx.shard_id, StoreOptions{.sync = options.sync, .wal_recovery = options.wal_recovery});
+    auto store = ShardStore::open(dir, ctx.shard_id,
+                                  StoreOptions{.sync = options.sync,
+                                               .wal_recovery = options.wal_recovery,
+                                               .memtable_bytes = options.memtable_mb << 20,
+                                               .block_cache_bytes = options.block_cache_mb << 20});
     if (!store)
       return std::move(store.error());
     auto graph_path = (*store)->path() + "/" + shard_name + ".hnsw";

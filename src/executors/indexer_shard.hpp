@@ -59,6 +59,11 @@ struct IndexerOptions {
   /// `checkpoint_seconds`: at most this long between the first write after a
   /// checkpoint and the next one (checked at writes). Default: 60
   size_t checkpoint_seconds = 60;
+  /// `memtable_mb`: each shard's RocksDB memtable (up to two are held).
+  /// Default: 16
+  size_t memtable_mb = 16;
+  /// `block_cache_mb`: the database's RocksDB block cache. Default: 32
+  size_t block_cache_mb = 32;
   /// `wal_recovery`: a write-ahead log damaged before its end refuses the
   /// start (`strict`) or starts with the records before the damage
   /// (`point_in_time`, loudly; see storage/db_open.hpp). Default: strict

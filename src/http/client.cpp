@@ -1,8 +1,11 @@
 #include "caflow/client.hpp"
 
 #include <atomic>
+#include <cmath>
+#include <cstdlib>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -89,18 +92,45 @@ namespace {
 // One post's shared progress: workers take request indices in order.
 struct PostState {
   std::vector<std::string> bodies;
+  std::vector<size_t> sizes;  // documents per request
   std::vector<std::optional<http::DecodedResponse>> answers;
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::mutex mtx;
-  size_t done = 0;   // guarded by mtx
-  caf::error error;  // the first failure, guarded by mtx
+  size_t done = 0;    // guarded by mtx
+  caf::error error;   // the first failure, guarded by mtx
+  PostReport report;  // guarded by mtx
 };
+
+// The wait before retry number `attempt` (0-based) after a 503: the
+// server's Retry-After (seconds) when it sent one, else 100 ms doubling;
+// capped, then jittered by +-25%.
+std::chrono::milliseconds retry_wait(const std::string& retry_after, unsigned attempt,
+                                     std::chrono::milliseconds cap) {
+  using std::chrono::milliseconds;
+  milliseconds wait{100 << std::min(attempt, 10u)};
+  if (!retry_after.empty()) {
+    char* end = nullptr;
+    auto secs = std::strtod(retry_after.c_str(), &end);
+    if (end != retry_after.c_str() && std::isfinite(secs) && secs >= 0)
+      wait = milliseconds{static_cast<int64_t>(std::min(secs, 3600.0) * 1000)};
+  }
+  wait = std::min(wait, cap);
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  std::uniform_real_distribution<double> jitter{0.75, 1.25};
+  return milliseconds{static_cast<int64_t>(static_cast<double>(wait.count()) * jitter(rng))};
+}
 
 }  // namespace
 
 caf::expected<PostResult> Client::post(const std::string& endpoint, DocumentArray docs,
                                        PostOptions options) {
+  PostReport ignored;
+  return post(endpoint, std::move(docs), std::move(options), ignored);
+}
+
+caf::expected<PostResult> Client::post(const std::string& endpoint, DocumentArray docs,
+                                       PostOptions options, PostReport& report) {
   auto st = std::make_shared<PostState>();
   auto size = std::max<size_t>(1, options.request_size);
   const auto& all = docs.docs();
@@ -109,10 +139,15 @@ caf::expected<PostResult> Client::post(const std::string& endpoint, DocumentArra
     auto end = std::min(all.size(), begin + size);
     st->bodies.push_back(http::encode_post(endpoint, all.data() + begin, end - begin,
                                            options.parameters, options.target_executor));
+    st->sizes.push_back(end - begin);
   }
-  if (st->bodies.empty())  // like Jina: one empty request (e.g. /count)
+  if (st->bodies.empty()) {  // like Jina: one empty request (e.g. /count)
     st->bodies.push_back(
       http::encode_post(endpoint, DocumentArray{}, options.parameters, options.target_executor));
+    st->sizes.push_back(0);
+  }
+  st->report.requests = st->bodies.size();
+  st->report.documents = all.size();
   docs.clear();
   auto total = st->bodies.size();
   st->answers.resize(total);
@@ -120,10 +155,12 @@ caf::expected<PostResult> Client::post(const std::string& endpoint, DocumentArra
 
   auto fail = [&st](caf::error err) {
     std::lock_guard<std::mutex> guard{st->mtx};
+    ++st->report.requests_failed;
     if (!st->error)
       st->error = std::move(err);
     st->failed = true;
   };
+  auto& client_options = impl_->options;
   auto work = [&] {
     auto conn = impl_->take();
     for (;;) {
@@ -133,6 +170,17 @@ caf::expected<PostResult> Client::post(const std::string& endpoint, DocumentArra
       if (i >= total)
         break;
       auto reply = conn->exchange("POST", "/post", st->bodies[i], timeout);
+      for (unsigned attempt = 0;
+           reply && reply->status == 503 && attempt < client_options.retries && !st->failed;
+           ++attempt) {
+        std::this_thread::sleep_for(
+          retry_wait(reply->retry_after, attempt, client_options.max_retry_wait));
+        {
+          std::lock_guard<std::mutex> guard{st->mtx};
+          ++st->report.retries;
+        }
+        reply = conn->exchange("POST", "/post", st->bodies[i], timeout);
+      }
       if (!reply) {
         fail(std::move(reply.error()));
         break;
@@ -150,6 +198,8 @@ caf::expected<PostResult> Client::post(const std::string& endpoint, DocumentArra
       st->answers[i] = std::move(*decoded);
       std::lock_guard<std::mutex> guard{st->mtx};
       ++st->done;
+      ++st->report.requests_acknowledged;
+      st->report.documents_acknowledged += st->sizes[i];
       if (options.on_progress)
         options.on_progress(st->done, total);
     }
@@ -162,6 +212,7 @@ caf::expected<PostResult> Client::post(const std::string& endpoint, DocumentArra
   work();  // the calling thread is one of the workers
   for (auto& t : threads)
     t.join();
+  report = st->report;
   if (st->error)
     return std::move(st->error);
 

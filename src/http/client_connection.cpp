@@ -101,6 +101,7 @@ beast::error_code ClientConnection::attempt(std::string_view method, std::string
   out.status = static_cast<int>(res.result_int());
   out.content_type = std::string{res[bhttp::field::content_type]};
   out.allow = std::string{res[bhttp::field::allow]};
+  out.retry_after = std::string{res[bhttp::field::retry_after]};
   out.keep_alive = res.keep_alive();
   out.body = std::move(res.body());
   return {};

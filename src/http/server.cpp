@@ -1,5 +1,8 @@
 #include "caflow/server.hpp"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <condition_variable>
 #include <thread>
 #include <vector>
@@ -20,21 +23,84 @@ using net::ip::tcp;
 
 namespace {
 
+void accept_next(http::Core* core);
+
+// Out of file descriptors (or kernel memory): the pending connection stays
+// in the listen backlog, so accepting again at once fails again, in a tight
+// loop. Wait instead, doubling up to a second, and say so once per episode.
+void back_off(http::Core* core, const boost::system::error_code& ec) {
+  if (core->accept_errors++ == 0)
+    core->log("cannot accept connections: " + ec.message() + " ("
+              + std::to_string(core->connections.load()) + " open, at most "
+              + std::to_string(core->max_connections)
+              + " allowed); retrying with back-off up to 1 s");
+  using std::chrono::milliseconds;
+  core->accept_backoff = std::min(milliseconds{1000},
+                                  std::max(milliseconds{10}, core->accept_backoff * 2));
+  core->accept_timer.expires_after(core->accept_backoff);
+  core->accept_timer.async_wait([core](boost::system::error_code wait_ec) {
+    if (!wait_ec && !core->stopping)
+      accept_next(core);
+  });
+}
+
+// Over the connection cap: answer at once and close, so that the client
+// learns why instead of timing out. Non-blocking; a client that does not
+// read this tiny answer loses it.
+void refuse(http::Core* core, tcp::socket& socket) {
+  static const std::string answer
+    = "HTTP/1.1 503 Service Unavailable\r\nServer: caflow\r\nContent-Type: application/json\r\n"
+      "Retry-After: 1\r\nConnection: close\r\nContent-Length: ";
+  std::string body = R"({"header":{"status":{"code":3,"description":"too many connections: )"
+                     + std::to_string(core->max_connections)
+                     + R"x( are open (ServerOptions::max_connections)"}},"data":null})x";
+  std::string bytes = answer + std::to_string(body.size()) + "\r\n\r\n" + body;
+  boost::system::error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.write_some(net::buffer(bytes), ignored);
+  socket.shutdown(tcp::socket::shutdown_send, ignored);
+  socket.close(ignored);
+}
+
 // The accept loop. Holds a raw pointer: the handler lives inside the core's
 // io_context, so a shared_ptr would keep the core alive forever.
 void accept_next(http::Core* core) {
-  core->acceptor.async_accept(
-    net::make_strand(core->ioc), [core](boost::system::error_code ec, tcp::socket socket) {
-      if (core->stopping || ec == net::error::operation_aborted)
-        return;
-      if (!ec) {
+  core->acceptor.async_accept(net::make_strand(core->ioc), [core](boost::system::error_code ec,
+                                                                  tcp::socket socket) {
+    if (core->stopping || ec == net::error::operation_aborted)
+      return;
+    if (ec == net::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system
+        || ec == net::error::no_buffer_space || ec == net::error::no_memory) {
+      back_off(core, ec);
+      return;
+    }
+    if (core->accept_errors > 0) {
+      core->log("accepting connections again after " + std::to_string(core->accept_errors)
+                + " failed attempt(s)");
+      core->accept_errors = 0;
+      core->accept_backoff = std::chrono::milliseconds{0};
+    }
+    if (!ec) {
+      if (core->connections.load() >= core->max_connections) {
+        refuse(core, socket);
+      } else {
         boost::system::error_code ignored;  // Nagle only delays small answers
         socket.set_option(tcp::no_delay(true), ignored);
         std::make_shared<http::Session>(std::move(socket), *core)->start();
       }
-      // Other errors (e.g. out of file descriptors) concern one connection.
-      accept_next(core);
-    });
+    }
+    // Other errors (e.g. the peer reset before accept) concern one connection.
+    accept_next(core);
+  });
+}
+
+// Half the descriptors the process may open, so that the flow's own files
+// (RocksDB, models, logs) keep the other half; at most 10,000.
+size_t automatic_max_connections() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY)
+    return 10000;
+  return std::clamp<size_t>(static_cast<size_t>(lim.rlim_cur) / 2, 16, 10000);
 }
 
 caf::error bind_error(const ServerOptions& opts, const std::string& why) {
@@ -61,6 +127,10 @@ caf::expected<std::unique_ptr<HttpServer>> HttpServer::start(RunningFlow& flow,
   impl->core->scale = [&flow](const std::string& deployment, uint32_t replicas) {
     return flow.scale(deployment, replicas);
   };
+  for (const auto& d : flow.flow().deployments())
+    impl->core->heads.emplace_back(d.name, flow.head(d.name));
+  impl->core->max_connections = options.max_connections > 0 ? options.max_connections
+                                                            : automatic_max_connections();
   auto& core = *impl->core;
   boost::system::error_code ec;
   tcp::resolver resolver{core.ioc};
@@ -133,6 +203,7 @@ void HttpServer::stop() {
     core->stopping = true;
     boost::system::error_code ignored;
     core->acceptor.close(ignored);
+    core->accept_timer.cancel();
     std::vector<std::shared_ptr<http::Session>> live;
     {
       std::lock_guard<std::mutex> guard{core->sessions_mtx};

@@ -4,18 +4,23 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <functional>
+#include <iostream>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
-
-#include <functional>
 
 #include "caflow/server.hpp"
 #include "http/metrics.hpp"
@@ -34,6 +39,20 @@ struct Core : std::enable_shared_from_this<Core> {
   /// RunningFlow::scale of the served flow (POST /scale). Blocks while new
   /// replicas start, so sessions call it off the I/O threads.
   std::function<caf::error(const std::string&, uint32_t)> scale;
+  /// Every deployment's head, for readiness (see http/readiness.hpp).
+  std::vector<std::pair<std::string, caf::actor>> heads;
+  /// ServerOptions::max_connections resolved (never 0).
+  size_t max_connections = 0;
+  /// Connections open now (sessions alive).
+  std::atomic<size_t> connections{0};
+
+  /// Reports a line through ServerOptions::log, else on stderr.
+  void log(const std::string& line) const {
+    if (options.log)
+      options.log(line);
+    else
+      std::cerr << "caflow http: " << line << std::endl;
+  }
   // Declared before the io_context so that they outlive it: destroying the
   // io_context destroys pending handlers, which destroy sessions, which
   // unregister here.
@@ -45,6 +64,11 @@ struct Core : std::enable_shared_from_this<Core> {
   boost::asio::io_context ioc;
   boost::asio::strand<boost::asio::io_context::executor_type> accept_strand{ioc.get_executor()};
   boost::asio::ip::tcp::acceptor acceptor{accept_strand};
+  /// Back-off of the accept loop after an error such as EMFILE (accept
+  /// strand only): the current delay, 0 when accepting normally.
+  boost::asio::steady_timer accept_timer{accept_strand};
+  std::chrono::milliseconds accept_backoff{0};
+  uint64_t accept_errors = 0;  // in the current episode
 };
 
 }  // namespace caflow::http

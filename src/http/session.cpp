@@ -1,7 +1,9 @@
 #include "http/session.hpp"
 
 #include <chrono>
+#include <new>
 #include <thread>
+#include <utility>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -16,7 +18,10 @@
 #include "caflow/errors.hpp"
 #include "caflow/json.hpp"
 #include "http/bridge.hpp"
+#include "http/readiness.hpp"
+#include "http/request_checks.hpp"
 #include "http/server_core.hpp"
+#include "runtime/scale_bounds.hpp"
 
 namespace caflow::http {
 
@@ -49,13 +54,55 @@ double seconds_between(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// The status and body for the flow's answer, counted in the metrics exactly
+// once. Nothing escapes: this runs in the bridge actor's handler, where an
+// exception (std::bad_alloc while encoding a huge answer) would kill the
+// actor and leave the request unanswered and in flight for good.
+std::pair<unsigned, std::string> answer_of(Core& core, caf::expected<Response> resp,
+                                           const Exchange& ex, std::chrono::milliseconds timeout,
+                                           std::chrono::steady_clock::time_point t0) {
+  auto secs = seconds_between(t0);
+  caf::error err;
+  try {
+    if (resp) {
+      auto body = encode_response(*resp, ex);
+      auto limit = core.options.max_response_bytes;
+      if (limit == 0 || body.size() <= limit) {
+        core.metrics.succeeded(ex.endpoint, secs, resp->docs.size());
+        for (const auto& route : resp->routes)
+          core.metrics.executor_time(route.executor, (route.end_us - route.start_us) / 1e6);
+        return {200, std::move(body)};
+      }
+      err = make_error(errc::invalid_argument,
+                       "the answer would be " + std::to_string(body.size())
+                         + " bytes, over the server's limit of " + std::to_string(limit)
+                         + " (ServerOptions::max_response_bytes, caflow flow --max-response-mb): "
+                           "ask for fewer documents or matches per request");
+    } else {
+      err = normalize(std::move(resp.error()), timeout);
+    }
+  } catch (const std::bad_alloc&) {
+    err = make_error(errc::executor_failed, "out of memory while encoding the answer");
+  } catch (const std::exception& e) {
+    err = make_error(errc::executor_failed, std::string{"encoding the answer failed: "} + e.what());
+  }
+  core.metrics.failed(ex.endpoint, secs);
+  try {
+    return {static_cast<unsigned>(http_status(err)), encode_error(err, ex)};
+  } catch (...) {
+    return {500, R"({"header":{"status":{"code":3,"description":"out of memory"}},"data":null})"};
+  }
+}
+
 }  // namespace
 
 Session::Session(net::ip::tcp::socket socket, Core& core)
   : core_(core), stream_(std::move(socket)) {
+  ++core_.connections;
 }
 
 Session::~Session() {
+  --core_.connections;
   std::lock_guard<std::mutex> guard{core_.sessions_mtx};
   core_.sessions.erase(this);
 }
@@ -208,15 +255,31 @@ void Session::dispatch_request() {
 void Session::handle_post(const Route& r) {
   auto t0 = std::chrono::steady_clock::now();
   Exchange ex{.endpoint = r.endpoint.empty() ? std::string{"/"} : r.endpoint, .start_us = now_us()};
-  auto decoded = decode_request(parser_->get().body(), r.endpoint);
-  parser_->get().body().clear();
-  parser_->get().body().shrink_to_fit();  // a large body need not live while the flow works
-  if (!decoded) {
-    auto label = r.endpoint.empty() ? r.path : r.endpoint;
+  auto label = r.endpoint.empty() ? r.path : r.endpoint;
+  auto refuse = [&](const Refusal& why) {
     core_.metrics.received(label);
     core_.metrics.failed(label, seconds_between(t0));
     ex.end_us = now_us();
-    reply_error(decoded.error(), ex, 400);
+    reply_error(why.error, ex, why.status);
+  };
+  auto& req = parser_->get();
+  if (auto bad = check_body_encoding(req[bhttp::field::content_encoding], req.body())) {
+    refuse(*bad);
+    return;
+  }
+  auto decoded = decode_request(strip_utf8_bom(req.body()), r.endpoint);
+  req.body().clear();
+  req.body().shrink_to_fit();  // a large body need not live while the flow works
+  if (!decoded) {
+    refuse(Refusal{400, decoded.error()});
+    return;
+  }
+  if (auto bad = check_limits(*decoded, RequestLimits{.max_docs = core_.options.max_docs,
+                                                      .max_top_k = core_.options.max_top_k,
+                                                      .max_matches = core_.options.max_matches})) {
+    ex.request_id = decoded->id;
+    ex.endpoint = label = decoded->endpoint;
+    refuse(*bad);
     return;
   }
   ex.request_id = decoded->id;
@@ -232,80 +295,77 @@ void Session::handle_post(const Route& r) {
               [self = shared_from_this(), core = core_.shared_from_this(), strand, ex, t0,
                timeout](caf::expected<Response> resp) mutable {
                 ex.end_us = now_us();
-                auto secs = seconds_between(t0);
-                unsigned status = 200;
-                std::string body;
-                if (resp) {
-                  body = encode_response(*resp, ex);
-                  core->metrics.succeeded(ex.endpoint, secs, resp->docs.size());
-                  for (const auto& route : resp->routes)
-                    core->metrics.executor_time(route.executor,
-                                                (route.end_us - route.start_us) / 1e6);
-                } else {
-                  auto err = normalize(std::move(resp.error()), timeout);
-                  status = static_cast<unsigned>(http_status(err));
-                  body = encode_error(err, ex);
-                  core->metrics.failed(ex.endpoint, secs);
-                }
-                net::post(strand, [self, status, body = std::move(body)]() mutable {
+                auto [status, body] = answer_of(*core, std::move(resp), ex, timeout, t0);
+                net::post(strand, [self, status = status, body = std::move(body)]() mutable {
                   self->reply(status, std::move(body));
                 });
               });
 }
 
+// GET /status: the gateway's counters and the readiness verdict (see
+// http/readiness.hpp), 200 whenever the gateway answers.
 void Session::handle_status() {
   auto strand = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
   auto timeout = probe_limit(core_.options.request_timeout);
   auto in_flight = core_.metrics.in_flight();
   ask_status(core_.system, core_.gateway, timeout,
-             [self = shared_from_this(), strand, timeout, in_flight](caf::expected<Value> v) {
-               unsigned status = 200;
-               std::string body;
-               if (v) {
-                 Value out = v->is_object() ? std::move(*v) : Value::object();
-                 out["ready"] = true;
-                 out["http_in_flight"] = in_flight;
-                 body = to_json(out);
-               } else {
+             [self = shared_from_this(), core = core_.shared_from_this(), strand, timeout,
+              in_flight](caf::expected<Value> v) mutable {
+               if (!v) {
                  auto err = normalize(std::move(v.error()), timeout);
                  Exchange ex{.start_us = now_us(), .end_us = now_us()};
-                 status = 503;
-                 body = encode_error(err, ex);
+                 net::post(strand, [self, body = encode_error(err, ex)]() mutable {
+                   self->reply(503, std::move(body));
+                 });
+                 return;
                }
-               net::post(strand, [self, status, body = std::move(body)]() mutable {
-                 self->reply(status, std::move(body));
-               });
+               Value out = v->is_object() ? std::move(*v) : Value::object();
+               out["http_in_flight"] = in_flight;
+               ask_readiness(core->system, core->heads, timeout,
+                             [self, strand, out = std::move(out)](Readiness r) mutable {
+                               out["ready"] = r.ready;
+                               out["deployments"] = std::move(r.deployments);
+                               Value::Array problems;
+                               for (auto& p : r.problems)
+                                 problems.emplace_back(std::move(p));
+                               out["not_ready"] = std::move(problems);
+                               net::post(strand, [self, body = to_json(out)]() mutable {
+                                 self->reply(200, std::move(body));
+                               });
+                             });
              });
 }
 
-// Jina's /dry_run sends an empty request through the whole flow: it answers
-// only when every deployment does.
+// GET /dry_run: Jina's readiness probe, answered by the same verdict as
+// /status (200 ready, 503 not, naming what is not). Jina sends an empty
+// request through every executor instead; caflow does not, because an
+// executor that cannot serve yet (a vectorizer waiting for POST /fit) would
+// keep the probe failing and a probe-gated client from sending that /fit.
 void Session::handle_dry_run() {
   auto strand = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
   auto timeout = probe_limit(core_.options.request_timeout);
-  Request req;
-  req.id = new_document_id();
-  req.endpoint = "/";
-  ask_gateway(core_.system, core_.gateway, std::move(req), timeout,
-              [self = shared_from_this(), strand, timeout](caf::expected<Response> resp) {
-                Value out = Value::object();
-                unsigned status = 200;
-                if (resp) {
-                  out["code"] = jina_status_success;
-                  out["description"] = "dry run successful";
-                  out["exception"] = nullptr;
-                } else {
-                  auto err = normalize(std::move(resp.error()), timeout);
-                  status = 503;
-                  out["code"] = jina_status_error;
-                  out["description"] = describe(err);
-                  out["exception"] = Value{{"name", "dry_run_failed"},
-                                           {"args", Value::Array{Value{describe(err)}}}};
-                }
-                net::post(strand, [self, status, body = to_json(out)]() mutable {
-                  self->reply(status, std::move(body));
-                });
-              });
+  ask_readiness(
+    core_.system, core_.heads, timeout, [self = shared_from_this(), strand](Readiness r) {
+      Value out = Value::object();
+      unsigned status = 200;
+      if (r.ready) {
+        out["code"] = jina_status_success;
+        out["description"] = "ready: every replica started and answers";
+        out["exception"] = nullptr;
+      } else {
+        std::string why;
+        for (const auto& p : r.problems)
+          why += (why.empty() ? "" : "; ") + p;
+        status = 503;
+        out["code"] = jina_status_error;
+        out["description"] = "not ready: " + why;
+        out["exception"] = Value{{"name", "not_ready"}, {"args", Value::Array{Value{why}}}};
+      }
+      out["deployments"] = std::move(r.deployments);
+      net::post(strand, [self, status, body = to_json(out)]() mutable {
+        self->reply(status, std::move(body));
+      });
+    });
 }
 
 // POST /scale {"executor": NAME, "replicas": N}: RunningFlow::scale, which
@@ -328,9 +388,10 @@ void Session::handle_scale() {
     } catch (const Error& e) {
       bad = e.to_error();
     }
-    if (!bad && (executor.empty() || replicas < 1 || replicas > 1024))
-      bad = make_error(errc::invalid_argument,
-                       "expected {\"executor\": NAME, \"replicas\": N} with 1 <= N <= 1024");
+    if (!bad && executor.empty())
+      bad = make_error(errc::invalid_argument, "expected {\"executor\": NAME, \"replicas\": N}");
+    if (!bad)
+      bad = detail::check_scale_replicas(executor, replicas);
   }
   if (bad) {
     ex.end_us = now_us();
@@ -370,6 +431,9 @@ void Session::reply(unsigned status, std::string body, const char* content_type)
   res_.set(bhttp::field::content_type, content_type);
   if (!allow_.empty())
     res_.set(bhttp::field::allow, allow_);
+  // Overloaded or a replica away: worth a retry soon (caflow post honours it).
+  if (status == 503)
+    res_.set(bhttp::field::retry_after, "1");
   res_.keep_alive(!close_after);
   res_.body() = std::move(body);
   res_.prepare_payload();

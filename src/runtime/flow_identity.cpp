@@ -60,23 +60,34 @@ std::vector<std::string> apply_stateful_defaults(DeploymentOptions& spec) {
   std::vector<std::string> warnings;
   auto entries = spec.polling.entries();
   for (const auto& endpoint : stateful_write_endpoints) {
+    const bool insert = endpoint == "/index";
     auto i = entries.find(endpoint);
     if (i == entries.end()) {
       // Falling back to `*`: ALL and PARTITION reach the shard that holds an
-      // id; ANY (Jina's default) does not.
-      if (spec.polling.mode_for(endpoint) == PollingMode::any)
+      // id, ANY (Jina's default) does not; and /index under ALL would store
+      // every document on every shard.
+      auto fallback = spec.polling.mode_for(endpoint);
+      if (fallback == PollingMode::any || (insert && fallback == PollingMode::all))
         entries[endpoint] = "PARTITION";
       continue;
     }
     auto mode = parse_polling_mode(i->second);
-    if (mode && *mode == PollingMode::any && spec.shards > 1)
+    if (!mode || spec.shards <= 1)
+      continue;
+    auto where = "executor '" + spec.name + "' (" + spec.uses + ", " + std::to_string(spec.shards)
+                 + " shards): polling['" + endpoint + "'] is ";
+    if (*mode == PollingMode::any)
       warnings.push_back(
-        "executor '" + spec.name + "' (" + spec.uses + ", " + std::to_string(spec.shards)
-        + " shards): polling['" + endpoint
-        + "'] is ANY: each request goes to whichever shard takes it, so a re-indexed id can be "
+        where
+        + "ANY: each request goes to whichever shard takes it, so a re-indexed id can be "
           "stored on two shards, /update and /delete then reach only one copy, and /count "
           "counts both. PARTITION (the default for stateful executors) sends each id to its "
           "own shard.");
+    else if (*mode == PollingMode::all && insert)
+      warnings.push_back(where
+                         + "ALL: every shard stores every document, so /count and searches "
+                           "count each one once per shard. PARTITION (the default for stateful "
+                           "executors) stores each id on its own shard.");
   }
   spec.polling = Polling{std::move(entries)};
   return warnings;

@@ -34,11 +34,12 @@ bool valid_flow_identity(const std::string& id);
 /// The write endpoints of stateful executors: PARTITION unless given.
 inline const std::vector<std::string> stateful_write_endpoints{"/index", "/update", "/delete"};
 
-/// Applies the stateful defaults to `spec` (its type is stateful): each write
-/// endpoint without its own polling entry, whose `*` entry is ANY (Jina's
-/// default), gets PARTITION. Returns a warning
-/// per write endpoint explicitly polled ANY (saying what it means), empty
-/// when there is none.
+/// Applies the stateful defaults to `spec` (its type is stateful): a write
+/// endpoint without its own polling entry gets PARTITION when `*` is ANY
+/// (Jina's default), and `/index` also when `*` is ALL (which would store
+/// every document on every shard). Returns a warning per write endpoint
+/// explicitly polled ANY, and for `/index` explicitly ALL, with several
+/// shards (saying what it means); empty when there is none.
 std::vector<std::string> apply_stateful_defaults(DeploymentOptions& spec);
 
 }  // namespace caflow::detail

@@ -23,6 +23,7 @@
 #include "config/flow_graph.hpp"
 #include "runtime/flow_identity.hpp"
 #include "runtime/post.hpp"
+#include "runtime/scale_bounds.hpp"
 
 namespace caflow {
 
@@ -236,8 +237,8 @@ caf::error RunningFlow::scale(const std::string& deployment, uint32_t replicas) 
   auto h = head(deployment);
   if (!h)
     return make_error(errc::not_found, "no deployment '" + deployment + "' in this flow");
-  if (replicas == 0)
-    return make_error(errc::invalid_argument, deployment + ": replicas must be at least 1, got 0");
+  if (auto err = detail::check_scale_replicas(deployment, replicas))
+    return err;
   caf::error result;
   caf::scoped_actor self{*impl_->sys};
   self
@@ -258,7 +259,8 @@ caf::error RunningFlow::join_node(const std::string& host_port) {
   auto node = detail::connect<node_actor>(*impl_->sys, addr->host, addr->port);
   if (!node)
     return make_error(errc::unavailable,
-                      "node " + host_port + " unreachable: " + caf::to_string(node.error()));
+                      "node " + host_port + " unreachable: "
+                        + detail::describe_connect_error(*impl_->sys, node.error()));
   caf::error result;
   caf::scoped_actor self{*impl_->sys};
   self

@@ -5,8 +5,10 @@
 #include <iostream>
 #include <vector>
 
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/table.h>
 
 #include "caflow/errors.hpp"
 #include "core/shared_registry.hpp"
@@ -21,8 +23,12 @@ SharedRegistry<ShardDb>& registry() {
   return r;
 }
 
-rocksdb::Options db_options() {
+rocksdb::Options db_options(const StoreOptions& store) {
   rocksdb::Options options;
+  options.write_buffer_size = store.memtable_bytes;  // Default: 64 MiB
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(store.block_cache_bytes);  // Default: 32 MiB
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   options.create_if_missing = true;               // Default: false
   options.create_missing_column_families = true;  // Default: false
   // The WAL stays on (Default: on): an acknowledged write survives a crash
@@ -49,12 +55,14 @@ caf::expected<std::shared_ptr<ShardDb>> ShardDb::open(const std::string& path,
   if (ec)
     key = path;
   return registry().get(key, [&]() -> caf::expected<std::unique_ptr<ShardDb>> {
-    auto opened = detail::open_db(key, db_options(), options,
+    auto base = db_options(options);  // one block cache for every shard
+    auto opened = detail::open_db(key, base, options,
                                   [](const std::string& line) { std::cerr << line << '\n'; });
     if (!opened)
       return std::move(opened.error());
     auto out = std::make_unique<ShardDb>();
     out->path_ = key;
+    out->cf_options_ = std::make_unique<rocksdb::ColumnFamilyOptions>(base);
     out->db_ = opened->db;
     out->read_only_ = opened->read_only;
     out->read_only_reason_ = opened->read_only_reason;
@@ -85,7 +93,7 @@ caf::expected<rocksdb::ColumnFamilyHandle*> ShardDb::column_family(uint32_t shar
                                              + ": the database is read-only because "
                                              + read_only_reason_);
   rocksdb::ColumnFamilyHandle* handle = nullptr;
-  auto status = db_->CreateColumnFamily(rocksdb::ColumnFamilyOptions(db_options()), name, &handle);
+  auto status = db_->CreateColumnFamily(*cf_options_, name, &handle);
   if (!status.ok())
     return storage_error(status, path_ + ": creating column family " + name);
   families_.emplace(name, handle);

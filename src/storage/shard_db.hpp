@@ -35,6 +35,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+struct ColumnFamilyOptions;
 class Status;
 }  // namespace rocksdb
 
@@ -63,6 +64,13 @@ struct StoreOptions {
   /// A damaged WAL refuses the open, or opens with what precedes the damage
   /// (a database's first opener decides). Default: strict
   WalRecovery wal_recovery = WalRecovery::strict;
+  /// The memtable of each shard (column family): writes are buffered up to
+  /// this size before a flush to disk; RocksDB keeps up to two per shard.
+  /// Default: 16 MiB (RocksDB's own 64 MiB held ~128 MiB per shard)
+  size_t memtable_bytes = size_t{16} << 20;
+  /// The block cache shared by the database's shards (uncompressed blocks
+  /// read from disk: document bodies of matches). Default: 32 MiB
+  size_t block_cache_bytes = size_t{32} << 20;
 };
 
 /// A shared RocksDB database (see the file comment).
@@ -115,6 +123,8 @@ class ShardDb {
   bool read_only_ = false;
   std::atomic<bool> write_failed_{false};
   std::string read_only_reason_;
+  // The first opener's, for shards created later (sharing its block cache).
+  std::unique_ptr<rocksdb::ColumnFamilyOptions> cf_options_;
   mutable std::mutex mtx_;  // guards families_
   std::map<std::string, rocksdb::ColumnFamilyHandle*> families_;
 };

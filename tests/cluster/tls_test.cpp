@@ -80,6 +80,8 @@ TEST_CASE("tls: a node with the CA's certificate hosts replicas; others are refu
   REQUIRE_FALSE(refused);
   CHECK(describe(refused.error()).find("tagger: node " + rogue.address + " unreachable")
         != std::string::npos);
+  CHECK_MESSAGE(describe(refused.error()).find("disagree on TLS") != std::string::npos,
+                describe(refused.error()));
 
   // ...nor join; neither can a node without TLS.
   auto port = free_port();
@@ -97,6 +99,9 @@ TEST_CASE("tls: a node with the CA's certificate hosts replicas; others are refu
     60s);
   CHECK(plain_join.code == 1);
   CHECK(plain_join.output.find("cannot join the flow at " + join) != std::string::npos);
+  // It used to say only "disconnect_during_handshake" (#14.14).
+  CHECK_MESSAGE(plain_join.output.find("disagree on TLS") != std::string::npos, plain_join.output);
+  CHECK(plain_join.output.find("this side uses plain TCP") != std::string::npos);
   // And a node with the right certificate joins.
   auto member = NodeProcess::start(temp_dir("member"), 0, [&] {
     auto a = tls_args(pki.node);

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "caflow/errors.hpp"
+#include "runtime/flow_identity.hpp"
 #include "storage/layout.hpp"
 
 using namespace caflow;
@@ -80,4 +81,31 @@ TEST_CASE("unknown stored identity fields are adopted") {
   stored.flow.clear();
   stored.uses.clear();
   CHECK(compare_layouts(stored, layout()).empty());
+}
+
+TEST_CASE("stateful write endpoints default to PARTITION; explicit ANY is kept with a warning") {
+  DeploymentOptions jina_default{.name = "indexer", .uses = "Indexer", .shards = 2};
+  CHECK(detail::apply_stateful_defaults(jina_default).empty());
+  for (const char* endpoint : {"/index", "/update", "/delete"})
+    CHECK(jina_default.polling.mode_for(endpoint) == PollingMode::partition);
+  CHECK(jina_default.polling.mode_for("/search") == PollingMode::all);
+  CHECK(jina_default.polling.mode_for("/count") == PollingMode::any);
+
+  DeploymentOptions star_all{.name = "indexer", .uses = "Indexer", .shards = 2};
+  star_all.polling = Polling{std::map<std::string, std::string>{{"*", "ALL"}}};
+  CHECK(detail::apply_stateful_defaults(star_all).empty());
+  CHECK(star_all.polling.mode_for("/index") == PollingMode::partition);
+  CHECK(star_all.polling.mode_for("/delete") == PollingMode::all);  // reaches the holder
+
+  DeploymentOptions explicit_any{.name = "indexer", .uses = "Indexer", .shards = 3};
+  explicit_any.polling = Polling{{{"/index", "ANY"}, {"/search", "ALL"}, {"*", "ALL"}}};
+  auto warnings = detail::apply_stateful_defaults(explicit_any);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find("polling['/index'] is ANY") != std::string::npos);
+  CHECK(warnings[0].find("/update and /delete then reach only one copy") != std::string::npos);
+  CHECK(explicit_any.polling.mode_for("/index") == PollingMode::any);  // allowed
+
+  DeploymentOptions one_shard{.name = "indexer", .uses = "Indexer", .shards = 1};
+  one_shard.polling = Polling{{{"/index", "ANY"}, {"/search", "ALL"}, {"*", "ALL"}}};
+  CHECK(detail::apply_stateful_defaults(one_shard).empty());  // nothing to go wrong
 }

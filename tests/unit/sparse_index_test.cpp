@@ -214,3 +214,41 @@ TEST_CASE("exact dense search ranks equal scores by the tie-break") {
   CHECK(hits[0].label == 7);
   CHECK(hits[2].label == 5);
 }
+
+TEST_CASE("sparse index: pruning at scale (long lists, few candidates) equals brute force") {
+  // Zipf-like terms: the frequent ones end up looked up or scanned, the rare
+  // ones produce candidates; values vary continuously, as TF-IDF weights do.
+  std::mt19937 rng{5};
+  std::geometric_distribution<uint32_t> skew(0.01);
+  std::uniform_real_distribution<float> value(0.05f, 1.0f);
+  auto draw = [&](size_t terms) {
+    std::set<uint32_t> idx;
+    while (idx.size() < terms)
+      idx.insert(std::min<uint32_t>(1999, skew(rng)));
+    Sparse v;
+    for (auto i : idx) {
+      v.indices.push_back(i);
+      v.values.push_back(value(rng) / (1.0f + static_cast<float>(i) / 100.0f));
+    }
+    return v;
+  };
+  SparseIndex index{Metric::cosine};
+  std::map<uint64_t, Sparse> data;
+  for (uint64_t l = 0; l < 6000; ++l) {
+    data[l] = draw(20);
+    index.upsert(l, data[l].indices, data[l].values);
+    if (l == 4000)
+      index.merge();  // a base and a delta
+  }
+  TieBreak by_label;
+  for (int j = 0; j < 60; ++j) {
+    auto q = draw(30);
+    auto got = index.search(q.indices, q.values, 10, by_label);
+    auto want = brute(Metric::cosine, data, q, 10, by_label);
+    REQUIRE(got.size() == want.size());
+    for (size_t r = 0; r < want.size(); ++r) {
+      CHECK(got[r].label == want[r].label);
+      CHECK(got[r].score == want[r].score);
+    }
+  }
+}

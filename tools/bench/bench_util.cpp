@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "caflow/json.hpp"
 
@@ -60,6 +64,65 @@ std::string arg_string(int argc, char** argv, const std::string& name, std::stri
 
 std::string source_path(const std::string& relative) {
   return std::string{CAFLOW_SOURCE_DIR} + "/" + relative;
+}
+
+}  // namespace caflow::bench
+
+namespace caflow::bench {
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s)
+    out += c == '\'' ? std::string{"'\\''"} : std::string(1, c);
+  return out + "'";
+}
+
+std::optional<std::string> run_command(const std::string& command) {
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr)
+    return std::nullopt;
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0)
+    out.append(buf, n);
+  if (int status = ::pclose(pipe); status != 0) {
+    std::cerr << "caflow-bench: exit status " << status << " from: " << command << '\n';
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<std::string> python_with_scipy() {
+  std::string repo = CAFLOW_SOURCE_DIR;
+  auto env = run_command("sh " + shell_quote(repo + "/tools/sklearn-env.sh") + " "
+                         + shell_quote(repo + "/build/sklearn-env"));
+  if (!env)
+    return std::nullopt;
+  std::string out = "env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 ";
+  std::istringstream lines{*env};
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty())
+      out += shell_quote(line) + " ";
+  return out + "/usr/bin/python3";
+}
+
+size_t rss_bytes() {
+  std::ifstream in{"/proc/self/status"};
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0)
+      return static_cast<size_t>(std::stoull(line.substr(6))) * 1024;
+  return 0;
+}
+
+size_t disk_bytes(const std::string& dir) {
+  size_t total = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_regular_file(ec))
+      total += it->file_size(ec);
+  return total;
 }
 
 }  // namespace caflow::bench

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,5 +33,27 @@ std::string arg_string(int argc, char** argv, const std::string& name, std::stri
 
 /// `relative` under the source tree (for default data paths).
 std::string source_path(const std::string& relative);
+
+}  // namespace caflow::bench
+
+namespace caflow::bench {
+
+/// `s` quoted for a POSIX shell.
+std::string shell_quote(const std::string& s);
+
+/// Runs `command` through the shell: its standard output, or an empty
+/// optional (with a message on stderr) when it fails.
+std::optional<std::string> run_command(const std::string& command);
+
+/// "env PYTHONPATH=... LD_LIBRARY_PATH=... /usr/bin/python3", with Debian's
+/// scikit-learn and scipy importable (tools/sklearn-env.sh, cached in
+/// build/sklearn-env), or nullopt when they cannot be had.
+std::optional<std::string> python_with_scipy();
+
+/// This process's resident set size in bytes (VmRSS).
+size_t rss_bytes();
+
+/// The bytes of the files under `dir`.
+size_t disk_bytes(const std::string& dir);
 
 }  // namespace caflow::bench

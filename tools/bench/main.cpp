@@ -9,6 +9,12 @@
 //   caflow-bench seed [--corpus=data/spamassassin.jsonl] [--request-size=100]
 //   caflow-bench remote [--request-size=100] [--rtt-samples=500] [--docs=50000]
 //   caflow-bench batching [--clients=64] [--per_call_us=2000] [--per_doc_us=20] [--rounds=5]
+//   caflow-bench reshard [--corpus=data/spamassassin.jsonl] [--docs=6046]
+//   caflow-bench sparse [--sizes=6000,30000,120000] [--queries=300] [--no-scipy]
+//   caflow-bench mixed [--sizes=30000,120000] [--queries=300]
+//   caflow-bench memory [--n=30000]
+//   caflow-bench hnsw-restart [--n=100000] [--dim=128]
+//   caflow-bench dense [--n=20000] [--dim=128] [--shards=2] [--queries=2000]
 #include <cstring>
 #include <iostream>
 
@@ -21,12 +27,19 @@ int run_tfidf_bench(int argc, char** argv);
 int run_http_bench(int argc, char** argv);
 int remote(int argc, char** argv);
 int batching(int argc, char** argv);
+int run_reshard_bench(int argc, char** argv);
+int run_sparse_bench(int argc, char** argv);
+int mixed(int argc, char** argv);
+int memory(int argc, char** argv);
+int hnsw_restart(int argc, char** argv);
+int dense(int argc, char** argv);
 }  // namespace caflow::bench
 
 int main(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
-    std::cerr << "usage: caflow-bench overhead|replicas|seed|search|tfidf|http|remote|batching "
-                 "[--key=value ...]\n";
+    std::cerr << "usage: caflow-bench "
+                 "overhead|replicas|seed|search|tfidf|http|remote|reshard|sparse|mixed|memory|"
+                 "hnsw-restart|dense|batching\n       [--key=value ...]\n";
     return argc < 2 ? 2 : 0;
   }
   try {
@@ -46,6 +59,18 @@ int main(int argc, char** argv) {
       return caflow::bench::remote(argc, argv);
     if (std::strcmp(argv[1], "batching") == 0)
       return caflow::bench::batching(argc, argv);
+    if (std::strcmp(argv[1], "reshard") == 0)
+      return caflow::bench::run_reshard_bench(argc, argv);
+    if (std::strcmp(argv[1], "sparse") == 0)
+      return caflow::bench::run_sparse_bench(argc, argv);
+    if (std::strcmp(argv[1], "mixed") == 0)
+      return caflow::bench::mixed(argc, argv);
+    if (std::strcmp(argv[1], "memory") == 0)
+      return caflow::bench::memory(argc, argv);
+    if (std::strcmp(argv[1], "hnsw-restart") == 0)
+      return caflow::bench::hnsw_restart(argc, argv);
+    if (std::strcmp(argv[1], "dense") == 0)
+      return caflow::bench::dense(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << "caflow-bench: " << e.what() << '\n';
     return 1;

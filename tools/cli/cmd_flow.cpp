@@ -4,6 +4,7 @@
 // flow (executors close and flush their storage), exit 0.
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <iostream>
 
 #include "caflow/errors.hpp"
@@ -32,11 +33,19 @@ constexpr const char* flow_usage
 
 int run_flow(int argc, char** argv) {
   std::string config;
-  int port = -1;
+  int64_t port = -1;
   std::string host;
   std::vector<std::string> plugins;
-  size_t body_limit_mb = 0;
-  int cluster_port = -1;
+  int64_t body_limit_mb = 0;
+  int64_t cluster_port = -1;
+  ServerOptions defaults;
+  int64_t max_connections = 0;
+  double idle_timeout_s = static_cast<double>(defaults.idle_timeout.count()) / 1000;
+  int64_t max_docs = static_cast<int64_t>(defaults.max_docs);
+  int64_t max_top_k = defaults.max_top_k;
+  int64_t max_matches = static_cast<int64_t>(defaults.max_matches);
+  int64_t max_response_mb = static_cast<int64_t>(defaults.max_response_bytes >> 20);
+  double stop_timeout = 10;
   TlsOptions tls;
   po::options_description options{"options"};
   options.add_options()("config", po::value(&config)->required(), "the flow's YAML file")(
@@ -45,6 +54,20 @@ int run_flow(int argc, char** argv) {
     "plugin", po::value(&plugins)->composing(), "load executors from this shared library")(
     "body-limit-mb", po::value(&body_limit_mb)->default_value(64),
     "largest request body accepted (413 above)")(
+    "max-connections", po::value(&max_connections)->default_value(0),
+    "connections open at once; more are answered 503 (0: half the file descriptor limit)")(
+    "idle-timeout", po::value(&idle_timeout_s)->default_value(idle_timeout_s),
+    "seconds a connection may stay silent before it is closed (0: never)")(
+    "max-docs", po::value(&max_docs)->default_value(max_docs),
+    "documents per request (413 above; 0: no limit)")(
+    "max-top-k", po::value(&max_top_k)->default_value(max_top_k),
+    "largest top_k of a request (400 above; 0: no limit)")(
+    "max-matches", po::value(&max_matches)->default_value(max_matches),
+    "documents x top_k of a request (400 above; 0: no limit)")(
+    "max-response-mb", po::value(&max_response_mb)->default_value(max_response_mb),
+    "largest response body (400 instead; 0: no limit)")(
+    "stop-timeout", po::value(&stop_timeout)->default_value(stop_timeout),
+    "seconds after SIGTERM/SIGINT within which the flow exits, drained or not")(
     "cluster-port", po::value(&cluster_port),
     "port where nodes join and `caflow scale` talks (default: the config's, else off)")(
     "tls-cert", po::value(&tls.cert), "certificate (PEM) towards nodes and on the cluster port")(
@@ -56,6 +79,17 @@ int run_flow(int argc, char** argv) {
   if (int rc = parse_options(argc, argv, flow_usage, options, positional, vm); rc >= 0)
     return rc;
 
+  if (!in_range("flow", "--port", port, -1, 65535)
+      || !in_range("flow", "--cluster-port", cluster_port, -1, 65535)
+      || !in_range("flow", "--body-limit-mb", body_limit_mb, 1, 1 << 20)
+      || !in_range("flow", "--max-connections", max_connections, 0, 1000000)
+      || !in_range("flow", "--idle-timeout", idle_timeout_s, 0.0, 86400.0)
+      || !in_range("flow", "--max-docs", max_docs, 0, INT32_MAX)
+      || !in_range("flow", "--max-top-k", max_top_k, 0, INT32_MAX)
+      || !in_range("flow", "--max-matches", max_matches, 0, INT64_MAX / 2)
+      || !in_range("flow", "--max-response-mb", max_response_mb, 0, 1 << 20)
+      || !in_range("flow", "--stop-timeout", stop_timeout, 0.1, 3600.0))
+    return 2;
   auto signals = block_stop_signals();
   auto started = std::chrono::steady_clock::now();
   auto flow = Flow::load(config);
@@ -63,18 +97,10 @@ int run_flow(int argc, char** argv) {
     std::cerr << "caflow flow: " << error_message(flow.error()) << '\n';
     return 1;
   }
-  if (port > 65535) {
-    std::cerr << "caflow flow: --port " << port << " is not a port\n";
-    return 2;
-  }
   if (port >= 0)
     flow->options().port = static_cast<uint16_t>(port);
   if (!host.empty())
     flow->options().host = host;
-  if (cluster_port > 65535) {
-    std::cerr << "caflow flow: --cluster-port " << cluster_port << " is not a port\n";
-    return 2;
-  }
   if (cluster_port >= 0)
     flow->options().cluster_port = static_cast<uint16_t>(cluster_port);
   if (tls.enabled())
@@ -91,7 +117,18 @@ int run_flow(int argc, char** argv) {
   ServerOptions server_options;
   server_options.host = flow->options().host;
   server_options.port = flow->options().port;
-  server_options.body_limit = body_limit_mb << 20;
+  server_options.body_limit = static_cast<size_t>(body_limit_mb) << 20;
+  server_options.max_connections = static_cast<size_t>(max_connections);
+  server_options.idle_timeout = std::chrono::milliseconds{
+    static_cast<int64_t>(idle_timeout_s * 1000)};
+  server_options.max_docs = static_cast<size_t>(max_docs);
+  server_options.max_top_k = max_top_k;
+  server_options.max_matches = static_cast<size_t>(max_matches);
+  server_options.max_response_bytes = static_cast<size_t>(max_response_mb) << 20;
+  // Answering the requests in flight takes at most 60% of the stop's
+  // bound; the rest is for the executors to close (storage flushed).
+  server_options.drain_timeout = std::chrono::milliseconds{
+    static_cast<int64_t>(stop_timeout * 600)};
   auto server = HttpServer::start(*running, server_options);
   if (!server) {
     std::cerr << "caflow flow: " << error_message(server.error()) << '\n';
@@ -103,6 +140,7 @@ int run_flow(int argc, char** argv) {
 
   std::cout << "caflow flow: " << wait_for_stop_signal(signals) << ": draining requests in flight"
             << std::endl;
+  bound_stop(signals, stop_timeout, "flow");
   (*server)->stop();
   running->stop();
   std::cout << "caflow flow: stopped" << std::endl;

@@ -5,6 +5,7 @@
 // picks the port; scripts and tests read it from that line), then one line
 // per replica it starts or stops. SIGINT/SIGTERM stop it and its replicas.
 #include <csignal>
+#include <cstdint>
 #include <iostream>
 #include <mutex>
 
@@ -32,7 +33,8 @@ constexpr const char* node_usage
 }  // namespace
 
 int run_node(int argc, char** argv) {
-  int port = -1;
+  int64_t port = -1;
+  double stop_timeout = 5;
   NodeOptions options;
   std::string join;
   po::options_description desc{"options"};
@@ -45,6 +47,8 @@ int run_node(int argc, char** argv) {
     "host that flows use to reach this node (default: --host; give it with 0.0.0.0)")(
     "plugin", po::value(&options.plugins)->composing(), "load executors from this shared library")(
     "join", po::value(&join), "register with the flow at FLOW_HOST:CLUSTER_PORT")(
+    "stop-timeout", po::value(&stop_timeout)->default_value(5.0),
+    "seconds after SIGTERM/SIGINT within which the node exits, stopped or not")(
     "tls-cert", po::value(&options.tls.cert), "PEM certificate of this node")(
     "tls-key", po::value(&options.tls.key), "PEM private key of the certificate")(
     "tls-ca", po::value(&options.tls.ca), "PEM certificate of the cluster's CA");
@@ -52,10 +56,9 @@ int run_node(int argc, char** argv) {
   po::variables_map vm;
   if (int rc = parse_options(argc, argv, node_usage, desc, positional, vm); rc >= 0)
     return rc;
-  if (port < 0 || port > 65535) {
-    std::cerr << "caflow node: --port " << port << " is not a port\n";
+  if (!in_range("node", "--port", port, 0, 65535)
+      || !in_range("node", "--stop-timeout", stop_timeout, 0.1, 3600.0))
     return 2;
-  }
   options.port = static_cast<uint16_t>(port);
   auto mtx = std::make_shared<std::mutex>();
   options.log = [mtx](const std::string& line) {
@@ -78,6 +81,7 @@ int run_node(int argc, char** argv) {
     options.log("joined the flow at " + join);
   }
   options.log(std::string{"caflow node: "} + wait_for_stop_signal(signals) + ": stopping");
+  bound_stop(signals, stop_timeout, "node");
   node->stop();
   return 0;
 }

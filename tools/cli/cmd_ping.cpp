@@ -24,6 +24,8 @@ int run_ping(int argc, char** argv) {
       "1 otherwise\n(usable as a readiness probe).";
   if (int rc = parse_options(argc, argv, usage, options, positional, vm); rc >= 0)
     return rc;
+  if (!in_range("ping", "--timeout", timeout_s, 0.001, 3600.0))
+    return 2;
   auto address = parse_address(target);
   Client client{address.host, address.port};
   auto ms = std::chrono::milliseconds(static_cast<long>(timeout_s * 1000));

@@ -1,6 +1,7 @@
 // caflow post ENDPOINT — send documents to a running flow's HTTP gateway.
 #include <unistd.h>
 
+#include <cstdint>
 #include <iostream>
 
 #include "caflow/client.hpp"
@@ -43,6 +44,18 @@ caf::expected<Params> parse_parameters(const std::string& json, int64_t top_k) {
   return params;
 }
 
+// "sent 6046 documents in 61 requests: 61 acknowledged (6046 documents),
+// 0 failed, 0 not sent; 12 retries after 503".
+std::string summary(const PostReport& r) {
+  auto sent = r.requests_acknowledged + r.requests_failed;
+  return "caflow post: " + std::to_string(r.documents) + " documents in "
+         + std::to_string(r.requests) + " requests: " + std::to_string(r.requests_acknowledged)
+         + " acknowledged (" + std::to_string(r.documents_acknowledged) + " documents), "
+         + std::to_string(r.requests_failed) + " failed, "
+         + std::to_string(r.requests > sent ? r.requests - sent : 0) + " not sent; "
+         + std::to_string(r.retries) + " retries after 503";
+}
+
 int write_output(const PostResult& result, const std::string& endpoint, const std::string& output) {
   bool terminal = output.empty() && isatty(STDOUT_FILENO) != 0;
   if (terminal) {
@@ -74,10 +87,11 @@ int write_output(const PostResult& result, const std::string& endpoint, const st
 int run_post(int argc, char** argv) {
   std::string endpoint;
   std::string host;
-  uint16_t port = 0;
+  int64_t port = 0;
   InputOptions input;
-  size_t request_size = 0;
-  size_t prefetch = 0;
+  int64_t request_size = 0;
+  int64_t prefetch = 0;
+  int64_t retries = 0;
   std::string parameters;
   int64_t top_k = 0;
   std::string target;
@@ -91,6 +105,8 @@ int run_post(int argc, char** argv) {
     "text,t", po::value(&input.text), "one document with this text")(
     "request-size", po::value(&request_size)->default_value(100), "documents per request")(
     "prefetch", po::value(&prefetch)->default_value(16), "requests in flight")(
+    "retries", po::value(&retries)->default_value(8),
+    "times a request answered 503 is sent again (honouring Retry-After)")(
     "parameters", po::value(&parameters), "request parameters as a JSON object")(
     "top-k", po::value(&top_k)->default_value(0), "matches per query (sets parameters.top_k)")(
     "target-executor", po::value(&target), "only this executor runs the request")(
@@ -102,6 +118,12 @@ int run_post(int argc, char** argv) {
     return rc;
   if (endpoint.empty() || endpoint.front() != '/')
     endpoint.insert(endpoint.begin(), '/');
+  if (!in_range("post", "--port", port, 1, 65535)
+      || !in_range("post", "--request-size", request_size, 1, 1000000)
+      || !in_range("post", "--prefetch", prefetch, 1, 1024)
+      || !in_range("post", "--retries", retries, 0, 1000)
+      || !in_range("post", "--top-k", top_k, 0, INT32_MAX))
+    return 2;
 
   auto params = parse_parameters(parameters, top_k);
   if (!params) {
@@ -113,31 +135,33 @@ int run_post(int argc, char** argv) {
     std::cerr << "caflow post: " << error_message(docs.error()) << '\n';
     return 1;
   }
-  if (request_size == 0 || prefetch == 0) {
-    std::cerr << "caflow post: --request-size and --prefetch must be at least 1\n";
-    return 2;
-  }
 
   ProgressBar bar{endpoint, isatty(STDERR_FILENO) != 0};
   size_t requests = 0;
   PostOptions post_options;
-  post_options.request_size = request_size;
-  post_options.prefetch = prefetch;
+  post_options.request_size = static_cast<size_t>(request_size);
+  post_options.prefetch = static_cast<size_t>(prefetch);
   post_options.parameters = std::move(*params);
   post_options.target_executor = target;
   post_options.on_progress = [&](size_t done, size_t total) {
     requests = done;
     bar.update(done, total);
   };
-  Client client{host, port};
-  auto result = client.post(endpoint, std::move(*docs), std::move(post_options));
+  ClientOptions client_options;
+  client_options.retries = static_cast<unsigned>(retries);
+  Client client{host, static_cast<uint16_t>(port), client_options};
+  PostReport report;
+  auto result = client.post(endpoint, std::move(*docs), std::move(post_options), report);
   if (!result) {
     if (requests > 0)
       bar.finish(requests);
     std::cerr << "caflow post: " << error_message(result.error()) << '\n';
+    std::cerr << summary(report) << std::endl;
     return 1;
   }
   bar.finish(requests);
+  if (report.requests > 1 || report.retries > 0)
+    std::cerr << summary(report) << std::endl;
   for (const auto& failure : result->failures)
     std::cerr << "caflow post: warning: " << failure << '\n';
   return write_output(*result, endpoint, output);

@@ -12,6 +12,7 @@
 #include "cli/options.hpp"
 #include "cluster/placement.hpp"
 #include "cluster/transport.hpp"
+#include "runtime/scale_bounds.hpp"
 
 namespace caflow::cli {
 
@@ -30,7 +31,7 @@ constexpr const char* scale_usage
 int run_scale(int argc, char** argv) {
   std::string flow_address;
   std::string executor;
-  uint32_t replicas = 0;
+  int64_t replicas = 0;
   TlsOptions tls;
   po::options_description desc{"options"};
   desc.add_options()("flow", po::value(&flow_address)->required(),
@@ -45,6 +46,8 @@ int run_scale(int argc, char** argv) {
   po::variables_map vm;
   if (int rc = parse_options(argc, argv, scale_usage, desc, positional, vm); rc >= 0)
     return rc;
+  if (!in_range("scale", "--replicas", replicas, 1, detail::max_scale_replicas))
+    return 2;
   auto addr = detail::parse_node_address(flow_address);
   if (!addr) {
     std::cerr << "caflow scale: " << error_message(addr.error()) << '\n';
@@ -60,12 +63,14 @@ int run_scale(int argc, char** argv) {
   auto flow = detail::connect<cluster_actor>(sys, addr->host, addr->port);
   if (!flow) {
     std::cerr << "caflow scale: cannot reach the flow at " << flow_address << ": "
-              << caf::to_string(flow.error()) << '\n';
+              << detail::describe_connect_error(sys, flow.error()) << '\n';
     return 1;
   }
   int rc = 0;
   caf::scoped_actor self{sys};
-  self->request(*flow, std::chrono::minutes(2), scale_atom::value, executor, replicas)
+  self
+    ->request(*flow, std::chrono::minutes(2), scale_atom::value, executor,
+              static_cast<uint32_t>(replicas))
     .receive(
       [&](ok_atom) {
         std::cout << executor << ": " << replicas << " replica(s) per shard" << std::endl;

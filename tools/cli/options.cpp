@@ -1,5 +1,7 @@
 #include "cli/options.hpp"
 
+#include <cmath>
+
 namespace caflow::cli {
 
 int parse_options(int argc, char** argv, const std::string& usage,
@@ -19,6 +21,22 @@ int parse_options(int argc, char** argv, const std::string& usage,
     return 2;
   }
   return -1;
+}
+
+bool in_range(const char* command, const char* option, int64_t value, int64_t min, int64_t max) {
+  if (value >= min && value <= max)
+    return true;
+  std::cerr << "caflow " << command << ": " << option << " must be from " << min << " to " << max
+            << ", got " << value << '\n';
+  return false;
+}
+
+bool in_range(const char* command, const char* option, double value, double min, double max) {
+  if (std::isfinite(value) && value >= min && value <= max)
+    return true;
+  std::cerr << "caflow " << command << ": " << option << " must be from " << min << " to " << max
+            << " seconds, got " << value << '\n';
+  return false;
 }
 
 }  // namespace caflow::cli

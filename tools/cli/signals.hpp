@@ -13,4 +13,12 @@ sigset_t block_stop_signals();
 /// Waits for one of `set`'s signals and returns its name ("SIGTERM").
 const char* wait_for_stop_signal(const sigset_t& set);
 
+/// Bounds the stop that follows a stop signal: a thread waits `seconds` (or
+/// for a second signal of `set`), then prints "caflow COMMAND: still stopping
+/// after N s: exiting now" and ends the process with exit code 1, whatever
+/// its peers do (a node that no longer answers, a flow holding replicas).
+/// Acknowledged writes are in the storage's write-ahead log already, so
+/// they survive this exit as they survive a crash.
+void bound_stop(const sigset_t& set, double seconds, const char* command);
+
 }  // namespace caflow::cli

@@ -1,0 +1,92 @@
+// caflow-bench memory: what an exact sparse Indexer shard costs per
+// document in memory and on disk, against the raw size of what it holds
+// (text bytes + 8 bytes per non-zero), and whether re-indexing everything
+// twice under the same ids (churn) gives its memory back.
+//
+//   caflow-bench memory [--n=30000]
+//
+// Prints {"bench": "memory", "n", "rss_per_doc_kb", "disk_per_doc_kb",
+// "raw_per_doc_kb", "rss_after_churn_ratio"} (RSS growth over the process's
+// RSS before the shard opened; ratio = growth after churn / growth after the
+// first pass).
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "bench/bench_util.hpp"
+#include "bench/synthetic.hpp"
+#include "caflow/errors.hpp"
+#include "caflow/executor.hpp"
+
+namespace caflow::bench {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t request_size = 100;
+
+/// Batch `b` of the corpus: the same documents (ids, texts, vectors) every pass.
+DocumentArray batch(const SyntheticCorpus& corpus, size_t b, size_t n, size_t& raw_bytes) {
+  std::mt19937 rng{static_cast<uint32_t>(b) * 7919u + 1};
+  DocumentArray out;
+  for (size_t i = b * request_size; i < std::min(n, (b + 1) * request_size); ++i) {
+    auto d = corpus.document(rng);
+    d.id = "m" + std::to_string(i);
+    raw_bytes += d.text.size() + 8 * d.embedding.indices.size();
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace
+
+int memory(int argc, char** argv) {
+  auto n = static_cast<size_t>(arg(argc, argv, "n", 30000));
+  auto dir
+    = (fs::temp_directory_path() / ("caflow-bench-memory-" + std::to_string(::getpid()))).string();
+  fs::remove_all(dir);
+  SyntheticCorpus corpus{n};
+  ExecutorContext ctx;
+  ctx.name = "indexer";
+  ctx.uses = "Indexer";
+  ctx.workspace = dir;
+  size_t rss0 = rss_bytes();
+  auto made = ExecutorRegistry::instance().create(ctx);
+  if (!made)
+    throw Error(made.error());
+  auto& e = **made;
+  size_t raw = 0;
+  size_t batches = (n + request_size - 1) / request_size;
+  auto pass = [&](size_t& raw_bytes) {
+    for (size_t b = 0; b < batches; ++b) {
+      auto docs = batch(corpus, b, n, raw_bytes);
+      e.handle("/index", docs, {});
+    }
+  };
+  pass(raw);
+  size_t rss1 = rss_bytes();
+  size_t disk = disk_bytes(dir);
+  size_t ignored = 0;
+  pass(ignored);
+  pass(ignored);
+  size_t rss2 = rss_bytes();
+  auto per_doc_kb = [n](double bytes) { return bytes / static_cast<double>(n) / 1024.0; };
+  double growth1 = static_cast<double>(rss1) - static_cast<double>(rss0);
+  double growth2 = static_cast<double>(rss2) - static_cast<double>(rss0);
+  emit(Value{{"bench", "memory"},
+             {"n", static_cast<int64_t>(n)},
+             {"rss_per_doc_kb", per_doc_kb(growth1)},
+             {"disk_per_doc_kb", per_doc_kb(static_cast<double>(disk))},
+             {"raw_per_doc_kb", per_doc_kb(static_cast<double>(raw))},
+             {"rss_after_churn_ratio", growth1 > 0 ? growth2 / growth1 : 0.0},
+             {"rss_before_mib", static_cast<double>(rss0) / (1 << 20)},
+             {"rss_after_index_mib", static_cast<double>(rss1) / (1 << 20)},
+             {"rss_after_churn_mib", static_cast<double>(rss2) / (1 << 20)}});
+  e.close();
+  made->reset();
+  fs::remove_all(dir);
+  return 0;
+}
+
+}  // namespace caflow::bench
