@@ -7,12 +7,16 @@
 
 #include "actors/shard_join.hpp"
 #include "caflow/errors.hpp"
+#include "runtime/fan_out_error.hpp"
 #include "runtime/partition.hpp"
 #include "runtime/reduce.hpp"
 
 namespace caflow::actors {
 
 namespace {
+
+// The shards' errors of one fan-out, for the code it fails with.
+using shard_errors = std::shared_ptr<std::vector<caf::error>>;
 
 std::string shard_name(const head_state& st, uint32_t shard) {
   return st.spec.name + "/shard-" + std::to_string(shard);
@@ -206,14 +210,16 @@ void route_any(head_pointer self, std::shared_ptr<Request> req,
 // behaviour), or an error naming every shard when none answered.
 void finish_fan_out(head_pointer self, caf::typed_response_promise<Response>& rp, std::string id,
                     DocumentArray docs, Params params, size_t answered,
-                    std::vector<std::string> failures, int64_t start) {
+                    std::vector<std::string> failures, int64_t start, const shard_errors& errors) {
   auto& st = self->state;
   if (answered == 0) {
     ++st.counters.failed;
     std::string why;
     for (const auto& f : failures)
       why += (why.empty() ? "" : "; ") + f;
-    rp.deliver(make_error(errc::all_shards_failed, st.spec.name + ": every shard failed: " + why));
+    // Every shard refusing the same bad input is the client's error (400).
+    rp.deliver(make_error(detail::fan_out_code(*errors, errc::all_shards_failed),
+                          st.spec.name + ": every shard failed: " + why));
     return;
   }
   ++st.counters.succeeded;
@@ -229,12 +235,14 @@ void finish_fan_out(head_pointer self, caf::typed_response_promise<Response>& rp
 }
 
 // Reports shard k's answer or failure to a join.
-shard_reply to_join(std::shared_ptr<ShardJoin> join, size_t k) {
-  return [join = std::move(join), k](caf::expected<Response> resp) {
-    if (resp)
+shard_reply to_join(std::shared_ptr<ShardJoin> join, size_t k, shard_errors errors) {
+  return [join = std::move(join), k, errors = std::move(errors)](caf::expected<Response> resp) {
+    if (resp) {
       join->answer(k, std::move(*resp));
-    else
+    } else {
+      errors->push_back(resp.error());
       join->fail(k, describe(resp.error()));
+    }
   };
 }
 
@@ -244,8 +252,9 @@ void route_all(head_pointer self, std::shared_ptr<Request> req,
   auto n = static_cast<uint32_t>(st.shards.size());
   auto top_k = top_k_of(req->parameters);
   auto order = req->docs.ids();
+  auto errors = std::make_shared<std::vector<caf::error>>();
   auto join = std::make_shared<ShardJoin>(
-    n, [self, rp, start, top_k, order = std::move(order), id = req->id](
+    n, [self, rp, start, top_k, errors, order = std::move(order), id = req->id](
          std::vector<std::optional<Response>> answers, std::vector<std::string> failures) mutable {
       std::vector<DocumentArray> docs;
       std::vector<Params> params;
@@ -261,12 +270,12 @@ void route_all(head_pointer self, std::shared_ptr<Request> req,
       // Every shard was asked about the same documents.
       auto reduced = detail::reduce_parameters(params, detail::NotFound::intersect);
       finish_fan_out(self, rp, std::move(id), std::move(merged), std::move(reduced), answered,
-                     std::move(failures), start);
+                     std::move(failures), start, errors);
     });
   for (uint32_t k = 0; k < n; ++k) {
     // Every shard but the last gets its own copy of the request.
     auto shard_req = k + 1 < n ? std::make_shared<Request>(*req) : req;
-    send_to_shard(self, k, shard_req, retry_budget(st), to_join(join, k));
+    send_to_shard(self, k, shard_req, retry_budget(st), to_join(join, k, errors));
   }
 }
 
@@ -275,9 +284,10 @@ void route_partition(head_pointer self, std::shared_ptr<Request> req,
   auto& st = self->state;
   auto n = static_cast<uint32_t>(st.shards.size());
   auto plan = std::make_shared<detail::Partition>(detail::partition(std::move(req->docs), n));
+  auto errors = std::make_shared<std::vector<caf::error>>();
   auto join = std::make_shared<ShardJoin>(
-    n, [self, rp, start, plan, id = req->id](std::vector<std::optional<Response>> answers,
-                                             std::vector<std::string> failures) mutable {
+    n, [self, rp, start, plan, errors, id = req->id](std::vector<std::optional<Response>> answers,
+                                                     std::vector<std::string> failures) mutable {
       std::vector<DocumentArray> docs(answers.size());
       std::vector<bool> answered(answers.size(), false);
       std::vector<Params> params;
@@ -295,16 +305,17 @@ void route_partition(head_pointer self, std::shared_ptr<Request> req,
         std::string why;
         for (const auto& f : failures)
           why += (why.empty() ? "" : "; ") + f;
-        rp.deliver(make_error(errc::unavailable, self->state.spec.name + ": "
-                                                   + std::to_string(failures.size())
-                                                   + " shard(s) failed: " + why));
+        // A shard refusing bad input is the client's error (400), not "retry".
+        rp.deliver(make_error(detail::fan_out_code(*errors, errc::unavailable),
+                              self->state.spec.name + ": " + std::to_string(failures.size())
+                                + " shard(s) failed: " + why));
         return;
       }
       auto merged = detail::reassemble(*plan, std::move(docs), answered);
       // Each shard was asked about its own part of the documents.
       finish_fan_out(self, rp, std::move(id), std::move(merged),
                      detail::reduce_parameters(params, detail::NotFound::join), count,
-                     std::move(failures), start);
+                     std::move(failures), start, errors);
     });
   for (uint32_t k = 0; k < n; ++k) {
     if (plan->parts[k].empty()) {
@@ -312,7 +323,7 @@ void route_partition(head_pointer self, std::shared_ptr<Request> req,
       continue;
     }
     auto shard_req = std::make_shared<Request>(with_docs(*req, std::move(plan->parts[k])));
-    send_to_shard(self, k, shard_req, retry_budget(st), to_join(join, k));
+    send_to_shard(self, k, shard_req, retry_budget(st), to_join(join, k, errors));
   }
 }
 

@@ -23,6 +23,8 @@ void on_down(node_pointer self, const caf::down_msg& dm) {
     if (auto f = st.flows.find(i->second.flow); f != st.flows.end() && f->second > 0)
       --f->second;
     st.replicas.erase(i);
+    if (st.stopping && st.replicas.empty())
+      self->quit(st.stopping);
     return;
   }
   if (auto f = st.flows.find(dm.source); f != st.flows.end()) {
@@ -46,13 +48,19 @@ node_actor::behavior_type node(node_pointer self, std::string workspace, node_lo
   // The node stops (SIGTERM): its replicas stop too, closing their executors
   // (storage flushed), whether or not their flows are still there. Without
   // this the actor system waited for the flows to let them go.
+  // The node quits once they are gone (their down messages arrive), so that
+  // the actor system shuts down with no replica left behind.
   self->set_exit_handler([self](caf::exit_msg& em) {
     auto& st = self->state;
-    if (!st.replicas.empty())
+    if (st.replicas.empty()) {
+      self->quit(em.reason);
+      return;
+    }
+    if (!st.stopping)
       st.log("stopping " + std::to_string(st.replicas.size()) + " hosted replica(s)");
+    st.stopping = em.reason ? em.reason : caf::exit_reason::user_shutdown;
     for (auto& [addr, h] : st.replicas)
       self->send_exit(h.replica, caf::exit_reason::user_shutdown);
-    self->quit(em.reason);
   });
   return {
     [self](place_atom, ExecutorContext& ctx, caf::actor& flow) -> caf::actor {
@@ -63,8 +71,20 @@ node_actor::behavior_type node(node_pointer self, std::string workspace, node_lo
       // Each flow's data apart, by the identity stored in the flow's own
       // workspace (not its name, which two flows may share).
       auto flow_id = ctx.uses_metas.is_object() ? ctx.uses_metas.get_string("flow_id", "") : "";
-      if (detail::valid_flow_identity(flow_id))
-        ctx.workspace = (std::filesystem::path{st.workspace} / flow_id).string();
+      if (detail::valid_flow_identity(flow_id)) {
+        namespace fs = std::filesystem;
+        auto flow_dir = fs::path{st.workspace} / flow_id;
+        std::error_code ec;
+        // Data of this executor from before flows were kept apart: not
+        // served from the new place, so say where it is.
+        if (fs::exists(fs::path{st.workspace} / ctx.name / "CURRENT", ec)
+            && !fs::exists(flow_dir / ctx.name, ec))
+          st.log("WARNING: " + (fs::path{st.workspace} / ctx.name).string()
+                 + " holds data from before each flow got its own directory; flow " + flow_id
+                 + " now uses " + (flow_dir / ctx.name).string()
+                 + ": move the directory there (node stopped) to serve it");
+        ctx.workspace = flow_dir.string();
+      }
       auto label = replica_label(ctx) + " (" + ctx.uses + ")";
       // Detached for the same reason as in the flow's process: executor
       // code may block on CPU work.

@@ -34,6 +34,7 @@ struct node_state {
   node_log log;
   std::map<caf::actor_addr, hosted> replicas;
   std::map<caf::actor_addr, size_t> flows;  // flow -> replicas hosted for it
+  caf::error stopping;                      // set once the node was told to exit
 
   static inline const char* name = "caflow.node";
 };

@@ -1,7 +1,11 @@
 #include "actors/replica.hpp"
 
+#include <new>
+
 #include <caf/event_based_actor.hpp>
 #include <caf/result.hpp>
+
+#include "runtime/discovery.hpp"
 
 namespace caflow::actors {
 
@@ -16,6 +20,11 @@ caf::expected<Params> call_executor(replica_state& st, const std::string& endpoi
     return st.executor->handle(endpoint, docs, params);
   } catch (const Error& e) {
     return make_error(e.code(), st.label + ": " + e.what());
+  } catch (const std::bad_alloc&) {
+    // The request's own allocations are gone with the stack: the replica
+    // serves on, and the message says what happened instead of "std::bad_alloc".
+    return make_error(errc::executor_failed,
+                      st.label + ": out of memory while handling " + endpoint);
   } catch (const std::exception& e) {
     return make_error(errc::executor_failed, st.label + ": " + e.what());
   } catch (...) {
@@ -83,6 +92,17 @@ replica_actor::behavior_type replica(replica_pointer self, ExecutorContext ctx) 
       auto& st = self->state;
       if (st.start_error)
         return st.start_error;
+      if (req.endpoint == detail::discovery_endpoint) {
+        Response resp;
+        resp.id = std::move(req.id);
+        Value::Array names;
+        for (auto& e : st.executor->endpoints())
+          names.emplace_back(std::move(e));
+        resp.parameters[std::string{detail::discovery_key_prefix} + st.executor->context().name]
+          = std::move(names);
+        resp.shards_answered = 1;
+        return resp;
+      }
       if (st.batcher.batches(req.endpoint)) {
         auto ticket = st.next_ticket++;
         auto promise = self->make_response_promise<Response>();
@@ -95,6 +115,7 @@ replica_actor::behavior_type replica(replica_pointer self, ExecutorContext ctx) 
           run_batch(self, std::move(batch));
         return promise;
       }
+      // An exception fails this request only; the replica lives on.
       auto params = call_executor(st, req.endpoint, req.docs, req.parameters);
       if (!params)
         return std::move(params.error());

@@ -13,6 +13,10 @@ find_package(yaml-cpp 0.7 REQUIRED)
 # matches Python's Unicode-aware \\w and str.lower(); its regex engine (i18n)
 # matches targetExecutor patterns with step and stack limits.
 find_package(ICU 72 REQUIRED COMPONENTS uc i18n)
+# gRPC gateway (Jina's jina.proto): Debian's protobuf 3.21 and gRPC 1.51
+# (libprotobuf-dev, protobuf-compiler, libgrpc++-dev, protobuf-compiler-grpc).
+find_package(Protobuf 3.21 REQUIRED)
+find_package(gRPC 1.51 CONFIG REQUIRED)
 
 # hnswlib (libhnswlib-dev) is header-only and ships no CMake package.
 find_path(HNSWLIB_INCLUDE_DIR hnswlib/hnswlib.h REQUIRED)

@@ -20,10 +20,18 @@ struct Node::Impl {
   node_actor actor;
   uint16_t port = 0;
 
+  // Waits (boundedly) for the node actor, which waits for its replicas:
+  // destroying the actor system while they still terminate could leave the
+  // system waiting for a replica's thread for good.
   void stop() {
     if (!actor)
       return;
-    caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+    {
+      caf::scoped_actor self{*sys};
+      self->monitor(actor);
+      self->send_exit(actor, caf::exit_reason::user_shutdown);
+      self->receive([](const caf::down_msg&) {}, caf::after(std::chrono::seconds(10)) >> [] {});
+    }
     actor = nullptr;
   }
 };

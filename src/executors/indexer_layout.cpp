@@ -76,6 +76,15 @@ IndexerLayoutCheck check_indexer_layout(ShardStore& store, const ExecutorContext
         continue;
       auto sibling = checked(ShardStore::open(store.path(), other, {}));
       auto l = read_layout(*sibling, name);
+      if (l && (l->shards != w.shards || l->flow != w.flow)) {
+        // A sibling written under another layout refuses its own start;
+        // this shard must not record a layout beside it either.
+        auto verdict = judge_layout(
+          *l, ShardLayout{w.flow, l->executor, l->uses, l->shard, w.shards, l->partition, l->data},
+          {"metric", "index"}, name, store.path());
+        if (verdict.refusal)
+          refuse(*verdict.refusal);
+      }
       if (l && l->shards == w.shards && l->flow == w.flow && checked(sibling->count()) > 0)
         refuse(name + ": " + store.path() + " holds shard " + std::to_string(other) + " of "
                + std::to_string(w.shards) + " of this executor but not shard "

@@ -321,6 +321,7 @@ void IndexerShard::write(const DocumentArray& docs, const std::vector<bool>& kee
       batch.put_meta(journal_name(d.id), {});
   }
   commit(batch, "writing " + std::to_string(docs.size()) + " documents");
+  std::unique_lock<std::shared_mutex> lock{mtx_};
   next_label_ = next;
   for (size_t i = 0; i < docs.size(); ++i) {
     if (!keep[i])
@@ -340,6 +341,7 @@ void IndexerShard::write(const DocumentArray& docs, const std::vector<bool>& kee
   size_t vectors = 0;
   for (size_t i = 0; i < docs.size(); ++i)
     vectors += keep[i] && !docs[i].embedding.empty() ? 1 : 0;
+  lock.unlock();  // a checkpoint only reads the graph: searches go on
   maybe_checkpoint(vectors);
 }
 
@@ -361,12 +363,12 @@ void IndexerShard::maybe_checkpoint(size_t written) {
 }
 
 void IndexerShard::index(const DocumentArray& docs) {
-  std::unique_lock<std::shared_mutex> lock{mtx_};
+  std::lock_guard<std::mutex> writer{write_mtx_};
   write(docs, std::vector<bool>(docs.size(), true));
 }
 
 std::vector<std::string> IndexerShard::update(const DocumentArray& docs) {
-  std::unique_lock<std::shared_mutex> lock{mtx_};
+  std::lock_guard<std::mutex> writer{write_mtx_};
   std::vector<bool> keep(docs.size());
   std::vector<std::string> not_found;
   std::unordered_set<std::string> reported;
@@ -380,6 +382,9 @@ std::vector<std::string> IndexerShard::update(const DocumentArray& docs) {
 }
 
 std::vector<std::string> IndexerShard::remove(const DocumentArray& docs) {
+  // Exclusive across the commit: a search must not find a document whose
+  // body is already deleted.
+  std::lock_guard<std::mutex> writer{write_mtx_};
   std::unique_lock<std::shared_mutex> lock{mtx_};
   std::vector<std::string> not_found;
   std::vector<std::string> gone;
@@ -489,6 +494,7 @@ std::vector<std::vector<Document>> IndexerShard::search(const DocumentArray& que
 }
 
 void IndexerShard::clear() {
+  std::lock_guard<std::mutex> writer{write_mtx_};
   std::unique_lock<std::shared_mutex> lock{mtx_};
   if (marker_present_ || journaled_ > 0) {
     ShardBatch batch;

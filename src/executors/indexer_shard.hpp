@@ -4,7 +4,9 @@
 /// Replicas of a shard in one process share one IndexerShard (a process-wide
 /// registry keyed by database path and shard); the last one to let go saves
 /// the HNSW graph and closes. Searches, fetches and counts hold a shared
-/// lock, writes an exclusive one (std::shared_mutex).
+/// lock; writes are serialised by a writer mutex and hold the lock
+/// exclusively only while they update memory (index and update commit to
+/// RocksDB before that; a delete or clear holds it across its commit).
 ///
 /// Storage goes through storage/shard_store.hpp (documents, embeddings with
 /// their index labels, metadata). One metadata record is the Indexer's own:
@@ -27,6 +29,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -128,6 +131,10 @@ class IndexerShard {
   std::string graph_path_;
   IndexerOptions options_;
   mutable std::shared_mutex mtx_;
+  // Serialises writers. index/update commit to RocksDB holding only this, and
+  // take mtx_ exclusively just for the in-memory update that follows, so
+  // searches wait for memory work, not for the WAL.
+  std::mutex write_mtx_;
   std::unique_ptr<VectorIndex> index_;
   std::unordered_set<std::string> ids_;                 // stored documents
   std::unordered_map<std::string, uint64_t> label_of_;  // id -> label (with embedding)

@@ -37,12 +37,9 @@
 #include "caflow/document.hpp"
 #include "caflow/messages.hpp"
 #include "caflow/value.hpp"
+#include "http/jina_status.hpp"
 
 namespace caflow::http {
-
-/// Jina's StatusProto codes that caflow uses.
-constexpr int jina_status_success = 0;
-constexpr int jina_status_error = 3;
 
 /// Parameter keys carrying partial shard failures in a response.
 constexpr const char* failed_shards_key = "__failed_shards__";

@@ -80,10 +80,12 @@ caf::expected<ReshardReport> reshard(const std::string& dir, uint32_t to,
     auto l = ShardLayout::decode(**text);
     if (!l)
       return fail<ReshardReport>("reshard: " + stores[k]->name() + ": " + error_message(l.error()));
-    if (!layout)
-      layout = *l;
+    if (!layout || k == 0)
+      layout = *l;  // shard 0's record, when there is one, says what the flow ran with
     report.from = std::max(report.from, l->shards);
   }
+  if (layout)
+    report.from = layout->shards;
   if (report.from == 0)  // data from before layout records: what is there
     report.from = existing.empty() ? 1 : *std::max_element(existing.begin(), existing.end()) + 1;
   auto state_text = zero.get_meta(reshard_record);

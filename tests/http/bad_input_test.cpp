@@ -147,6 +147,16 @@ std::vector<Case> json_cases() {
     {"UTF-8 byte order mark, then a search", "/post",
      "\xEF\xBB\xBF" + post_body("/search", q, R"({"top_k": 1})"), 200, ""},
     {"a byte order mark alone", "/post", "\xEF\xBB\xBF", 400, "JSON"},
+    // POST /scale is bounded like `caflow scale` and the cluster port.
+    {"scale to -1 replicas", "/scale", R"({"executor": "noop", "replicas": -1})", 400,
+     "from 1 to 1024"},
+    {"scale to 4294967295 replicas", "/scale", R"({"executor": "noop", "replicas": 4294967295})",
+     400, "from 1 to 1024"},
+    {"scale to 2.5 replicas", "/scale", R"({"executor": "noop", "replicas": 2.5})", 400,
+     "replicas"},
+    {"scale to \"3\" replicas", "/scale", R"({"executor": "noop", "replicas": "3"})", 400,
+     "replicas"},
+    {"scale without an executor", "/scale", R"({"replicas": 2})", 400, "executor"},
     {"truncated JSON", "/post", R"({"data": [{"text": "a"})", 400, "malformed JSON"},
     {"empty body", "/post", "", 400, "JSON"},
     {"top level is an array", "/post", "[]", 400, "object"},
@@ -236,6 +246,9 @@ std::vector<RawCase> raw_cases() {
     {"Content-Encoding: gzip",
      "POST /post HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\n{}", 415,
      "Content-Encoding 'gzip'"},
+    {"Content-Encoding: identity is no encoding",
+     "POST /post HTTP/1.1\r\nHost: x\r\nContent-Encoding: identity\r\nContent-Length: 2\r\n\r\n{}",
+     200, ""},
     {"Content-Encoding: br on /index",
      "POST /index HTTP/1.1\r\nHost: x\r\nContent-Encoding: br\r\nContent-Length: 2\r\n\r\n{}", 415,
      "uncompressed"},
@@ -362,4 +375,61 @@ TEST_CASE("malformed requests each get a 4xx with a message; the flow serves on"
     REQUIRE_FALSE(found->docs[i].matches.empty());
     CHECK(found->docs[i].matches[0].id == docs[i].id);
   }
+}
+
+// Regression (#14.9): a deterministic input error from shards was answered
+// 503 "1 shard(s) failed" under PARTITION (which tells clients to retry) and
+// 500 "every shard failed" under ALL; it is the client's error: 400.
+TEST_CASE("input errors from several shards answer 400, not 503 or 500") {
+  auto dir = fs::temp_directory_path() / ("caflow-bad-shards-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  {
+    Flow sharded{FlowOptions{.workspace = dir.string()}};
+    sharded.add({.name = "indexer",
+                 .uses = "Indexer",
+                 .shards = 2,
+                 .polling = {{"/index", "PARTITION"}, {"*", "ALL"}}});
+    auto flow = sharded.start();
+    REQUIRE_MESSAGE(flow, describe(flow.error()));
+    auto server = HttpServer::start(*flow, {.request_timeout = 20s});
+    REQUIRE_MESSAGE(server, describe(server.error()));
+    Client client{"127.0.0.1", (*server)->port(), {.timeout = 20s, .retries = 0}};
+    // Both shards learn dimension 4 (ids spread over both by their hash).
+    std::string docs = "[";
+    for (int i = 0; i < 16; ++i)
+      docs += std::string{i ? "," : ""} + R"({"id": "d)" + std::to_string(i)
+              + R"(", "embedding": [1, 0, 0, 1]})";
+    auto seeded = client.request("POST", "/post", post_body("/index", docs + "]"));
+    REQUIRE(seeded);
+    REQUIRE_MESSAGE(seeded->status == 200, seeded->body);
+
+    struct ShardCase {
+      const char* name;
+      std::string body;
+      const char* says;
+    };
+    std::vector<ShardCase> cases{
+      {"ALL: a query of dimension 5 fails on every shard",
+       post_body("/search", R"([{"embedding": [1, 2, 3, 4, 5]}])"), "dimension"},
+      {"PARTITION: a document of dimension 3 fails on its shard",
+       post_body("/index", R"([{"id": "bad", "embedding": [1, 2, 3]}])"), "dimension"},
+      {"PARTITION: documents of dimension 3 on both shards",
+       post_body("/index", R"([{"id": "b1", "embedding": [1, 2, 3]}, {"id": "b2", "embedding": )"
+                           R"([1, 2, 3]}, {"id": "b3", "embedding": [1, 2, 3]}, {"id": "b4", )"
+                           R"("embedding": [1, 2, 3]}])"),
+       "dimension"},
+    };
+    for (const auto& c : cases) {
+      INFO(c.name);
+      auto reply = client.request("POST", "/post", c.body);
+      REQUIRE(reply);
+      CHECK_MESSAGE(reply->status == 400, reply->body.substr(0, 300));
+      CHECK(reply->retry_after.empty());
+      CHECK(description(reply->body).find(c.says) != std::string::npos);
+    }
+    auto counted = client.post("/count", {});
+    REQUIRE_MESSAGE(counted, describe(counted.error()));
+    CHECK(counted->parameters.get_int("count", -1) >= 16);
+  }
+  fs::remove_all(dir);
 }

@@ -144,7 +144,15 @@ TEST_CASE("a start with another shard count is refused, saying how to reshard") 
     CHECK(contains(message, "shards: stored 2, the flow asks for " + std::to_string(shards)));
     CHECK(contains(message, "caflow reshard " + dir.db() + " --shards " + std::to_string(shards)));
   }
+  // The new shard of the refused flow records nothing either: a reshard
+  // afterwards still knows the data has 2 shards.
+  auto newcomer = start(context(dir, 2, 3));
+  REQUIRE_FALSE(newcomer);
+  CHECK(contains(describe(newcomer.error()), "shards: stored 2, the flow asks for 3"));
   CHECK(count(*make(context(dir, 0, 2))) + count(*make(context(dir, 1, 2))) == 300);
+  auto moved = reshard(dir.db(), 3);
+  REQUIRE_MESSAGE(moved, describe(moved.error()));
+  CHECK(moved->from == 2);
 }
 
 TEST_CASE("another flow's shard is refused; so is a shard whose data is elsewhere") {
@@ -264,4 +272,19 @@ TEST_CASE("documents stored twice under ANY polling end up once") {
   }
   REQUIRE(reshard(dir.db(), 2));
   check_placement(dir, docs, 2);
+}
+
+TEST_CASE("a saved HNSW graph is not loaded after the metric changed") {
+  ReshardDir dir;
+  auto docs = corpus(300);
+  index_partitioned(dir, docs, 1, Params{{"index", "hnsw"}, {"max_elements", 400}});
+  REQUIRE(fs::exists(dir.path / "indexer" / "shard-0.hnsw"));
+  auto e = make(context(dir, 0, 1, Params{{"index", "hnsw"}, {"metric", "euclidean"}}));
+  auto queries = corpus(20);
+  e->handle("/search", queries, Params{{"top_k", 1}});
+  for (size_t i = 0; i < queries.size(); ++i) {
+    REQUIRE(queries[i].matches.size() == 1);
+    CHECK(queries[i].matches[0].id == docs[i].id);  // itself, at distance 0
+    CHECK(queries[i].matches[0].score("euclidean") == doctest::Approx(0.0));
+  }
 }

@@ -15,6 +15,7 @@
 //   caflow-bench memory [--n=30000]
 //   caflow-bench hnsw-restart [--n=100000] [--dim=128]
 //   caflow-bench dense [--n=20000] [--dim=128] [--shards=2] [--queries=2000]
+//   caflow-bench million [--n=1000000] [--shards=2] [--queries=300]
 #include <cstring>
 #include <iostream>
 
@@ -33,13 +34,16 @@ int mixed(int argc, char** argv);
 int memory(int argc, char** argv);
 int hnsw_restart(int argc, char** argv);
 int dense(int argc, char** argv);
+int million(int argc, char** argv);
 }  // namespace caflow::bench
 
 int main(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
     std::cerr << "usage: caflow-bench "
                  "overhead|replicas|seed|search|tfidf|http|remote|reshard|sparse|mixed|memory|"
-                 "hnsw-restart|dense|batching\n       [--key=value ...]\n";
+                 "hnsw-restart|dense|million|batching
+       [--key=value ...]
+";
     return argc < 2 ? 2 : 0;
   }
   try {
@@ -71,6 +75,8 @@ int main(int argc, char** argv) {
       return caflow::bench::hnsw_restart(argc, argv);
     if (std::strcmp(argv[1], "dense") == 0)
       return caflow::bench::dense(argc, argv);
+    if (std::strcmp(argv[1], "million") == 0)
+      return caflow::bench::million(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << "caflow-bench: " << e.what() << '\n';
     return 1;

@@ -1,0 +1,61 @@
+#include "grpc/core.hpp"
+
+#include <grpcpp/impl/codegen/proto_utils.h>
+#include <grpcpp/support/proto_buffer_reader.h>
+#include <grpcpp/support/proto_buffer_writer.h>
+
+#include <caf/sec.hpp>
+
+#include "caflow/errors.hpp"
+
+namespace caflow::grpc_gateway {
+
+grpc::Status to_status(const caf::error& err) {
+  auto message = describe(err);
+  if (err == caf::sec::request_timeout)
+    return {grpc::StatusCode::DEADLINE_EXCEEDED, message};
+  if (!err || err.category() != error_category)
+    return {grpc::StatusCode::INTERNAL, message};
+  switch (static_cast<errc>(err.code())) {
+    case errc::invalid_json:
+    case errc::invalid_argument:
+    case errc::dimension_mismatch:
+      return {grpc::StatusCode::INVALID_ARGUMENT, message};
+    case errc::not_found:
+      return {grpc::StatusCode::NOT_FOUND, message};
+    case errc::overloaded:
+      return {grpc::StatusCode::RESOURCE_EXHAUSTED, message};
+    case errc::unavailable:
+      return {grpc::StatusCode::UNAVAILABLE, message};
+    case errc::timeout:
+      return {grpc::StatusCode::DEADLINE_EXCEEDED, message};
+    default:
+      return {grpc::StatusCode::INTERNAL, message};
+  }
+}
+
+caf::error normalize(caf::error err, std::chrono::milliseconds timeout) {
+  if (err == caf::sec::request_timeout)
+    return make_error(errc::timeout, "no answer from the flow within "
+                                       + std::to_string(timeout.count())
+                                       + " ms (the server's request_timeout)");
+  if (err == caf::sec::request_receiver_down)
+    return make_error(errc::unavailable, "the flow's gateway is not running");
+  return err;
+}
+
+grpc::ByteBuffer serialize(const google::protobuf::Message& msg) {
+  grpc::ByteBuffer out;
+  bool own = false;
+  // Cannot fail for a message we built (it is never over 2 GiB in practice:
+  // the flow's answers are bounded by what the client sent and the executors).
+  (void)grpc::GenericSerialize<grpc::ProtoBufferWriter, google::protobuf::Message>(msg, &out, &own);
+  return out;
+}
+
+bool parse(grpc::ByteBuffer& in, google::protobuf::Message& msg) {
+  grpc::ProtoBufferReader reader(&in);
+  return msg.ParseFromZeroCopyStream(&reader) && reader.status().ok();
+}
+
+}  // namespace caflow::grpc_gateway

@@ -1,0 +1,55 @@
+// State shared by the gRPC server's services and streams. Owned through a
+// shared_ptr: answers from the flow that arrive after stop() keep it alive.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/status.h>
+
+#include <google/protobuf/message.h>
+
+#include <caf/actor.hpp>
+#include <caf/error.hpp>
+#include <caf/fwd.hpp>
+
+#include "caflow/grpc_server.hpp"
+
+namespace caflow::grpc_gateway {
+
+class CallReactor;
+
+struct Core {
+  Core(caf::actor_system& sys, caf::actor gw, GrpcServerOptions opts)
+    : system(sys), gateway(std::move(gw)), options(std::move(opts)) {}
+
+  caf::actor_system& system;
+  caf::actor gateway;
+  GrpcServerOptions options;
+  int64_t started_us = 0;
+  std::atomic<bool> stopping{false};
+
+  /// Live Call streams, so that stop() can end the idle ones.
+  std::mutex streams_mtx;
+  std::unordered_map<CallReactor*, std::weak_ptr<CallReactor>> streams;
+};
+
+/// The gRPC status of a request-level error (not in-band).
+grpc::Status to_status(const caf::error& err);
+
+/// CAF's own errors (request timeout, gateway down) in caflow's words.
+caf::error normalize(caf::error err, std::chrono::milliseconds timeout);
+
+/// Serialises a message into a gRPC byte buffer.
+grpc::ByteBuffer serialize(const google::protobuf::Message& msg);
+
+/// Parses `in` into `msg`; false when it is not a valid message.
+bool parse(grpc::ByteBuffer& in, google::protobuf::Message& msg);
+
+}  // namespace caflow::grpc_gateway

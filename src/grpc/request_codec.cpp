@@ -1,0 +1,213 @@
+#include "grpc/request_codec.hpp"
+
+#include <utility>
+
+#include "caflow/errors.hpp"
+#include "grpc/ndarray.hpp"
+#include "grpc/struct_value.hpp"
+#include "http/jina_status.hpp"
+
+namespace caflow::grpc_gateway {
+
+namespace {
+
+caf::error refuse(const std::string& where, const char* field, const char* why) {
+  return make_error(errc::invalid_argument,
+                    where + "." + field + ": " + why + " (caflow documents have no such field)");
+}
+
+void set_time(google::protobuf::Timestamp* ts, int64_t us) {
+  auto secs = us / 1000000;
+  auto frac = us % 1000000;
+  if (frac < 0) {
+    frac += 1000000;
+    --secs;
+  }
+  ts->set_seconds(secs);
+  ts->set_nanos(static_cast<int32_t>(frac * 1000));
+}
+
+void add_route(jina::DataRequestProto* out, const std::string& executor, int64_t start, int64_t end,
+               const std::string& error) {
+  auto* r = out->add_routes();
+  r->set_executor(executor);
+  set_time(r->mutable_start_time(), start);
+  set_time(r->mutable_end_time(), end);
+  if (!error.empty()) {
+    r->mutable_status()->set_code(jina::StatusProto::ERROR);
+    r->mutable_status()->set_description(error);
+  }
+}
+
+void write_header(const Exchange& ex, jina::HeaderProto* h) {
+  h->set_request_id(ex.request_id);
+  h->set_exec_endpoint(ex.endpoint);
+  if (!ex.target_executor.empty())
+    h->set_target_executor(ex.target_executor);
+}
+
+}  // namespace
+
+caf::expected<Document> from_proto(docarray::DocumentProto& pb, const std::string& where) {
+  Document d;
+  if (!pb.id().empty())
+    d.id = std::move(*pb.mutable_id());
+  switch (pb.content_case()) {
+    case docarray::DocumentProto::kBlob:
+      d.blob = std::move(*pb.mutable_blob());
+      break;
+    case docarray::DocumentProto::kText:
+      d.text = std::move(*pb.mutable_text());
+      break;
+    case docarray::DocumentProto::kTensor:
+      return refuse(where, "tensor", "tensors are not supported; send an embedding or a blob");
+    case docarray::DocumentProto::CONTENT_NOT_SET:
+      break;
+  }
+  if (pb.weight() != 0)
+    return refuse(where, "weight", "weights are not supported");
+  if (!pb.modality().empty())
+    return refuse(where, "modality", "modalities are not supported");
+  if (pb.offset() != 0)
+    return refuse(where, "offset", "offsets are not supported");
+  if (pb.location_size() > 0)
+    return refuse(where, "location", "locations are not supported");
+  if (pb.evaluations_size() > 0)
+    return refuse(where, "evaluations", "evaluations are not supported");
+  d.parent_id = std::move(*pb.mutable_parent_id());
+  d.uri = std::move(*pb.mutable_uri());
+  d.mime_type = std::move(*pb.mutable_mime_type());
+  if (pb.has_tags())
+    d.tags = from_struct(pb.tags());
+  if (pb.has_embedding()) {
+    auto e = read_ndarray(pb.embedding(), where + ".embedding");
+    if (!e)
+      return std::move(e.error());
+    d.embedding = std::move(*e);
+  }
+  for (const auto& [name, score] : pb.scores())
+    d.scores[name] = score.value();
+  d.matches.reserve(pb.matches_size());
+  for (int i = 0; i < pb.matches_size(); ++i) {
+    auto m = from_proto(*pb.mutable_matches(i), where + ".matches[" + std::to_string(i) + "]");
+    if (!m)
+      return std::move(m.error());
+    d.matches.push_back(std::move(*m));
+  }
+  d.chunks.reserve(pb.chunks_size());
+  for (int i = 0; i < pb.chunks_size(); ++i) {
+    auto c = from_proto(*pb.mutable_chunks(i), where + ".chunks[" + std::to_string(i) + "]");
+    if (!c)
+      return std::move(c.error());
+    d.chunks.push_back(std::move(*c));
+  }
+  return d;
+}
+
+void to_proto(Document&& d, docarray::DocumentProto* out, uint32_t granularity,
+              uint32_t adjacency) {
+  out->set_id(std::move(d.id));
+  if (!d.blob.empty())
+    out->set_blob(std::move(d.blob));
+  else if (!d.text.empty())
+    out->set_text(std::move(d.text));
+  if (granularity != 0)
+    out->set_granularity(granularity);
+  if (adjacency != 0)
+    out->set_adjacency(adjacency);
+  if (!d.parent_id.empty())
+    out->set_parent_id(std::move(d.parent_id));
+  if (!d.uri.empty())
+    out->set_uri(std::move(d.uri));
+  if (!d.mime_type.empty())
+    out->set_mime_type(std::move(d.mime_type));
+  if (d.tags.is_object() && d.tags.size() > 0)
+    to_struct(d.tags, out->mutable_tags());
+  if (!d.embedding.empty())
+    write_ndarray(d.embedding, out->mutable_embedding());
+  for (const auto& [name, value] : d.scores)
+    (*out->mutable_scores())[name].set_value(static_cast<float>(value));
+  for (auto& m : d.matches)
+    to_proto(std::move(m), out->add_matches(), granularity, adjacency + 1);
+  for (auto& c : d.chunks)
+    to_proto(std::move(c), out->add_chunks(), granularity + 1, adjacency);
+}
+
+caf::expected<Request> decode_request(jina::DataRequestProto& msg) {
+  Request req;
+  auto* header = msg.mutable_header();
+  req.id = header->request_id().empty() ? new_document_id()
+                                        : std::move(*header->mutable_request_id());
+  req.endpoint = header->has_exec_endpoint() && !header->exec_endpoint().empty()
+                   ? std::move(*header->mutable_exec_endpoint())
+                   : std::string{"/"};
+  if (header->has_target_executor())
+    req.target_executor = std::move(*header->mutable_target_executor());
+  if (msg.has_parameters())
+    req.parameters = from_struct(msg.parameters());
+  if (msg.has_data()) {
+    auto* data = msg.mutable_data();
+    if (data->documents_case() == jina::DataRequestProto::DataContentProto::kDocsBytes)
+      return make_error(errc::invalid_argument,
+                        "data.docs_bytes: docarray's serialised bytes are not supported; send the "
+                        "documents in data.docs");
+    if (data->has_docs()) {
+      auto* docs = data->mutable_docs()->mutable_docs();
+      std::vector<Document> out;
+      out.reserve(docs->size());
+      for (int i = 0; i < docs->size(); ++i) {
+        auto d = from_proto(*docs->Mutable(i), "data.docs[" + std::to_string(i) + "]");
+        if (!d)
+          return std::move(d.error());
+        out.push_back(std::move(*d));
+      }
+      req.docs = DocumentArray{std::move(out)};
+    }
+  }
+  return req;
+}
+
+Exchange exchange_of(const Request& req, int64_t start_us) {
+  return Exchange{req.id, req.endpoint, req.target_executor, req.parameters, start_us, start_us};
+}
+
+void encode_response(Response&& resp, const Exchange& ex, jina::DataRequestProto* out) {
+  write_header(ex, out->mutable_header());
+  Params params = ex.parameters.is_object() ? ex.parameters : Params::object();
+  if (resp.parameters.is_object())
+    params.merge(resp.parameters);
+  if (resp.shards_failed > 0) {
+    params["__failed_shards__"] = static_cast<int64_t>(resp.shards_failed);
+    Value::Array lines;
+    for (auto& f : resp.failures)
+      lines.emplace_back(std::move(f));
+    params["__failures__"] = std::move(lines);
+  }
+  to_struct(params, out->mutable_parameters());
+  add_route(out, "gateway", ex.start_us, ex.end_us, "");
+  for (const auto& r : resp.routes)
+    add_route(out, r.executor, r.start_us, r.end_us, r.status);
+  auto* docs = out->mutable_data()->mutable_docs()->mutable_docs();
+  auto all = std::move(resp.docs).docs();
+  docs->Reserve(static_cast<int>(all.size()));
+  for (auto& d : all)
+    to_proto(std::move(d), docs->Add());
+}
+
+void encode_error(const caf::error& err, const Exchange& ex, jina::DataRequestProto* out) {
+  write_header(ex, out->mutable_header());
+  auto st = http::jina_status(err);
+  auto* status = out->mutable_header()->mutable_status();
+  status->set_code(jina::StatusProto::ERROR);
+  status->set_description(st.description);
+  auto* exc = status->mutable_exception();
+  exc->set_name(st.name);
+  for (auto& a : st.args)
+    exc->add_args(a);
+  exc->set_executor(st.executor);
+  to_struct(ex.parameters, out->mutable_parameters());
+  add_route(out, "gateway", ex.start_us, ex.end_us, st.description);
+  out->mutable_data()->mutable_docs();
+}
+
+}  // namespace caflow::grpc_gateway

@@ -1,0 +1,39 @@
+// How a failed request looks in Jina's StatusProto, for every protocol.
+//
+// Jina answers an executor's exception in-band: the response (HTTP 200, or a
+// gRPC message) carries header.status = {code: ERROR, description,
+// exception: {name, args, stacks, executor}}. caflow does the same for
+// failures that come from executors; failures of the request itself
+// (malformed input, unknown target) keep their HTTP 4xx or gRPC status.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <caf/error.hpp>
+
+namespace caflow::http {
+
+/// Jina 3.0's StatusProto codes that caflow uses.
+constexpr int jina_status_success = 0;
+constexpr int jina_status_error = 3;
+
+/// A StatusProto with code ERROR, in plain values.
+struct JinaStatus {
+  std::string description;        ///< the message
+  std::string name;               ///< exception.name: the caflow errc name
+  std::vector<std::string> args;  ///< exception.args: [the message]
+  std::string executor;           ///< exception.executor: the deployment ("" if none)
+};
+
+/// The status of `err`. The executor is the deployment named at the start
+/// of the message ("indexer/shard-1/replica-0: ..." -> "indexer").
+JinaStatus jina_status(const caf::error& err);
+
+/// True for failures that Jina reports in-band: an executor threw or its
+/// shards failed (executor_failed, dimension_mismatch, all_shards_failed,
+/// storage_error, executor_start_failed), as opposed to bad requests,
+/// overload, unavailability and timeouts.
+bool in_band(const caf::error& err);
+
+}  // namespace caflow::http

@@ -1,0 +1,124 @@
+// The gRPC gateway against a Jina-style Python client generated from the same
+// .proto files (tests/grpc/jina_client.py): a flow in process (an executor
+// that upper-cases, one that fails on purpose, a 2-shard Indexer), the
+// server on a free port, the client as a child process. Every wait is bounded.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cctype>
+#include <filesystem>
+#include <sstream>
+#include <stdexcept>
+
+#include <unistd.h>
+
+#include "caflow/errors.hpp"
+#include "caflow/executor.hpp"
+#include "caflow/flow.hpp"
+#include "caflow/grpc_server.hpp"
+#include "daemon/process.hpp"
+
+using namespace caflow;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Upper-cases texts on every endpoint; `/fail` throws.
+class GrpcUpper : public Executor {
+ public:
+  explicit GrpcUpper(ExecutorContext ctx) : Executor(std::move(ctx)) {
+    on("/fail", [](DocumentArray&, const Params&) -> Params {
+      throw std::runtime_error("upper refuses on purpose");
+    });
+    on("*", [](DocumentArray& docs, const Params&) {
+      for (auto& d : docs)
+        for (auto& c : d.text)
+          c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      return Params::object();
+    });
+  }
+};
+CAFLOW_REGISTER_EXECUTOR(GrpcUpper);
+
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    static std::atomic<int> n{0};
+    path = std::filesystem::temp_directory_path()
+           / ("caflow-grpc-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+    std::filesystem::remove_all(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+// The environment (PYTHONPATH=..., LD_LIBRARY_PATH=...) that makes the
+// generated client importable.
+std::vector<std::string> python_env() {
+  auto r = testing::run(
+    {CAFLOW_SOURCE_DIR "/tools/grpc-python-env.sh", CAFLOW_BINARY_DIR "/grpc-python"}, 300s);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  std::vector<std::string> env;
+  std::istringstream lines{r.output};
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("PYTHONPATH=", 0) == 0 || line.rfind("LD_LIBRARY_PATH=", 0) == 0)
+      env.push_back(line);
+  REQUIRE(env.size() == 2);
+  return env;
+}
+
+testing::RunResult client(const std::vector<std::string>& env, uint16_t port,
+                          std::vector<std::string> scenarios) {
+  std::vector<std::string> argv{"/usr/bin/env"};
+  argv.insert(argv.end(), env.begin(), env.end());
+  argv.push_back("/usr/bin/python3");
+  argv.push_back(CAFLOW_SOURCE_DIR "/tests/grpc/jina_client.py");
+  argv.push_back(std::to_string(port));
+  argv.insert(argv.end(), scenarios.begin(), scenarios.end());
+  return testing::run(argv, 240s);
+}
+
+}  // namespace
+
+TEST_CASE("gRPC: Jina's client streams, calls, discovers and gets errors in-band") {
+  auto env = python_env();
+  TempDir ws;
+  Flow flow{FlowOptions{.workspace = ws.path.string()}};
+  flow.add({.name = "upper", .uses = "GrpcUpper"})
+    .add({.name = "indexer",
+          .uses = "Indexer",
+          .uses_with = {{"metric", "cosine"}},
+          .shards = 2,
+          .polling = {{"/index", "PARTITION"}, {"/search", "ALL"}, {"*", "ALL"}}});
+  auto running = flow.start();
+  REQUIRE_MESSAGE(running, describe(running.error()));
+  auto server = GrpcServer::start(*running, {.max_message_size = size_t{1} << 20});
+  REQUIRE_MESSAGE(server, describe(server.error()));
+  std::vector<std::string> scenarios{"stream",    "search", "sparse", "error",
+                                     "discovery", "info",   "health", "bad"};
+  auto r = client(env, (*server)->port(), scenarios);
+  INFO(r.output);
+  CHECK(r.code == 0);
+  for (const auto& s : scenarios)
+    CHECK(r.output.find("PASS " + s + "\n") != std::string::npos);
+  // The stream's 200 documents reached the shards through the gateway.
+  auto count = running->post("/count", {});
+  REQUIRE(count);
+  CHECK(count->parameters.get_int("count", -1) == 200);
+}
+
+TEST_CASE("gRPC: a second server on a taken port fails naming the address") {
+  Flow flow;
+  flow.add({.name = "upper", .uses = "GrpcUpper"});
+  auto running = flow.start();
+  REQUIRE(running);
+  auto first = GrpcServer::start(*running);
+  REQUIRE(first);
+  auto second = GrpcServer::start(*running, {.port = (*first)->port()});
+  REQUIRE_FALSE(second);
+  CHECK(is(second.error(), errc::io_error));
+  CHECK(describe(second.error()).find(std::to_string((*first)->port())) != std::string::npos);
+}

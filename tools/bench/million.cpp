@@ -1,0 +1,110 @@
+// caflow-bench million: a million synthetic TF-IDF documents (texts and
+// vectors with a mail corpus's term distribution, bench/synthetic.hpp)
+// through an in-process flow with a 2-shard exact Indexer (index PARTITION,
+// search ALL): index throughput, single-query search q/s and p99, RSS and
+// disk per document, and the time to start the flow again on the workspace
+// (every shard reloads its ids and rebuilds its index from RocksDB).
+// A benchmark mode, not a test: at 1,000,000 documents it runs for many
+// minutes and needs ~6 GiB of memory.
+//
+//   caflow-bench million [--n=1000000] [--shards=2] [--queries=300]
+//
+// Prints {"bench": "million", "n", "shards", "index_docs_per_s",
+// "search_qps", "search_p50_ms", "search_p99_ms", "rss_per_doc_kb",
+// "disk_per_doc_kb", "raw_per_doc_kb", "restart_s", "count_after_restart"}.
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "bench/bench_util.hpp"
+#include "bench/synthetic.hpp"
+#include "caflow/errors.hpp"
+#include "caflow/flow.hpp"
+
+namespace caflow::bench {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+Flow million_flow(const fs::path& dir, uint32_t shards) {
+  Flow flow;
+  flow.add({.name = "indexer",
+            .uses = "Indexer",
+            .workspace = dir.string(),
+            .shards = shards,
+            .polling = {{"/index", "PARTITION"}, {"/search", "ALL"}, {"*", "ALL"}}});
+  return flow;
+}
+
+}  // namespace
+
+int million(int argc, char** argv) {
+  auto n = static_cast<size_t>(arg(argc, argv, "n", 1000000));
+  auto shards = static_cast<uint32_t>(arg(argc, argv, "shards", 2));
+  auto n_queries = static_cast<size_t>(arg(argc, argv, "queries", 300));
+  auto dir = fs::temp_directory_path() / ("caflow-bench-million-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  SyntheticCorpus corpus{n};
+  std::mt19937 rng{1};
+  size_t rss0 = rss_bytes();
+  size_t raw = 0;
+  double index_s = 0;
+  Value line{
+    {"bench", "million"}, {"n", static_cast<int64_t>(n)}, {"shards", static_cast<int64_t>(shards)}};
+  {
+    auto running = million_flow(dir, shards).start();
+    if (!running)
+      throw Error(running.error());
+    auto start = clock::now();
+    for (size_t from = 0; from < n; from += 1000) {
+      DocumentArray docs;
+      for (size_t i = from; i < std::min(n, from + 1000); ++i) {
+        auto d = corpus.document(rng);
+        d.id = "doc-" + std::to_string(i);
+        raw += d.text.size() + 8 * d.embedding.indices.size();
+        docs.push_back(std::move(d));
+      }
+      if (auto r = running->post("/index", std::move(docs), {.request_size = 100, .prefetch = 4});
+          !r)
+        throw Error(r.error());
+    }
+    index_s = seconds_since(start);
+    size_t rss1 = rss_bytes();
+    std::vector<double> ms;
+    start = clock::now();
+    for (size_t j = 0; j < n_queries; ++j) {
+      auto t = clock::now();
+      auto r = running->post("/search", DocumentArray{{corpus.query(rng)}},
+                             {.parameters = Value{{"top_k", 10}}});
+      if (!r)
+        throw Error(r.error());
+      ms.push_back(seconds_since(t) * 1000);
+    }
+    double search_s = seconds_since(start);
+    running->stop();
+    auto per_doc_kb = [n](double bytes) { return bytes / static_cast<double>(n) / 1024.0; };
+    line["index_docs_per_s"] = static_cast<double>(n) / index_s;
+    line["search_qps"] = static_cast<double>(n_queries) / search_s;
+    line["search_p50_ms"] = percentile(ms, 50);
+    line["search_p99_ms"] = percentile(ms, 99);
+    line["rss_per_doc_kb"] = per_doc_kb(static_cast<double>(rss1) - static_cast<double>(rss0));
+    line["disk_per_doc_kb"] = per_doc_kb(static_cast<double>(disk_bytes(dir.string())));
+    line["raw_per_doc_kb"] = per_doc_kb(static_cast<double>(raw));
+  }
+  {
+    auto start = clock::now();
+    auto running = million_flow(dir, shards).start();
+    if (!running)
+      throw Error(running.error());
+    line["restart_s"] = seconds_since(start);
+    auto count = running->post("/count", {});
+    line["count_after_restart"] = count ? count->parameters.get_int("count", -1) : int64_t{-1};
+    running->stop();
+  }
+  emit(line);
+  fs::remove_all(dir);
+  return 0;
+}
+
+}  // namespace caflow::bench
