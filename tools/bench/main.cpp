@@ -42,9 +42,11 @@ int main(int argc, char** argv) {
     std::cerr << "usage: caflow-bench "
                  "overhead|replicas|seed|search|tfidf|http|remote|reshard|sparse|mixed|memory|"
                  "hnsw-restart|dense|million|batching
-       [--key=value ...]
-";
-    return argc < 2 ? 2 : 0;
+                   [--key = value...] ";
+          return argc
+        < 2
+      ? 2
+      : 0;
   }
   try {
     if (std::strcmp(argv[1], "overhead") == 0)
