@@ -8,13 +8,13 @@
 //   caflow-bench http [--docs=200000] [--request-size=100] [--prefetch=8]
 //   caflow-bench seed [--corpus=data/spamassassin.jsonl] [--request-size=100]
 //   caflow-bench remote [--request-size=100] [--rtt-samples=500] [--docs=50000]
-//   caflow-bench batching [--clients=64] [--per_call_us=2000] [--per_doc_us=20] [--rounds=5]
 //   caflow-bench reshard [--corpus=data/spamassassin.jsonl] [--docs=6046]
 //   caflow-bench sparse [--sizes=6000,30000,120000] [--queries=300] [--no-scipy]
 //   caflow-bench mixed [--sizes=30000,120000] [--queries=300]
 //   caflow-bench memory [--n=30000]
 //   caflow-bench hnsw-restart [--n=100000] [--dim=128]
 //   caflow-bench dense [--n=20000] [--dim=128] [--shards=2] [--queries=2000]
+//   caflow-bench batching [--clients=64] [--per_call_us=2000] [--per_doc_us=20] [--rounds=5]
 //   caflow-bench million [--n=1000000] [--shards=2] [--queries=300]
 #include <cstring>
 #include <iostream>
@@ -27,7 +27,6 @@ int run_search_bench(int argc, char** argv);
 int run_tfidf_bench(int argc, char** argv);
 int run_http_bench(int argc, char** argv);
 int remote(int argc, char** argv);
-int batching(int argc, char** argv);
 int run_reshard_bench(int argc, char** argv);
 int run_sparse_bench(int argc, char** argv);
 int mixed(int argc, char** argv);
@@ -35,18 +34,15 @@ int memory(int argc, char** argv);
 int hnsw_restart(int argc, char** argv);
 int dense(int argc, char** argv);
 int million(int argc, char** argv);
+int batching(int argc, char** argv);
 }  // namespace caflow::bench
 
 int main(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
     std::cerr << "usage: caflow-bench "
                  "overhead|replicas|seed|search|tfidf|http|remote|reshard|sparse|mixed|memory|"
-                 "hnsw-restart|dense|million|batching
-                   [--key = value...] ";
-          return argc
-        < 2
-      ? 2
-      : 0;
+                 "hnsw-restart|dense|million|batching\n       [--key=value ...]\n";
+    return argc < 2 ? 2 : 0;
   }
   try {
     if (std::strcmp(argv[1], "overhead") == 0)
@@ -63,8 +59,6 @@ int main(int argc, char** argv) {
       return caflow::bench::seed(argc, argv);
     if (std::strcmp(argv[1], "remote") == 0)
       return caflow::bench::remote(argc, argv);
-    if (std::strcmp(argv[1], "batching") == 0)
-      return caflow::bench::batching(argc, argv);
     if (std::strcmp(argv[1], "reshard") == 0)
       return caflow::bench::run_reshard_bench(argc, argv);
     if (std::strcmp(argv[1], "sparse") == 0)
@@ -79,6 +73,8 @@ int main(int argc, char** argv) {
       return caflow::bench::dense(argc, argv);
     if (std::strcmp(argv[1], "million") == 0)
       return caflow::bench::million(argc, argv);
+    if (std::strcmp(argv[1], "batching") == 0)
+      return caflow::bench::batching(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << "caflow-bench: " << e.what() << '\n';
     return 1;
