@@ -201,6 +201,7 @@ ExecutorContext make_context(const DeploymentOptions& spec, uint32_t shard, uint
   ctx.shards = spec.shards;
   ctx.replica_id = replica;
   ctx.replicas = spec.replicas;
+  ctx.dynamic_batching = spec.dynamic_batching;
   if (!spec.origin.file.empty())
     ctx.config_dir = std::filesystem::absolute(spec.origin.file).parent_path().string();
   return ctx;

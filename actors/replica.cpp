@@ -9,6 +9,61 @@
 
 namespace caflow::actors {
 
+namespace {
+
+using replica_pointer = replica_actor::stateful_pointer<replica_state>;
+
+// Runs the executor on `docs`; an exception fails this call only.
+caf::expected<Params> call_executor(replica_state& st, const std::string& endpoint,
+                                    DocumentArray& docs, const Params& params) {
+  try {
+    return st.executor->handle(endpoint, docs, params);
+  } catch (const Error& e) {
+    return make_error(e.code(), st.label + ": " + e.what());
+  } catch (const std::bad_alloc&) {
+    // The request's own allocations are gone with the stack: the replica
+    // serves on, and the message says what happened instead of "std::bad_alloc".
+    return make_error(errc::executor_failed,
+                      st.label + ": out of memory while handling " + endpoint);
+  } catch (const std::exception& e) {
+    return make_error(errc::executor_failed, st.label + ": " + e.what());
+  } catch (...) {
+    return make_error(errc::executor_failed, st.label + ": unknown exception");
+  }
+}
+
+// One executor call for the whole batch, its documents split back to the
+// requests; a failure goes to every request of this batch and no other.
+void run_batch(replica_pointer self, detail::Batch batch) {
+  auto& st = self->state;
+  auto docs = std::move(batch.docs);
+  auto params = call_executor(st, batch.endpoint, docs, batch.parameters);
+  caf::expected<std::vector<DocumentArray>> parts{caf::error{}};
+  if (params)
+    parts = detail::split_batch(batch, std::move(docs));
+  if (params && !parts)
+    params = make_error(errc::executor_failed, st.label + ": " + error_message(parts.error()));
+  for (size_t i = 0; i < batch.tickets.size(); ++i) {
+    auto waiting = st.waiting.find(batch.tickets[i]);
+    if (waiting == st.waiting.end())
+      continue;
+    auto promise = std::move(waiting->second);
+    st.waiting.erase(waiting);
+    if (!params) {
+      promise.deliver(params.error());
+      continue;
+    }
+    Response resp;
+    resp.id = std::move(batch.requests[i].id);
+    resp.docs = std::move((*parts)[i]);
+    resp.parameters = *params;
+    resp.shards_answered = 1;
+    promise.deliver(std::move(resp));
+  }
+}
+
+}  // namespace
+
 std::string replica_label(const ExecutorContext& ctx) {
   return ctx.name + "/shard-" + std::to_string(ctx.shard_id) + "/replica-"
          + std::to_string(ctx.replica_id);
@@ -25,9 +80,9 @@ replica_state::~replica_state() {
   }
 }
 
-replica_actor::behavior_type replica(replica_actor::stateful_pointer<replica_state> self,
-                                     ExecutorContext ctx) {
+replica_actor::behavior_type replica(replica_pointer self, ExecutorContext ctx) {
   self->state.label = replica_label(ctx);
+  self->state.batcher = detail::Batcher{ctx.dynamic_batching};
   if (auto ex = ExecutorRegistry::instance().create(std::move(ctx)))
     self->state.executor = std::move(*ex);
   else
@@ -48,27 +103,32 @@ replica_actor::behavior_type replica(replica_actor::stateful_pointer<replica_sta
         resp.shards_answered = 1;
         return resp;
       }
-      // An exception fails this request only; the replica lives on.
-      try {
-        auto params = st.executor->handle(req.endpoint, req.docs, req.parameters);
-        Response resp;
-        resp.id = std::move(req.id);
-        resp.docs = std::move(req.docs);
-        resp.parameters = std::move(params);
-        resp.shards_answered = 1;
-        return resp;
-      } catch (const Error& e) {
-        return make_error(e.code(), st.label + ": " + e.what());
-      } catch (const std::bad_alloc&) {
-        // The request's own allocations are gone with the stack: the replica
-        // serves on, and the message says what happened instead of "std::bad_alloc".
-        return make_error(errc::executor_failed,
-                          st.label + ": out of memory while handling " + req.endpoint);
-      } catch (const std::exception& e) {
-        return make_error(errc::executor_failed, st.label + ": " + e.what());
-      } catch (...) {
-        return make_error(errc::executor_failed, st.label + ": unknown exception");
+      if (st.batcher.batches(req.endpoint)) {
+        auto ticket = st.next_ticket++;
+        auto promise = self->make_response_promise<Response>();
+        st.waiting.emplace(ticket, promise);
+        auto added = st.batcher.add(ticket, std::move(req));
+        if (added.timer)
+          self->delayed_send(self, added.timer->timeout, batch_atom::value,
+                             std::move(added.timer->group), added.timer->generation);
+        for (auto& batch : added.ready)
+          run_batch(self, std::move(batch));
+        return promise;
       }
+      // An exception fails this request only; the replica lives on.
+      auto params = call_executor(st, req.endpoint, req.docs, req.parameters);
+      if (!params)
+        return std::move(params.error());
+      Response resp;
+      resp.id = std::move(req.id);
+      resp.docs = std::move(req.docs);
+      resp.parameters = std::move(*params);
+      resp.shards_answered = 1;
+      return resp;
+    },
+    [self](batch_atom, const std::string& group, uint64_t generation) {
+      if (auto batch = self->state.batcher.expire(group, generation))
+        run_batch(self, std::move(*batch));
     },
     [self](ping_atom) -> caf::result<ok_atom> {
       if (self->state.start_error)

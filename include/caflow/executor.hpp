@@ -49,6 +49,7 @@
 #include <caf/expected.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include "caflow/batching.hpp"
 #include "caflow/document.hpp"
 #include "caflow/errors.hpp"
 #include "caflow/value.hpp"
@@ -68,6 +69,9 @@ struct ExecutorContext {
   uint32_t replica_id = 0;               ///< this replica's index within its shard
   uint32_t replicas = 1;                 ///< replicas per shard
   std::string config_dir{};  ///< directory of the flow's config file ("": built in code)
+  /// Endpoints whose requests the replica gathers into batches.
+  /// Default: none
+  std::map<std::string, DynamicBatching> dynamic_batching{};
 
   /// `WORKSPACE/<name>`, where this executor persists ("" when no workspace).
   [[nodiscard]] std::string executor_workspace() const;
@@ -95,7 +99,8 @@ struct ExecutorContext {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ExecutorContext& x) {
   return f(caf::meta::type_name("caflow::ExecutorContext"), x.name, x.uses, x.uses_with,
-           x.uses_metas, x.workspace, x.shard_id, x.shards, x.replica_id, x.replicas, x.config_dir);
+           x.uses_metas, x.workspace, x.shard_id, x.shards, x.replica_id, x.replicas, x.config_dir,
+           x.dynamic_batching);
 }
 
 /// Base class of every executor (see the file comment).

@@ -43,6 +43,7 @@
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
 
+#include "caflow/batching.hpp"
 #include "caflow/document.hpp"
 #include "caflow/polling.hpp"
 #include "caflow/value.hpp"
@@ -73,6 +74,9 @@ struct DeploymentOptions {
   /// Retries of a request whose replica died, on another replica of the same
   /// shard (so only with replicas > 1). Default: 1
   uint32_t retries = 1;
+  /// Endpoints whose small requests each replica gathers into batches
+  /// (YAML `uses_dynamic_batching`; see caflow/batching.hpp). Default: none
+  std::map<std::string, DynamicBatching> dynamic_batching{};
   ConfigOrigin origin{};  ///< set by the YAML loader
 };
 

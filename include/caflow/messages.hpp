@@ -82,11 +82,14 @@ using replicas_atom = caf::atom_constant<caf::atom("replicas")>;
 using scale_atom = caf::atom_constant<caf::atom("scale")>;
 using respawn_atom = caf::atom_constant<caf::atom("respawn")>;
 using node_atom = caf::atom_constant<caf::atom("node")>;
+using batch_atom = caf::atom_constant<caf::atom("batch")>;
 
 /// One replica of one shard: runs its executor's handlers.
 /// `ping` answers once the executor is constructed (or with why it failed).
+/// `batch` (to itself): a dynamic batch's timer (group, generation) fired.
 using replica_actor = caf::typed_actor<caf::replies_to<Request>::with<Response>,
-                                       caf::replies_to<ping_atom>::with<ok_atom>>;
+                                       caf::replies_to<ping_atom>::with<ok_atom>,
+                                       caf::reacts_to<batch_atom, std::string, uint64_t>>;
 
 /// A deployment's head: routes by polling, joins and reduces shard answers.
 /// `ping`: every replica is ready. `status`: counters as a JSON-like Value.

@@ -130,6 +130,10 @@ caf::error Flow::validate() const {
       return config_error(d, i, "replicas", "must be at least 1, got 0");
     if (d.shards < 1)
       return config_error(d, i, "shards", "must be at least 1, got 0");
+    for (const auto& [endpoint, batching] : d.dynamic_batching)
+      if (batching.preferred_batch_size < 1)
+        return config_error(d, i, "uses_dynamic_batching",
+                            endpoint + ": preferred_batch_size must be at least 1, got 0");
     if (auto err = d.polling.validate()) {
       // Polling names the bad entry ("polling['/x']: ..."): keep it in the key.
       auto message = error_message(err);

@@ -37,9 +37,13 @@ constexpr std::string_view with_keys[] = {
   "name",  "protocol",     "host", "port",          "workspace",          "plugins",
   "nodes", "cluster_port", "tls",  "max_in_flight", "heartbeat_interval", "heartbeat_misses"};
 
-constexpr std::string_view executor_keys[] = {
-  "name",    "uses",  "uses_with", "uses_metas",   "workspace", "replicas", "shards",
-  "polling", "needs", "timeout",   "timeout_send", "retries",   "hosts"};
+constexpr std::string_view executor_keys[] = {"name",         "uses",
+                                              "uses_with",    "uses_metas",
+                                              "workspace",    "replicas",
+                                              "shards",       "polling",
+                                              "needs",        "timeout",
+                                              "timeout_send", "retries",
+                                              "hosts",        "uses_dynamic_batching"};
 
 constexpr std::string_view uses_keys[] = {"jtype", "with", "metas"};
 
@@ -58,6 +62,8 @@ template <size_t N>
   fail(key_node, where, "unknown key" + detail::suggest(key, known));
 }
 
+constexpr std::string_view batching_keys[] = {"preferred_batch_size", "timeout"};
+
 // A list of node addresses (`hosts:`, `with.nodes`): each "local" or
 // HOST:PORT, checked here so that a typo names its line.
 std::vector<std::string> node_list(const YAML::Node& v, const FieldReader& in,
@@ -71,6 +77,46 @@ std::vector<std::string> node_list(const YAML::Node& v, const FieldReader& in,
            error_message(addr.error()));
   }
   return hosts;
+}
+
+// `uses_dynamic_batching: {/encode: {preferred_batch_size: 64, timeout: 10}}`
+// (Jina's keys; timeout in ms).
+std::map<std::string, DynamicBatching> parse_batching(const YAML::Node& v, const FieldReader& in,
+                                                      const std::string& where) {
+  if (v.IsNull())
+    return {};
+  if (!v.IsMap())
+    fail(v, where,
+         "expected a mapping of endpoints to {preferred_batch_size, timeout}, got "
+           + detail::describe_node(v));
+  check_keys(v, where);
+  std::map<std::string, DynamicBatching> out;
+  for (const auto& kv : v) {
+    const auto& endpoint = kv.first.Scalar();
+    auto at = where + "." + endpoint;
+    if (endpoint.empty() || (endpoint.front() != '/' && endpoint != "*"))
+      fail(kv.first, at, "expected an endpoint such as /encode");
+    if (!kv.second.IsMap())
+      fail(kv.second, at,
+           "expected a mapping {preferred_batch_size, timeout}, got "
+             + detail::describe_node(kv.second));
+    check_keys(kv.second, at);
+    DynamicBatching b;
+    for (const auto& opt : kv.second) {
+      const auto& key = opt.first.Scalar();
+      if (key == "preferred_batch_size")
+        b.preferred_batch_size = static_cast<uint32_t>(
+          in.integer(opt.second, at + "." + key, 1, 1 << 20));
+      else if (key == "timeout")
+        b.timeout = std::chrono::milliseconds{in.integer(opt.second, at + "." + key, 0, 3600000)};
+      else
+        fail(opt.first, at + "." + key, "unknown key" + detail::suggest(key, batching_keys));
+    }
+    if (b.preferred_batch_size == 0)
+      fail(kv.second, at + ".preferred_batch_size", "is required (documents per batch)");
+    out[endpoint] = b;
+  }
+  return out;
 }
 
 void parse_tls(const YAML::Node& v, const FieldReader& in, TlsOptions& out) {
@@ -276,6 +322,8 @@ DeploymentOptions parse_executor(const YAML::Node& entry, int index, const Field
       for (auto& h : node_list(v, in, where))
         hosts.emplace_back(std::move(h));
       d.uses_metas["hosts"] = Value{std::move(hosts)};
+    } else if (key == "uses_dynamic_batching") {
+      d.dynamic_batching = parse_batching(v, in, where);
     } else {
       unknown_key(kv.first, where, JinaScope::executor, executor_keys);
     }
