@@ -87,7 +87,6 @@ constexpr Refusal executor[] = {
   {"entrypoint", not_implemented},
   {"docker_kwargs", not_implemented},
   {"volumes", not_implemented},
-  {"uses_dynamic_batching", not_implemented},
   {"when", not_implemented},
   {"grpc_metadata", not_implemented},
   {"grpc_server_options", not_implemented},

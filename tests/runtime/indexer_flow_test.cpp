@@ -174,7 +174,7 @@ TEST_CASE("PARTITION routes updates and deletes to the owning shard") {
 TEST_CASE("searches without top_k (or with a null one) return the Indexer's default over shards") {
   for (uint32_t shards : {2u, 3u}) {
     CAPTURE(shards);
-    TempDir dir;
+    TempWorkspace dir;
     auto flow = start(dir, shards, "PARTITION");
     REQUIRE(flow.post("/index", make_docs(100, 3, "d"), {.request_size = 25}));
     for (auto params : {Params::object(), Params{{"top_k", nullptr}}}) {
@@ -186,7 +186,7 @@ TEST_CASE("searches without top_k (or with a null one) return the Indexer's defa
     }
   }
   // A default changed in uses_with is the one the head cuts to.
-  TempDir dir;
+  TempWorkspace dir;
   Flow flow{FlowOptions{.workspace = dir.path.string()}};
   flow.add({.name = "indexer",
             .uses = "Indexer",

@@ -81,7 +81,8 @@ TEST_CASE("config keys: every unknown with: key is named, with a suggestion") {
   // Nothing close: the known keys are listed.
   CHECK(error_of("with:\n  zzzzzz: 1\n")
         == ":2: with.zzzzzz: unknown key (known: name, protocol, host, port, workspace, "
-           "plugins, nodes, cluster_port, tls, max_in_flight)");
+           "plugins, nodes, cluster_port, tls, max_in_flight, heartbeat_interval, "
+           "heartbeat_misses)");
 }
 
 TEST_CASE("config keys: Jina keys caflow does not implement are refused by name") {
