@@ -83,10 +83,11 @@ bool among(std::string_view key, const std::string_view (&keys)[N]) {
 
 // Jina's `protocol: grpc` or `protocol: [grpc, http]`, with `port: P` or
 // `port: [P1, P2]` (one per protocol; without ports: 8080, 8081, ...).
-void parse_gateways(const YAML::Node& protocol_node, const YAML::Node& port_node,
-                    const FieldReader& in, FlowOptions& out) {
+void parse_gateways(const YAML::Node& protocol_node, bool have_protocol,
+                    const YAML::Node& port_node, bool have_port, const FieldReader& in,
+                    FlowOptions& out) {
   std::vector<std::string> protocols{"http"};
-  if (protocol_node)
+  if (have_protocol)
     protocols = in.strings(protocol_node, "with.protocol");
   if (protocols.empty())
     fail(protocol_node, "with.protocol", "expected at least one protocol");
@@ -94,9 +95,10 @@ void parse_gateways(const YAML::Node& protocol_node, const YAML::Node& port_node
     auto& p = protocols[i];
     std::transform(p.begin(), p.end(), p.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    auto where = protocol_node.IsSequence() ? "with.protocol[" + std::to_string(i) + "]"
-                                            : std::string{"with.protocol"};
-    const auto& node = protocol_node.IsSequence() ? protocol_node[i] : protocol_node;
+    auto where = have_protocol && protocol_node.IsSequence()
+                   ? "with.protocol[" + std::to_string(i) + "]"
+                   : std::string{"with.protocol"};
+    auto node = have_protocol && protocol_node.IsSequence() ? protocol_node[i] : protocol_node;
     if (p != "http" && p != "grpc")
       fail(node, where, "unsupported protocol '" + p + "' (known: http, grpc)");
     for (size_t k = 0; k < i; ++k)
@@ -104,11 +106,11 @@ void parse_gateways(const YAML::Node& protocol_node, const YAML::Node& port_node
         fail(node, where, "protocol '" + p + "' is given twice");
   }
   std::vector<uint16_t> ports;
-  if (port_node && port_node.IsSequence()) {
+  if (have_port && port_node.IsSequence()) {
     for (size_t i = 0; i < port_node.size(); ++i)
       ports.push_back(static_cast<uint16_t>(
         in.integer(port_node[i], "with.port[" + std::to_string(i) + "]", 1, 65535)));
-  } else if (port_node) {
+  } else if (have_port) {
     ports.push_back(static_cast<uint16_t>(in.integer(port_node, "with.port", 1, 65535)));
   } else {
     for (size_t i = 0; i < protocols.size(); ++i)
@@ -137,8 +139,11 @@ void parse_with(const YAML::Node& with, const FieldReader& in, FlowOptions& out)
   if (!with.IsMap())
     fail(with, "with", "expected a mapping of flow settings, got " + detail::describe_node(with));
   check_keys(with, "with");
+  // A default YAML::Node counts as defined (a null): track presence apart.
   YAML::Node protocol_node;
   YAML::Node port_node;
+  bool have_protocol = false;
+  bool have_port = false;
   for (const auto& kv : with) {
     const auto& key = kv.first.Scalar();
     const auto& v = kv.second;
@@ -147,10 +152,12 @@ void parse_with(const YAML::Node& with, const FieldReader& in, FlowOptions& out)
       out.name = in.string(v, where);
     } else if (key == "protocol") {
       protocol_node = v;
+      have_protocol = true;
     } else if (key == "host") {
       out.host = in.string(v, where);
     } else if (key == "port") {
       port_node = v;
+      have_port = true;
     } else if (key == "workspace") {
       out.workspace = in.path(in.string(v, where));
     } else if (key == "plugins") {
@@ -170,8 +177,8 @@ void parse_with(const YAML::Node& with, const FieldReader& in, FlowOptions& out)
       out.extra[key] = detail::to_value(v, where);
     }
   }
-  if (protocol_node || port_node)
-    parse_gateways(protocol_node, port_node, in, out);
+  if (have_protocol || have_port)
+    parse_gateways(protocol_node, have_protocol, port_node, have_port, in, out);
 }
 
 // The `uses: {jtype: T, with: {...}, metas: {...}}` form.

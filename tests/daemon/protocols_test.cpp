@@ -2,6 +2,8 @@
 // `caflow post --protocol grpc` through Jina's gRPC protocol, as processes.
 #include <doctest/doctest.h>
 
+#include <csignal>
+
 #include "daemon/daemon_fixture.hpp"
 
 using namespace caflow;

@@ -138,7 +138,7 @@ TEST_CASE("gRPC: caflow::Client with protocol grpc posts, keeps order, reports e
     auto& d = docs.emplace_back();
     d.id = "d" + std::to_string(i);
     d.text = "text " + std::to_string(i);
-    d.embedding = Embedding::sparse_vector(100, {1, static_cast<uint32_t>(i % 100)}, {1, 2});
+    d.embedding = Embedding::sparse_vector(100, {1, static_cast<uint32_t>(2 + i % 98)}, {1, 2});
   }
   size_t progress = 0;
   auto result = client.post("/x", docs,
