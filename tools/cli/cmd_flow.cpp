@@ -59,13 +59,21 @@ caf::error set_protocols(FlowOptions& o, const std::vector<std::string>& args) {
       start = comma + 1;
     }
   }
+  // A protocol the config names keeps its port; a new one takes the first
+  // port plus its position.
   auto old = o.gateways();
-  o.protocol = list[0];
-  o.more_gateways.clear();
-  for (size_t i = 1; i < list.size(); ++i) {
-    auto port = old.size() == list.size() ? old[i].port : static_cast<uint16_t>(o.port + i);
-    o.more_gateways.push_back({list[i], port});
-  }
+  auto port_of = [&](const std::string& p, size_t i) {
+    for (const auto& g : old)
+      if (g.protocol == p)
+        return g.port;
+    return static_cast<uint16_t>(old[0].port + i);
+  };
+  std::vector<GatewayOptions> next;
+  for (size_t i = 0; i < list.size(); ++i)
+    next.push_back({list[i], port_of(list[i], i)});
+  o.protocol = next[0].protocol;
+  o.port = next[0].port;
+  o.more_gateways.assign(next.begin() + 1, next.end());
   return {};
 }
 
