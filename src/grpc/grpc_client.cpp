@@ -121,9 +121,13 @@ caf::expected<PostResult> GrpcClient::post(const std::string& endpoint, Document
   auto all = std::move(docs).docs();
   size_t total = std::max<size_t>(1, (all.size() + size - 1) / size);
   auto prefix = new_document_id();
+  // A gateway that is not there fails within connect_timeout, not never.
+  if (!impl_->channel->WaitForConnected(deadline_after(impl_->connect_timeout)))
+    return make_error(errc::io_error, "cannot connect to the gRPC gateway at " + impl_->address
+                                        + " within "
+                                        + std::to_string(impl_->connect_timeout.count()) + " ms");
   auto stub = jina::JinaRPC::NewStub(impl_->channel);
   grpc::ClientContext ctx;
-  ctx.set_wait_for_ready(true);
   if (impl_->timeout.count() > 0)
     ctx.set_deadline(deadline_after(impl_->connect_timeout + impl_->timeout * total));
   auto stream = stub->Call(&ctx);
