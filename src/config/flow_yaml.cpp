@@ -144,12 +144,69 @@ bool among(std::string_view key, const std::string_view (&keys)[N]) {
   return std::find(std::begin(keys), std::end(keys), key) != std::end(keys);
 }
 
+// Jina's `protocol: grpc` or `protocol: [grpc, http]`, with `port: P` or
+// `port: [P1, P2]` (one per protocol; without ports: 8080, 8081, ...).
+void parse_gateways(const YAML::Node& protocol_node, bool have_protocol,
+                    const YAML::Node& port_node, bool have_port, const FieldReader& in,
+                    FlowOptions& out) {
+  std::vector<std::string> protocols{"http"};
+  if (have_protocol)
+    protocols = in.strings(protocol_node, "with.protocol");
+  if (protocols.empty())
+    fail(protocol_node, "with.protocol", "expected at least one protocol");
+  for (size_t i = 0; i < protocols.size(); ++i) {
+    auto& p = protocols[i];
+    std::transform(p.begin(), p.end(), p.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    auto where = have_protocol && protocol_node.IsSequence()
+                   ? "with.protocol[" + std::to_string(i) + "]"
+                   : std::string{"with.protocol"};
+    auto node = have_protocol && protocol_node.IsSequence() ? protocol_node[i] : protocol_node;
+    if (p != "http" && p != "grpc")
+      fail(node, where, "unsupported protocol '" + p + "' (known: http, grpc)");
+    for (size_t k = 0; k < i; ++k)
+      if (protocols[k] == p)
+        fail(node, where, "protocol '" + p + "' is given twice");
+  }
+  std::vector<uint16_t> ports;
+  if (have_port && port_node.IsSequence()) {
+    for (size_t i = 0; i < port_node.size(); ++i)
+      ports.push_back(static_cast<uint16_t>(
+        in.integer(port_node[i], "with.port[" + std::to_string(i) + "]", 1, 65535)));
+  } else if (have_port) {
+    ports.push_back(static_cast<uint16_t>(in.integer(port_node, "with.port", 1, 65535)));
+  } else {
+    for (size_t i = 0; i < protocols.size(); ++i)
+      ports.push_back(static_cast<uint16_t>(8080 + i));
+  }
+  if (ports.size() != protocols.size())
+    fail(port_node, "with.port",
+         "give one port per protocol: " + std::to_string(protocols.size()) + " protocols, "
+           + std::to_string(ports.size()) + (ports.size() == 1 ? " port" : " ports"));
+  for (size_t i = 0; i < ports.size(); ++i)
+    for (size_t k = 0; k < i; ++k)
+      if (ports[k] == ports[i])
+        fail(port_node.IsSequence() ? port_node[i] : port_node,
+             "with.port[" + std::to_string(i) + "]",
+             "port " + std::to_string(ports[i]) + " is given twice");
+  out.protocol = protocols[0];
+  out.port = ports[0];
+  out.more_gateways.clear();
+  for (size_t i = 1; i < protocols.size(); ++i)
+    out.more_gateways.push_back({protocols[i], ports[i]});
+}
+
 void parse_with(const YAML::Node& with, const FieldReader& in, FlowOptions& out) {
   if (with.IsNull())
     return;
   if (!with.IsMap())
     fail(with, "with", "expected a mapping of flow settings, got " + detail::describe_node(with));
   check_keys(with, "with");
+  // A default YAML::Node counts as defined (a null): track presence apart.
+  YAML::Node protocol_node;
+  YAML::Node port_node;
+  bool have_protocol = false;
+  bool have_port = false;
   for (const auto& kv : with) {
     const auto& key = kv.first.Scalar();
     const auto& v = kv.second;
@@ -157,17 +214,13 @@ void parse_with(const YAML::Node& with, const FieldReader& in, FlowOptions& out)
     if (key == "name") {
       out.name = in.string(v, where);
     } else if (key == "protocol") {
-      auto protocol = in.string(v, where);
-      std::string lower = protocol;
-      std::transform(lower.begin(), lower.end(), lower.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      if (lower != "http")
-        fail(v, where, "unsupported protocol '" + protocol + "' (caflow's gateway speaks http)");
-      out.protocol = lower;
+      protocol_node = v;
+      have_protocol = true;
     } else if (key == "host") {
       out.host = in.string(v, where);
     } else if (key == "port") {
-      out.port = static_cast<uint16_t>(in.integer(v, where, 1, 65535));
+      port_node = v;
+      have_port = true;
     } else if (key == "workspace") {
       out.workspace = in.path(in.string(v, where));
     } else if (key == "plugins") {
@@ -190,6 +243,8 @@ void parse_with(const YAML::Node& with, const FieldReader& in, FlowOptions& out)
       unknown_key(kv.first, where, JinaScope::flow_with, with_keys);
     }
   }
+  if (have_protocol || have_port)
+    parse_gateways(protocol_node, have_protocol, port_node, have_port, in, out);
 }
 
 // Jina's metas of an executor (`uses_metas:` or `uses.metas`), checked key

@@ -42,7 +42,6 @@ bool in_band(const caf::error& err) {
   switch (static_cast<errc>(err.code())) {
     case errc::executor_failed:
     case errc::executor_start_failed:
-    case errc::dimension_mismatch:
     case errc::all_shards_failed:
     case errc::storage_error:
       return true;

@@ -31,9 +31,10 @@ struct JinaStatus {
 JinaStatus jina_status(const caf::error& err);
 
 /// True for failures that Jina reports in-band: an executor threw or its
-/// shards failed (executor_failed, dimension_mismatch, all_shards_failed,
-/// storage_error, executor_start_failed), as opposed to bad requests,
-/// overload, unavailability and timeouts.
+/// shards failed (executor_failed, all_shards_failed, storage_error,
+/// executor_start_failed), as opposed to bad requests (a dimension
+/// mismatch included: the client's vector is wrong), overload,
+/// unavailability and timeouts.
 bool in_band(const caf::error& err);
 
 }  // namespace caflow::http

@@ -285,6 +285,7 @@ void Session::handle_post(const Route& r) {
   ex.request_id = decoded->id;
   ex.endpoint = decoded->endpoint;
   ex.target_executor = decoded->target_executor;
+  ex.parameters = decoded->parameters;  // echoed in the answer, as Jina does
   core_.metrics.received(ex.endpoint);
   // The answer arrives on a CAF worker: encode it there (it is the costly
   // part) and hand only the bytes to this connection's strand. The tracked

@@ -325,15 +325,20 @@ TEST_CASE("bad requests get 400, 404, 405 and 413 with a message; the server liv
   CHECK(error_message(err.error()).find("HTTP 404") != std::string::npos);
 }
 
-TEST_CASE("an executor that throws gets 500 with its message") {
+TEST_CASE("an executor that throws gets 200 with Jina's in-band status and its message") {
   Flow flow;
   flow.add({.name = "thrower", .uses = "HttpThrower"});
   auto s = serve(flow);
   auto client = s->client();
   auto raw = client.request("POST", "/index", R"({"data": [{"text": "a"}]})");
   REQUIRE(raw);
-  CHECK(raw->status == 500);
+  CHECK(raw->status == 200);  // Jina's: the client's on_error runs, not an HTTP error
   CHECK(description(*raw).find("thrower refuses on purpose") != std::string::npos);
+  auto body = parse_json(raw->body);
+  REQUIRE(body);
+  const auto* status = body->find("header")->find("status");
+  CHECK(status->get_int("code", 0) == 3);
+  CHECK(status->find("exception")->get_string("executor", "") == "thrower");
   auto result = client.post("/index", hello(2));
   REQUIRE_FALSE(result);
   CHECK(is(result.error(), errc::executor_failed));

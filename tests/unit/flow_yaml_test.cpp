@@ -335,10 +335,32 @@ TEST_CASE("flow-level errors") {
   check_error("with:\n  port: 70000\n",
               ":2: with.port: expected an integer in 1..65535, got 70000");
   check_error("with:\n  port: 0\n", ":2: with.port: expected an integer in 1..65535, got 0");
-  check_error("with:\n  protocol: grpc\n", ":2: with.protocol: unsupported protocol 'grpc'");
+  check_error("with:\n  protocol: soap\n", ":2: with.protocol: unsupported protocol 'soap'");
+  check_error("with:\n  protocol: [grpc, http]\n  port: 9000\n",
+              ":3: with.port: give one port per protocol: 2 protocols, 1 port");
+  check_error("with:\n  protocol: [grpc, GRPC]\n",
+              ":2: with.protocol[1]: protocol 'grpc' is given twice");
+  check_error("with:\n  protocol: [grpc, http]\n  port: [9000, 9000]\n",
+              ":3: with.port[1]: port 9000 is given twice");
   check_error("with:\n  max_in_flight: 0\n", ":2: with.max_in_flight: expected a positive");
   check_error("executors: {a: 1}\n", ":1: executors: expected a list of executors");
   check_error("- just a list\n", ":1: flow: expected a mapping");
+}
+
+TEST_CASE("gateways: one protocol, or several with a port each (Jina's lists)") {
+  auto one = Flow::parse("with:\n  protocol: GRPC\n  port: 54321\n");
+  REQUIRE_MESSAGE(one, describe(one.error()));
+  CHECK(one->options().gateways() == std::vector<GatewayOptions>{{"grpc", 54321}});
+  auto two = Flow::parse("with:\n  port: [9001, 9002]\n  protocol: [grpc, http]\n");
+  REQUIRE_MESSAGE(two, describe(two.error()));
+  CHECK(two->options().gateways() == std::vector<GatewayOptions>{{"grpc", 9001}, {"http", 9002}});
+  auto defaults = Flow::parse("with:\n  protocol: [http, grpc]\n");
+  REQUIRE(defaults);
+  CHECK(defaults->options().gateways()
+        == std::vector<GatewayOptions>{{"http", 8080}, {"grpc", 8081}});
+  auto none = Flow::parse("with: {name: x}\n");
+  REQUIRE(none);
+  CHECK(none->options().gateways() == std::vector<GatewayOptions>{{"http", 8080}});
 }
 
 TEST_CASE("YAML syntax errors name line and column") {
