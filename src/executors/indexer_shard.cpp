@@ -250,6 +250,17 @@ void IndexerShard::rebuild_index() {
   }));
 }
 
+// Deletes the saved graph's marker and the journal of writes since it: the
+// next open rebuilds the graph from the stored vectors.
+void IndexerShard::forget_graph(const char* what) {
+  ShardBatch batch;
+  batch.remove_meta(marker_name);
+  batch.remove_meta_prefix(journal_prefix);
+  commit(batch, what);
+  marker_present_ = false;
+  journaled_ = 0;
+}
+
 void IndexerShard::save_graph() noexcept {
   if (!options_.hnsw || (marker_present_ && journaled_ == 0))
     return;  // nothing to save, or the saved graph is still current
@@ -257,12 +268,7 @@ void IndexerShard::save_graph() noexcept {
     std::error_code ec;
     if (index_->size() == 0) {
       // Nothing to load: without a marker the next open rebuilds (from nothing).
-      ShardBatch batch;
-      batch.remove_meta(marker_name);
-      batch.remove_meta_prefix(journal_prefix);
-      commit(batch, "deleting the graph marker");
-      marker_present_ = false;
-      journaled_ = 0;
+      forget_graph("deleting the graph marker");
       std::filesystem::remove(graph_path_, ec);
       return;
     }
@@ -514,12 +520,7 @@ void IndexerShard::clear() {
   std::lock_guard<std::mutex> writer{write_mtx_};
   std::unique_lock<std::shared_mutex> lock{mtx_};
   if (marker_present_ || journaled_ > 0) {
-    ShardBatch batch;
-    batch.remove_meta(marker_name);
-    batch.remove_meta_prefix(journal_prefix);
-    commit(batch, "clearing");
-    marker_present_ = false;
-    journaled_ = 0;
+    forget_graph("clearing");
   }
   check(store_->clear());
   // Memory back: fresh containers and a fresh index. clear() would keep

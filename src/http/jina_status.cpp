@@ -1,5 +1,7 @@
 #include "http/jina_status.hpp"
 
+#include <caf/sec.hpp>
+
 #include "caflow/errors.hpp"
 
 namespace caflow::http {
@@ -48,6 +50,16 @@ bool in_band(const caf::error& err) {
     default:
       return false;
   }
+}
+
+caf::error normalize(caf::error err, std::chrono::milliseconds timeout) {
+  if (err == caf::sec::request_timeout)
+    return make_error(errc::timeout, "no answer from the flow within "
+                                       + std::to_string(timeout.count())
+                                       + " ms (the server's request_timeout)");
+  if (err == caf::sec::request_receiver_down)
+    return make_error(errc::unavailable, "the flow's gateway is not running");
+  return err;
 }
 
 }  // namespace caflow::http

@@ -18,6 +18,7 @@
 #include "caflow/errors.hpp"
 #include "caflow/json.hpp"
 #include "http/bridge.hpp"
+#include "http/jina_status.hpp"
 #include "http/readiness.hpp"
 #include "http/request_checks.hpp"
 #include "http/server_core.hpp"
@@ -37,17 +38,6 @@ constexpr std::chrono::milliseconds probe_timeout{5000};
 
 std::chrono::milliseconds probe_limit(std::chrono::milliseconds request_timeout) {
   return request_timeout.count() > 0 ? std::min(request_timeout, probe_timeout) : probe_timeout;
-}
-
-// CAF's own errors, said in caflow's words.
-caf::error normalize(caf::error err, std::chrono::milliseconds timeout) {
-  if (err == caf::sec::request_timeout)
-    return make_error(errc::timeout, "no answer from the flow within "
-                                       + std::to_string(timeout.count())
-                                       + " ms (the server's request_timeout)");
-  if (err == caf::sec::request_receiver_down)
-    return make_error(errc::unavailable, "the flow's gateway is not running");
-  return err;
 }
 
 double seconds_between(std::chrono::steady_clock::time_point t0) {
