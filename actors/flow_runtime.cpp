@@ -17,7 +17,7 @@
 #include "caflow/flow.hpp"
 #include "caflow/plugin.hpp"
 #include "caflow/type_ids.hpp"
-#include "cluster/flow_cluster.hpp"
+#include "actors/flow_cluster.hpp"
 #include "cluster/placement.hpp"
 #include "cluster/transport.hpp"
 #include "config/flow_graph.hpp"
