@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 
 #include <caf/atom.hpp>
@@ -18,29 +19,42 @@ namespace caflow {
 using place_atom = caf::atom_constant<caf::atom("place")>;
 using enroll_atom = caf::atom_constant<caf::atom("enroll")>;
 using head_atom = caf::atom_constant<caf::atom("head")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using types_atom = caf::atom_constant<caf::atom("types")>;
 
 /// A node daemon's actor, published on its port.
 /// `(place, ctx, flow)`: spawns a replica for `ctx` on this node (its
-/// workspace replaced by the node's) and returns it; the replicas stay while
-/// `flow` (the flow's cluster actor) lives. `status`: what it hosts.
-using node_actor
-  = caf::typed_actor<caf::replies_to<place_atom, ExecutorContext, caf::actor>::with<caf::actor>,
-                     caf::replies_to<status_atom>::with<Value>>;
+/// workspace replaced by the node's) and returns it once its executor is
+/// built; a type the node does not know (errc::unknown_executor) or an
+/// executor that fails to start is an error, and no replica is left behind.
+/// The replicas stay while `flow` (the flow's cluster actor) lives.
+/// `types`: the executor types this node can host (built-ins and plugins).
+/// `status`: what it hosts and the types it knows.
+/// `ping`: the flow's heartbeat (answered at once).
+using node_actor = caf::typed_actor<
+  caf::replies_to<place_atom, ExecutorContext, caf::actor>::with<caf::actor>,
+  caf::replies_to<types_atom>::with<std::set<std::string>>,
+  caf::replies_to<status_atom>::with<Value>, caf::replies_to<ping_atom>::with<ok_atom>>;
 
 /// A flow's cluster actor, published on the flow's cluster port.
-/// `(enroll, node, address)`: a node joins (address = its HOST:PORT).
+/// `(enroll, node, address)`: a node joins (address = its HOST:PORT); the
+///   answer comes once the node reported the executor types it knows.
 /// `(place, node, exclude, ctx)`: spawns a replica on `node` ("" = the
-///   least-loaded connected node other than `exclude`); answers the replica
-///   and where it runs (an invalid handle and "local" = spawn it locally).
-/// `(scale, deployment, replicas)`: changes a deployment's replicas per shard.
+///   least-loaded connected node other than `exclude` that knows ctx.uses);
+///   answers the replica and where it runs (an invalid handle and "local" =
+///   spawn it locally). A named node that lacks the type is an error.
+/// `(scale, deployment, replicas)`: changes a deployment's replicas per
+///   shard; answers the deployment's status once the new replicas are placed
+///   (its `placement`: where each replica runs).
 /// `(head, name, head)`: the flow tells it its heads (at start).
 /// `status`: the nodes and what each hosts.
+/// `tick` (to itself): the next heartbeat round.
 using cluster_actor
   = caf::typed_actor<caf::replies_to<enroll_atom, caf::actor, std::string>::with<ok_atom>,
                      caf::replies_to<place_atom, std::string, std::string,
                                      ExecutorContext>::with<caf::actor, std::string>,
-                     caf::replies_to<scale_atom, std::string, uint32_t>::with<ok_atom>,
+                     caf::replies_to<scale_atom, std::string, uint32_t>::with<Value>,
                      caf::replies_to<head_atom, std::string, caf::actor>::with<ok_atom>,
-                     caf::replies_to<status_atom>::with<Value>>;
+                     caf::replies_to<status_atom>::with<Value>, caf::reacts_to<tick_atom>>;
 
 }  // namespace caflow

@@ -1,12 +1,14 @@
 #include "actors/gateway.hpp"
 
+#include <chrono>
 #include <optional>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/result.hpp>
 
+#include "actors/cluster_protocol.hpp"
 #include "caflow/errors.hpp"
-#include "runtime/reduce.hpp"
+#include "runtime/flow_walk.hpp"
 #include "runtime/target_match.hpp"
 
 namespace caflow::actors {
@@ -15,20 +17,15 @@ namespace {
 
 using gateway_pointer = gateway_actor::stateful_pointer<gateway_state>;
 
-// One request's walk through the graph.
+// One request's walk through the graph, with its promise.
 struct walk {
+  walk(const detail::FlowGraph& graph, Request r, caf::typed_response_promise<Response> p)
+    : rp(std::move(p)), docs_walk(graph, std::move(r.docs)), req(std::move(r)) {}
   caf::typed_response_promise<Response> rp;
-  Request req;  // docs moved out at the start
-  std::vector<std::optional<DocumentArray>> outputs;
-  std::vector<size_t> waiting;    // needs not yet done, per node
-  std::vector<size_t> consumers;  // readers left, per node output
-  size_t leaves_left = 0;
-  size_t starts_left = 0;
-  Response acc;  // parameters, routes, failures
+  detail::FlowWalk docs_walk;
+  Request req;  // docs moved into the walk
   bool done = false;
 };
-
-void launch(gateway_pointer self, std::shared_ptr<walk> w, size_t node);
 
 void finish(gateway_pointer self, walk& w, caf::expected<Response> result) {
   if (w.done)
@@ -37,6 +34,7 @@ void finish(gateway_pointer self, walk& w, caf::expected<Response> result) {
   auto& st = self->state;
   --st.in_flight;
   if (result) {
+    result->id = w.req.id;
     ++st.counters.succeeded;
     w.rp.deliver(std::move(*result));
   } else {
@@ -45,69 +43,26 @@ void finish(gateway_pointer self, walk& w, caf::expected<Response> result) {
   }
 }
 
-// The output of `node` for one reader: moved out for the last reader.
-DocumentArray take_output(walk& w, size_t node) {
-  auto& out = *w.outputs[node];
-  return --w.consumers[node] == 0 ? std::move(out) : out;
-}
-
-DocumentArray gather(walk& w, const gateway_node& n) {
-  if (n.needs.size() == 1)
-    return take_output(w, n.needs[0]);
-  std::vector<DocumentArray> inputs;
-  for (auto k : n.needs)
-    inputs.push_back(take_output(w, k));
-  return detail::join_by_id(std::move(inputs));
-}
-
-void on_done(gateway_pointer self, std::shared_ptr<walk> w, size_t node, Response resp) {
-  auto& st = self->state;
-  w->acc.parameters.merge(resp.parameters);
-  for (auto& r : resp.routes)
-    w->acc.routes.push_back(std::move(r));
-  for (auto& f : resp.failures)
-    w->acc.failures.push_back(std::move(f));
-  w->acc.shards_failed += resp.shards_failed;
-  w->acc.shards_answered += resp.shards_answered;
-  w->outputs[node] = std::move(resp.docs);
-  for (auto d : st.dependents[node])
-    if (--w->waiting[d] == 0)
-      launch(self, w, d);
-  if (st.dependents[node].empty() && --w->leaves_left == 0) {
-    Response out = std::move(w->acc);
-    out.id = w->req.id;
-    if (st.leaves.size() == 1) {
-      out.docs = take_output(*w, st.leaves[0]);
-    } else {
-      std::vector<DocumentArray> parts;
-      for (auto leaf : st.leaves)
-        parts.push_back(take_output(*w, leaf));
-      out.docs = detail::join_by_id(std::move(parts));
-    }
-    finish(self, *w, std::move(out));
+void launch(gateway_pointer self, std::shared_ptr<walk> w,
+            std::vector<detail::FlowWalk::Launch> launches) {
+  for (auto& l : launches) {
+    if (w->done)
+      return;
+    auto node = l.node;
+    self
+      ->request(self->state.nodes[node].head, caf::infinite, with_docs(w->req, std::move(l.input)))
+      .then(
+        [self, w, node](Response& resp) {
+          if (w->done)
+            return;
+          auto step = w->docs_walk.done(node, std::move(resp));
+          if (step.result)
+            finish(self, *w, std::move(*step.result));
+          else
+            launch(self, w, std::move(step.launches));
+        },
+        [self, w](caf::error& err) { finish(self, *w, std::move(err)); });
   }
-}
-
-void send_to_head(gateway_pointer self, std::shared_ptr<walk> w, size_t node, DocumentArray docs) {
-  self->request(self->state.nodes[node].head, caf::infinite, with_docs(w->req, std::move(docs)))
-    .then(
-      [self, w, node](Response& resp) {
-        if (!w->done)
-          on_done(self, w, node, std::move(resp));
-      },
-      [self, w](caf::error& err) { finish(self, *w, std::move(err)); });
-}
-
-void launch(gateway_pointer self, std::shared_ptr<walk> w, size_t node) {
-  if (w->done)
-    return;
-  const auto& n = self->state.nodes[node];
-  DocumentArray input;
-  if (n.needs.empty())  // fed by the request: the last start takes the original
-    input = --w->starts_left == 0 ? std::move(w->req.docs) : w->req.docs;
-  else
-    input = gather(*w, n);
-  send_to_head(self, w, node, std::move(input));
 }
 
 // Jina's targetExecutor: the deployment whose name matches (exactly or as a
@@ -123,59 +78,107 @@ caf::expected<std::optional<size_t>> find_target(const gateway_state& st,
 
 void start_walk(gateway_pointer self, Request req, caf::typed_response_promise<Response> rp) {
   auto& st = self->state;
-  auto w = std::make_shared<walk>();
-  w->rp = std::move(rp);
-  auto n = st.nodes.size();
-  w->outputs.resize(n);
-  w->waiting.resize(n);
-  w->consumers.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    w->waiting[i] = st.nodes[i].needs.size();
-    w->consumers[i] = st.dependents[i].size() + (st.dependents[i].empty() ? 1 : 0);
-  }
-  w->leaves_left = st.leaves.size();
-  w->starts_left = st.starts.size();
   if (!req.target_executor.empty()) {
     auto target = find_target(st, req.target_executor);
     if (!target) {
-      finish(self, *w, std::move(target.error()));
+      --st.in_flight;
+      ++st.counters.failed;
+      rp.deliver(std::move(target.error()));
       return;
     }
     if (!*target) {
-      finish(self, *w,
-             make_error(errc::not_found,
-                        "no executor matches targetExecutor '" + req.target_executor + "'"));
+      --st.in_flight;
+      ++st.counters.failed;
+      rp.deliver(make_error(errc::not_found,
+                            "no executor matches targetExecutor '" + req.target_executor + "'"));
       return;
     }
-    // Only the target runs: treat it as the single start and leaf.
-    w->req = std::move(req);
-    self->request(st.nodes[**target].head, caf::infinite, with_docs(w->req, std::move(w->req.docs)))
+    // Only the target runs: a walk over a graph of that one node.
+    auto docs = std::move(req.docs);
+    auto w = std::make_shared<walk>(st.single, std::move(req), std::move(rp));
+    auto node = **target;
+    self->request(st.nodes[node].head, caf::infinite, with_docs(w->req, std::move(docs)))
       .then([self, w](Response& resp) { finish(self, *w, std::move(resp)); },
             [self, w](caf::error& err) { finish(self, *w, std::move(err)); });
     return;
   }
-  w->req = std::move(req);
-  for (auto s : st.starts)
-    launch(self, w, s);
+  auto w = std::make_shared<walk>(st.graph, std::move(req), std::move(rp));
+  launch(self, w, w->docs_walk.start());
+}
+
+// Adds each head's status (counters, placement: where each replica runs and
+// in which state) and the cluster's nodes to the gateway's own `v`. A head
+// or cluster that does not answer within a few seconds is left out and named.
+caf::result<Value> with_deployments(gateway_pointer self, Value v) {
+  struct gather {
+    Value out;
+    std::vector<Value> heads;
+    size_t left = 0;
+    caf::typed_response_promise<Value> rp;
+  };
+  auto& st = self->state;
+  auto g = std::make_shared<gather>();
+  g->out = std::move(v);
+  g->heads.resize(st.nodes.size());
+  g->left = st.nodes.size() + (st.cluster ? 1 : 0);
+  g->rp = self->make_response_promise<Value>();
+  auto rp = g->rp;
+  auto step = [g] {
+    if (--g->left > 0)
+      return;
+    Value::Array deps;
+    for (auto& h : g->heads)
+      deps.push_back(std::move(h));
+    g->out["deployments"] = std::move(deps);
+    g->rp.deliver(std::move(g->out));
+  };
+  if (g->left == 0) {
+    g->out["deployments"] = Value::Array{};
+    return g->out;
+  }
+  constexpr auto limit = std::chrono::seconds(5);
+  for (size_t i = 0; i < st.nodes.size(); ++i) {
+    auto name = st.nodes[i].name;
+    self->request(st.nodes[i].head, limit, status_atom::value)
+      .then(
+        [g, i, step](Value& h) {
+          g->heads[i] = std::move(h);
+          step();
+        },
+        [g, i, name, step](caf::error& err) {
+          g->heads[i] = Value{{"name", name}, {"error", describe(err)}};
+          step();
+        });
+  }
+  if (st.cluster)
+    self->request(caf::actor_cast<cluster_actor>(st.cluster), limit, status_atom::value)
+      .then(
+        [g, step](Value& c) {
+          if (const Value* nodes = c.find("nodes"))
+            g->out["nodes"] = *nodes;
+          step();
+        },
+        [g, step](caf::error& err) {
+          g->out["nodes_error"] = describe(err);
+          step();
+        });
+  return rp;
 }
 
 }  // namespace
 
 gateway_actor::behavior_type gateway(gateway_actor::stateful_pointer<gateway_state> self,
-                                     std::vector<gateway_node> nodes, uint32_t max_in_flight) {
+                                     std::vector<gateway_node> nodes, uint32_t max_in_flight,
+                                     caf::actor cluster) {
   auto& st = self->state;
+  st.cluster = std::move(cluster);
   st.nodes = std::move(nodes);
   st.max_in_flight = max_in_flight;
-  st.dependents.resize(st.nodes.size());
-  for (size_t i = 0; i < st.nodes.size(); ++i) {
-    if (st.nodes[i].needs.empty())
-      st.starts.push_back(i);
-    for (auto k : st.nodes[i].needs)
-      st.dependents[k].push_back(i);
-  }
-  for (size_t i = 0; i < st.nodes.size(); ++i)
-    if (st.dependents[i].empty())
-      st.leaves.push_back(i);
+  std::vector<std::vector<size_t>> needs;
+  for (const auto& n : st.nodes)
+    needs.push_back(n.needs);
+  st.graph = detail::FlowGraph::from_needs(std::move(needs));
+  st.single = detail::FlowGraph::from_needs({{}});
   return {
     [self](Request& req) -> caf::result<Response> {
       auto& st = self->state;
@@ -196,7 +199,7 @@ gateway_actor::behavior_type gateway(gateway_actor::stateful_pointer<gateway_sta
       start_walk(self, std::move(req), rp);
       return rp;
     },
-    [self](status_atom) -> Value {
+    [self](status_atom) -> caf::result<Value> {
       auto& st = self->state;
       Value v = Value::object();
       v["received"] = static_cast<int64_t>(st.counters.received);
@@ -208,7 +211,7 @@ gateway_actor::behavior_type gateway(gateway_actor::stateful_pointer<gateway_sta
       for (auto& n : st.nodes)
         names.emplace_back(n.name);
       v["executors"] = std::move(names);
-      return v;
+      return with_deployments(self, std::move(v));
     },
   };
 }

@@ -6,10 +6,12 @@
 #include <string>
 #include <vector>
 
+#include <caf/actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
 #include "caflow/messages.hpp"
+#include "config/flow_graph.hpp"
 
 namespace caflow::actors {
 
@@ -32,9 +34,9 @@ struct gateway_counters {
 
 struct gateway_state {
   std::vector<gateway_node> nodes;
-  std::vector<std::vector<size_t>> dependents;  // node -> nodes that need it
-  std::vector<size_t> starts;                   // nodes fed by the request
-  std::vector<size_t> leaves;                   // nodes nobody needs: the output
+  detail::FlowGraph graph;   // the walk's graph over `nodes`
+  detail::FlowGraph single;  // one node: a targetExecutor request
+  caf::actor cluster;        // the flow's cluster actor (invalid: none)
   uint32_t max_in_flight = 1000;
   uint32_t in_flight = 0;
   gateway_counters counters;
@@ -42,8 +44,10 @@ struct gateway_state {
   static inline const char* name = "caflow.gateway";
 };
 
-/// The gateway's behavior over `nodes` (in the flow's order).
+/// The gateway's behavior over `nodes` (in the flow's order). `status`
+/// includes every head's status and, with a `cluster` actor, its nodes.
 gateway_actor::behavior_type gateway(gateway_actor::stateful_pointer<gateway_state> self,
-                                     std::vector<gateway_node> nodes, uint32_t max_in_flight);
+                                     std::vector<gateway_node> nodes, uint32_t max_in_flight,
+                                     caf::actor cluster);
 
 }  // namespace caflow::actors

@@ -1,19 +1,194 @@
 #include "actors/head.hpp"
 
+#include <chrono>
+#include <deque>
 #include <filesystem>
+#include <iostream>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/result.hpp>
 #include <caf/send.hpp>
 
-#include "actors/head_placement.hpp"
-#include "actors/head_routing.hpp"
+#include "actors/cluster_protocol.hpp"
 #include "actors/replica.hpp"
 #include "actors/shard_join.hpp"
-#include "cluster/placement.hpp"
+#include "caflow/errors.hpp"
 
 namespace caflow::actors {
+
+namespace {
+
+using head_pointer = head_actor::stateful_pointer<head_state>;
+using detail::SlotId;
+
+// Cluster placement crosses the network (connect, spawn on the node).
+constexpr auto place_timeout = std::chrono::seconds(70);
+
+caf::duration request_timeout(const DeploymentOptions& spec) {
+  if (spec.timeout.count() <= 0)
+    return caf::infinite;
+  return caf::duration{spec.timeout};
+}
+
+void run(head_pointer self, detail::Effects effects);
+
+void adopt(head_pointer self, SlotId id, caf::actor replica) {
+  auto& st = self->state;
+  self->monitor(replica);
+  st.slots[replica.address()] = id;
+  st.handles[id] = caf::actor_cast<replica_actor>(std::move(replica));
+}
+
+caf::actor spawn_local(head_pointer self, SlotId id) {
+  auto ctx = make_context(self->state.spec, id.shard, id.index);
+  if (self->state.spawn)
+    return self->state.spawn(self, std::move(ctx));
+  // Detached: each replica runs on its own thread, so executor code that
+  // blocks on CPU work never starves the heads and the gateway.
+  return caf::actor_cast<caf::actor>(self->spawn<caf::detached>(actors::replica, std::move(ctx)));
+}
+
+// Carries out PlaceSlot; a placement known at once feeds its result back
+// into `queue`.
+void place(head_pointer self, const detail::effect::PlaceSlot& p,
+           std::deque<detail::Effect>& queue) {
+  auto& st = self->state;
+  auto feed = [&](detail::Effects more) {
+    for (auto& e : more)
+      queue.push_back(std::move(e));
+  };
+  // A replica the flow already placed at start.
+  if (auto i = st.preplaced.find({p.slot.shard, p.slot.index}); i != st.preplaced.end()) {
+    auto [node, replica] = std::move(i->second);
+    st.preplaced.erase(i);
+    if (replica) {
+      adopt(self, p.slot, std::move(replica));
+      feed(st.set->on_placed(p.slot, node));
+      return;
+    }
+  }
+  if (!st.cluster || p.node == "local") {
+    adopt(self, p.slot, spawn_local(self, p.slot));
+    feed(st.set->on_placed(p.slot, "local"));
+    return;
+  }
+  auto id = p.slot;
+  self
+    ->request(caf::actor_cast<cluster_actor>(st.cluster), place_timeout, place_atom::value, p.node,
+              p.exclude, make_context(st.spec, id.shard, id.index))
+    .then(
+      [self, id](caf::actor& replica, std::string& where) {
+        if (!replica) {
+          // No node has room: in this process.
+          adopt(self, id, spawn_local(self, id));
+          run(self, self->state.set->on_placed(id, "local"));
+          return;
+        }
+        adopt(self, id, std::move(replica));
+        run(self, self->state.set->on_placed(id, where));
+      },
+      [self, id](caf::error& err) {
+        auto why = error_message(err).empty() ? describe(err) : error_message(err);
+        run(self, self->state.set->on_place_failed(id, why));
+      });
+}
+
+void send_call(head_pointer self, detail::effect::SendCall& c) {
+  auto& st = self->state;
+  auto id = c.call;
+  auto h = st.handles.find(c.to);
+  if (h == st.handles.end()) {
+    run(self, st.set->on_error(id, make_error(errc::unavailable, "replica not running")));
+    return;
+  }
+  self->request(h->second, request_timeout(st.spec), std::move(c.req))
+    .then([self, id](Response& resp) { run(self, self->state.set->on_reply(id, std::move(resp))); },
+          [self, id](caf::error& err) { run(self, self->state.set->on_error(id, err)); });
+}
+
+void run(head_pointer self, detail::Effects effects) {
+  auto& st = self->state;
+  std::deque<detail::Effect> queue{std::make_move_iterator(effects.begin()),
+                                   std::make_move_iterator(effects.end())};
+  while (!queue.empty()) {
+    auto e = std::move(queue.front());
+    queue.pop_front();
+    std::visit(
+      [&](auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, detail::effect::SendCall>) {
+          send_call(self, x);
+        } else if constexpr (std::is_same_v<T, detail::effect::PlaceSlot>) {
+          place(self, x, queue);
+        } else if constexpr (std::is_same_v<T, detail::effect::StopSlot>) {
+          if (auto h = st.handles.find(x.slot); h != st.handles.end())
+            self->send_exit(h->second, caf::exit_reason::user_shutdown);
+        } else if constexpr (std::is_same_v<T, detail::effect::RetryLater>) {
+          self->delayed_send(self, x.delay, respawn_atom::value, x.slot.shard, x.slot.index,
+                             x.slot.gen);
+        } else if constexpr (std::is_same_v<T, detail::effect::Deliver>) {
+          if (auto i = st.ops.find(x.op); i != st.ops.end()) {
+            auto rp = std::move(i->second);
+            st.ops.erase(i);
+            if (x.result)
+              rp.deliver(std::move(*x.result));
+            else
+              rp.deliver(std::move(x.result.error()));
+          }
+        } else if constexpr (std::is_same_v<T, detail::effect::ScaleDone>) {
+          if (auto i = st.scales.find(x.scale); i != st.scales.end()) {
+            auto rp = std::move(i->second);
+            st.scales.erase(i);
+            if (x.error)
+              rp.deliver(std::move(x.error));
+            else
+              rp.deliver(ok_atom::value);
+          }
+        } else if constexpr (std::is_same_v<T, detail::effect::StopDone>) {
+          for (auto& rp : st.stop_waiters)
+            rp.deliver(ok_atom::value);
+          st.stop_waiters.clear();
+          self->quit();
+        } else if constexpr (std::is_same_v<T, detail::effect::Log>) {
+          st.log(x.line);
+        }
+      },
+      e);
+  }
+}
+
+// Ready once every live replica has built its executor.
+caf::result<ok_atom> ping(head_pointer self) {
+  auto rp = self->make_response_promise<ok_atom>();
+  std::vector<replica_actor> all;
+  for (auto& [id, h] : self->state.handles) {
+    const auto& s = self->state.set->slot(id.shard, id.index);
+    if (s.gen == id.gen && s.state == detail::SlotState::live)
+      all.push_back(h);
+  }
+  auto join = std::make_shared<ShardJoin>(
+    all.size(),
+    [self, rp](std::vector<std::optional<Response>>, std::vector<std::string> failures) mutable {
+      if (failures.empty())
+        rp.deliver(ok_atom::value);
+      else
+        rp.deliver(make_error(
+          errc::executor_start_failed,
+          "executor '" + self->state.spec.name + "' could not start: " + failures.front()));
+    });
+  for (size_t i = 0; i < all.size(); ++i)
+    self->request(all[i], caf::infinite, ping_atom::value)
+      .then([join, i](ok_atom) { join->skip(i); },
+            [join, i](caf::error& err) {
+              join->fail(i, is(err, errc::unknown_executor) || is(err, errc::executor_start_failed)
+                              ? error_message(err)
+                              : describe(err));
+            });
+  return rp;
+}
+
+}  // namespace
 
 ExecutorContext make_context(const DeploymentOptions& spec, uint32_t shard, uint32_t replica) {
   ExecutorContext ctx;
@@ -34,145 +209,93 @@ ExecutorContext make_context(const DeploymentOptions& spec, uint32_t shard, uint
 
 head_state::~head_state() {
   // Whatever stops the head takes its replicas along (on nodes too).
-  for (auto& shard : shards)
-    for (auto& s : shard)
-      if (s.alive)
-        caf::anon_send_exit(s.handle, caf::exit_reason::user_shutdown);
+  for (auto& [id, h] : handles)
+    caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
 }
 
-namespace {
-
-Value status_of(const head_state& st) {
-  Value v = Value::object();
-  v["name"] = st.spec.name;
-  v["uses"] = st.spec.uses;
-  v["shards"] = static_cast<int64_t>(st.shards.size());
-  v["replicas"] = static_cast<int64_t>(st.spec.replicas);
-  v["alive"] = static_cast<int64_t>(alive_replicas(st));
-  v["received"] = static_cast<int64_t>(st.counters.received);
-  v["succeeded"] = static_cast<int64_t>(st.counters.succeeded);
-  v["failed"] = static_cast<int64_t>(st.counters.failed);
-  v["restarts"] = static_cast<int64_t>(st.counters.restarts);
-  v["retries"] = static_cast<int64_t>(st.counters.retries);
-  Value::Array in_flight;
-  // Where each replica runs, shard-major: {shard, replica, node, alive[, lost]}.
-  Value::Array placement;
-  for (uint32_t k = 0; k < st.shards.size(); ++k)
-    for (uint32_t r = 0; r < st.shards[k].size(); ++r) {
-      const auto& s = st.shards[k][r];
-      if (s.retired)
-        continue;
-      in_flight.emplace_back(static_cast<int64_t>(s.in_flight));
-      Value p = Value::object();
-      p["shard"] = static_cast<int64_t>(k);
-      p["replica"] = static_cast<int64_t>(r);
-      p["node"] = s.node;
-      p["alive"] = s.alive && !s.draining;
-      if (!s.lost.empty())
-        p["lost"] = s.lost;
-      placement.push_back(std::move(p));
-    }
-  v["in_flight"] = std::move(in_flight);
-  v["placement"] = std::move(placement);
-  return v;
-}
-
-void respawn(head_pointer self, uint32_t k, uint32_t r) {
-  auto& st = self->state;
-  if (st.stopping || k >= st.shards.size() || r >= st.shards[k].size())
-    return;
-  auto& slot = st.shards[k][r];
-  if (slot.alive || slot.pending || slot.retired)
-    return;
-  if (st.stateful)
-    place(self, k, r, slot.node, "");
-  else
-    place(self, k, r, "", slot.node);
-}
-
-}  // namespace
-
-head_actor::behavior_type head(head_actor::stateful_pointer<head_state> self,
-                               DeploymentOptions spec, head_setup setup) {
+head_actor::behavior_type head(head_pointer self, DeploymentOptions spec, head_setup setup) {
   auto& st = self->state;
   st.spec = std::move(spec);
   st.cluster = std::move(setup.cluster);
-  st.stateful = ExecutorRegistry::instance().stateful(st.spec.uses);
-  st.shards.resize(st.spec.shards);
-  st.pickers.resize(st.spec.shards);
-  for (uint32_t k = 0; k < st.spec.shards; ++k) {
-    st.shards[k].resize(st.spec.replicas);
-    for (uint32_t r = 0; r < st.spec.replicas; ++r) {
-      auto* placed = k < setup.placed.size() && r < setup.placed[k].size() ? &setup.placed[k][r]
-                                                                           : nullptr;
-      if (placed && placed->second)
-        adopt(self, k, r, placed->first, placed->second);
-      else
-        spawn_local(self, k, r);
+  st.spawn = std::move(setup.spawn);
+  st.log = setup.log ? std::move(setup.log)
+                     : [](std::string line) { std::cerr << "caflow: " << line << std::endl; };
+  detail::ReplicaSetOptions options;
+  options.name = st.spec.name;
+  options.shards = st.spec.shards;
+  options.replicas = st.spec.replicas;
+  options.polling = st.spec.polling;
+  options.retries = st.spec.retries;
+  options.stateful = ExecutorRegistry::instance().stateful(st.spec.uses);
+  options.timeout_ms = st.spec.timeout.count();
+  options.default_params = ExecutorRegistry::instance().defaults(make_context(st.spec, 0, 0));
+  st.set = std::make_unique<detail::ReplicaSet>(std::move(options));
+  std::vector<std::vector<std::string>> nodes(st.spec.shards);
+  for (uint32_t k = 0; k < setup.placed.size(); ++k)
+    for (uint32_t r = 0; r < setup.placed[k].size(); ++r) {
+      auto& [node, replica] = setup.placed[k][r];
+      if (k < nodes.size())
+        nodes[k].push_back(replica ? node : std::string{"local"});
+      st.preplaced[{k, r}] = {node, std::move(replica)};
     }
-  }
-  self->set_down_handler([self](caf::down_msg& dm) { on_replica_down(self, dm); });
+  run(self, st.set->start(nodes));
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    auto i = st.slots.find(dm.source);
+    if (i == st.slots.end())
+      return;
+    auto id = i->second;
+    st.slots.erase(i);
+    st.handles.erase(id);
+    run(self, st.set->on_down(id, dm.reason));
+  });
   return {
     [self](Request& req) -> caf::result<Response> {
+      auto& st = self->state;
       auto rp = self->make_response_promise<Response>();
-      route(self, std::move(req), rp);
+      auto op = ++st.next_op;
+      st.ops.emplace(op, rp);
+      run(self, st.set->on_request(op, std::move(req)));
       return rp;
     },
-    [self](ping_atom) -> caf::result<ok_atom> {
-      // Ready once every live replica has built its executor.
-      auto rp = self->make_response_promise<ok_atom>();
-      std::vector<replica_actor> all;
-      for (auto& shard : self->state.shards)
-        for (auto& s : shard)
-          if (s.alive)
-            all.push_back(s.handle);
-      auto join = std::make_shared<ShardJoin>(
-        all.size(), [self, rp](std::vector<std::optional<Response>>,
-                               std::vector<std::string> failures) mutable {
-          if (failures.empty())
-            rp.deliver(ok_atom::value);
-          else
-            rp.deliver(make_error(
-              errc::executor_start_failed,
-              "executor '" + self->state.spec.name + "' could not start: " + failures.front()));
-        });
-      for (size_t i = 0; i < all.size(); ++i)
-        self->request(all[i], caf::infinite, ping_atom::value)
-          .then([join, i](ok_atom) { join->skip(i); },
-                [join, i](caf::error& err) {
-                  join->fail(i,
-                             is(err, errc::unknown_executor) || is(err, errc::executor_start_failed)
-                               ? error_message(err)
-                               : describe(err));
-                });
-      return rp;
+    [self](ping_atom) -> caf::result<ok_atom> { return ping(self); },
+    [self](status_atom) -> Value {
+      auto v = self->state.set->status();
+      v["uses"] = self->state.spec.uses;
+      return v;
     },
-    [self](status_atom) -> Value { return status_of(self->state); },
     [self](replicas_atom) -> std::vector<caf::actor> {
       std::vector<caf::actor> out;
-      for (auto& shard : self->state.shards)
-        for (auto& s : shard)
-          if (s.alive)
-            out.push_back(caf::actor_cast<caf::actor>(s.handle));
+      auto& st = self->state;
+      for (auto& [id, h] : st.handles) {
+        const auto& s = st.set->slot(id.shard, id.index);
+        if (s.gen == id.gen && s.state == detail::SlotState::live)
+          out.push_back(caf::actor_cast<caf::actor>(h));
+      }
       return out;
     },
     [self](stop_atom) -> caf::result<ok_atom> {
       auto& st = self->state;
-      st.stopping = true;
-      if (alive_replicas(st) == 0) {
-        self->quit();
-        return ok_atom::value;
-      }
       auto rp = self->make_response_promise<ok_atom>();
       st.stop_waiters.push_back(rp);
-      for (auto& shard : st.shards)
-        for (auto& s : shard)
-          if (s.alive)
-            self->send_exit(s.handle, caf::exit_reason::user_shutdown);
+      run(self, st.set->on_stop());
       return rp;
     },
-    [self](scale_atom, uint32_t n) -> caf::result<ok_atom> { return scale(self, n); },
-    [self](respawn_atom, uint32_t k, uint32_t r) { respawn(self, k, r); },
+    [self](scale_atom, uint32_t n) -> caf::result<ok_atom> {
+      auto& st = self->state;
+      auto rp = self->make_response_promise<ok_atom>();
+      auto id = ++st.next_scale;
+      st.scales.emplace(id, rp);
+      run(self, st.set->on_scale(id, n));
+      return rp;
+    },
+    [self](respawn_atom, uint32_t k, uint32_t r, uint64_t gen) {
+      run(self, self->state.set->on_timer({k, r, gen}));
+    },
+    [self](node_atom, const std::string& node, bool responsive, const std::string& why) {
+      auto& set = *self->state.set;
+      run(self, responsive ? set.on_node_back(node) : set.on_node_lost(node, why));
+    },
   };
 }
 

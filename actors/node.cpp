@@ -1,13 +1,16 @@
 #include "actors/node.hpp"
 
+#include <chrono>
 #include <filesystem>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/result.hpp>
+#include <caf/sec.hpp>
 #include <caf/system_messages.hpp>
 
 #include "actors/replica.hpp"
+#include "caflow/errors.hpp"
 #include "runtime/flow_identity.hpp"
 
 namespace caflow::actors {
@@ -15,6 +18,25 @@ namespace caflow::actors {
 namespace {
 
 using node_pointer = node_actor::stateful_pointer<node_state>;
+
+// A replica builds its executor when it starts. The answer to a placement
+// waits for that build this long at most: less than the flow's own timeout
+// for the placement (60 s in the cluster actor), so that a slow build (a
+// large index reopened) is answered with the replica still building, as if
+// it had not been awaited, rather than failed and placed again.
+constexpr auto build_wait = std::chrono::seconds(45);
+
+std::set<std::string> known_types() {
+  auto names = ExecutorRegistry::instance().names();
+  return {names.begin(), names.end()};
+}
+
+std::string joined(const std::set<std::string>& names) {
+  std::string out;
+  for (const auto& n : names)
+    out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "none" : out;
+}
 
 void on_down(node_pointer self, const caf::down_msg& dm) {
   auto& st = self->state;
@@ -63,8 +85,15 @@ node_actor::behavior_type node(node_pointer self, std::string workspace, node_lo
       self->send_exit(h.replica, caf::exit_reason::user_shutdown);
   });
   return {
-    [self](place_atom, ExecutorContext& ctx, caf::actor& flow) -> caf::actor {
+    [self](place_atom, ExecutorContext& ctx, caf::actor& flow) -> caf::result<caf::actor> {
       auto& st = self->state;
+      auto label = replica_label(ctx) + " (" + ctx.uses + ")";
+      if (!ExecutorRegistry::instance().contains(ctx.uses)) {
+        st.log("refused " + label + ": unknown executor type");
+        return make_error(errc::unknown_executor,
+                          "unknown executor type '" + ctx.uses + "' on this node (it knows: "
+                            + joined(known_types()) + "; load its plugin with --plugin)");
+      }
       // The executor's data lives on this node's disk, whatever the flow's
       // own workspace is.
       ctx.workspace = st.workspace;
@@ -85,28 +114,60 @@ node_actor::behavior_type node(node_pointer self, std::string workspace, node_lo
                  + ": move the directory there (node stopped) to serve it");
         ctx.workspace = flow_dir.string();
       }
-      auto label = replica_label(ctx) + " (" + ctx.uses + ")";
       // Detached for the same reason as in the flow's process: executor
       // code may block on CPU work.
-      auto replica = self->spawn<caf::detached + caf::monitored>(actors::replica, std::move(ctx));
+      auto replica = self->spawn<caf::detached>(actors::replica, std::move(ctx));
       auto handle = caf::actor_cast<caf::actor>(replica);
-      if (flow && st.flows.count(flow.address()) == 0) {
-        self->monitor(flow);
-        st.flows[flow.address()] = 0;
-      }
-      if (flow)
-        ++st.flows[flow.address()];
-      st.replicas[handle.address()] = {handle, label, flow ? flow.address() : caf::actor_addr{}};
-      st.log("hosting " + label);
-      return handle;
+      // Answer only once the executor is built: a replica whose executor
+      // cannot be created must never reach a head's rotation.
+      auto rp = self->make_response_promise<caf::actor>();
+      auto host = [self, handle, label, flow]() {
+        auto& st = self->state;
+        self->monitor(handle);
+        if (flow && st.flows.count(flow.address()) == 0) {
+          self->monitor(flow);
+          st.flows[flow.address()] = 0;
+        }
+        if (flow)
+          ++st.flows[flow.address()];
+        st.replicas[handle.address()] = {handle, label, flow ? flow.address() : caf::actor_addr{}};
+        st.log("hosting " + label);
+      };
+      self->request(replica, build_wait, ping_atom::value)
+        .then(
+          [rp, handle, host](ok_atom) mutable {
+            host();
+            rp.deliver(handle);
+          },
+          [self, rp, handle, label, host](caf::error& err) mutable {
+            if (err == caf::sec::request_timeout) {
+              // Still building: the head's readiness check waits for it.
+              host();
+              rp.deliver(handle);
+              return;
+            }
+            self->send_exit(handle, caf::exit_reason::user_shutdown);
+            auto why = error_message(err).empty() ? describe(err) : error_message(err);
+            self->state.log("could not start " + label + ": " + why);
+            rp.deliver(make_error(is(err, errc::unknown_executor) ? errc::unknown_executor
+                                                                  : errc::executor_start_failed,
+                                  why));
+          });
+      return rp;
     },
+    [](ping_atom) -> ok_atom { return ok_atom::value; },
+    [](types_atom) -> std::set<std::string> { return known_types(); },
     [self](status_atom) -> Value {
       Value v = Value::object();
       Value::Array hosted;
       for (auto& [addr, h] : self->state.replicas)
         hosted.emplace_back(h.label);
+      Value::Array types;
+      for (const auto& t : known_types())
+        types.emplace_back(t);
       v["workspace"] = self->state.workspace;
       v["hosted"] = std::move(hosted);
+      v["executors"] = std::move(types);
       return v;
     },
   };

@@ -6,6 +6,7 @@
 // and `/stats` answers the totals of a request in the response parameters.
 #include <cctype>
 #include <cstdint>
+#include <string_view>
 
 #include <caflow/executor.hpp>
 
@@ -34,6 +35,9 @@ Counts count(const std::string& text) {
 
 class TextStats : public caflow::Executor {
  public:
+  // The uses_with keys it reads: a flow refuses any other (a typo).
+  static constexpr std::string_view uses_with_keys[] = {"min_words"};
+
   explicit TextStats(caflow::ExecutorContext ctx)
     : Executor(std::move(ctx)), min_words_(context().get("min_words", 0)) {
     on("/stats", &TextStats::stats);

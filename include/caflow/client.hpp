@@ -35,6 +35,10 @@ namespace caflow {
 
 /// Options of a Client.
 struct ClientOptions {
+  /// "http" (Jina's HTTP API) or "grpc" (Jina's gateway protocol: one
+  /// jina.JinaRPC/Call stream per post, `prefetch` requests unanswered at
+  /// most; request() and metrics() are HTTP only). Default: http
+  std::string protocol = "http";
   /// Longest wait for one HTTP exchange; 0 waits as long as it takes.
   /// Default: 0
   std::chrono::milliseconds timeout{0};

@@ -17,6 +17,14 @@
 ///   };
 ///   CAFLOW_REGISTER_EXECUTOR(Upper);
 ///
+/// An executor that reads `uses_with` declares the keys it knows as a static
+/// member, so that a flow refuses a misspelt key (`metirc: euclidean`) with
+/// its file and line before anything starts:
+///
+///     static constexpr std::string_view uses_with_keys[] = {"metric", "index"};
+///
+/// A type that declares nothing accepts any key (it cannot be checked).
+///
 /// A handler modifies the documents in place or replaces them, and may return
 /// `Params` that go into the response's parameters (e.g. `{"count": 7}`).
 /// A request to an endpoint with no handler and no default passes through
@@ -29,8 +37,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -166,6 +176,28 @@ class ExecutorRegistry {
   /// Returns true (so that it can initialise a static).
   bool add(std::string type, ExecutorFactory factory, bool stateful = false);
 
+  /// Declares the default request parameters of `type`, computed from a
+  /// replica's context (e.g. the Indexer's `top_k` from its
+  /// `uses_with.default_top_k`). The head applies them where it acts on
+  /// parameters itself: a reduce over shards cuts to the default `top_k`
+  /// when the request gives none (or null). Returns true (so that it can
+  /// initialise a static).
+  bool declare_defaults(std::string type, std::function<Params(const ExecutorContext&)> defaults);
+
+  /// The default request parameters of `ctx.uses` for `ctx`: an empty
+  /// object when none are declared, or when computing them threw (the
+  /// replica then reports the bad configuration itself).
+  [[nodiscard]] Params defaults(const ExecutorContext& ctx) const;
+
+  /// Declares the `uses_with` keys `type` knows (replacing earlier ones);
+  /// Flow::validate refuses any other key. The registration macros call it
+  /// when the class has a static `uses_with_keys` array. Returns true.
+  bool declare_uses_with(std::string_view type, std::vector<std::string> keys);
+
+  /// The `uses_with` keys `type` declared, sorted; nullopt when it declared
+  /// none (any key is accepted) or is unknown.
+  [[nodiscard]] std::optional<std::vector<std::string>> uses_with_keys(std::string_view type) const;
+
   /// True when `type` was registered as stateful.
   [[nodiscard]] bool stateful(std::string_view type) const;
 
@@ -187,26 +219,39 @@ class ExecutorRegistry {
   static std::shared_ptr<Impl> make_impl();
 };
 
+namespace detail {
+
+/// Registers `Type` under `name` with its declared `uses_with` keys, if any
+/// (the registration macros' body).
+template <class Type>
+bool register_executor(std::string name, bool stateful) {
+  auto& registry = ExecutorRegistry::instance();
+  registry.add(
+    name,
+    [](ExecutorContext ctx) -> std::unique_ptr<Executor> {
+      return std::make_unique<Type>(std::move(ctx));
+    },
+    stateful);
+  if constexpr (requires { std::size(Type::uses_with_keys); })
+    registry.declare_uses_with(name, std::vector<std::string>(std::begin(Type::uses_with_keys),
+                                                              std::end(Type::uses_with_keys)));
+  return true;
+}
+
+}  // namespace detail
+
 }  // namespace caflow
 
 /// Registers executor class `Type` under the name `Name` (a string).
-#define CAFLOW_REGISTER_EXECUTOR_AS(Type, Name)                                        \
-  [[maybe_unused]] static const bool caflow_registered_executor_##Type                 \
-    = ::caflow::ExecutorRegistry::instance().add(                                      \
-      Name, [](::caflow::ExecutorContext ctx) -> std::unique_ptr<::caflow::Executor> { \
-        return std::make_unique<Type>(std::move(ctx));                                 \
-      })
+#define CAFLOW_REGISTER_EXECUTOR_AS(Type, Name)                        \
+  [[maybe_unused]] static const bool caflow_registered_executor_##Type \
+    = ::caflow::detail::register_executor<Type>(Name, false)
 
 /// Registers executor class `Type` under `Name` as stateful: its data lives
 /// on the node it runs on (see ExecutorRegistry::add).
-#define CAFLOW_REGISTER_STATEFUL_EXECUTOR_AS(Type, Name)                         \
-  [[maybe_unused]] static const bool caflow_registered_executor_##Type           \
-    = ::caflow::ExecutorRegistry::instance().add(                                \
-      Name,                                                                      \
-      [](::caflow::ExecutorContext ctx) -> std::unique_ptr<::caflow::Executor> { \
-        return std::make_unique<Type>(std::move(ctx));                           \
-      },                                                                         \
-      true)
+#define CAFLOW_REGISTER_STATEFUL_EXECUTOR_AS(Type, Name)               \
+  [[maybe_unused]] static const bool caflow_registered_executor_##Type \
+    = ::caflow::detail::register_executor<Type>(Name, true)
 
 /// Registers executor class `Type` under its own name: `uses: Type`.
 #define CAFLOW_REGISTER_EXECUTOR(Type) CAFLOW_REGISTER_EXECUTOR_AS(Type, #Type)

@@ -102,12 +102,25 @@ struct ReplicaPlacement {
   bool alive = true;   ///< false while lost or being (re)spawned
 };
 
+/// One gateway listener of a flow: a protocol on a port.
+struct GatewayOptions {
+  std::string protocol = "http";  ///< "http" or "grpc"
+  uint16_t port = 8080;           ///< its port (0: any free one)
+
+  friend bool operator==(const GatewayOptions&, const GatewayOptions&) = default;
+};
+
 /// Flow-wide settings (YAML: `with:`).
 struct FlowOptions {
-  std::string name = "flow";           ///< for logs and metrics
-  std::string protocol = "http";       ///< gateway protocol. Default: http
-  std::string host = "127.0.0.1";      ///< gateway bind address. Default: loopback
-  uint16_t port = 8080;                ///< gateway port. Default: 8080
+  std::string name = "flow";  ///< for logs and metrics
+  /// The (first) gateway's protocol: "http" or "grpc".
+  /// Default: http
+  std::string protocol = "http";
+  std::string host = "127.0.0.1";  ///< gateway bind address. Default: loopback
+  uint16_t port = 8080;            ///< the (first) gateway's port. Default: 8080
+  /// Gateways beside the first, as Jina's `protocol: [grpc, http]` with
+  /// `port: [P1, P2]` gives them. Default: none
+  std::vector<GatewayOptions> more_gateways{};
   std::string workspace{};             ///< default workspace of deployments
   std::vector<std::string> plugins{};  ///< shared libraries with executors
   /// Requests in flight in the gateway before it answers "overloaded".
@@ -123,7 +136,20 @@ struct FlowOptions {
   uint16_t cluster_port = 0;
   /// TLS towards nodes and on the cluster port. Default: off (plain TCP).
   TlsOptions tls{};
-  Params extra = Params::object();  ///< other `with:` keys, kept as given
+  /// How often the flow pings each node (YAML `heartbeat_interval`, in ms).
+  /// A node that leaves `heartbeat_misses` pings in a row unanswered (hung,
+  /// e.g. SIGSTOP) is treated like a lost node until it answers again.
+  /// Default: 1000 ms; 0 turns heartbeats off.
+  std::chrono::milliseconds heartbeat_interval{1000};
+  /// Unanswered pings before a node counts as hung. Default: 3
+  uint32_t heartbeat_misses = 3;
+
+  /// Every gateway: {protocol, port} first, then more_gateways.
+  [[nodiscard]] std::vector<GatewayOptions> gateways() const {
+    std::vector<GatewayOptions> all{{protocol, port}};
+    all.insert(all.end(), more_gateways.begin(), more_gateways.end());
+    return all;
+  }
 };
 
 /// Options of RunningFlow::post.

@@ -81,6 +81,7 @@ using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using replicas_atom = caf::atom_constant<caf::atom("replicas")>;
 using scale_atom = caf::atom_constant<caf::atom("scale")>;
 using respawn_atom = caf::atom_constant<caf::atom("respawn")>;
+using node_atom = caf::atom_constant<caf::atom("node")>;
 using batch_atom = caf::atom_constant<caf::atom("batch")>;
 
 /// One replica of one shard: runs its executor's handlers.
@@ -94,13 +95,16 @@ using replica_actor = caf::typed_actor<caf::replies_to<Request>::with<Response>,
 /// `ping`: every replica is ready. `status`: counters as a JSON-like Value.
 /// `replicas`: the current replica actors (shard-major). `stop`: stops every
 /// replica, waits for them, then answers and quits. `scale`: changes the
-/// replicas per shard. `respawn` (to itself): retry placing a lost replica.
+/// replicas per shard. `respawn` (to itself): retry placing lost slot
+/// (shard, index, generation). `(node, address, responsive, why)`: from the
+/// cluster actor, a node stopped answering heartbeats or answers again.
 using head_actor = caf::typed_actor<
   caf::replies_to<Request>::with<Response>, caf::replies_to<ping_atom>::with<ok_atom>,
   caf::replies_to<status_atom>::with<Value>,
   caf::replies_to<replicas_atom>::with<std::vector<caf::actor>>,
   caf::replies_to<stop_atom>::with<ok_atom>, caf::replies_to<scale_atom, uint32_t>::with<ok_atom>,
-  caf::reacts_to<respawn_atom, uint32_t, uint32_t>>;
+  caf::reacts_to<respawn_atom, uint32_t, uint32_t, uint64_t>,
+  caf::reacts_to<node_atom, std::string, bool, std::string>>;
 
 /// The flow's front door: walks the graph of heads.
 using gateway_actor = caf::typed_actor<caf::replies_to<Request>::with<Response>,

@@ -36,10 +36,23 @@ std::vector<std::vector<std::string>> place_replicas(const std::vector<std::stri
   return out;
 }
 
+bool can_host(const std::set<std::string>& types, std::string_view type) {
+  return types.find(std::string{type}) != types.end();
+}
+
+std::string cannot_host(const std::string& address, const std::string& type,
+                        const std::set<std::string>& types) {
+  std::string known;
+  for (const auto& t : types)
+    known += (known.empty() ? "" : ", ") + t;
+  return "node " + address + " cannot host executor type '" + type + "': it knows "
+         + (known.empty() ? "none" : known) + " (start it with --plugin for '" + type + "')";
+}
+
 std::optional<size_t> pick_least_loaded(const std::vector<NodeLoad>& nodes) {
   std::optional<size_t> best;
   for (size_t i = 0; i < nodes.size(); ++i)
-    if (nodes[i].available && (!best || nodes[i].hosted < nodes[*best].hosted))
+    if (nodes[i].available && nodes[i].can_host && (!best || nodes[i].hosted < nodes[*best].hosted))
       best = i;
   return best;
 }

@@ -1,6 +1,6 @@
 /// Placement of replicas on nodes: pure functions, no actors.
 ///
-/// The rule (documented for users in README "Cluster"): a deployment's slots
+/// The rule (documented for users in README "A cluster"): a deployment's slots
 /// are numbered shard-major, slot = shard * replicas + replica, and slot i
 /// goes to hosts[i % hosts.size()]. So with hosts [a, b], 2 shards and 1
 /// replica, shard-0 lands on a and shard-1 on b; with 1 shard and 2 replicas
@@ -14,7 +14,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <caf/expected.hpp>
@@ -47,11 +49,23 @@ struct NodeLoad {
   std::string address;
   size_t hosted = 0;      ///< replicas it hosts for this flow
   bool available = true;  ///< connected and not excluded
+  bool can_host = true;   ///< knows the executor type being placed
 };
 
-/// The index of the available node hosting the fewest replicas; ties go to
-/// the first (registration order), so the choice is deterministic. nullopt
-/// when no node is available (the caller then places locally).
+/// True when a node that reported the executor `types` it knows can host a
+/// replica of `type`. A node that lacks it (a plugin the flow loaded but the
+/// node did not) would spawn a replica that fails every request.
+[[nodiscard]] bool can_host(const std::set<std::string>& types, std::string_view type);
+
+/// Why node `address` cannot host `type`, for errors: "node A cannot host
+/// executor type 'X': it knows B, C (start it with --plugin for 'X')".
+[[nodiscard]] std::string cannot_host(const std::string& address, const std::string& type,
+                                      const std::set<std::string>& types);
+
+/// The index of the available node that can host the type and hosts the
+/// fewest replicas; ties go to the first (registration order), so the choice
+/// is deterministic. nullopt when no node qualifies (the caller then places
+/// locally: the flow's own process knows every type it validated).
 std::optional<size_t> pick_least_loaded(const std::vector<NodeLoad>& nodes);
 
 }  // namespace caflow::detail

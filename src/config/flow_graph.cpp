@@ -113,18 +113,32 @@ caf::expected<std::vector<size_t>> topological_order(
   return order;
 }
 
+FlowGraph FlowGraph::from_needs(std::vector<std::vector<size_t>> needs) {
+  FlowGraph g;
+  auto n = needs.size();
+  g.dependents.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    auto& edges = needs[i];
+    edges.erase(std::remove(edges.begin(), edges.end(), i), edges.end());
+    if (edges.empty())
+      g.starts.push_back(i);
+    for (size_t j : edges)
+      if (j < n)
+        g.dependents[j].push_back(i);
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (g.dependents[i].empty())
+      g.leaves.push_back(i);
+  g.needs = std::move(needs);
+  return g;
+}
+
+FlowGraph flow_graph(const std::vector<DeploymentOptions>& deployments) {
+  return FlowGraph::from_needs(needs_indices(deployments));
+}
+
 std::vector<size_t> leaves(const std::vector<DeploymentOptions>& deployments) {
-  auto edges = needs_indices(deployments);
-  std::vector<bool> needed(edges.size(), false);
-  for (size_t i = 0; i < edges.size(); ++i)
-    for (size_t j : edges[i])
-      if (j != i)
-        needed[j] = true;
-  std::vector<size_t> out;
-  for (size_t i = 0; i < edges.size(); ++i)
-    if (!needed[i])
-      out.push_back(i);
-  return out;
+  return flow_graph(deployments).leaves;
 }
 
 }  // namespace caflow::detail

@@ -57,4 +57,19 @@ inline constexpr std::string_view gateway_name = "gateway";
 /// outputs, whose responses the gateway joins into the answer.
 [[nodiscard]] std::vector<size_t> leaves(const std::vector<DeploymentOptions>& deployments);
 
+/// The needs graph with the edges both ways, as the gateway walks it.
+struct FlowGraph {
+  std::vector<std::vector<size_t>> needs;       ///< per node: the nodes it takes
+  std::vector<std::vector<size_t>> dependents;  ///< per node: the nodes that take it
+  std::vector<size_t> starts;                   ///< nodes fed by the request itself
+  std::vector<size_t> leaves;                   ///< nodes nobody needs: the output
+
+  /// The graph of `needs` (per node, indices of the nodes it needs; a
+  /// self-edge is ignored).
+  [[nodiscard]] static FlowGraph from_needs(std::vector<std::vector<size_t>> needs);
+};
+
+/// The graph of `deployments` (effective needs, as needs_indices).
+[[nodiscard]] FlowGraph flow_graph(const std::vector<DeploymentOptions>& deployments);
+
 }  // namespace caflow::detail

@@ -8,6 +8,7 @@
 #include "caflow/executor.hpp"
 #include "caflow/flow.hpp"
 #include "config/flow_graph.hpp"
+#include "config/yaml_value.hpp"
 
 namespace caflow {
 
@@ -60,6 +61,29 @@ caf::error config_error(const DeploymentOptions& d, size_t pos, const std::strin
   return make_error(code, where(d, pos, key) + message);
 }
 
+// Every uses_with key must be one that the executor type declared (when it
+// declared any): a typo (`metirc`) would otherwise leave the default in force
+// without a word.
+caf::error check_uses_with(const DeploymentOptions& d, size_t pos,
+                           const std::vector<std::string>& declared) {
+  if (!d.uses_with.is_object())
+    return {};
+  for (const auto& [key, value] : d.uses_with.as_object()) {
+    if (std::binary_search(declared.begin(), declared.end(), key))
+      continue;
+    // Name the key where it was written: `uses_with:` or `uses: {with: ...}`.
+    auto shown = d.origin.key_lines.count("uses_with." + key) == 0
+                     && d.origin.key_lines.count("uses.with." + key) > 0
+                   ? "uses.with." + key
+                   : "uses_with." + key;
+    if (declared.empty())
+      return config_error(d, pos, shown, d.uses + " takes no uses_with keys");
+    std::vector<std::string_view> known(declared.begin(), declared.end());
+    return config_error(d, pos, shown, "unknown key for " + d.uses + detail::suggest(key, known));
+  }
+  return {};
+}
+
 }  // namespace
 
 Flow& Flow::add(DeploymentOptions deployment) {
@@ -99,6 +123,9 @@ caf::error Flow::validate() const {
         d, i, "uses",
         "unknown executor type '" + d.uses + "' (known: " + joined(registry.names()) + ")",
         errc::unknown_executor);
+    if (auto keys = registry.uses_with_keys(d.uses))
+      if (auto err = check_uses_with(d, i, *keys))
+        return err;
     if (d.replicas < 1)
       return config_error(d, i, "replicas", "must be at least 1, got 0");
     if (d.shards < 1)

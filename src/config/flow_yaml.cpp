@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
@@ -17,6 +18,7 @@
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
 #include "cluster/placement.hpp"
+#include "config/jina_keys.hpp"
 #include "config/yaml_value.hpp"
 
 namespace caflow {
@@ -26,14 +28,14 @@ namespace {
 using detail::check_keys;
 using detail::fail;
 using detail::FieldReader;
+using detail::JinaScope;
 using detail::YamlConfigError;
 
 constexpr std::string_view flow_keys[] = {"jtype", "version", "with", "executors"};
 
-// Ignored Jina settings; `hosts` is not among them: it goes to uses_metas.
-constexpr std::string_view ignored_executor_keys[] = {"py_modules", "port",          "env",
-                                                      "floating",   "uses_requests", "external",
-                                                      "tls",        "monitoring",    "host"};
+constexpr std::string_view with_keys[] = {
+  "name",  "protocol",     "host", "port",          "workspace",          "plugins",
+  "nodes", "cluster_port", "tls",  "max_in_flight", "heartbeat_interval", "heartbeat_misses"};
 
 constexpr std::string_view executor_keys[] = {"name",         "uses",
                                               "uses_with",    "uses_metas",
@@ -44,6 +46,21 @@ constexpr std::string_view executor_keys[] = {"name",         "uses",
                                               "hosts",        "uses_dynamic_batching"};
 
 constexpr std::string_view uses_keys[] = {"jtype", "with", "metas"};
+
+// `workspace` is the deployment's workspace (Jina's metas.workspace);
+// `name` and `description` are Jina's documentation of the executor.
+constexpr std::string_view metas_keys[] = {"workspace", "name", "description"};
+
+// A key that is not among `known`: Jina's that caflow refuses say why, any
+// other gets a suggestion. Never returns.
+template <size_t N>
+[[noreturn]] void unknown_key(const YAML::Node& key_node, const std::string& where, JinaScope scope,
+                              const std::string_view (&known)[N]) {
+  const auto& key = key_node.Scalar();
+  if (auto why = detail::jina_unsupported(scope, key))
+    fail(key_node, where, "Jina's '" + key + "' is not supported: " + std::string{*why});
+  fail(key_node, where, "unknown key" + detail::suggest(key, known));
+}
 
 constexpr std::string_view batching_keys[] = {"preferred_batch_size", "timeout"};
 
@@ -127,12 +144,69 @@ bool among(std::string_view key, const std::string_view (&keys)[N]) {
   return std::find(std::begin(keys), std::end(keys), key) != std::end(keys);
 }
 
+// Jina's `protocol: grpc` or `protocol: [grpc, http]`, with `port: P` or
+// `port: [P1, P2]` (one per protocol; without ports: 8080, 8081, ...).
+void parse_gateways(const YAML::Node& protocol_node, bool have_protocol,
+                    const YAML::Node& port_node, bool have_port, const FieldReader& in,
+                    FlowOptions& out) {
+  std::vector<std::string> protocols{"http"};
+  if (have_protocol)
+    protocols = in.strings(protocol_node, "with.protocol");
+  if (protocols.empty())
+    fail(protocol_node, "with.protocol", "expected at least one protocol");
+  for (size_t i = 0; i < protocols.size(); ++i) {
+    auto& p = protocols[i];
+    std::transform(p.begin(), p.end(), p.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    auto where = have_protocol && protocol_node.IsSequence()
+                   ? "with.protocol[" + std::to_string(i) + "]"
+                   : std::string{"with.protocol"};
+    auto node = have_protocol && protocol_node.IsSequence() ? protocol_node[i] : protocol_node;
+    if (p != "http" && p != "grpc")
+      fail(node, where, "unsupported protocol '" + p + "' (known: http, grpc)");
+    for (size_t k = 0; k < i; ++k)
+      if (protocols[k] == p)
+        fail(node, where, "protocol '" + p + "' is given twice");
+  }
+  std::vector<uint16_t> ports;
+  if (have_port && port_node.IsSequence()) {
+    for (size_t i = 0; i < port_node.size(); ++i)
+      ports.push_back(static_cast<uint16_t>(
+        in.integer(port_node[i], "with.port[" + std::to_string(i) + "]", 1, 65535)));
+  } else if (have_port) {
+    ports.push_back(static_cast<uint16_t>(in.integer(port_node, "with.port", 1, 65535)));
+  } else {
+    for (size_t i = 0; i < protocols.size(); ++i)
+      ports.push_back(static_cast<uint16_t>(8080 + i));
+  }
+  if (ports.size() != protocols.size())
+    fail(port_node, "with.port",
+         "give one port per protocol: " + std::to_string(protocols.size()) + " protocols, "
+           + std::to_string(ports.size()) + (ports.size() == 1 ? " port" : " ports"));
+  for (size_t i = 0; i < ports.size(); ++i)
+    for (size_t k = 0; k < i; ++k)
+      if (ports[k] == ports[i])
+        fail(port_node.IsSequence() ? port_node[i] : port_node,
+             "with.port[" + std::to_string(i) + "]",
+             "port " + std::to_string(ports[i]) + " is given twice");
+  out.protocol = protocols[0];
+  out.port = ports[0];
+  out.more_gateways.clear();
+  for (size_t i = 1; i < protocols.size(); ++i)
+    out.more_gateways.push_back({protocols[i], ports[i]});
+}
+
 void parse_with(const YAML::Node& with, const FieldReader& in, FlowOptions& out) {
   if (with.IsNull())
     return;
   if (!with.IsMap())
     fail(with, "with", "expected a mapping of flow settings, got " + detail::describe_node(with));
   check_keys(with, "with");
+  // A default YAML::Node counts as defined (a null): track presence apart.
+  YAML::Node protocol_node;
+  YAML::Node port_node;
+  bool have_protocol = false;
+  bool have_port = false;
   for (const auto& kv : with) {
     const auto& key = kv.first.Scalar();
     const auto& v = kv.second;
@@ -140,17 +214,13 @@ void parse_with(const YAML::Node& with, const FieldReader& in, FlowOptions& out)
     if (key == "name") {
       out.name = in.string(v, where);
     } else if (key == "protocol") {
-      auto protocol = in.string(v, where);
-      std::string lower = protocol;
-      std::transform(lower.begin(), lower.end(), lower.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      if (lower != "http")
-        fail(v, where, "unsupported protocol '" + protocol + "' (caflow's gateway speaks http)");
-      out.protocol = lower;
+      protocol_node = v;
+      have_protocol = true;
     } else if (key == "host") {
       out.host = in.string(v, where);
     } else if (key == "port") {
-      out.port = static_cast<uint16_t>(in.integer(v, where, 1, 65535));
+      port_node = v;
+      have_port = true;
     } else if (key == "workspace") {
       out.workspace = in.path(in.string(v, where));
     } else if (key == "plugins") {
@@ -165,18 +235,66 @@ void parse_with(const YAML::Node& with, const FieldReader& in, FlowOptions& out)
       parse_tls(v, in, out.tls);
     } else if (key == "max_in_flight") {
       out.max_in_flight = static_cast<uint32_t>(in.integer(v, where, 1, UINT32_MAX));
+    } else if (key == "heartbeat_interval") {
+      out.heartbeat_interval = std::chrono::milliseconds{in.integer(v, where, 0, 3'600'000)};
+    } else if (key == "heartbeat_misses") {
+      out.heartbeat_misses = static_cast<uint32_t>(in.integer(v, where, 1, 1000));
     } else {
-      // Jina configs carry many more settings (cors, env, monitoring, ...).
-      out.extra[key] = detail::to_value(v, where);
+      unknown_key(kv.first, where, JinaScope::flow_with, with_keys);
     }
   }
+  if (have_protocol || have_port)
+    parse_gateways(protocol_node, have_protocol, port_node, have_port, in, out);
+}
+
+// Jina's metas of an executor (`uses_metas:` or `uses.metas`), checked key
+// by key. `workspace` is where the executor persists, i.e. the deployment's
+// workspace: honoured, resolved like `workspace:`.
+struct Metas {
+  Value values = Value::object();
+  std::optional<std::string> workspace;
+  YAML::Node workspace_node;
+  std::optional<std::string> name;
+  YAML::Node name_node;
+};
+
+Metas parse_metas(const YAML::Node& v, const FieldReader& in, const std::string& where) {
+  Metas out;
+  out.values = in.mapping(v, where);
+  if (!v.IsMap())
+    return out;
+  for (const auto& kv : v) {
+    const auto& key = kv.first.Scalar();
+    auto at = where + "." + key;
+    if (!among(key, metas_keys))
+      unknown_key(kv.first, at, JinaScope::metas, metas_keys);
+    if (key == "workspace") {
+      out.workspace = in.path(in.string(kv.second, at));
+      out.values["workspace"] = *out.workspace;
+      out.workspace_node = kv.first;
+    } else if (key == "name") {
+      out.name = in.string(kv.second, at);
+      out.name_node = kv.first;
+    }
+  }
+  return out;
+}
+
+// Records the line of each key of mapping `v` as "PREFIX.KEY" (for the
+// uses_with checks of Flow::validate).
+void record_lines(const YAML::Node& v, const std::string& prefix, ConfigOrigin& origin) {
+  if (!v || !v.IsMap())
+    return;
+  for (const auto& kv : v)
+    origin.key_lines.emplace(prefix + "." + kv.first.Scalar(), detail::line_of(kv.first));
 }
 
 // The `uses: {jtype: T, with: {...}, metas: {...}}` form.
 struct UsesMapping {
   std::string jtype;
   Value with = Value::object();
-  Value metas = Value::object();
+  YAML::Node with_node;
+  Metas metas;
 };
 
 UsesMapping parse_uses_mapping(const YAML::Node& uses, const FieldReader& in,
@@ -192,10 +310,11 @@ UsesMapping parse_uses_mapping(const YAML::Node& uses, const FieldReader& in,
       has_jtype = true;
     } else if (key == "with") {
       out.with = in.mapping(kv.second, at);
+      out.with_node = kv.second;
     } else if (key == "metas") {
-      out.metas = in.mapping(kv.second, at);
-    } else if (key != "py_modules" && key != "requests") {
-      fail(kv.first, at, "unknown key" + detail::suggest(key, uses_keys));
+      out.metas = parse_metas(kv.second, in, at);
+    } else {
+      unknown_key(kv.first, at, JinaScope::uses, uses_keys);
     }
   }
   if (!has_jtype)
@@ -212,6 +331,7 @@ DeploymentOptions parse_executor(const YAML::Node& entry, int index, const Field
   DeploymentOptions d;
   d.origin = ConfigOrigin{in.file(), {}, detail::line_of(entry), index};
   UsesMapping uses_mapping;
+  Metas metas;
   bool has_timeout = false;
   for (const auto& kv : entry) {
     const auto& key = kv.first.Scalar();
@@ -229,8 +349,10 @@ DeploymentOptions parse_executor(const YAML::Node& entry, int index, const Field
       }
     } else if (key == "uses_with") {
       d.uses_with = in.mapping(v, where);
+      record_lines(v, "uses_with", d.origin);
     } else if (key == "uses_metas") {
-      d.uses_metas = in.mapping(v, where);
+      metas = parse_metas(v, in, where);
+      d.uses_metas = metas.values;
     } else if (key == "workspace") {
       d.workspace = in.path(in.string(v, where));
     } else if (key == "replicas") {
@@ -257,8 +379,8 @@ DeploymentOptions parse_executor(const YAML::Node& entry, int index, const Field
       d.uses_metas["hosts"] = Value{std::move(hosts)};
     } else if (key == "uses_dynamic_batching") {
       d.dynamic_batching = parse_batching(v, in, where);
-    } else if (!among(key, ignored_executor_keys)) {
-      fail(kv.first, where, "unknown key" + detail::suggest(key, executor_keys));
+    } else {
+      unknown_key(kv.first, where, JinaScope::executor, executor_keys);
     }
   }
   if (!entry["name"])
@@ -267,11 +389,32 @@ DeploymentOptions parse_executor(const YAML::Node& entry, int index, const Field
     fail(entry, prefix + ".uses", "is required (the executor type)");
   // Jina: the deployment's uses_with and uses_metas override the ones given
   // with the type.
+  // uses_with keys given only with the type keep the line they came from.
+  record_lines(uses_mapping.with_node, "uses.with", d.origin);
   uses_mapping.with.merge(d.uses_with);
   d.uses_with = std::move(uses_mapping.with);
-  if (uses_mapping.metas.size() > 0) {
-    uses_mapping.metas.merge(d.uses_metas);
-    d.uses_metas = std::move(uses_mapping.metas);
+  if (uses_mapping.metas.values.size() > 0) {
+    uses_mapping.metas.values.merge(d.uses_metas);
+    d.uses_metas = std::move(uses_mapping.metas.values);
+  }
+  if (!metas.workspace) {
+    metas.workspace = uses_mapping.metas.workspace;
+    metas.workspace_node = uses_mapping.metas.workspace_node;
+  }
+  if (!metas.name) {
+    metas.name = uses_mapping.metas.name;
+    metas.name_node = uses_mapping.metas.name_node;
+  }
+  if (metas.name && *metas.name != d.name)
+    fail(metas.name_node, prefix + ".uses_metas.name",
+         "'" + *metas.name + "' differs from the executor's name '" + d.name
+           + "' (caflow names an executor by name:)");
+  if (metas.workspace) {
+    if (!d.workspace.empty() && d.workspace != *metas.workspace)
+      fail(metas.workspace_node, prefix + ".uses_metas.workspace",
+           "'" + *metas.workspace + "' differs from workspace: '" + d.workspace
+             + "' (give one of them)");
+    d.workspace = *metas.workspace;
   }
   return d;
 }

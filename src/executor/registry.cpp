@@ -1,5 +1,6 @@
 #include "caflow/executor.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 namespace caflow {
@@ -8,6 +9,8 @@ struct ExecutorRegistry::Impl {
   mutable std::mutex mtx;
   std::map<std::string, ExecutorFactory, std::less<>> factories;
   std::map<std::string, bool, std::less<>> stateful;
+  std::map<std::string, std::function<Params(const ExecutorContext&)>, std::less<>> defaults;
+  std::map<std::string, std::vector<std::string>, std::less<>> uses_with_keys;
 };
 
 std::shared_ptr<ExecutorRegistry::Impl> ExecutorRegistry::make_impl() {
@@ -24,8 +27,54 @@ ExecutorRegistry& ExecutorRegistry::instance() {
 bool ExecutorRegistry::add(std::string type, ExecutorFactory factory, bool stateful) {
   std::lock_guard<std::mutex> guard{impl_->mtx};
   impl_->stateful[type] = stateful;
+  // A re-registration replaces the type: its keys come with it (or not).
+  if (auto i = impl_->uses_with_keys.find(type); i != impl_->uses_with_keys.end())
+    impl_->uses_with_keys.erase(i);
   impl_->factories[std::move(type)] = std::move(factory);
   return true;
+}
+
+bool ExecutorRegistry::declare_defaults(std::string type,
+                                        std::function<Params(const ExecutorContext&)> defaults) {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  impl_->defaults[std::move(type)] = std::move(defaults);
+  return true;
+}
+
+Params ExecutorRegistry::defaults(const ExecutorContext& ctx) const {
+  std::function<Params(const ExecutorContext&)> fn;
+  {
+    std::lock_guard<std::mutex> guard{impl_->mtx};
+    auto i = impl_->defaults.find(ctx.uses);
+    if (i != impl_->defaults.end())
+      fn = i->second;
+  }
+  if (!fn)
+    return Params::object();
+  try {
+    auto out = fn(ctx);
+    return out.is_object() ? out : Params::object();
+  } catch (...) {
+    // A malformed uses_with: the replica's constructor says what is wrong.
+    return Params::object();
+  }
+}
+
+bool ExecutorRegistry::declare_uses_with(std::string_view type, std::vector<std::string> keys) {
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  impl_->uses_with_keys[std::string{type}] = std::move(keys);
+  return true;
+}
+
+std::optional<std::vector<std::string>> ExecutorRegistry::uses_with_keys(
+  std::string_view type) const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  auto i = impl_->uses_with_keys.find(type);
+  if (i == impl_->uses_with_keys.end())
+    return std::nullopt;
+  return i->second;
 }
 
 bool ExecutorRegistry::stateful(std::string_view type) const {

@@ -16,6 +16,7 @@
 // requests of a post are joined (runtime/reduce.hpp).
 #include <iostream>
 #include <string>
+#include <string_view>
 
 #include "caflow/executor.hpp"
 #include "executors/indexer_shard.hpp"
@@ -33,6 +34,21 @@ Params not_found_params(const std::vector<std::string>& ids) {
 
 class Indexer : public Executor {
  public:
+  /// What IndexerOptions::from reads; anything else is a typo.
+  static constexpr std::string_view uses_with_keys[] = {"metric",
+                                                        "index",
+                                                        "M",
+                                                        "ef_construction",
+                                                        "ef",
+                                                        "max_elements",
+                                                        "sync",
+                                                        "wal_recovery",
+                                                        "default_top_k",
+                                                        "checkpoint_writes",
+                                                        "checkpoint_seconds",
+                                                        "memtable_mb",
+                                                        "block_cache_mb"};
+
   explicit Indexer(ExecutorContext ctx)
     : Executor(std::move(ctx)),
       options_(IndexerOptions::from(context())),
@@ -115,6 +131,13 @@ class Indexer : public Executor {
 };
 
 CAFLOW_REGISTER_STATEFUL_EXECUTOR_AS(Indexer, "Indexer");
+
+// The head cuts the shards' merged matches to the same top_k a shard uses
+// when the request names none.
+[[maybe_unused]] static const bool indexer_defaults = ExecutorRegistry::instance().declare_defaults(
+  "Indexer", [](const ExecutorContext& ctx) {
+    return Params{{"top_k", ctx.get("default_top_k", int64_t{10})}};
+  });
 
 }  // namespace
 }  // namespace caflow

@@ -53,6 +53,26 @@ struct Marker {
   }
 };
 
+std::unique_ptr<VectorIndex> make_index(const IndexerOptions& options) {
+  if (options.hnsw)
+    return std::make_unique<HnswIndex>(options.metric, options.hnsw_options);
+  return std::make_unique<ExactIndex>(options.metric);
+}
+
+// RocksDB's own words for a held LOCK ("While lock file: .../LOCK: Resource
+// temporarily unavailable") do not say what happened: another process has
+// the database open, i.e. two flows or nodes were given one workspace.
+caf::error explain_lock(caf::error err, const std::string& shard, const std::string& dir) {
+  auto message = error_message(err);
+  if (!is(err, errc::storage_error) || message.find("lock file") == std::string::npos)
+    return err;
+  return make_error(errc::storage_error,
+                    shard + ": the workspace " + dir
+                      + " is in use by another process (two flows or nodes must not share a "
+                        "workspace): "
+                      + message);
+}
+
 // Throws `err` when it is an error.
 void check(const caf::error& err) {
   if (err)
@@ -119,8 +139,8 @@ std::shared_ptr<IndexerShard> IndexerShard::open(const ExecutorContext& ctx,
   auto dir = ctx.executor_workspace();
   if (dir.empty())
     throw Error(errc::invalid_argument,
-                ctx.name + ": the Indexer needs a workspace (set `workspace` on the flow "
-                           "or the deployment)");
+                ctx.name + ": the Indexer needs a workspace (set `workspace` in the flow's "
+                           "with:, on the deployment, or as uses_metas.workspace)");
   std::error_code ec;
   auto canonical = std::filesystem::weakly_canonical(dir, ec).string();
   if (ec)
@@ -135,7 +155,7 @@ std::shared_ptr<IndexerShard> IndexerShard::open(const ExecutorContext& ctx,
                                                .memtable_bytes = options.memtable_mb << 20,
                                                .block_cache_bytes = options.block_cache_mb << 20});
     if (!store)
-      return std::move(store.error());
+      return explain_lock(std::move(store.error()), name, dir);
     auto graph_path = (*store)->path() + "/" + shard_name + ".hnsw";
     try {
       auto* raw = store->get();
@@ -160,10 +180,7 @@ IndexerShard::IndexerShard(std::unique_ptr<ShardStore> store, std::string name,
     name_(std::move(name)),
     graph_path_(std::move(graph_path)),
     options_(options) {
-  if (options_.hnsw)
-    index_ = std::make_unique<HnswIndex>(options_.metric, options_.hnsw_options);
-  else
-    index_ = std::make_unique<ExactIndex>(options_.metric);
+  index_ = make_index(options_);
 }
 
 IndexerShard::~IndexerShard() {
@@ -233,6 +250,17 @@ void IndexerShard::rebuild_index() {
   }));
 }
 
+// Deletes the saved graph's marker and the journal of writes since it: the
+// next open rebuilds the graph from the stored vectors.
+void IndexerShard::forget_graph(const char* what) {
+  ShardBatch batch;
+  batch.remove_meta(marker_name);
+  batch.remove_meta_prefix(journal_prefix);
+  commit(batch, what);
+  marker_present_ = false;
+  journaled_ = 0;
+}
+
 void IndexerShard::save_graph() noexcept {
   if (!options_.hnsw || (marker_present_ && journaled_ == 0))
     return;  // nothing to save, or the saved graph is still current
@@ -240,12 +268,7 @@ void IndexerShard::save_graph() noexcept {
     std::error_code ec;
     if (index_->size() == 0) {
       // Nothing to load: without a marker the next open rebuilds (from nothing).
-      ShardBatch batch;
-      batch.remove_meta(marker_name);
-      batch.remove_meta_prefix(journal_prefix);
-      commit(batch, "deleting the graph marker");
-      marker_present_ = false;
-      journaled_ = 0;
+      forget_graph("deleting the graph marker");
       std::filesystem::remove(graph_path_, ec);
       return;
     }
@@ -497,18 +520,15 @@ void IndexerShard::clear() {
   std::lock_guard<std::mutex> writer{write_mtx_};
   std::unique_lock<std::shared_mutex> lock{mtx_};
   if (marker_present_ || journaled_ > 0) {
-    ShardBatch batch;
-    batch.remove_meta(marker_name);
-    batch.remove_meta_prefix(journal_prefix);
-    commit(batch, "clearing");
-    marker_present_ = false;
-    journaled_ = 0;
+    forget_graph("clearing");
   }
   check(store_->clear());
-  index_->clear();
-  ids_.clear();
-  label_of_.clear();
-  id_of_.clear();
+  // Memory back: fresh containers and a fresh index. clear() would keep
+  // their capacity (hash buckets, the dense rows, hnswlib's preallocation).
+  index_ = make_index(options_);
+  ids_ = {};
+  label_of_ = {};
+  id_of_ = {};
   next_label_ = 0;
   std::error_code ec;
   std::filesystem::remove(graph_path_, ec);  // a stale file is harmless: no marker

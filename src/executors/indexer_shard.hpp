@@ -119,6 +119,7 @@ class IndexerShard {
   void load();
   void rebuild_index();
   void save_graph() noexcept;
+  void forget_graph(const char* what);  // marker and journal deleted in one batch
   // Saves the graph when enough writes or time have gone by since the last.
   void maybe_checkpoint(size_t written);
   void write(const DocumentArray& docs, const std::vector<bool>& keep);

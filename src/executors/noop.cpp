@@ -1,6 +1,9 @@
 // NoOp: the pass-through executor (Jina's BaseExecutor): every endpoint
 // returns its documents unchanged. Useful as a placeholder and to measure
 // the runtime's own overhead.
+#include <array>
+#include <string_view>
+
 #include "caflow/executor.hpp"
 
 namespace caflow {
@@ -8,6 +11,9 @@ namespace {
 
 class NoOp : public Executor {
  public:
+  /// NoOp takes no parameters: any uses_with key is a mistake.
+  static constexpr std::array<std::string_view, 0> uses_with_keys{};
+
   explicit NoOp(ExecutorContext ctx) : Executor(std::move(ctx)) {}
 };
 

@@ -10,7 +10,13 @@
 //                 no saved model fits the options; relative to the flow
 //                 config's directory when loaded from YAML. Default: none.
 //   max_features, min_df, max_df, stop_words: as in scikit-learn.
+//
+// A /fit that would change a fitted model (another vocabulary or other idf
+// weights) is refused unless its parameters say {"refit": true}: documents
+// already indexed with the old model keep the old embeddings, which no query
+// encoded with the new one would match (every score 0). See README.
 #include <filesystem>
+#include <string_view>
 #include <utility>
 
 #include "caflow/errors.hpp"
@@ -26,8 +32,24 @@ using tfidf::ModelPtr;
 // The model file inside the executor workspace.
 constexpr const char* model_file = "tfidf.model";
 
+// True when both models give every text the same embedding: the same terms
+// in the same order with the same idf weights (and the same options, which
+// decide tokenising and normalising).
+bool same_embeddings(const tfidf::TfidfModel& a, const tfidf::TfidfModel& b) {
+  if (a.size() != b.size() || !(a.options() == b.options()))
+    return false;
+  for (uint32_t i = 0; i < a.size(); ++i)
+    if (a.term(i) != b.term(i) || a.idf(i) != b.idf(i))
+      return false;
+  return true;
+}
+
 class TfidfVectorizer : public Executor {
  public:
+  /// `corpus` and what TfidfOptions::from_params reads.
+  static constexpr std::string_view uses_with_keys[] = {"corpus", "max_features", "min_df",
+                                                        "max_df", "stop_words"};
+
   explicit TfidfVectorizer(ExecutorContext ctx)
     : Executor(std::move(ctx)),
       who_("TfidfVectorizer '" + context().name + "'"),
@@ -91,13 +113,25 @@ class TfidfVectorizer : public Executor {
       throw_error(err);
   }
 
-  Params fit(DocumentArray& docs, const Params&) {
+  Params fit(DocumentArray& docs, const Params& params) {
     tfidf::TfidfFitter fitter{options_};
     for (const auto& doc : std::as_const(docs))
       fitter.add(doc.text);
     auto model = std::move(fitter).finish();
     if (!model)
       throw Error(errc::invalid_argument, who_ + ": /fit: " + error_message(model.error()));
+    if (slot_->generation() != generation_)
+      std::tie(model_, generation_) = slot_->current();
+    const bool refit = params.get_bool("refit", false);
+    if (model_ && !refit && !same_embeddings(*model_, **model))
+      throw Error(errc::invalid_argument,
+                  who_ + ": /fit would replace the fitted model (" + std::to_string(model_->size())
+                    + " terms from " + std::to_string(model_->documents()) + " documents) with "
+                    + std::to_string((*model)->size()) + " terms from "
+                    + std::to_string((*model)->documents())
+                    + " documents: embeddings indexed with the old model would match no new "
+                      "query. Send parameters {\"refit\": true} to replace it, then /clear "
+                      "and re-index");
     save(*model);
     slot_->publish(*model);
     std::tie(model_, generation_) = slot_->current();

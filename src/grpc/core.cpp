@@ -34,16 +34,6 @@ grpc::Status to_status(const caf::error& err) {
   }
 }
 
-caf::error normalize(caf::error err, std::chrono::milliseconds timeout) {
-  if (err == caf::sec::request_timeout)
-    return make_error(errc::timeout, "no answer from the flow within "
-                                       + std::to_string(timeout.count())
-                                       + " ms (the server's request_timeout)");
-  if (err == caf::sec::request_receiver_down)
-    return make_error(errc::unavailable, "the flow's gateway is not running");
-  return err;
-}
-
 grpc::ByteBuffer serialize(const google::protobuf::Message& msg) {
   grpc::ByteBuffer out;
   bool own = false;

@@ -20,6 +20,7 @@
 #include <caf/fwd.hpp>
 
 #include "caflow/grpc_server.hpp"
+#include "http/jina_status.hpp"
 
 namespace caflow::grpc_gateway {
 
@@ -43,8 +44,7 @@ struct Core {
 /// The gRPC status of a request-level error (not in-band).
 grpc::Status to_status(const caf::error& err);
 
-/// CAF's own errors (request timeout, gateway down) in caflow's words.
-caf::error normalize(caf::error err, std::chrono::milliseconds timeout);
+using http::normalize;  // CAF's own errors in caflow's words, as HTTP says them
 
 /// Serialises a message into a gRPC byte buffer.
 grpc::ByteBuffer serialize(const google::protobuf::Message& msg);

@@ -11,6 +11,7 @@
 
 #include "caflow/errors.hpp"
 #include "caflow/json.hpp"
+#include "grpc/grpc_client.hpp"
 #include "http/client_connection.hpp"
 #include "http/jina_codec.hpp"
 #include "runtime/reduce.hpp"
@@ -21,6 +22,7 @@ struct Client::Impl {
   std::string host;
   uint16_t port;
   ClientOptions options;
+  std::unique_ptr<grpc_gateway::GrpcClient> grpc;  // protocol "grpc"
   std::mutex mtx;
   std::vector<std::unique_ptr<http::ClientConnection>> idle;  // guarded by mtx
 
@@ -55,21 +57,31 @@ Client::Client(std::string host, uint16_t port, ClientOptions options)
   impl_->host = std::move(host);
   impl_->port = port;
   impl_->options = options;
+  if (options.protocol == "grpc")
+    impl_->grpc = std::make_unique<grpc_gateway::GrpcClient>(impl_->host, port, options.timeout,
+                                                             options.connect_timeout);
 }
 
 Client::~Client() = default;
 
 caf::expected<HttpReply> Client::request(std::string_view method, std::string_view target,
                                          std::string body) {
+  if (impl_->grpc)
+    return make_error(errc::invalid_argument,
+                      "Client::request speaks HTTP; this client speaks gRPC");
   return impl_->exchange(method, target, body, impl_->options.timeout);
 }
 
 bool Client::ready(std::chrono::milliseconds timeout) {
+  if (impl_->grpc)
+    return impl_->grpc->ready(timeout);
   auto reply = impl_->exchange("GET", "/dry_run", {}, timeout);
   return reply && reply->status == 200;
 }
 
 caf::expected<Value> Client::status() {
+  if (impl_->grpc)
+    return impl_->grpc->status();
   auto reply = request("GET", "/status");
   if (!reply)
     return std::move(reply.error());
@@ -79,6 +91,8 @@ caf::expected<Value> Client::status() {
 }
 
 caf::expected<std::string> Client::metrics() {
+  if (impl_->grpc)
+    return make_error(errc::invalid_argument, "GET /metrics is HTTP; this client speaks gRPC");
   auto reply = request("GET", "/metrics");
   if (!reply)
     return std::move(reply.error());
@@ -131,6 +145,19 @@ caf::expected<PostResult> Client::post(const std::string& endpoint, DocumentArra
 
 caf::expected<PostResult> Client::post(const std::string& endpoint, DocumentArray docs,
                                        PostOptions options, PostReport& report) {
+  if (impl_->grpc) {
+    auto size = std::max<size_t>(1, options.request_size);
+    report.documents = docs.size();
+    report.requests = std::max<size_t>(1, (docs.size() + size - 1) / size);
+    auto result = impl_->grpc->post(endpoint, std::move(docs), options);
+    if (result) {
+      report.requests_acknowledged = report.requests;
+      report.documents_acknowledged = report.documents;
+    } else {
+      report.requests_failed = 1;
+    }
+    return result;
+  }
   auto st = std::make_shared<PostState>();
   auto size = std::max<size_t>(1, options.request_size);
   const auto& all = docs.docs();

@@ -51,16 +51,21 @@ caf::error read_string(const Value& body, std::initializer_list<std::string_view
   return {};
 }
 
+// Jina's StatusProto of a failure, as its HTTP gateway writes it
+// (MessageToDict: enum as integer, every exception field).
 Value status_value(const caf::error& err) {
-  auto message = is_caflow(err) ? error_message(err) : describe(err);
+  auto st = jina_status(err);
+  Value::Array args;
+  for (auto& a : st.args)
+    args.emplace_back(std::move(a));
   Value exception = Value::object();
-  exception["name"] = is_caflow(err) ? std::string{to_string(static_cast<errc>(err.code()))}
-                                     : std::string{"error"};
-  exception["args"] = Value::Array{Value{message}};
-  exception["executor"] = "";
+  exception["name"] = st.name;
+  exception["args"] = std::move(args);
+  exception["stacks"] = Value::Array{};
+  exception["executor"] = st.executor;
   Value status = Value::object();
   status["code"] = jina_status_error;
-  status["description"] = message;
+  status["description"] = st.description;
   status["exception"] = std::move(exception);
   return status;
 }
@@ -189,8 +194,16 @@ caf::expected<Request> decode_request(std::string_view body, std::string_view pa
 std::string encode_response(const Response& resp, const Exchange& ex) {
   const Params* params = &resp.parameters;
   Params with_failures;
+  bool echo = ex.parameters.is_object() && ex.parameters.size() > 0;
+  if (resp.shards_failed > 0 || echo) {
+    // Jina answers with the request's parameters and the executors' on top.
+    with_failures = echo ? ex.parameters : Params::object();
+    if (resp.parameters.is_object())
+      with_failures.merge(resp.parameters);
+  }
+  if (echo)
+    params = &with_failures;
   if (resp.shards_failed > 0) {
-    with_failures = resp.parameters.is_object() ? resp.parameters : Params::object();
     with_failures[failed_shards_key] = static_cast<int64_t>(resp.shards_failed);
     Value::Array lines;
     for (const auto& f : resp.failures)
@@ -223,7 +236,7 @@ std::string encode_response(const Response& resp, const Exchange& ex) {
 std::string encode_error(const caf::error& err, const Exchange& ex) {
   Value body = Value::object();
   body["header"] = header_value(ex, status_value(err));
-  body["parameters"] = Value::object();
+  body["parameters"] = ex.parameters.is_object() ? ex.parameters : Value::object();
   body["routes"] = Value::Array{route_value("gateway", ex.start_us, ex.end_us, error_message(err))};
   body["data"] = nullptr;
   return to_json(body);
@@ -232,6 +245,8 @@ std::string encode_error(const caf::error& err, const Exchange& ex) {
 int http_status(const caf::error& err) {
   if (err == caf::sec::request_timeout)
     return 504;
+  if (in_band(err))
+    return 200;
   if (!is_caflow(err))
     return 500;
   switch (static_cast<errc>(err.code())) {
@@ -315,6 +330,20 @@ caf::expected<DecodedResponse> decode_response(std::string_view body) {
     if (!parsed->is_object())
       return make_error(errc::invalid_json, "response body: expected a JSON object");
   }
+  // Jina answers an executor's failure with 200 and header.status ERROR.
+  if (auto* header = parsed->find("header"); header && header->is_object())
+    if (auto* st = header->find("status"); st && st->is_object())
+      if (auto* code = st->find("code"); code && code->is_number() && code->as_int() != 0) {
+        std::string name;
+        if (auto* e = st->find("exception"); e && e->is_object())
+          name = e->get_string("name", "");
+        auto description = st->get_string("description", "the flow reported an error");
+        for (int c = static_cast<int>(errc::invalid_json);
+             c <= static_cast<int>(errc::plugin_error); ++c)
+          if (name == to_string(static_cast<errc>(c)))
+            return make_error(static_cast<errc>(c), description);
+        return make_error(errc::executor_failed, description);
+      }
   DecodedResponse out;
   if (fast) {
     if (fast_docs)

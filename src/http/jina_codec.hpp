@@ -52,6 +52,9 @@ struct Exchange {
   std::string target_executor{};  ///< header.target_executor
   int64_t start_us = 0;           ///< request received (µs since the epoch)
   int64_t end_us = 0;             ///< response ready
+  /// The request's parameters: Jina's response carries them, with what the
+  /// executors added on top.
+  Params parameters = Params::object();
 };
 
 /// Reads a request body. `path_endpoint` is the endpoint named by the URL
@@ -70,8 +73,10 @@ std::string encode_error(const caf::error& err, const Exchange& ex);
 /// True when `err` is a caflow error (category "caflow").
 bool is_caflow(const caf::error& err);
 
-/// The HTTP status of an error: 400 bad input, 404 not found, 503 overloaded
-/// or unavailable, 504 timeouts (caflow's and CAF's request timeout), 500 else.
+/// The HTTP status of an error: 200 for an executor's failure, which Jina
+/// answers in-band (header.status ERROR; see jina_status.hpp), 400 bad
+/// input, 404 not found, 503 overloaded or unavailable, 504 timeouts
+/// (caflow's and CAF's request timeout), 500 else.
 int http_status(const caf::error& err);
 
 /// RFC 3339 UTC time with microseconds, as protobuf's JSON writes Timestamps.
@@ -99,7 +104,8 @@ struct DecodedResponse {
   std::vector<std::string> failures;
 };
 
-/// Reads a successful response body.
+/// Reads a response body answered 200; one whose header.status is Jina's
+/// ERROR (an executor failed, in-band) is the error it names.
 caf::expected<DecodedResponse> decode_response(std::string_view body);
 
 /// The caflow error for an HTTP error reply: the code from the body's

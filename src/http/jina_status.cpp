@@ -1,5 +1,7 @@
 #include "http/jina_status.hpp"
 
+#include <caf/sec.hpp>
+
 #include "caflow/errors.hpp"
 
 namespace caflow::http {
@@ -42,13 +44,22 @@ bool in_band(const caf::error& err) {
   switch (static_cast<errc>(err.code())) {
     case errc::executor_failed:
     case errc::executor_start_failed:
-    case errc::dimension_mismatch:
     case errc::all_shards_failed:
     case errc::storage_error:
       return true;
     default:
       return false;
   }
+}
+
+caf::error normalize(caf::error err, std::chrono::milliseconds timeout) {
+  if (err == caf::sec::request_timeout)
+    return make_error(errc::timeout, "no answer from the flow within "
+                                       + std::to_string(timeout.count())
+                                       + " ms (the server's request_timeout)");
+  if (err == caf::sec::request_receiver_down)
+    return make_error(errc::unavailable, "the flow's gateway is not running");
+  return err;
 }
 
 }  // namespace caflow::http

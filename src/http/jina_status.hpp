@@ -7,6 +7,7 @@
 // (malformed input, unknown target) keep their HTTP 4xx or gRPC status.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -31,9 +32,15 @@ struct JinaStatus {
 JinaStatus jina_status(const caf::error& err);
 
 /// True for failures that Jina reports in-band: an executor threw or its
-/// shards failed (executor_failed, dimension_mismatch, all_shards_failed,
-/// storage_error, executor_start_failed), as opposed to bad requests,
-/// overload, unavailability and timeouts.
+/// shards failed (executor_failed, all_shards_failed, storage_error,
+/// executor_start_failed), as opposed to bad requests (a dimension
+/// mismatch included: the client's vector is wrong), overload,
+/// unavailability and timeouts.
 bool in_band(const caf::error& err);
+
+/// CAF's own errors of a request to the flow (request timeout after
+/// `timeout`, gateway down) in caflow's words; other errors unchanged. Every
+/// gateway (HTTP, gRPC) answers with these.
+caf::error normalize(caf::error err, std::chrono::milliseconds timeout);
 
 }  // namespace caflow::http

@@ -18,6 +18,7 @@
 #include "caflow/errors.hpp"
 #include "caflow/json.hpp"
 #include "http/bridge.hpp"
+#include "http/jina_status.hpp"
 #include "http/readiness.hpp"
 #include "http/request_checks.hpp"
 #include "http/server_core.hpp"
@@ -37,17 +38,6 @@ constexpr std::chrono::milliseconds probe_timeout{5000};
 
 std::chrono::milliseconds probe_limit(std::chrono::milliseconds request_timeout) {
   return request_timeout.count() > 0 ? std::min(request_timeout, probe_timeout) : probe_timeout;
-}
-
-// CAF's own errors, said in caflow's words.
-caf::error normalize(caf::error err, std::chrono::milliseconds timeout) {
-  if (err == caf::sec::request_timeout)
-    return make_error(errc::timeout, "no answer from the flow within "
-                                       + std::to_string(timeout.count())
-                                       + " ms (the server's request_timeout)");
-  if (err == caf::sec::request_receiver_down)
-    return make_error(errc::unavailable, "the flow's gateway is not running");
-  return err;
 }
 
 double seconds_between(std::chrono::steady_clock::time_point t0) {
@@ -285,6 +275,7 @@ void Session::handle_post(const Route& r) {
   ex.request_id = decoded->id;
   ex.endpoint = decoded->endpoint;
   ex.target_executor = decoded->target_executor;
+  ex.parameters = decoded->parameters;  // echoed in the answer, as Jina does
   core_.metrics.received(ex.endpoint);
   // The answer arrives on a CAF worker: encode it there (it is the costly
   // part) and hand only the bytes to this connection's strand. The tracked

@@ -115,6 +115,28 @@ caf::error read_embedding(const Value& x, const std::string& path, Embedding& ou
     return read_sparse(x, path, out);
   if (!x.is_array())
     return type_error(path, "an array or a sparse object", x);
+  // docarray 0.6 writes a scipy sparse row (shape 1 x dim) as the dense 2-D
+  // list [[0.0, ..., 0.73, ...]]: one row, read back as the sparse vector it
+  // was (its non-zeros, dimension = the row's length).
+  if (!x.as_array().empty() && x.as_array()[0].is_array()) {
+    const auto& rows = x.as_array();
+    if (rows.size() != 1)
+      return invalid(path, "expected one row ([[...]], a 1 x dim matrix), got "
+                             + std::to_string(rows.size()) + " rows");
+    std::vector<float> row;
+    if (auto err = read_floats(&rows[0], element(path, 0), row))
+      return err;
+    std::vector<uint32_t> indices;
+    std::vector<float> values;
+    for (size_t i = 0; i < row.size(); ++i)
+      if (row[i] != 0) {
+        indices.push_back(static_cast<uint32_t>(i));
+        values.push_back(row[i]);
+      }
+    out = Embedding::sparse_vector(static_cast<uint32_t>(row.size()), std::move(indices),
+                                   std::move(values));
+    return {};
+  }
   std::vector<float> values;
   if (auto err = read_floats(&x, path, values))
     return err;

@@ -77,19 +77,34 @@ void configure_scheduler(caf::actor_system_config& cfg) {
 
 namespace {
 
+// "flow.yml:12: executors[1] (indexer): " for a deployment loaded from YAML,
+// so that an executor that fails to start points at its config entry.
+std::string origin_prefix(const DeploymentOptions& d) {
+  if (d.origin.file.empty())
+    return {};
+  return d.origin.file + ":" + std::to_string(d.origin.line) + ": executors["
+         + std::to_string(d.origin.index) + "] (" + d.name + "): ";
+}
+
 // Replicas build their executors concurrently; wait for each head in turn.
-caf::error await_ready(caf::actor_system& sys, const std::vector<head_actor>& heads) {
+// A failure names the deployment's place in the config.
+caf::error await_ready(caf::actor_system& sys, const std::vector<head_actor>& heads,
+                       const std::vector<DeploymentOptions>& deps) {
   caf::scoped_actor self{sys};
   caf::error result;
-  for (auto& h : heads) {
-    self->request(h, std::chrono::minutes(10), ping_atom::value)
+  for (size_t i = 0; i < heads.size(); ++i) {
+    self->request(heads[i], std::chrono::minutes(10), ping_atom::value)
       .receive([](ok_atom) {},
                [&](caf::error& err) {
                  if (!result)
                    result = std::move(err);
                });
-    if (result)
+    if (result) {
+      auto prefix = i < deps.size() ? origin_prefix(deps[i]) : std::string{};
+      if (!prefix.empty() && result.category() == error_category)
+        result = make_error(static_cast<errc>(result.code()), prefix + error_message(result));
       break;
+    }
   }
   return result;
 }
@@ -105,7 +120,10 @@ caf::error RunningFlow::Impl::spawn(caf::actor_system& system, const Flow& descr
       return make_error(errc::invalid_argument,
                         "this flow places replicas on nodes or listens for them, but its actor "
                         "system has no middleman (load caf::io::middleman in its config)");
-    cluster = system.spawn(actors::cluster, detail::connector(system));
+    actors::cluster_options watch;
+    watch.heartbeat_interval = flow.options().heartbeat_interval;
+    watch.heartbeat_misses = flow.options().heartbeat_misses;
+    cluster = system.spawn(actors::cluster, detail::connector(system), std::move(watch));
     if (auto port = flow.options().cluster_port; port != 0) {
       auto bound = detail::publish(system, cluster, port, flow.options().host);
       if (!bound) {
@@ -118,6 +136,11 @@ caf::error RunningFlow::Impl::spawn(caf::actor_system& system, const Flow& descr
     }
   }
   for (auto spec : deps) {
+    // Jina's metas.workspace is the deployment's workspace (the YAML loader
+    // maps it; a flow built in code may set it too).
+    if (const auto* ws = spec.uses_metas.find("workspace");
+        spec.workspace.empty() && ws != nullptr && ws->is_string())
+      spec.workspace = ws->as_string();
     if (spec.workspace.empty())
       spec.workspace = flow.options().workspace;
     if (ExecutorRegistry::instance().stateful(spec.uses)) {
@@ -145,7 +168,7 @@ caf::error RunningFlow::Impl::spawn(caf::actor_system& system, const Flow& descr
     if (cluster)
       caf::anon_send(cluster, head_atom::value, name, caf::actor_cast<caf::actor>(heads.back()));
   }
-  if (auto err = await_ready(system, heads)) {
+  if (auto err = await_ready(system, heads, deps)) {
     stop_all();
     return err;
   }
@@ -153,7 +176,8 @@ caf::error RunningFlow::Impl::spawn(caf::actor_system& system, const Flow& descr
   std::vector<actors::gateway_node> nodes;
   for (size_t i = 0; i < deps.size(); ++i)
     nodes.push_back({deps[i].name, heads[i], needs[i]});
-  gateway = system.spawn(actors::gateway, std::move(nodes), flow.options().max_in_flight);
+  gateway = system.spawn(actors::gateway, std::move(nodes), flow.options().max_in_flight,
+                         caf::actor_cast<caf::actor>(cluster));
   gateway_handle = caf::actor_cast<caf::actor>(gateway);
   return {};
 }

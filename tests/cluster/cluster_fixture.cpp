@@ -21,10 +21,16 @@ std::string temp_dir(const std::string& name) {
   return dir.string();
 }
 
-NodeProcess NodeProcess::start(const std::string& workspace, uint16_t port,
-                               std::vector<std::string> extra) {
-  std::vector<std::string> argv{CAFLOW_NODE_BINARY, "node",    "--port",   std::to_string(port),
-                                "--workspace",      workspace, "--plugin", CAFLOW_CLUSTER_PLUGIN};
+namespace {
+
+NodeProcess start_node(const std::string& workspace, uint16_t port, bool plugin,
+                       std::vector<std::string> extra) {
+  std::vector<std::string> argv{CAFLOW_NODE_BINARY,   "node",        "--port",
+                                std::to_string(port), "--workspace", workspace};
+  if (plugin) {
+    argv.emplace_back("--plugin");
+    argv.emplace_back(CAFLOW_CLUSTER_PLUGIN);
+  }
   for (auto& a : extra)
     argv.push_back(std::move(a));
   NodeProcess node;
@@ -38,6 +44,18 @@ NodeProcess NodeProcess::start(const std::string& workspace, uint16_t port,
   node.address = rest.substr(0, rest.find(' '));
   node.port = static_cast<uint16_t>(std::stoi(node.address.substr(node.address.rfind(':') + 1)));
   return node;
+}
+
+}  // namespace
+
+NodeProcess NodeProcess::start(const std::string& workspace, uint16_t port,
+                               std::vector<std::string> extra) {
+  return start_node(workspace, port, true, std::move(extra));
+}
+
+NodeProcess NodeProcess::start_without_plugin(const std::string& workspace,
+                                              std::vector<std::string> extra) {
+  return start_node(workspace, 0, false, std::move(extra));
 }
 
 DocumentArray numbered_docs(size_t first, size_t n) {

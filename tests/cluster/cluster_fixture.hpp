@@ -29,6 +29,11 @@ struct NodeProcess {
   /// does not come, with the node's output.
   static NodeProcess start(const std::string& workspace, uint16_t port = 0,
                            std::vector<std::string> extra = {});
+
+  /// Like start(), on a free port, but without the test plugin: the node
+  /// knows only the built-in executor types.
+  static NodeProcess start_without_plugin(const std::string& workspace,
+                                          std::vector<std::string> extra = {});
 };
 
 /// `n` documents d<first>..d<first+n-1>, tag x = their number.

@@ -12,6 +12,7 @@
 
 #include <unistd.h>
 
+#include "caflow/client.hpp"
 #include "caflow/errors.hpp"
 #include "caflow/executor.hpp"
 #include "caflow/flow.hpp"
@@ -121,4 +122,46 @@ TEST_CASE("gRPC: a second server on a taken port fails naming the address") {
   REQUIRE_FALSE(second);
   CHECK(is(second.error(), errc::io_error));
   CHECK(describe(second.error()).find(std::to_string((*first)->port())) != std::string::npos);
+}
+
+TEST_CASE("gRPC: caflow::Client with protocol grpc posts, keeps order, reports errors") {
+  Flow flow;
+  flow.add({.name = "upper", .uses = "GrpcUpper", .replicas = 2});
+  auto running = flow.start();
+  REQUIRE(running);
+  auto server = GrpcServer::start(*running);
+  REQUIRE(server);
+  Client client{"127.0.0.1", (*server)->port(), {.protocol = "grpc"}};
+  CHECK(client.ready());
+  DocumentArray docs;
+  for (int i = 0; i < 250; ++i) {
+    auto& d = docs.emplace_back();
+    d.id = "d" + std::to_string(i);
+    d.text = "text " + std::to_string(i);
+    d.embedding = Embedding::sparse_vector(100, {1, static_cast<uint32_t>(2 + i % 98)}, {1, 2});
+  }
+  size_t progress = 0;
+  auto result = client.post("/x", docs,
+                            {.request_size = 10,
+                             .prefetch = 3,
+                             .parameters = {{"k", 1}},
+                             .on_progress = [&](size_t done, size_t) { progress = done; }});
+  REQUIRE_MESSAGE(result, describe(result.error()));
+  REQUIRE(result->docs.size() == 250);
+  for (int i = 0; i < 250; ++i) {
+    CHECK(result->docs[i].id == "d" + std::to_string(i));
+    CHECK(result->docs[i].text == "TEXT " + std::to_string(i));
+    CHECK(result->docs[i].embedding == docs[i].embedding);
+  }
+  CHECK(progress == 25);
+  CHECK(result->parameters.get_int("k", 0) == 1);  // echoed
+  auto failed = client.post("/fail", docs, {.request_size = 50});
+  REQUIRE_FALSE(failed);
+  CHECK(is(failed.error(), errc::executor_failed));
+  CHECK(describe(failed.error()).find("refuses on purpose") != std::string::npos);
+  auto status = client.status();
+  REQUIRE(status);
+  CHECK(status->find("jina")->get_string("jina-proto", "") == "3.0.0");
+  Client nobody{"127.0.0.1", testing::free_port(), {.protocol = "grpc", .timeout = 2000ms}};
+  CHECK_FALSE(nobody.ready(500ms));
 }

@@ -14,24 +14,12 @@
 
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
+#include "tests/temp_workspace.hpp"
 
 using namespace caflow;
+using namespace caflow::test;
 
 namespace {
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    static std::atomic<int> n{0};
-    path = std::filesystem::temp_directory_path()
-           / ("caflow-indexer-flow-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    std::filesystem::remove_all(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
 
 DocumentArray make_docs(size_t n, uint32_t seed, const std::string& prefix) {
   std::mt19937 rng{seed};
@@ -64,7 +52,7 @@ std::set<std::string> not_found(const PostResult& r) {
   return out;
 }
 
-RunningFlow start(const TempDir& dir, uint32_t shards, const char* index_polling) {
+RunningFlow start(const TempWorkspace& dir, uint32_t shards, const char* index_polling) {
   Flow flow{FlowOptions{.workspace = dir.path.string()}};
   flow.add({.name = "indexer",
             .uses = "Indexer",
@@ -100,7 +88,7 @@ std::vector<std::vector<std::pair<std::string, double>>> search(RunningFlow& flo
 TEST_CASE("shards=3 gives the same exact top-k and count as shards=1") {
   for (const char* index_polling : {"ANY", "PARTITION"}) {
     CAPTURE(index_polling);
-    TempDir one_dir, three_dir;
+    TempWorkspace one_dir, three_dir;
     auto one = start(one_dir, 1, "ANY");
     auto three = start(three_dir, 3, index_polling);
     auto docs = make_docs(300, 1, "d");
@@ -124,7 +112,7 @@ TEST_CASE("shards=3 gives the same exact top-k and count as shards=1") {
 }
 
 TEST_CASE("fetch and unknown ids under ALL over 3 shards") {
-  TempDir dir;
+  TempWorkspace dir;
   auto flow = start(dir, 3, "ANY");
   auto docs = make_docs(30, 2, "d");
   REQUIRE(flow.post("/index", docs, {.request_size = 4}));
@@ -163,7 +151,7 @@ TEST_CASE("fetch and unknown ids under ALL over 3 shards") {
 }
 
 TEST_CASE("PARTITION routes updates and deletes to the owning shard") {
-  TempDir dir;
+  TempWorkspace dir;
   Flow flow{FlowOptions{.workspace = dir.path.string()}};
   flow.add({.name = "indexer",
             .uses = "Indexer",
@@ -183,6 +171,37 @@ TEST_CASE("PARTITION routes updates and deletes to the owning shard") {
   CHECK(not_found(*fetched) == std::set<std::string>{"d1"});
 }
 
+TEST_CASE("searches without top_k (or with a null one) return the Indexer's default over shards") {
+  for (uint32_t shards : {2u, 3u}) {
+    CAPTURE(shards);
+    TempWorkspace dir;
+    auto flow = start(dir, shards, "PARTITION");
+    REQUIRE(flow.post("/index", make_docs(100, 3, "d"), {.request_size = 25}));
+    for (auto params : {Params::object(), Params{{"top_k", nullptr}}}) {
+      auto r = flow.post("/search", make_docs(4, 7, "q"), {.parameters = params});
+      REQUIRE_MESSAGE(r, describe(r.error()));
+      REQUIRE(r->docs.size() == 4);
+      for (const auto& q : r->docs)
+        CHECK(q.matches.size() == 10);  // not 10 per shard
+    }
+  }
+  // A default changed in uses_with is the one the head cuts to.
+  TempWorkspace dir;
+  Flow flow{FlowOptions{.workspace = dir.path.string()}};
+  flow.add({.name = "indexer",
+            .uses = "Indexer",
+            .uses_with = {{"default_top_k", 3}},
+            .shards = 2,
+            .polling = {{"/index", "PARTITION"}, {"/search", "ALL"}, {"*", "ALL"}}});
+  auto running = flow.start();
+  REQUIRE_MESSAGE(running, describe(running.error()));
+  REQUIRE(running->post("/index", make_docs(50, 3, "d")));
+  auto r = running->post("/search", make_docs(2, 7, "q"));
+  REQUIRE(r);
+  for (const auto& q : r->docs)
+    CHECK(q.matches.size() == 3);
+}
+
 TEST_CASE("ties: three shards return exactly the ids of one shard, ordered by id") {
   // 90 documents over 3 distinct vectors, written in a shuffled order (so
   // labels do not follow ids): every query ties 30 ways at the top-k cut.
@@ -200,7 +219,7 @@ TEST_CASE("ties: three shards return exactly the ids of one shard, ordered by id
     }
     std::mt19937 rng{7};
     std::shuffle(docs.begin(), docs.end(), rng);
-    TempDir one_dir, three_dir;
+    TempWorkspace one_dir, three_dir;
     auto one = start(one_dir, 1, "ANY");
     auto three = start(three_dir, 3, "PARTITION");
     REQUIRE(one.post("/index", docs, {.request_size = 7}));

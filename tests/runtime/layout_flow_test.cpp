@@ -10,27 +10,15 @@
 
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
+#include "tests/temp_workspace.hpp"
 
 using namespace caflow;
+using namespace caflow::test;
 
 namespace {
 
-struct FlowDir {
-  std::filesystem::path path;
-  FlowDir() {
-    static std::atomic<int> n{0};
-    path = std::filesystem::temp_directory_path()
-           / ("caflow-layout-flow-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    std::filesystem::remove_all(path);
-  }
-  ~FlowDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
-
 // No polling given: Jina's defaults (/search ALL, * ANY), as a new user writes it.
-caf::expected<RunningFlow> start(const FlowDir& dir, uint32_t shards) {
+caf::expected<RunningFlow> start(const TempWorkspace& dir, uint32_t shards) {
   Flow flow{FlowOptions{.workspace = dir.path.string()}};
   flow.add({.name = "indexer", .uses = "Indexer", .shards = shards});
   return flow.start();
@@ -58,7 +46,7 @@ size_t stored_copies(RunningFlow& flow) {
 }  // namespace
 
 TEST_CASE("Jina's default polling on 2 shards: re-indexing and deleting reach each id's shard") {
-  FlowDir dir;
+  TempWorkspace dir;
   auto flow = start(dir, 2);
   REQUIRE_MESSAGE(flow, describe(flow.error()));
   for (int round = 0; round < 2; ++round)
@@ -75,7 +63,7 @@ TEST_CASE("Jina's default polling on 2 shards: re-indexing and deleting reach ea
 }
 
 TEST_CASE("a flow restarted with another shard count is refused, saying how to reshard") {
-  FlowDir dir;
+  TempWorkspace dir;
   {
     auto flow = start(dir, 2);
     REQUIRE_MESSAGE(flow, describe(flow.error()));

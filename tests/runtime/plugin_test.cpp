@@ -62,3 +62,30 @@ TEST_CASE("a library without executors is refused") {
   REQUIRE(err);
   CHECK(error_message(err).find("registered no executor") != std::string::npos);
 }
+
+TEST_CASE("a plugin's declared uses_with keys catch typos before anything starts") {
+  const std::string yaml = std::string{"jtype: Flow\nwith:\n  plugins: ["}
+                           + CAFLOW_TEXT_STATS_PLUGIN
+                           + "]\nexecutors:\n  - name: stats\n    uses: TextStats\n"
+                             "    uses_with: {min_word: 2}\n";
+  auto flow = Flow::parse(yaml, "plugin-flow.yml");
+  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  auto running = flow->start();
+  REQUIRE_FALSE(running);
+  CHECK(is(running.error(), errc::invalid_config));
+  CHECK(error_message(running.error())
+        == "plugin-flow.yml:7: executors[0].uses_with.min_word: unknown key for TextStats (did "
+           "you mean 'min_words'?)");
+}
+
+TEST_CASE("an executor that cannot start names its place in the config") {
+  // No workspace anywhere: the Indexer refuses, and the error says where.
+  auto flow = Flow::parse("executors:\n  - name: idx\n    uses: Indexer\n", "needs-ws.yml");
+  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  auto running = flow->start();
+  REQUIRE_FALSE(running);
+  auto message = error_message(running.error());
+  CHECK_MESSAGE(message.rfind("needs-ws.yml:2: executors[0] (idx): ", 0) == 0, message);
+  CHECK_MESSAGE(message.find("needs a workspace") != std::string::npos, message);
+  CHECK_MESSAGE(message.find("uses_metas.workspace") != std::string::npos, message);
+}

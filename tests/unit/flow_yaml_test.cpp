@@ -95,7 +95,6 @@ version: '1'
 with:
   port: 12345
   workspace: ./workspace
-  cors: true
 executors:
   - name: vectorizer
     uses: YamlTestEcho
@@ -140,7 +139,6 @@ executors:
   CHECK(opts.port == 12345);
   CHECK(opts.protocol == "http");
   CHECK(opts.workspace == expected.options().workspace);
-  CHECK(opts.extra == Value{{"cors", true}});
   REQUIRE(loaded->deployments().size() == 2);
   for (size_t i = 0; i < 2; ++i)
     check_same(loaded->deployments()[i], expected.deployments()[i]);
@@ -148,11 +146,13 @@ executors:
   const auto& origin = loaded->deployments()[1].origin;
   CHECK(origin.file == path);
   CHECK(origin.index == 1);
-  CHECK(origin.line == 16);
-  CHECK(origin.key_lines.at("name") == 16);
-  CHECK(origin.key_lines.at("shards") == 18);
-  CHECK(origin.key_lines.at("retries") == 24);
-  CHECK(loaded->deployments()[0].origin.key_lines.at("uses_with") == 11);
+  CHECK(origin.line == 15);
+  CHECK(origin.key_lines.at("name") == 15);
+  CHECK(origin.key_lines.at("shards") == 17);
+  CHECK(origin.key_lines.at("retries") == 23);
+  CHECK(origin.key_lines.at("uses_with.metric") == 21);
+  CHECK(loaded->deployments()[0].origin.key_lines.at("uses_with") == 10);
+  CHECK(loaded->deployments()[0].origin.key_lines.at("uses_with.max_df") == 13);
 }
 
 TEST_CASE("uses as a mapping sets the type, uses_with and uses_metas") {
@@ -230,22 +230,18 @@ TEST_CASE("YAML scalars in uses_with keep their types") {
   CHECK(*w.find("nested") == Value{{"k", "v"}});
 }
 
-TEST_CASE("flow settings: protocol, plugins, extras, paths") {
+TEST_CASE("flow settings: protocol, plugins, paths") {
   TempDir tmp;
   auto path = tmp.write(R"(with:
   name: demo
   protocol: HTTP
   plugins: [./plugins/libmine.so, libtheirs.so]
   max_in_flight: 64
-  env: {A: b}
-  prefetch: 10
 executors:
   - name: a
     uses: YamlTestEcho
     workspace: /abs/ws
     timeout_send: -1
-    py_modules: [executor.py]
-    floating: false
 )");
   auto flow = Flow::load(path);
   REQUIRE_MESSAGE(flow, describe(flow.error()));
@@ -255,7 +251,6 @@ executors:
   CHECK(o.plugins
         == std::vector<std::string>{(tmp.dir / "plugins/libmine.so").string(), "libtheirs.so"});
   CHECK(o.max_in_flight == 64);
-  CHECK(o.extra == Value{{"env", Value{{"A", "b"}}}, {"prefetch", 10}});
   CHECK(flow->deployments()[0].workspace == "/abs/ws");
   CHECK(flow->deployments()[0].timeout == std::chrono::milliseconds{0});
   // Parsed text has no directory: relative paths stay as given.
@@ -340,10 +335,32 @@ TEST_CASE("flow-level errors") {
   check_error("with:\n  port: 70000\n",
               ":2: with.port: expected an integer in 1..65535, got 70000");
   check_error("with:\n  port: 0\n", ":2: with.port: expected an integer in 1..65535, got 0");
-  check_error("with:\n  protocol: grpc\n", ":2: with.protocol: unsupported protocol 'grpc'");
+  check_error("with:\n  protocol: soap\n", ":2: with.protocol: unsupported protocol 'soap'");
+  check_error("with:\n  protocol: [grpc, http]\n  port: 9000\n",
+              ":3: with.port: give one port per protocol: 2 protocols, 1 port");
+  check_error("with:\n  protocol: [grpc, GRPC]\n",
+              ":2: with.protocol[1]: protocol 'grpc' is given twice");
+  check_error("with:\n  protocol: [grpc, http]\n  port: [9000, 9000]\n",
+              ":3: with.port[1]: port 9000 is given twice");
   check_error("with:\n  max_in_flight: 0\n", ":2: with.max_in_flight: expected a positive");
   check_error("executors: {a: 1}\n", ":1: executors: expected a list of executors");
   check_error("- just a list\n", ":1: flow: expected a mapping");
+}
+
+TEST_CASE("gateways: one protocol, or several with a port each (Jina's lists)") {
+  auto one = Flow::parse("with:\n  protocol: GRPC\n  port: 54321\n");
+  REQUIRE_MESSAGE(one, describe(one.error()));
+  CHECK(one->options().gateways() == std::vector<GatewayOptions>{{"grpc", 54321}});
+  auto two = Flow::parse("with:\n  port: [9001, 9002]\n  protocol: [grpc, http]\n");
+  REQUIRE_MESSAGE(two, describe(two.error()));
+  CHECK(two->options().gateways() == std::vector<GatewayOptions>{{"grpc", 9001}, {"http", 9002}});
+  auto defaults = Flow::parse("with:\n  protocol: [http, grpc]\n");
+  REQUIRE(defaults);
+  CHECK(defaults->options().gateways()
+        == std::vector<GatewayOptions>{{"http", 8080}, {"grpc", 8081}});
+  auto none = Flow::parse("with: {name: x}\n");
+  REQUIRE(none);
+  CHECK(none->options().gateways() == std::vector<GatewayOptions>{{"http", 8080}});
 }
 
 TEST_CASE("YAML syntax errors name line and column") {
@@ -365,9 +382,14 @@ TEST_CASE("a missing file is an io_error") {
 }
 
 TEST_CASE("a recursive alias is an error, not a crash") {
-  check_error("with:\n  extra: &x [1, *x]\n",
-              ":2: with.extra: nested more than 64 levels deep (a recursive alias?)");
-  auto shared = Flow::parse("with:\n  e: &a {k: 1}\n  f: *a\n");
-  REQUIRE(shared);
-  CHECK(shared->options().extra == Value{{"e", Value{{"k", 1}}}, {"f", Value{{"k", 1}}}});
+  check_error(
+    "executors:\n  - name: a\n    uses: YamlTestEcho\n    uses_with:\n"
+    "      extra: &x [1, *x]\n",
+    ":5: executors[0].uses_with: nested more than 64 levels deep (a recursive alias?)");
+  auto shared = Flow::parse(
+    "executors:\n  - name: a\n    uses: YamlTestEcho\n    uses_with:\n      e: &a {k: 1}\n"
+    "      f: *a\n");
+  REQUIRE_MESSAGE(shared, describe(shared.error()));
+  CHECK(shared->deployments().at(0).uses_with
+        == Value{{"e", Value{{"k", 1}}}, {"f", Value{{"k", 1}}}});
 }

@@ -14,25 +14,13 @@
 
 #include "caflow/executor.hpp"
 #include "index/hnsw_index.hpp"
+#include "tests/temp_workspace.hpp"
+#include "tests/unit/indexer_fixture.hpp"
 
 using namespace caflow;
+using namespace caflow::test;
 
 namespace {
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    static std::atomic<int> n{0};
-    path = std::filesystem::temp_directory_path()
-           / ("caflow-hnsw-restart-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
 
 Embedding random_vector(std::mt19937& rng, uint32_t dim) {
   std::normal_distribution<float> g;
@@ -45,12 +33,7 @@ Embedding random_vector(std::mt19937& rng, uint32_t dim) {
 const char* crash_env = "CAFLOW_TEST_HNSW_CRASH_DIR";
 
 ExecutorContext context(const std::string& dir) {
-  ExecutorContext ctx;
-  ctx.name = "indexer";
-  ctx.uses = "Indexer";
-  ctx.workspace = dir;
-  ctx.uses_with = Params{{"index", "hnsw"}, {"checkpoint_writes", 50}};
-  return ctx;
+  return indexer_context(dir, Params{{"index", "hnsw"}, {"checkpoint_writes", 50}});
 }
 
 DocumentArray docs(size_t from, size_t to, uint32_t seed) {
@@ -67,7 +50,7 @@ DocumentArray docs(size_t from, size_t to, uint32_t seed) {
 }  // namespace
 
 TEST_CASE("HNSW restore: a checkpoint plus the changed vectors equals the data") {
-  TempDir dir;
+  TempWorkspace dir;
   auto path = (dir.path / "graph.hnsw").string();
   std::mt19937 rng{3};
   HnswIndex index{Metric::cosine, {}};
@@ -130,7 +113,7 @@ TEST_CASE("HNSW crash child (a no-op unless re-executed)") {
 }
 
 TEST_CASE("HNSW crash restart: every acknowledged vector is searchable") {
-  TempDir dir;
+  TempWorkspace dir;
   char self[4096];
   auto n = ::readlink("/proc/self/exe", self, sizeof self - 1);
   REQUIRE(n > 0);

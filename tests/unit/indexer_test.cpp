@@ -10,44 +10,21 @@
 #include <unistd.h>
 
 #include "caflow/executor.hpp"
+#include "tests/temp_workspace.hpp"
+#include "tests/unit/indexer_fixture.hpp"
 
 using namespace caflow;
+using namespace caflow::test;
 
 namespace {
 
-/// A fresh directory under the system's temp dir, removed afterwards.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    static std::atomic<int> n{0};
-    path = std::filesystem::temp_directory_path()
-           / ("caflow-indexer-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
-
-ExecutorContext context(const TempDir& dir, Params uses_with = Params::object(), uint32_t shard = 0,
-                        uint32_t replica = 0) {
-  ExecutorContext ctx;
-  ctx.name = "indexer";
-  ctx.uses = "Indexer";
-  ctx.workspace = dir.path.string();
-  ctx.uses_with = std::move(uses_with);
+ExecutorContext context(const TempWorkspace& dir, Params uses_with = Params::object(),
+                        uint32_t shard = 0, uint32_t replica = 0) {
+  auto ctx = indexer_context(dir.path, std::move(uses_with));
   ctx.shard_id = shard;
   ctx.replica_id = replica;
   ctx.replicas = 2;
   return ctx;
-}
-
-std::unique_ptr<Executor> make(const ExecutorContext& ctx) {
-  auto e = ExecutorRegistry::instance().create(ctx);
-  REQUIRE_MESSAGE(e, describe(e.error()));
-  return std::move(*e);
 }
 
 DocumentArray docs_with_vectors(size_t n, uint32_t dim, uint32_t seed,
@@ -107,13 +84,13 @@ std::vector<std::vector<std::pair<std::string, double>>> search(
 TEST_CASE("index, close, reopen: every document and its searchability survive") {
   for (const char* kind : {"exact", "hnsw"}) {
     CAPTURE(kind);
-    TempDir dir;
+    TempWorkspace dir;
     auto ctx = context(dir, Params{{"index", kind}, {"max_elements", 16}});
     auto docs = docs_with_vectors(300, 12, 1);
     auto queries = docs_with_vectors(10, 12, 2, "q");
     decltype(search(std::declval<Executor&>(), queries, 5)) before;
     {
-      auto e = make(ctx);
+      auto e = make_executor(ctx);
       auto copy = docs;
       e->handle("/index", copy, {});
       before = search(*e, queries, 5);
@@ -123,7 +100,7 @@ TEST_CASE("index, close, reopen: every document and its searchability survive") 
     if (std::string{kind} == "hnsw")
       CHECK(std::filesystem::exists(dir.path / "indexer" / "shard-0.hnsw"));
     {
-      auto e = make(ctx);
+      auto e = make_executor(ctx);
       CHECK(count(*e) == 300);
       auto after = search(*e, queries, 5);
       REQUIRE(after.size() == before.size());
@@ -141,7 +118,7 @@ TEST_CASE("index, close, reopen: every document and its searchability survive") 
     {
       // Marker present but file gone: the graph is rebuilt from the data.
       std::filesystem::remove(dir.path / "indexer" / "shard-0.hnsw");
-      auto e = make(ctx);
+      auto e = make_executor(ctx);
       CHECK(count(*e) == 301);
       auto q = docs_with_vectors(1, 12, 3, "extra");
       auto hits = search(*e, q, 1);
@@ -153,8 +130,8 @@ TEST_CASE("index, close, reopen: every document and its searchability survive") 
 }
 
 TEST_CASE("search: matches carry the stored fields, scores, and no embedding unless asked") {
-  TempDir dir;
-  auto e = make(context(dir, Params{{"metric", "euclidean"}, {"default_top_k", 3}}));
+  TempWorkspace dir;
+  auto e = make_executor(context(dir, Params{{"metric", "euclidean"}, {"default_top_k", 3}}));
   auto docs = docs_with_vectors(20, 4, 5);
   e->handle("/index", docs, {});
   DocumentArray queries;
@@ -177,8 +154,8 @@ TEST_CASE("search: matches carry the stored fields, scores, and no embedding unl
 }
 
 TEST_CASE("update and delete report unknown ids and never insert them") {
-  TempDir dir;
-  auto e = make(context(dir));
+  TempWorkspace dir;
+  auto e = make_executor(context(dir));
   auto docs = docs_with_vectors(5, 4, 6);
   e->handle("/index", docs, {});
 
@@ -216,8 +193,8 @@ TEST_CASE("update and delete report unknown ids and never insert them") {
 }
 
 TEST_CASE("a query of another dimension fails the request, naming both") {
-  TempDir dir;
-  auto e = make(context(dir));
+  TempWorkspace dir;
+  auto e = make_executor(context(dir));
   auto docs = docs_with_vectors(3, 5, 8);
   e->handle("/index", docs, {});
   auto queries = docs_with_vectors(1, 3, 9);
@@ -234,15 +211,15 @@ TEST_CASE("a query of another dimension fails the request, naming both") {
   CHECK_THROWS_AS(e->handle("/index", mixed, {}), Error);
   CHECK(count(*e) == 3);
   // Bad options fail construction, naming the key.
-  TempDir other;
+  TempWorkspace other;
   auto bad = ExecutorRegistry::instance().create(context(other, Params{{"index", "faiss"}}));
   REQUIRE_FALSE(bad);
   CHECK(error_message(bad.error()).find("uses_with.index") != std::string::npos);
 }
 
 TEST_CASE("sparse documents: exact search with sparse and dense queries") {
-  TempDir dir;
-  auto e = make(context(dir));
+  TempWorkspace dir;
+  auto e = make_executor(context(dir));
   DocumentArray docs;
   for (uint32_t i = 0; i < 10; ++i) {
     auto& d = docs.emplace_back();
@@ -263,8 +240,8 @@ TEST_CASE("sparse documents: exact search with sparse and dense queries") {
 }
 
 TEST_CASE("fetch, count, clear, and documents without embeddings") {
-  TempDir dir;
-  auto e = make(context(dir));
+  TempWorkspace dir;
+  auto e = make_executor(context(dir));
   DocumentArray docs = docs_with_vectors(4, 3, 13);
   auto& plain = docs.emplace_back();
   plain.id = "plain";
@@ -292,15 +269,15 @@ TEST_CASE("fetch, count, clear, and documents without embeddings") {
   CHECK(count(*e) == 0);
   CHECK(search(*e, queries, 10)[0].empty());
   e->close();
-  auto reopened = make(context(dir));
+  auto reopened = make_executor(context(dir));
   CHECK(count(*reopened) == 0);
 }
 
 TEST_CASE("replicas of one shard share its state; shards do not") {
-  TempDir dir;
-  auto r0 = make(context(dir, Params::object(), 0, 0));
-  auto r1 = make(context(dir, Params::object(), 0, 1));
-  auto other = make(context(dir, Params::object(), 1, 0));
+  TempWorkspace dir;
+  auto r0 = make_executor(context(dir, Params::object(), 0, 0));
+  auto r1 = make_executor(context(dir, Params::object(), 0, 1));
+  auto other = make_executor(context(dir, Params::object(), 1, 0));
   auto docs = docs_with_vectors(7, 4, 14);
   r0->handle("/index", docs, {});
   CHECK(count(*r1) == 7);
@@ -314,6 +291,6 @@ TEST_CASE("replicas of one shard share its state; shards do not") {
   CHECK(count(*r1) == 6);  // the shard stays open while a replica holds it
   r1->close();
   other->close();
-  auto again = make(context(dir));
+  auto again = make_executor(context(dir));
   CHECK(count(*again) == 6);
 }

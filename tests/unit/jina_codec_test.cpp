@@ -133,8 +133,45 @@ TEST_CASE("errors map to HTTP statuses") {
   CHECK(http_status(make_error(errc::unavailable, "x")) == 503);
   CHECK(http_status(make_error(errc::timeout, "x")) == 504);
   CHECK(http_status(caf::make_error(caf::sec::request_timeout)) == 504);
-  CHECK(http_status(make_error(errc::executor_failed, "x")) == 500);
-  CHECK(http_status(make_error(errc::all_shards_failed, "x")) == 500);
+  // Jina answers an executor's failure in-band: 200, header.status ERROR.
+  CHECK(http_status(make_error(errc::executor_failed, "x")) == 200);
+  CHECK(http_status(make_error(errc::all_shards_failed, "x")) == 200);
+  CHECK(http_status(make_error(errc::io_error, "x")) == 500);
+}
+
+TEST_CASE("Jina's HTTP semantics: in-band errors, parameters echoed, 2-D sparse rows") {
+  Exchange ex{.request_id = "r", .endpoint = "/index", .parameters = Params{{"top_k", 3.0}}};
+  auto body = parse_json(
+    encode_error(make_error(errc::executor_failed, "enc/shard-0/replica-0: boom"), ex));
+  REQUIRE(body);
+  const auto* st = body->find("header")->find("status");
+  CHECK(st->get_int("code", 0) == jina_status_error);
+  const auto* exc = st->find("exception");
+  CHECK(exc->get_string("name", "") == "executor_failed");
+  CHECK(exc->get_string("executor", "") == "enc");
+  CHECK(exc->find("args")->as_array().size() == 1);
+  CHECK(exc->find("stacks")->is_array());
+  CHECK(body->find("parameters")->get_int("top_k", 0) == 3);
+  // The client reads a 200 with header.status ERROR as the error it names.
+  auto back = decode_response(to_json(*body));
+  REQUIRE_FALSE(back);
+  CHECK(is(back.error(), errc::executor_failed));
+  CHECK(error_message(back.error()).find("boom") != std::string::npos);
+
+  Response resp;
+  resp.parameters = Params{{"count", 7}};
+  auto ok = decode_response(encode_response(resp, ex));
+  REQUIRE(ok);
+  CHECK(ok->parameters.get_int("top_k", 0) == 3);  // echoed
+  CHECK(ok->parameters.get_int("count", 0) == 7);  // the executors' on top
+
+  // docarray 0.6 writes a scipy sparse row as a dense 1 x dim list.
+  auto req = decode_request(R"({"data": [{"id": "a", "embedding": [[0.0, 0.5, 0.0, 0.25]]}]})", "");
+  REQUIRE_MESSAGE(req, describe(req.error()));
+  CHECK(req->docs[0].embedding == Embedding::sparse_vector(4, {1, 3}, {0.5f, 0.25f}));
+  auto two_rows = decode_request(R"({"data": [{"embedding": [[1.0], [2.0]]}]})", "");
+  REQUIRE_FALSE(two_rows);
+  CHECK(error_message(two_rows.error()).find("data[0].embedding: expected one row") == 0);
 }
 
 TEST_CASE("timestamps are RFC 3339 with microseconds") {

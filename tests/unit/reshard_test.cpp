@@ -12,48 +12,27 @@
 #include "caflow/executor.hpp"
 #include "runtime/partition.hpp"
 #include "storage/reshard.hpp"
+#include "tests/temp_workspace.hpp"
+#include "tests/unit/indexer_fixture.hpp"
 
 using namespace caflow;
+using namespace caflow::test;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct ReshardDir {
-  fs::path path;
-  ReshardDir() {
-    static std::atomic<int> n{0};
-    path = fs::temp_directory_path()
-           / ("caflow-reshard-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    fs::remove_all(path);
-  }
-  ~ReshardDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  [[nodiscard]] std::string db() const { return (path / "indexer").string(); }
-};
+// The Indexer's database in a workspace, as `caflow reshard` is given it.
+std::string db(const TempWorkspace& dir) {
+  return (dir.path / "indexer").string();
+}
 
-ExecutorContext context(const ReshardDir& dir, uint32_t shard, uint32_t shards,
+ExecutorContext context(const TempWorkspace& dir, uint32_t shard, uint32_t shards,
                         Params uses_with = Params::object(), std::string flow = "flow-1") {
-  ExecutorContext ctx;
-  ctx.name = "indexer";
-  ctx.uses = "Indexer";
-  ctx.workspace = dir.path.string();
-  ctx.uses_with = std::move(uses_with);
+  auto ctx = indexer_context(dir.path, std::move(uses_with));
   ctx.uses_metas["flow_id"] = std::move(flow);
   ctx.shard_id = shard;
   ctx.shards = shards;
   return ctx;
-}
-
-caf::expected<std::unique_ptr<Executor>> start(const ExecutorContext& ctx) {
-  return ExecutorRegistry::instance().create(ctx);
-}
-
-std::unique_ptr<Executor> make(const ExecutorContext& ctx) {
-  auto e = start(ctx);
-  REQUIRE_MESSAGE(e, describe(e.error()));
-  return std::move(*e);
 }
 
 DocumentArray corpus(size_t n, uint32_t dim = 16) {
@@ -73,7 +52,7 @@ DocumentArray corpus(size_t n, uint32_t dim = 16) {
 }
 
 // Indexes `docs` as a flow with `shards` shards and PARTITION writes would.
-void index_partitioned(const ReshardDir& dir, const DocumentArray& docs, uint32_t shards,
+void index_partitioned(const TempWorkspace& dir, const DocumentArray& docs, uint32_t shards,
                        Params uses_with = Params::object()) {
   std::vector<DocumentArray> parts(shards);
   for (const auto& d : docs)
@@ -81,7 +60,7 @@ void index_partitioned(const ReshardDir& dir, const DocumentArray& docs, uint32_
   // All shards start before any data arrives, as in a flow.
   std::vector<std::unique_ptr<Executor>> running;
   for (uint32_t k = 0; k < shards; ++k)
-    running.push_back(make(context(dir, k, shards, uses_with)));
+    running.push_back(make_executor(context(dir, k, shards, uses_with)));
   for (uint32_t k = 0; k < shards; ++k) {
     running[k]->handle("/index", parts[k], {});
     running[k]->close();
@@ -98,11 +77,11 @@ bool contains(const std::string& text, const std::string& part) {
 }
 
 // How many shards hold each id, checking that the holder is its hash owner.
-void check_placement(const ReshardDir& dir, const DocumentArray& docs, uint32_t shards) {
+void check_placement(const TempWorkspace& dir, const DocumentArray& docs, uint32_t shards) {
   std::map<std::string, int> holders;
   int64_t total = 0;
   for (uint32_t k = 0; k < shards; ++k) {
-    auto e = make(context(dir, k, shards));
+    auto e = make_executor(context(dir, k, shards));
     total += count(*e);
     auto ids = docs;
     auto params = e->handle("/fetch", ids, {});
@@ -134,59 +113,60 @@ std::vector<std::vector<std::pair<std::string, double>>> search(Executor& e,
 }  // namespace
 
 TEST_CASE("a start with another shard count is refused, saying how to reshard") {
-  ReshardDir dir;
+  TempWorkspace dir;
   index_partitioned(dir, corpus(300), 2);
   for (uint32_t shards : {3u, 1u}) {
-    auto refused = start(context(dir, 0, shards));
+    auto refused = start_executor(context(dir, 0, shards));
     REQUIRE_FALSE(refused);
     auto message = describe(refused.error());
     CAPTURE(message);
     CHECK(contains(message, "shards: stored 2, the flow asks for " + std::to_string(shards)));
-    CHECK(contains(message, "caflow reshard " + dir.db() + " --shards " + std::to_string(shards)));
+    CHECK(contains(message, "caflow reshard " + db(dir) + " --shards " + std::to_string(shards)));
   }
   // The new shard of the refused flow records nothing either: a reshard
   // afterwards still knows the data has 2 shards.
-  auto newcomer = start(context(dir, 2, 3));
+  auto newcomer = start_executor(context(dir, 2, 3));
   REQUIRE_FALSE(newcomer);
   CHECK(contains(describe(newcomer.error()), "shards: stored 2, the flow asks for 3"));
-  CHECK(count(*make(context(dir, 0, 2))) + count(*make(context(dir, 1, 2))) == 300);
-  auto moved = reshard(dir.db(), 3);
+  CHECK(count(*make_executor(context(dir, 0, 2))) + count(*make_executor(context(dir, 1, 2)))
+        == 300);
+  auto moved = reshard(db(dir), 3);
   REQUIRE_MESSAGE(moved, describe(moved.error()));
   CHECK(moved->from == 2);
 }
 
 TEST_CASE("another flow's shard is refused; so is a shard whose data is elsewhere") {
-  ReshardDir dir;
+  TempWorkspace dir;
   index_partitioned(dir, corpus(100), 2);
-  auto other = start(context(dir, 0, 2, Params::object(), "flow-2"));
+  auto other = start_executor(context(dir, 0, 2, Params::object(), "flow-2"));
   REQUIRE_FALSE(other);
   CHECK(contains(describe(other.error()), "flow: stored flow-1, the flow asks for flow-2"));
   // A node's database that holds shard 1 only, asked for shard 0 (hosts
   // swapped): refused rather than served empty.
-  ReshardDir node;
+  TempWorkspace node;
   auto docs = corpus(100);
   DocumentArray part;
   for (const auto& d : docs)
     if (detail::shard_of(d.id, 2) == 1)
       part.push_back(d);
   {
-    auto e = make(context(node, 1, 2));
+    auto e = make_executor(context(node, 1, 2));
     e->handle("/index", part, {});
     e->close();
   }
-  auto swapped = start(context(node, 0, 2));
+  auto swapped = start_executor(context(node, 0, 2));
   REQUIRE_FALSE(swapped);
   CHECK(contains(describe(swapped.error()), "holds shard 1 of 2 of this executor but not shard 0"));
 }
 
 TEST_CASE("a metric or index change is applied by rebuilding, with the new scores") {
-  ReshardDir dir;
+  TempWorkspace dir;
   auto docs = corpus(200);
   index_partitioned(dir, docs, 1, Params{{"index", "hnsw"}, {"max_elements", 256}});
-  auto e = make(context(dir, 0, 1, Params{{"metric", "euclidean"}, {"index", "exact"}}));
-  ReshardDir fresh;
+  auto e = make_executor(context(dir, 0, 1, Params{{"metric", "euclidean"}, {"index", "exact"}}));
+  TempWorkspace fresh;
   index_partitioned(fresh, docs, 1, Params{{"metric", "euclidean"}});
-  auto f = make(context(fresh, 0, 1, Params{{"metric", "euclidean"}}));
+  auto f = make_executor(context(fresh, 0, 1, Params{{"metric", "euclidean"}}));
   auto queries = corpus(5);
   auto a = queries;
   auto b = queries;
@@ -203,27 +183,27 @@ TEST_CASE("a metric or index change is applied by rebuilding, with the new score
 }
 
 TEST_CASE("reshard 2 -> 3 -> 1 with 10,000 documents: each once, search as a fresh index") {
-  ReshardDir dir;
+  TempWorkspace dir;
   auto docs = corpus(10000);
   index_partitioned(dir, docs, 2);
-  auto to3 = reshard(dir.db(), 3);
+  auto to3 = reshard(db(dir), 3);
   REQUIRE_MESSAGE(to3, describe(to3.error()));
   CHECK(to3->from == 2);
   CHECK(to3->documents == 10000);
   CHECK(to3->moved > 0);
   check_placement(dir, docs, 3);
-  auto to1 = reshard(dir.db(), 1);
+  auto to1 = reshard(db(dir), 1);
   REQUIRE_MESSAGE(to1, describe(to1.error()));
   CHECK(to1->from == 3);
   check_placement(dir, docs, 1);
   CHECK_FALSE(fs::exists(dir.path / "indexer" / "shard-1.hnsw"));
-  ReshardDir fresh;
+  TempWorkspace fresh;
   index_partitioned(fresh, docs, 1);
   auto queries = corpus(20, 16);
   for (auto& q : queries)
     q.id = "query-" + q.id;
-  auto resharded = make(context(dir, 0, 1));
-  auto reference = make(context(fresh, 0, 1));
+  auto resharded = make_executor(context(dir, 0, 1));
+  auto reference = make_executor(context(fresh, 0, 1));
   auto got = search(*resharded, queries);
   auto want = search(*reference, queries);
   REQUIRE(got.size() == want.size());
@@ -237,7 +217,7 @@ TEST_CASE("reshard 2 -> 3 -> 1 with 10,000 documents: each once, search as a fre
 }
 
 TEST_CASE("an interrupted reshard refuses starts and finishes when run again") {
-  ReshardDir dir;
+  TempWorkspace dir;
   auto docs = corpus(3000);
   index_partitioned(dir, docs, 2);
   struct Crash {};
@@ -247,39 +227,39 @@ TEST_CASE("an interrupted reshard refuses starts and finishes when run again") {
     if (batches == 3)
       throw Crash{};
   };
-  CHECK_THROWS_AS((void)reshard(dir.db(), 3, crash), Crash);
-  auto refused = start(context(dir, 0, 2));
+  CHECK_THROWS_AS((void)reshard(db(dir), 3, crash), Crash);
+  auto refused = start_executor(context(dir, 0, 2));
   REQUIRE_FALSE(refused);
   CHECK(contains(describe(refused.error()), "a reshard is unfinished"));
-  auto other = reshard(dir.db(), 4);  // another count first: refused
+  auto other = reshard(db(dir), 4);  // another count first: refused
   REQUIRE_FALSE(other);
   CHECK(contains(describe(other.error()), "run it again with --shards 3"));
-  auto done = reshard(dir.db(), 3);
+  auto done = reshard(db(dir), 3);
   REQUIRE_MESSAGE(done, describe(done.error()));
   CHECK(done->resumed);
   check_placement(dir, docs, 3);
 }
 
 TEST_CASE("documents stored twice under ANY polling end up once") {
-  ReshardDir dir;
+  TempWorkspace dir;
   auto docs = corpus(50);
-  auto zero = make(context(dir, 0, 2));
-  auto one = make(context(dir, 1, 2));
+  auto zero = make_executor(context(dir, 0, 2));
+  auto one = make_executor(context(dir, 1, 2));
   for (auto* e : {zero.get(), one.get()}) {  // every document on both shards
     auto copy = docs;
     e->handle("/index", copy, {});
     e->close();
   }
-  REQUIRE(reshard(dir.db(), 2));
+  REQUIRE(reshard(db(dir), 2));
   check_placement(dir, docs, 2);
 }
 
 TEST_CASE("a saved HNSW graph is not loaded after the metric changed") {
-  ReshardDir dir;
+  TempWorkspace dir;
   auto docs = corpus(300);
   index_partitioned(dir, docs, 1, Params{{"index", "hnsw"}, {"max_elements", 400}});
   REQUIRE(fs::exists(dir.path / "indexer" / "shard-0.hnsw"));
-  auto e = make(context(dir, 0, 1, Params{{"index", "hnsw"}, {"metric", "euclidean"}}));
+  auto e = make_executor(context(dir, 0, 1, Params{{"index", "hnsw"}, {"metric", "euclidean"}}));
   auto queries = corpus(20);
   e->handle("/search", queries, Params{{"top_k", 1}});
   for (size_t i = 0; i < queries.size(); ++i) {

@@ -9,26 +9,14 @@
 
 #include "caflow/errors.hpp"
 #include "storage/shard_store.hpp"
+#include "tests/temp_workspace.hpp"
 
 using namespace caflow;
+using namespace caflow::test;
 
 namespace {
 
-struct StoreDir {
-  std::filesystem::path path;
-  StoreDir() {
-    static std::atomic<int> n{0};
-    path = std::filesystem::temp_directory_path()
-           / ("caflow-store-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    std::filesystem::remove_all(path);
-  }
-  ~StoreDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
-
-std::unique_ptr<ShardStore> open_store(const StoreDir& dir, uint32_t shard) {
+std::unique_ptr<ShardStore> open_store(const TempWorkspace& dir, uint32_t shard) {
   auto store = ShardStore::open(dir.path.string(), shard, {});
   REQUIRE_MESSAGE(store, describe(store.error()));
   return std::move(*store);
@@ -45,7 +33,7 @@ Document doc(std::string id, std::vector<float> values = {}) {
 }  // namespace
 
 TEST_CASE("a shard store keeps documents with their embeddings and labels") {
-  StoreDir dir;
+  TempWorkspace dir;
   {
     auto store = open_store(dir, 0);
     ShardBatch batch;
@@ -81,7 +69,7 @@ TEST_CASE("a shard store keeps documents with their embeddings and labels") {
 }
 
 TEST_CASE("a shard store replaces, removes and clears, keeping metadata") {
-  StoreDir dir;
+  TempWorkspace dir;
   auto store = open_store(dir, 0);
   ShardBatch batch;
   batch.put(doc("a", {1, 0}), 1);
@@ -103,7 +91,7 @@ TEST_CASE("a shard store replaces, removes and clears, keeping metadata") {
 }
 
 TEST_CASE("shards of one database never see each other's records") {
-  StoreDir dir;
+  TempWorkspace dir;
   auto zero = open_store(dir, 0);
   auto one = open_store(dir, 1);
   ShardBatch batch;
@@ -117,7 +105,7 @@ TEST_CASE("shards of one database never see each other's records") {
 }
 
 TEST_CASE("the operation log is kept in sequence order and truncated from below") {
-  StoreDir dir;
+  TempWorkspace dir;
   auto store = open_store(dir, 0);
   ShardBatch batch;
   for (uint64_t seq : {3, 256, 1, 70000})

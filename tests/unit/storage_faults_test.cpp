@@ -15,50 +15,33 @@
 
 #include "caflow/executor.hpp"
 #include "executors/tfidf/tfidf_model.hpp"
+#include "tests/temp_workspace.hpp"
+#include "tests/unit/indexer_fixture.hpp"
 
 using namespace caflow;
+using namespace caflow::test;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct FaultDir {
-  fs::path path;
+// A workspace, with a tmpfs of `size` mounted on it when given (and allowed).
+struct FaultDir : TempWorkspace {
   bool mounted = false;
   explicit FaultDir(const char* size = nullptr) {
-    static std::atomic<int> n{0};
-    path = fs::temp_directory_path()
-           / ("caflow-faults-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    fs::remove_all(path);
-    fs::create_directories(path);
     if (size != nullptr)
       mounted = ::mount("tmpfs", path.c_str(), "tmpfs", 0, (std::string{"size="} + size).c_str())
                 == 0;
   }
-  ~FaultDir() {
+  FaultDir(const FaultDir&) = delete;
+  FaultDir& operator=(const FaultDir&) = delete;
+  ~FaultDir() {  // before the base removes the directory
     if (mounted)
       ::umount2(path.c_str(), MNT_DETACH);
-    std::error_code ec;
-    fs::remove_all(path, ec);
   }
 };
 
 ExecutorContext context(const FaultDir& dir, Params uses_with = Params::object()) {
-  ExecutorContext ctx;
-  ctx.name = "indexer";
-  ctx.uses = "Indexer";
-  ctx.workspace = dir.path.string();
-  ctx.uses_with = std::move(uses_with);
-  return ctx;
-}
-
-caf::expected<std::unique_ptr<Executor>> start(const ExecutorContext& ctx) {
-  return ExecutorRegistry::instance().create(ctx);
-}
-
-std::unique_ptr<Executor> make(const ExecutorContext& ctx) {
-  auto e = start(ctx);
-  REQUIRE_MESSAGE(e, describe(e.error()));
-  return std::move(*e);
+  return indexer_context(dir.path, std::move(uses_with));
 }
 
 DocumentArray docs(size_t n, size_t first, uint32_t dim = 8, size_t text_bytes = 0) {
@@ -84,7 +67,7 @@ int64_t count(Executor& e) {
 
 // Indexes 300 documents in 30 requests and closes (the WAL keeps them).
 void index_300(const ExecutorContext& ctx) {
-  auto e = make(ctx);
+  auto e = make_executor(ctx);
   for (size_t r = 0; r < 30; ++r) {
     auto batch = docs(10, r * 10);
     e->handle("/index", batch, {});
@@ -127,7 +110,7 @@ TEST_CASE("a write-ahead log damaged in the middle refuses the start, then start
   auto log = only_file(dir.path / "indexer", ".log");
   overwrite(log, fs::file_size(log) / 2, "GARBAGE!");
   auto damaged = slurp(log);
-  auto refused = start(ctx);
+  auto refused = start_executor(ctx);
   REQUIRE_FALSE(refused);
   auto message = describe(refused.error());
   CAPTURE(message);
@@ -137,17 +120,17 @@ TEST_CASE("a write-ahead log damaged in the middle refuses the start, then start
   CHECK(contains(message, "wal_recovery: point_in_time"));
   // Refusing changed nothing: a second start refuses the same way.
   CHECK(slurp(log) == damaged);
-  CHECK_FALSE(start(ctx));
+  CHECK_FALSE(start_executor(ctx));
   // Told to, it starts with what precedes the damage and keeps the logs.
   auto told = context(dir, Params{{"wal_recovery", "point_in_time"}});
-  auto e = make(told);
+  auto e = make_executor(told);
   auto kept = count(*e);
   CHECK(kept > 0);
   CHECK(kept < 300);
   CHECK(fs::exists(dir.path / "indexer" / "lost+found"));
   e->close();
   e.reset();
-  CHECK(count(*make(ctx)) == kept);  // now consistent: strict starts again
+  CHECK(count(*make_executor(ctx)) == kept);  // now consistent: strict starts again
 }
 
 TEST_CASE("a torn last record (a crash in the middle of a write) is dropped quietly") {
@@ -156,13 +139,13 @@ TEST_CASE("a torn last record (a crash in the middle of a write) is dropped quie
   index_300(ctx);
   auto log = only_file(dir.path / "indexer", ".log");
   fs::resize_file(log, fs::file_size(log) - 7);
-  auto e = make(ctx);
+  auto e = make_executor(ctx);
   CHECK(count(*e) == 290);  // the last request's batch was never complete
 }
 
 TEST_CASE("an unknown wal_recovery is refused by name") {
   FaultDir dir;
-  auto e = start(context(dir, Params{{"wal_recovery", "yolo"}}));
+  auto e = start_executor(context(dir, Params{{"wal_recovery", "yolo"}}));
   REQUIRE_FALSE(e);
   CHECK(contains(describe(e.error()), "uses_with.wal_recovery"));
 }
@@ -174,7 +157,7 @@ TEST_CASE("a damaged HNSW graph file is rebuilt from the stored vectors, not loa
   auto graph = dir.path / "indexer" / "shard-0.hnsw";
   REQUIRE(fs::exists(graph));
   overwrite(graph, fs::file_size(graph) / 2, "GARBAGE!");
-  auto e = make(ctx);
+  auto e = make_executor(ctx);
   CHECK(count(*e) == 300);
   // Every document finds itself first: the graph is whole again.
   DocumentArray queries;
@@ -201,7 +184,7 @@ TEST_CASE("a full disk fails writes clearly, keeps serving reads, and restarts r
   int64_t acknowledged = 0;
   std::string failure;
   {
-    auto e = make(ctx);
+    auto e = make_executor(ctx);
     for (size_t r = 0; r < 1000 && failure.empty(); ++r) {
       auto batch = docs(10, r * 10, 8, 4096);
       try {
@@ -232,7 +215,7 @@ TEST_CASE("a full disk fails writes clearly, keeps serving reads, and restarts r
       ;
   }
   {
-    auto e = make(ctx);
+    auto e = make_executor(ctx);
     CHECK(count(*e) == acknowledged);
     auto more = docs(1, 999999);
     try {
@@ -246,7 +229,7 @@ TEST_CASE("a full disk fails writes clearly, keeps serving reads, and restarts r
   }
   // Space again: the next start writes.
   fs::remove(filler);
-  auto e = make(ctx);
+  auto e = make_executor(ctx);
   auto more = docs(1, 999999);
   e->handle("/index", more, {});
   CHECK(count(*e) == acknowledged + 1);

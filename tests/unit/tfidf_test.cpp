@@ -378,7 +378,7 @@ TEST_CASE("TfidfVectorizer replicas share one model; /fit on one reaches the oth
   CHECK(x[0].embedding == y[0].embedding);
 
   auto train = make_docs({"alpha beta", "beta gamma"});
-  a->handle("/fit", train, Params::object());
+  a->handle("/fit", train, Params{{"refit", true}});  // replaces a fitted model
   CHECK(slot->generation() == 2);
   auto z = make_docs({"beta"});
   b->handle("/index", z, Params::object());
@@ -429,12 +429,12 @@ TEST_CASE("TfidfVectorizer workspace: saved at start, loaded next time, options 
     REQUIRE(loaded);
     CHECK((*loaded)->size() == 10);
   }
-  // /fit replaces the saved model.
+  // /fit with refit replaces the saved model.
   ctx.uses_with = {{"max_features", 10}};
   {
     auto ex = make_executor(ctx);
     auto train = make_docs({"one two three"});
-    ex->handle("/fit", train, Params::object());
+    ex->handle("/fit", train, Params{{"refit", true}});
     auto loaded = TfidfModel::load(file.string());
     REQUIRE(loaded);
     CHECK((*loaded)->size() == 3);

@@ -22,15 +22,18 @@ std::string describe_placement(const std::vector<ReplicaPlacement>& placement,
   return all_local ? "local" : out;
 }
 
-void print_banner(std::ostream& out, const RunningFlow& running, const std::string& address,
+void print_banner(std::ostream& out, const RunningFlow& running,
+                  const std::vector<std::pair<std::string, std::string>>& gateways,
                   double startup_s) {
   const auto& flow = running.flow();
   auto placement = running.placement();
   char line[512];
   std::snprintf(line, sizeof line, "flow '%s' ready in %.2f s\n", flow.options().name.c_str(),
                 startup_s);
-  out << line << "  protocol  " << flow.options().protocol << '\n'
-      << "  address   http://" << address << '\n';
+  out << line;
+  for (const auto& [protocol, address] : gateways)
+    out << "  protocol  " << protocol << '\n'
+        << "  address   " << protocol << "://" << address << '\n';
   if (running.cluster_port() != 0)
     out << "  cluster   " << flow.options().host << ':' << running.cluster_port()
         << (flow.options().tls.enabled() ? " (TLS)" : "") << '\n';

@@ -3,6 +3,8 @@
 
 #include <ostream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "caflow/flow.hpp"
 
@@ -16,7 +18,11 @@ namespace caflow::cli {
 ///     executor  vectorizer  TfidfVectorizer  replicas 2 x shards 1  on local
 ///     executor  indexer     Indexer          replicas 1 x shards 2  on shard-0: 10.0.0.2:4242,
 ///     shard-1: 10.0.0.3:4242
-void print_banner(std::ostream& out, const RunningFlow& running, const std::string& address,
+/// With several gateways (Jina's `protocol: [grpc, http]`), a protocol and
+/// an address line for each, in the config's order; `gateways` holds
+/// (protocol, "host:port") pairs.
+void print_banner(std::ostream& out, const RunningFlow& running,
+                  const std::vector<std::pair<std::string, std::string>>& gateways,
                   double startup_s);
 
 /// Where a deployment's replicas run, in one line: "local" when all are in

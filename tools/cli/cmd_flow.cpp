@@ -2,6 +2,8 @@
 //
 // SIGINT/SIGTERM: stop accepting, answer the requests in flight, stop the
 // flow (executors close and flush their storage), exit 0.
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -9,6 +11,7 @@
 
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
+#include "caflow/grpc_server.hpp"
 #include "caflow/plugin.hpp"
 #include "caflow/server.hpp"
 #include "cli/banner.hpp"
@@ -21,13 +24,58 @@ namespace caflow::cli {
 namespace {
 
 constexpr const char* flow_usage
-  = "usage: caflow flow CONFIG.yml [--port N] [--host ADDR] [--plugin LIB.so]...\n"
+  = "usage: caflow flow CONFIG.yml [--protocol P]... [--port N] [--host ADDR] [--plugin "
+    "LIB.so]...\n"
     "                              [--cluster-port N] [--tls-cert F --tls-key F --tls-ca F]\n"
     "\n"
     "Runs the flow described by CONFIG.yml (Jina's Flow YAML) with an HTTP\n"
     "gateway until SIGINT or SIGTERM. Prints a banner once every replica is\n"
     "ready. --port and --host override the config's `with: {port, host}`\n"
-    "(default 127.0.0.1:8080).";
+    "(default 127.0.0.1:8080). --protocol http|grpc (several, or grpc,http)\n"
+    "overrides `with: {protocol}`: Jina's gRPC gateway beside or instead of\n"
+    "HTTP; --port sets the first one's port, the others keep the config's\n"
+    "ports or take the next ones.";
+
+// --protocol grpc --protocol http, or grpc,http: replaces the config's
+// protocols; ports stay where the config gives one per protocol, else the
+// first port and the ones after it.
+caf::error set_protocols(FlowOptions& o, const std::vector<std::string>& args) {
+  std::vector<std::string> list;
+  for (const auto& a : args) {
+    size_t start = 0;
+    for (;;) {
+      auto comma = a.find(',', start);
+      auto p = a.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      std::transform(p.begin(), p.end(), p.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (p != "http" && p != "grpc")
+        return make_error(errc::invalid_argument,
+                          "--protocol " + p + ": unsupported protocol (known: http, grpc)");
+      if (std::find(list.begin(), list.end(), p) != list.end())
+        return make_error(errc::invalid_argument, "--protocol " + p + " is given twice");
+      list.push_back(p);
+      if (comma == std::string::npos)
+        break;
+      start = comma + 1;
+    }
+  }
+  // A protocol the config names keeps its port; a new one takes the first
+  // port plus its position.
+  auto old = o.gateways();
+  auto port_of = [&](const std::string& p, size_t i) {
+    for (const auto& g : old)
+      if (g.protocol == p)
+        return g.port;
+    return static_cast<uint16_t>(old[0].port + i);
+  };
+  std::vector<GatewayOptions> next;
+  for (size_t i = 0; i < list.size(); ++i)
+    next.push_back({list[i], port_of(list[i], i)});
+  o.protocol = next[0].protocol;
+  o.port = next[0].port;
+  o.more_gateways.assign(next.begin() + 1, next.end());
+  return {};
+}
 
 }  // namespace
 
@@ -36,6 +84,7 @@ int run_flow(int argc, char** argv) {
   int64_t port = -1;
   std::string host;
   std::vector<std::string> plugins;
+  std::vector<std::string> protocols;
   int64_t body_limit_mb = 0;
   int64_t cluster_port = -1;
   ServerOptions defaults;
@@ -51,6 +100,8 @@ int run_flow(int argc, char** argv) {
   options.add_options()("config", po::value(&config)->required(), "the flow's YAML file")(
     "port,p", po::value(&port), "gateway port (0: any free port)")(
     "host", po::value(&host), "gateway bind address (default 127.0.0.1)")(
+    "protocol", po::value(&protocols)->composing()->multitoken(),
+    "gateway protocols: http, grpc (default: the config's, else http)")(
     "plugin", po::value(&plugins)->composing(), "load executors from this shared library")(
     "body-limit-mb", po::value(&body_limit_mb)->default_value(64),
     "largest request body accepted (413 above)")(
@@ -97,6 +148,12 @@ int run_flow(int argc, char** argv) {
     std::cerr << "caflow flow: " << error_message(flow.error()) << '\n';
     return 1;
   }
+  if (!protocols.empty()) {
+    if (auto err = set_protocols(flow->options(), protocols)) {
+      std::cerr << "caflow flow: " << error_message(err) << '\n';
+      return 2;
+    }
+  }
   if (port >= 0)
     flow->options().port = static_cast<uint16_t>(port);
   if (!host.empty())
@@ -129,19 +186,46 @@ int run_flow(int argc, char** argv) {
   // bound; the rest is for the executors to close (storage flushed).
   server_options.drain_timeout = std::chrono::milliseconds{
     static_cast<int64_t>(stop_timeout * 600)};
-  auto server = HttpServer::start(*running, server_options);
-  if (!server) {
-    std::cerr << "caflow flow: " << error_message(server.error()) << '\n';
-    return 1;
+  std::vector<std::unique_ptr<HttpServer>> http_servers;
+  std::vector<std::unique_ptr<GrpcServer>> grpc_servers;
+  std::vector<std::pair<std::string, std::string>> addresses;
+  for (const auto& gw : flow->options().gateways()) {
+    if (gw.protocol == "grpc") {
+      GrpcServerOptions grpc_options;
+      grpc_options.host = flow->options().host;
+      grpc_options.port = gw.port;
+      grpc_options.max_message_size = server_options.body_limit;
+      grpc_options.drain_timeout = server_options.drain_timeout;
+      auto server = GrpcServer::start(*running, grpc_options);
+      if (!server) {
+        std::cerr << "caflow flow: " << error_message(server.error()) << '\n';
+        return 1;
+      }
+      addresses.emplace_back("grpc", (*server)->address());
+      grpc_servers.push_back(std::move(*server));
+    } else {
+      auto opts = server_options;
+      opts.port = gw.port;
+      auto server = HttpServer::start(*running, opts);
+      if (!server) {
+        std::cerr << "caflow flow: " << error_message(server.error()) << '\n';
+        return 1;
+      }
+      addresses.emplace_back("http", (*server)->address());
+      http_servers.push_back(std::move(*server));
+    }
   }
   double startup_s
     = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  print_banner(std::cout, *running, (*server)->address(), startup_s);
+  print_banner(std::cout, *running, addresses, startup_s);
 
   std::cout << "caflow flow: " << wait_for_stop_signal(signals) << ": draining requests in flight"
             << std::endl;
   bound_stop(signals, stop_timeout, "flow");
-  (*server)->stop();
+  for (auto& server : grpc_servers)
+    server->stop();
+  for (auto& server : http_servers)
+    server->stop();
   running->stop();
   std::cout << "caflow flow: stopped" << std::endl;
   return 0;

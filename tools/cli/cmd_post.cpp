@@ -19,7 +19,7 @@ namespace caflow::cli {
 namespace {
 
 constexpr const char* post_usage
-  = "usage: caflow post ENDPOINT [--host H] [--port P]\n"
+  = "usage: caflow post ENDPOINT [--host H] [--port P] [--protocol http|grpc]\n"
     "                   [--input DOCS.jsonl | --text-file FILE | --text TEXT]\n"
     "\n"
     "Sends documents to ENDPOINT (e.g. /index, /search) of a running flow, in\n"
@@ -96,10 +96,13 @@ int run_post(int argc, char** argv) {
   int64_t top_k = 0;
   std::string target;
   std::string output;
+  std::string protocol;
   po::options_description options{"options"};
   options.add_options()("endpoint", po::value(&endpoint)->required(), "the endpoint, e.g. /index")(
     "host", po::value(&host)->default_value("127.0.0.1"), "the flow's gateway host")(
     "port,p", po::value(&port)->default_value(8080), "the flow's gateway port")(
+    "protocol", po::value(&protocol)->default_value("http"),
+    "the gateway's protocol: http or grpc (Jina's gateway protocol)")(
     "input,i", po::value(&input.jsonl_file), "documents as JSON Lines ('-': stdin)")(
     "text-file", po::value(&input.text_file), "a document per line of FILE ('-': stdin)")(
     "text,t", po::value(&input.text), "one document with this text")(
@@ -125,6 +128,11 @@ int run_post(int argc, char** argv) {
       || !in_range("post", "--top-k", top_k, 0, INT32_MAX))
     return 2;
 
+  if (protocol != "http" && protocol != "grpc") {
+    std::cerr << "caflow post: --protocol " << protocol << ": expected http or grpc\n";
+    return 2;
+  }
+
   auto params = parse_parameters(parameters, top_k);
   if (!params) {
     std::cerr << "caflow post: " << error_message(params.error()) << '\n';
@@ -149,6 +157,7 @@ int run_post(int argc, char** argv) {
   };
   ClientOptions client_options;
   client_options.retries = static_cast<unsigned>(retries);
+  client_options.protocol = protocol;
   Client client{host, static_cast<uint16_t>(port), client_options};
   PostReport report;
   auto result = client.post(endpoint, std::move(*docs), std::move(post_options), report);
@@ -160,11 +169,13 @@ int run_post(int argc, char** argv) {
     return 1;
   }
   bar.finish(requests);
-  if (report.requests > 1 || report.retries > 0)
-    std::cerr << summary(report) << std::endl;
   for (const auto& failure : result->failures)
     std::cerr << "caflow post: warning: " << failure << '\n';
-  return write_output(*result, endpoint, output);
+  // After the documents, so that a reader of both streams sees it last.
+  int rc = write_output(*result, endpoint, output);
+  if (report.requests > 1 || report.retries > 0)
+    std::cerr << summary(report) << std::endl;
+  return rc;
 }
 
 }  // namespace caflow::cli

@@ -72,8 +72,19 @@ int run_scale(int argc, char** argv) {
     ->request(*flow, std::chrono::minutes(2), scale_atom::value, executor,
               static_cast<uint32_t>(replicas))
     .receive(
-      [&](ok_atom) {
+      [&](Value& status) {
         std::cout << executor << ": " << replicas << " replica(s) per shard" << std::endl;
+        // Where each replica runs now, and in which state.
+        if (const Value* placed = status.find("placement"); placed && placed->is_array())
+          for (const auto& p : placed->as_array()) {
+            std::cout << "  shard-" << p.get_int("shard", 0) << "/replica-"
+                      << p.get_int("replica", 0) << "  " << p.get_string("node", "local") << "  "
+                      << p.get_string("state", "");
+            if (auto lost = p.get_string("lost", ""); !lost.empty())
+              std::cout << " (" << lost << ")";
+            std::cout << '\n';
+          }
+        std::cout << std::flush;
       },
       [&](caf::error& err) {
         std::cerr << "caflow scale: " << describe(err) << '\n';

@@ -47,30 +47,6 @@ caf::expected<DfBound> df_bound(const Params& p, const char* key, DfBound fallba
                       + show(*v));
 }
 
-// ---- hashing ---------------------------------------------------------------
-
-// A fast hash for short keys: 8 bytes at a time, then a final avalanche.
-uint64_t hash_bytes(std::string_view s) noexcept {
-  const char* p = s.data();
-  size_t n = s.size();
-  uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xff51afd7ed558ccdULL);
-  for (; n >= 8; p += 8, n -= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 31;
-  }
-  if (n > 0) {
-    uint64_t w = 0;
-    std::memcpy(&w, p, n);
-    h = (h ^ w) * 0x94d049bb133111ebULL;
-  }
-  h ^= h >> 32;
-  h *= 0xd6e8feb86659fd93ULL;
-  h ^= h >> 32;
-  return h;
-}
-
 // ---- numpy's argsort -------------------------------------------------------
 // numpy/core/src/npysort/quicksort.cpp and heapsort.cpp (numpy 1.24):
 // aquicksort_ with median-of-three partitioning, insertion sort below 16
@@ -184,17 +160,6 @@ void numpy_aquicksort(const int64_t* v, int64_t* tosort, int64_t num) {
 // work of the tokens in between.
 constexpr size_t prefetch_distance = 8;
 
-// Probes for every token, and the first slots prefetched.
-void probe_all(const TermIndex& index, const std::vector<std::string_view>& tokens,
-               std::vector<TermIndex::Probe>& probes) {
-  probes.resize(tokens.size());
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    probes[i] = TermIndex::probe(tokens[i]);
-    if (i < prefetch_distance)
-      index.prefetch(probes[i]);
-  }
-}
-
 // ---- model file --------------------------------------------------------------
 
 constexpr std::string_view file_magic = "caflow-tfidf 1";
@@ -275,50 +240,26 @@ std::string TfidfOptions::differences(const TfidfOptions& configured) const {
 
 // ---- TermIndex -------------------------------------------------------------
 
-TermIndex::Probe TermIndex::probe(std::string_view term) noexcept {
-  if (term.size() <= 8) [[likely]] {
-    // Short keys are their own fingerprint: the padded bytes, mixed for the
-    // slot position.
-    // The bytes, zero-padded, without a variable-length memcpy call: two
-    // overlapping loads (their common bytes are equal, so OR is exact).
-    const auto* b = reinterpret_cast<const unsigned char*>(term.data());
-    size_t n = term.size();
+// A fast hash for short keys: 8 bytes at a time, then a final avalanche.
+uint64_t detail::hash_bytes(std::string_view s) noexcept {
+  const char* p = s.data();
+  size_t n = s.size();
+  uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xff51afd7ed558ccdULL);
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 31;
+  }
+  if (n > 0) {
     uint64_t w = 0;
-    if (n >= 4) {
-      uint32_t lo, hi;
-      std::memcpy(&lo, b, 4);
-      std::memcpy(&hi, b + n - 4, 4);
-      w = lo | (uint64_t{hi} << (8 * (n - 4)));
-    } else if (n > 0) {
-      w = b[0] | (uint64_t{b[n / 2]} << (8 * (n / 2))) | (uint64_t{b[n - 1]} << (8 * (n - 1)));
-    }
-    uint64_t h = (w ^ (term.size() * 0x9E3779B97F4A7C15ULL)) * 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 29;
-    h *= 0x94d049bb133111ebULL;
-    h ^= h >> 32;
-    return {h, w};
+    std::memcpy(&w, p, n);
+    h = (h ^ w) * 0x94d049bb133111ebULL;
   }
-  uint64_t h = hash_bytes(term);
-  return {h, h};
-}
-
-bool TermIndex::matches(const Slot& s, const Probe& p, std::string_view term) const noexcept {
-  if (s.key != p.key || s.size != term.size())
-    return false;
-  return term.size() <= 8 || this->term(s.id_plus_one - 1) == term;
-}
-
-uint32_t TermIndex::find(std::string_view term, const Probe& p) const noexcept {
-  if (slots_.empty())
-    return npos;
-  size_t mask = slots_.size() - 1;
-  for (size_t i = p.hash & mask;; i = (i + 1) & mask) {
-    const Slot& s = slots_[i];
-    if (s.id_plus_one == 0)
-      return npos;
-    if (matches(s, p, term))
-      return s.id_plus_one - 1;
-  }
+  h ^= h >> 32;
+  h *= 0xd6e8feb86659fd93ULL;
+  h ^= h >> 32;
+  return h;
 }
 
 uint32_t TermIndex::insert(std::string_view term, const Probe& p) {
@@ -379,21 +320,49 @@ TfidfModel::TfidfModel(TfidfOptions options, uint64_t documents, TermIndex terms
     idf_[i] = std::log(n / static_cast<double>(dfs_[i] + 1)) + 1.0;
 }
 
+namespace {
+
+// Per-thread scratch of transform, so a batch transforms without per-token
+// allocation: counts by term index (sized to the vocabulary once), the
+// distinct indices touched (sorted afterwards; fewer than the tokens), and
+// the tokens with their probes. One thread_local, not one per buffer: each
+// access to a thread_local of a shared library is a __tls_get_addr call.
+struct TransformScratch {
+  Tokenizer tokenizer;
+  std::vector<uint32_t> counts;
+  std::vector<uint32_t> touched;
+  std::vector<std::string_view> tokens;
+  std::vector<TermIndex::Probe> probes;
+};
+
+// The calling thread's scratch. Out of line, so that transform computes the
+// thread_local's address once: names bound to a thread_local (even
+// structured bindings) re-evaluate it, a __tls_get_addr call per token.
+[[gnu::noinline]] TransformScratch& transform_scratch() {
+  thread_local TransformScratch scratch;
+  return scratch;
+}
+
+}  // namespace
+
 void TfidfModel::transform(std::string_view text, Embedding& out) const {
-  // Per-thread scratch, so a batch transforms without per-token allocation:
-  // counts by term index (sized to the vocabulary once) and the distinct
-  // indices touched, which are then sorted (fewer than the tokens).
-  thread_local Tokenizer tokenizer;
-  thread_local std::vector<uint32_t> counts;
-  thread_local std::vector<uint32_t> touched;
-  thread_local std::vector<std::string_view> tokens;
-  thread_local std::vector<TermIndex::Probe> probes;
+  TransformScratch& scratch = transform_scratch();
+  auto& tokenizer = scratch.tokenizer;
+  auto& counts = scratch.counts;
+  auto& touched = scratch.touched;
+  auto& tokens = scratch.tokens;
+  auto& probes = scratch.probes;
   if (counts.size() < size())
     counts.resize(size());
   touched.clear();
   tokens.clear();
-  tokenizer.for_each_token(text, [&](std::string_view token) { tokens.push_back(token); });
-  probe_all(terms_, tokens, probes);
+  probes.clear();
+  tokenizer.for_each_token(text, [&](std::string_view token) {
+    tokens.push_back(token);
+    probes.push_back(TermIndex::probe(token));
+    if (probes.size() <= prefetch_distance)
+      terms_.prefetch(probes.back());
+  });
   for (size_t i = 0; i < tokens.size(); ++i) {
     if (i + prefetch_distance < tokens.size())
       terms_.prefetch(probes[i + prefetch_distance]);
@@ -509,12 +478,16 @@ void TfidfFitter::add(std::string_view text) {
   ++documents_;
   auto doc = static_cast<uint32_t>(documents_);
   tokens_.clear();
+  probes_.clear();
   tokenizer_.for_each_token(text, [&](std::string_view token) {
-    if (!options_.english_stop_words || !is_english_stop_word(token))
-      tokens_.push_back(token);
+    if (options_.english_stop_words && is_english_stop_word(token))
+      return;
+    tokens_.push_back(token);
+    probes_.push_back(TermIndex::probe(token));
+    if (probes_.size() <= prefetch_distance)
+      terms_.prefetch(probes_.back());
   });
   // Two passes, each prefetching ahead: term ids, then their counters.
-  probe_all(terms_, tokens_, probes_);
   ids_.resize(tokens_.size());
   for (size_t i = 0; i < tokens_.size(); ++i) {
     if (i + prefetch_distance < tokens_.size())

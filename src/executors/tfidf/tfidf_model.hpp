@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -71,6 +72,11 @@ struct TfidfOptions {
 
   friend bool operator==(const TfidfOptions&, const TfidfOptions&) = default;
 };
+
+namespace detail {
+/// A fast hash of term bytes longer than 8 (TermIndex's fingerprint).
+[[nodiscard]] uint64_t hash_bytes(std::string_view s) noexcept;
+}  // namespace detail
 
 /// An open-addressing hash table from term (UTF-8 bytes) to a dense id
 /// (insertion order). Keys live in one arena, and keys of at most 8 bytes
@@ -128,6 +134,55 @@ class TermIndex {
   std::vector<uint32_t> offsets_{0};
   std::vector<Slot> slots_;
 };
+
+// Inline: the lookups run once per token, from the tokenising loops of fit
+// and transform.
+inline TermIndex::Probe TermIndex::probe(std::string_view term) noexcept {
+  if (term.size() <= 8) [[likely]] {
+    // Short keys are their own fingerprint: the padded bytes, mixed for the
+    // slot position.
+    // The bytes, zero-padded, without a variable-length memcpy call: two
+    // overlapping loads (their common bytes are equal, so OR is exact).
+    const auto* b = reinterpret_cast<const unsigned char*>(term.data());
+    size_t n = term.size();
+    uint64_t w = 0;
+    if (n >= 4) {
+      uint32_t lo, hi;
+      std::memcpy(&lo, b, 4);
+      std::memcpy(&hi, b + n - 4, 4);
+      w = lo | (uint64_t{hi} << (8 * (n - 4)));
+    } else if (n > 0) {
+      w = b[0] | (uint64_t{b[n / 2]} << (8 * (n / 2))) | (uint64_t{b[n - 1]} << (8 * (n - 1)));
+    }
+    uint64_t h = (w ^ (term.size() * 0x9E3779B97F4A7C15ULL)) * 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 29;
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 32;
+    return {h, w};
+  }
+  uint64_t h = detail::hash_bytes(term);
+  return {h, h};
+}
+
+inline bool TermIndex::matches(const Slot& s, const Probe& p,
+                               std::string_view term) const noexcept {
+  if (s.key != p.key || s.size != term.size())
+    return false;
+  return term.size() <= 8 || this->term(s.id_plus_one - 1) == term;
+}
+
+inline uint32_t TermIndex::find(std::string_view term, const Probe& p) const noexcept {
+  if (slots_.empty())
+    return npos;
+  size_t mask = slots_.size() - 1;
+  for (size_t i = p.hash & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.id_plus_one == 0)
+      return npos;
+    if (matches(s, p, term))
+      return s.id_plus_one - 1;
+  }
+}
 
 /// A fitted model: immutable once built, so replicas share it through a
 /// `std::shared_ptr<const TfidfModel>` and call `transform` concurrently.

@@ -2,8 +2,6 @@
 // export.hpp): one service per node daemon, one for the flow, the config as
 // a compose config and the TLS files as secrets.
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "caflow/errors.hpp"
 #include "cli/export/export.hpp"
@@ -93,23 +91,11 @@ Yaml flow_service(const Topology& t, const Options& o, const std::vector<std::st
   return service;
 }
 
-caf::expected<std::string> read_file(const std::string& path) {
-  std::ifstream in{path, std::ios::binary};
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in)
-    return make_error(errc::io_error, "with.tls: cannot read " + path);
-  return text.str();
-}
-
 }  // namespace
 
 caf::expected<std::vector<OutputFile>> compose(const std::string& flow_path,
                                                const Options& options) {
-  auto flow = Flow::load(flow_path);
-  if (!flow)
-    return flow.error();
-  auto t = plan(*flow);
+  auto t = plan(flow_path);
   if (!t)
     return t.error();
   std::vector<std::string> nodes;
@@ -136,8 +122,9 @@ caf::expected<std::vector<OutputFile>> compose(const std::string& flow_path,
   if (t->tls.enabled()) {
     auto secrets = Yaml::map();
     const std::string* sources[] = {&t->tls.cert, &t->tls.key, &t->tls.ca};
+    const char* keys[] = {"cert", "key", "ca"};
     for (size_t i = 0; i < 3; ++i) {
-      auto bytes = read_file(*sources[i]);
+      auto bytes = read_tls_file(*sources[i], keys[i]);
       if (!bytes)
         return bytes.error();
       out.push_back({std::string{"tls/"} + tls_files[i].file, std::move(*bytes)});

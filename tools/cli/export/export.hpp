@@ -68,6 +68,14 @@ struct OutputFile {
 /// Fails when `with.name` gives no DNS label or a name is not HOST:PORT.
 [[nodiscard]] caf::expected<Topology> plan(const Flow& flow);
 
+/// The topology of the flow config at `flow_path`, loaded first (both
+/// exporters start here). Fails like Flow::load, then like plan(Flow).
+[[nodiscard]] caf::expected<Topology> plan(const std::string& flow_path);
+
+/// The bytes of the TLS file at `path`, given as `with.tls.<key>`; fails with
+/// an io_error naming both when it cannot be read.
+[[nodiscard]] caf::expected<std::string> read_tls_file(const std::string& path, const char* key);
+
 /// The config file at `path` with node addresses replaced by `node_name(i)`
 /// (HOST:PORT of node i of `topology.nodes`), the gateway bound to 0.0.0.0,
 /// and workspaces, TLS files and plugins moved to the container's paths.

@@ -2,8 +2,6 @@
 // export.hpp). Everything here is built as typed YAML trees and written by
 // yaml-cpp's emitter; nothing is pasted together as text.
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "caflow/errors.hpp"
 #include "cli/export/export.hpp"
@@ -85,22 +83,13 @@ Yaml config_map(const Names& n, const Options& o, const Topology& t, std::string
     .set("data", Yaml::map().set("flow.yml", std::move(flow_yml)));
 }
 
-caf::expected<std::string> read_file(const std::string& path, const char* what) {
-  std::ifstream in{path, std::ios::binary};
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in)
-    return make_error(errc::io_error, std::string{"with.tls."} + what + ": cannot read " + path);
-  return text.str();
-}
-
 caf::expected<Yaml> tls_secret(const Names& n, const Options& o, const Topology& t) {
   auto data = Yaml::map();
   const std::pair<const char*, const std::string*> files[] = {
     {"tls.crt", &t.tls.cert}, {"tls.key", &t.tls.key}, {"ca.crt", &t.tls.ca}};
   const char* keys[] = {"cert", "key", "ca"};
   for (size_t i = 0; i < 3; ++i) {
-    auto bytes = read_file(*files[i].second, keys[i]);
+    auto bytes = read_tls_file(*files[i].second, keys[i]);
     if (!bytes)
       return bytes.error();
     data.set(files[i].first, base64::encode(*bytes));
@@ -273,10 +262,7 @@ Yaml flow_service(const Names& n, const Options& o, const Topology& t) {
 
 caf::expected<std::vector<OutputFile>> kubernetes(const std::string& flow_path,
                                                   const Options& options) {
-  auto flow = Flow::load(flow_path);
-  if (!flow)
-    return flow.error();
-  auto t = plan(*flow);
+  auto t = plan(flow_path);
   if (!t)
     return t.error();
   Names n{t->name + "-flow", t->name + "-node", t->name + "-config", t->name + "-tls",

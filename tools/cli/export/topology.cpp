@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include <yaml-cpp/yaml.h>
 
@@ -67,6 +69,22 @@ caf::expected<Topology> plan(const Flow& flow) {
   out.cluster_port = flow.options().cluster_port;
   out.tls = flow.options().tls;
   return out;
+}
+
+caf::expected<Topology> plan(const std::string& flow_path) {
+  auto flow = Flow::load(flow_path);
+  if (!flow)
+    return flow.error();
+  return plan(*flow);
+}
+
+caf::expected<std::string> read_tls_file(const std::string& path, const char* key) {
+  std::ifstream in{path, std::ios::binary};
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in)
+    return make_error(errc::io_error, std::string{"with.tls."} + key + ": cannot read " + path);
+  return text.str();
 }
 
 caf::expected<std::string> rewrite_config(const std::string& path, const Topology& topology,

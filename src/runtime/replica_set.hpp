@@ -1,0 +1,337 @@
+/// The decisions of a deployment's head as a plain state machine (private):
+/// its slots and their states, the calls in flight with their retry budgets,
+/// the replica picker, the joins of several shards, scale planning and the
+/// node-affinity rule of stateful executors. No actors: every input is a
+/// method that returns the effects the head actor then carries out (send a
+/// call, place or stop a slot, arm a timer, deliver an answer), so each
+/// transition is tested on its own (tests/unit/replica_set_test.cpp).
+///
+///   detail::ReplicaSet set{options};
+///   run(set.start(initial_nodes));               // PlaceSlot per slot
+///   run(set.on_placed(slot, "local"));           // the replica is up
+///   run(set.on_request(op, std::move(req)));     // SendCall ...
+///   run(set.on_reply(call, std::move(resp)));    // ... Deliver{op, answer}
+///
+/// A slot is one replica position [shard][index]. Each placement gives it a
+/// new generation, so that a message about an older replica of the same slot
+/// (a late down message, a placement that was cancelled) is told apart.
+///
+/// Slot states and their transitions (input -> new state, effects):
+///
+///   placing  --on_placed-------------> live
+///   placing  --on_place_failed-------> lost      RetryLater
+///   placing  --scale down------------> retired   (a late on_placed: StopSlot)
+///   live     --on_down (local)-------> placing   PlaceSlot(local), calls retried/failed
+///   live     --on_down (remote)------> lost      stateless: PlaceSlot(elsewhere),
+///                                                stateful: RetryLater (its node)
+///   live     --on_node_lost----------> lost      (suspect: the replica may come back)
+///                                                stateless: StopSlot + PlaceSlot(elsewhere)
+///   lost     --on_node_back (suspect)> live      the same replica, stateful only
+///   lost     --on_timer--------------> placing   PlaceSlot (stateful: its node)
+///   live     --scale down------------> draining  (idle: stopping, StopSlot)
+///   draining --last call settled-----> stopping  StopSlot
+///   stopping --on_down---------------> retired   (reusable by a later scale up)
+///   lost     --scale down------------> retired
+///   any      --on_stop---------------> stopping  StopSlot; StopDone once every
+///                                                replica that can answer is down
+///
+/// Calls: a request becomes an op with one part per shard it goes to (ANY: one,
+/// ALL: every shard, PARTITION: every shard with documents). Each part is a
+/// call to one replica. A call whose replica went away (down, node lost,
+/// CAF's receiver-down) is retried on another replica of the same shard while
+/// its budget lasts (`retries`, only with replicas > 1), else the part fails.
+/// A reply or error for a call already settled is ignored, so a late reply
+/// from a replica presumed lost never answers a client twice.
+///
+/// Not thread-safe: owned by one head actor.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include "caflow/messages.hpp"
+#include "caflow/polling.hpp"
+#include "caflow/value.hpp"
+#include "runtime/partition.hpp"
+#include "runtime/replica_picker.hpp"
+
+namespace caflow::detail {
+
+/// Where a slot is in its life (see the file comment).
+enum class SlotState : uint8_t { placing, live, draining, stopping, lost, retired };
+
+/// "placing", "live", ...
+const char* to_string(SlotState state) noexcept;
+
+/// One replica of one slot: shard, index within the shard, generation.
+struct SlotId {
+  uint32_t shard = 0;
+  uint32_t index = 0;
+  uint64_t gen = 0;
+
+  friend bool operator==(const SlotId&, const SlotId&) = default;
+  friend auto operator<=>(const SlotId&, const SlotId&) = default;
+};
+
+/// A slot as the set sees it.
+struct Slot {
+  SlotState state = SlotState::retired;
+  uint64_t gen = 0;
+  std::string node = "local";  ///< where it runs or goes: "local" or HOST:PORT
+  uint32_t in_flight = 0;      ///< calls sent to it and not settled
+  std::string lost;            ///< why it is unavailable, e.g. "node 10.0.0.2:4242 lost"
+  /// Lost with an unresponsive node: the replica may still exist and return.
+  bool suspect = false;
+  /// Stopping while the flow stops, and still expected to report down.
+  bool awaited = false;
+};
+
+/// What a ReplicaSet is built from.
+struct ReplicaSetOptions {
+  std::string name;                          ///< the deployment's name, for messages
+  uint32_t shards = 1;                       ///< Default: 1
+  uint32_t replicas = 1;                     ///< per shard. Default: 1
+  Polling polling{};                         ///< Default: Jina's
+  uint32_t retries = 1;                      ///< per call. Default: 1 (used only with replicas > 1)
+  bool stateful = false;                     ///< replicas lost with their node return only there
+  int64_t timeout_ms = 0;                    ///< the deployment's timeout, for messages. Default: 0
+  Params default_params = Params::object();  ///< the executor's defaults (top_k)
+  /// Delay before a lost slot is placed again. Default: 500 ms
+  std::chrono::milliseconds respawn_backoff{500};
+  /// Microseconds since the epoch, for routes. Default: the system clock.
+  std::function<int64_t()> clock{};
+};
+
+namespace effect {
+
+/// Send `req` to the replica of `to` as call `call`.
+struct SendCall {
+  uint64_t call = 0;
+  SlotId to;
+  Request req;
+};
+
+/// Start a replica for `slot`: on `node` ("" = any node but `exclude`,
+/// "local" = in this process). Answer with on_placed or on_place_failed.
+struct PlaceSlot {
+  SlotId slot;
+  std::string node;
+  std::string exclude;
+};
+
+/// Stop the replica of `slot` (it answers with a down message, or never
+/// when its node is gone).
+struct StopSlot {
+  SlotId slot;
+};
+
+/// Call on_timer(slot) after `delay`.
+struct RetryLater {
+  SlotId slot;
+  std::chrono::milliseconds delay{0};
+};
+
+/// Answer client request `op`.
+struct Deliver {
+  uint64_t op = 0;
+  caf::expected<Response> result{Response{}};
+};
+
+/// Answer scale command `scale` (no error: done).
+struct ScaleDone {
+  uint64_t scale = 0;
+  caf::error error;
+};
+
+/// Every replica that can still answer is down: the head may quit.
+struct StopDone {};
+
+/// A line for the log.
+struct Log {
+  std::string line;
+};
+
+}  // namespace effect
+
+/// One thing for the head actor to do.
+using Effect
+  = std::variant<effect::SendCall, effect::PlaceSlot, effect::StopSlot, effect::RetryLater,
+                 effect::Deliver, effect::ScaleDone, effect::StopDone, effect::Log>;
+
+/// What an input asks for, in order.
+using Effects = std::vector<Effect>;
+
+/// Counters reported by status().
+struct ReplicaSetCounters {
+  uint64_t received = 0;
+  uint64_t succeeded = 0;
+  uint64_t failed = 0;
+  uint64_t restarts = 0;
+  uint64_t retries = 0;
+};
+
+/// The head's decisions (see the file comment).
+class ReplicaSet {
+ public:
+  explicit ReplicaSet(ReplicaSetOptions options);
+
+  /// Places every slot: on `nodes[shard][index]` when given ("local" or
+  /// HOST:PORT), else locally.
+  [[nodiscard]] Effects start(const std::vector<std::vector<std::string>>& nodes = {});
+
+  // -- requests ---------------------------------------------------------------
+
+  /// A client request `op` (an id the caller picked, unique while pending).
+  [[nodiscard]] Effects on_request(uint64_t op, Request req);
+
+  /// The replica of call `call` answered.
+  [[nodiscard]] Effects on_reply(uint64_t call, Response resp);
+
+  /// Call `call` failed with `err` (the replica's error, a timeout, or CAF's
+  /// receiver-down).
+  [[nodiscard]] Effects on_error(uint64_t call, const caf::error& err);
+
+  // -- replicas and nodes -----------------------------------------------------
+
+  /// The replica of `slot` runs on `node`.
+  [[nodiscard]] Effects on_placed(SlotId slot, const std::string& node);
+
+  /// Placing `slot` failed with `why`.
+  [[nodiscard]] Effects on_place_failed(SlotId slot, const std::string& why);
+
+  /// The replica of `slot` went down for `reason` (remote_link_unreachable:
+  /// its node was lost).
+  [[nodiscard]] Effects on_down(SlotId slot, const caf::error& reason);
+
+  /// Node `node` stopped answering (hung): its replicas count as lost.
+  [[nodiscard]] Effects on_node_lost(const std::string& node, const std::string& why);
+
+  /// Node `node` answers again: replicas that stayed there come back.
+  [[nodiscard]] Effects on_node_back(const std::string& node);
+
+  /// The timer armed by RetryLater for `slot` fired.
+  [[nodiscard]] Effects on_timer(SlotId slot);
+
+  /// Scale command `scale`: `n` replicas per shard. Answered by ScaleDone once
+  /// every new replica is placed (or failed to be).
+  [[nodiscard]] Effects on_scale(uint64_t scale, uint32_t n);
+
+  /// The flow stops: stop every replica; StopDone once they are down.
+  [[nodiscard]] Effects on_stop();
+
+  // -- inspection -------------------------------------------------------------
+
+  /// Slot [shard][index] (must exist).
+  [[nodiscard]] const Slot& slot(uint32_t shard, uint32_t index) const {
+    return shards_[shard][index];
+  }
+
+  /// Slots of `shard`.
+  [[nodiscard]] const std::vector<Slot>& slots(uint32_t shard) const { return shards_[shard]; }
+
+  /// Number of shards.
+  [[nodiscard]] uint32_t shard_count() const noexcept {
+    return static_cast<uint32_t>(shards_.size());
+  }
+
+  /// Live or draining slots over every shard.
+  [[nodiscard]] size_t alive() const noexcept;
+
+  /// Calls in flight.
+  [[nodiscard]] size_t calls_in_flight() const noexcept { return calls_.size(); }
+
+  /// Client requests not yet answered.
+  [[nodiscard]] size_t ops_pending() const noexcept { return ops_.size(); }
+
+  [[nodiscard]] const ReplicaSetCounters& counters() const noexcept { return counters_; }
+
+  /// True once on_stop was called.
+  [[nodiscard]] bool stopping() const noexcept { return stopping_; }
+
+  /// Replicas per shard (as last scaled).
+  [[nodiscard]] uint32_t replicas() const noexcept { return options_.replicas; }
+
+  /// The status Value: counters, in-flight per slot and placement.
+  [[nodiscard]] Value status() const;
+
+  /// The top_k a reduce cuts to: the request's, else the executor's default
+  /// (a null top_k means the default too); nullopt when neither is set or
+  /// the request's is malformed (the executor reports it).
+  [[nodiscard]] std::optional<size_t> top_k_for(const Params& params) const;
+
+ private:
+  struct Call {
+    uint64_t op = 0;
+    uint32_t part = 0;  // the shard, for ALL and PARTITION
+    SlotId slot;
+    uint32_t retries_left = 0;
+    std::optional<Request> kept;  // for a retry
+  };
+  struct Op {
+    PollingMode mode = PollingMode::any;
+    std::string id;
+    int64_t start_us = 0;
+    size_t pending = 0;
+    std::vector<std::optional<Response>> answers;  // per part
+    std::vector<std::string> failures;
+    std::vector<caf::error> errors;  // the shards' own, for the code (fan_out_code)
+    std::optional<size_t> top_k;
+    std::vector<std::string> order;  // ALL: the request's ids
+    Partition plan;                  // PARTITION: positions and ids
+  };
+  struct ScaleOp {
+    std::vector<SlotId> waiting;
+    std::string failures;
+  };
+
+  // Routing (replica_set_calls.cpp).
+  void send_to_shard(Effects& out, uint64_t op, uint32_t part, uint32_t shard, Request req,
+                     uint32_t retries, std::optional<uint32_t> exclude);
+  void send_to_slot(Effects& out, uint64_t op, uint32_t part, SlotId to, Request req,
+                    uint32_t retries);
+  void settle_part(Effects& out, uint64_t op, uint32_t part, caf::expected<Response> result);
+  void finish(Effects& out, uint64_t op);
+  void fail_call(Effects& out, uint64_t id, Call call, const caf::error& err);
+  void fail_calls_on(Effects& out, SlotId slot, const caf::error& err);
+  void release(Effects& out, const Call& call);
+  uint32_t retry_budget() const noexcept;
+  caf::error shard_error(uint32_t shard, const caf::error& err) const;
+  std::string shard_name(uint32_t shard) const;
+
+  // Slots (replica_set.cpp).
+  Slot* find(SlotId id);
+  void place(Effects& out, uint32_t shard, uint32_t index, std::string node, std::string exclude);
+  void lose(Effects& out, SlotId id, const std::string& why, bool suspect);
+  void maybe_stop_idle(Effects& out, uint32_t shard, uint32_t index);
+  void settle_scale(Effects& out, SlotId id, const std::string& failure);
+  void check_stop_done(Effects& out);
+
+  ReplicaSetOptions options_;
+  std::vector<std::vector<Slot>> shards_;
+  std::vector<ReplicaPicker> pickers_;
+  ReplicaPicker any_picker_;
+  uint64_t next_gen_ = 0;
+  uint64_t next_call_ = 0;
+  std::map<uint64_t, Call> calls_;
+  std::map<uint64_t, Op> ops_;
+  std::map<uint64_t, ScaleOp> scales_;
+  ReplicaSetCounters counters_;
+  bool stopping_ = false;
+  bool stop_done_ = false;
+};
+
+/// True when `err` means the replica went away before answering (worth a
+/// retry elsewhere): CAF's receiver-down, an exit reason, errc::unavailable.
+[[nodiscard]] bool replica_gone(const caf::error& err);
+
+}  // namespace caflow::detail
