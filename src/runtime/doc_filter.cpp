@@ -149,14 +149,19 @@ struct DocFilter::Node {
   }
 };
 
-std::string FilterError::message() const {
+std::string FilterError::joined_path() const {
   std::string out;
   for (const auto& p : path) {
-    if (!out.empty() && p.front() != '[')
+    if (!out.empty() && (p.empty() || p.front() != '['))
       out += '.';
     out += p;
   }
-  return (out.empty() ? std::string{} : out + ": ") + what;
+  return out;
+}
+
+std::string FilterError::message() const {
+  auto at = joined_path();
+  return (at.empty() ? std::string{} : at + ": ") + what;
 }
 
 namespace {

@@ -41,6 +41,9 @@ struct FilterError {
 
   /// "tags__price.$gtt: unknown operator ..." (the path joined by dots).
   [[nodiscard]] std::string message() const;
+
+  /// The path alone, joined as in message(): "$or[1].tags__x" ("" at the root).
+  [[nodiscard]] std::string joined_path() const;
 };
 
 class DocFilter {
