@@ -80,6 +80,7 @@ void WsSession::on_accept(beast::error_code ec) {
   upgrade_ = {};
   if (ec)
     return;  // the handshake failed (Beast answered it): nothing to serve
+  accepted_ = true;
   if (core_.stopping) {
     stopping_ = true;
     maybe_close();
@@ -248,7 +249,8 @@ void WsSession::on_write(beast::error_code ec) {
 // After the client's end of the stream (or shutdown()), once every answer
 // is written: close as Jina's gateway does when its handler returns.
 void WsSession::maybe_close() {
-  if (closing_ || !(ended_ || stopping_) || in_flight_ > 0 || writing_ || !out_.empty())
+  if (!accepted_ || closing_ || !(ended_ || stopping_) || in_flight_ > 0 || writing_
+      || !out_.empty())
     return;
   if (ended_)
     close_with({websocket::close_code::normal});

@@ -74,6 +74,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   std::deque<std::string> out_;
   uint64_t received_ = 0;
   uint32_t in_flight_ = 0;
+  bool accepted_ = false;  // the handshake is done: frames may be sent
   bool reading_ = false;
   bool writing_ = false;
   bool ended_ = false;     // the client sent the end of the stream
