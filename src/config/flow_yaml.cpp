@@ -194,8 +194,8 @@ void parse_gateways(const YAML::Node& protocol_node, bool have_protocol,
                    ? "with.protocol[" + std::to_string(i) + "]"
                    : std::string{"with.protocol"};
     auto node = have_protocol && protocol_node.IsSequence() ? protocol_node[i] : protocol_node;
-    if (p != "http" && p != "grpc")
-      fail(node, where, "unsupported protocol '" + p + "' (known: http, grpc)");
+    if (p != "http" && p != "grpc" && p != "websocket")
+      fail(node, where, "unsupported protocol '" + p + "' (known: http, grpc, websocket)");
     for (size_t k = 0; k < i; ++k)
       if (protocols[k] == p)
         fail(node, where, "protocol '" + p + "' is given twice");
