@@ -204,7 +204,7 @@ void HttpServer::stop() {
     boost::system::error_code ignored;
     core->acceptor.close(ignored);
     core->accept_timer.cancel();
-    std::vector<std::shared_ptr<http::Session>> live;
+    std::vector<std::shared_ptr<http::Connection>> live;
     {
       std::lock_guard<std::mutex> guard{core->sessions_mtx};
       for (auto& [ptr, weak] : core->sessions)

@@ -27,7 +27,13 @@
 
 namespace caflow::http {
 
-class Session;
+/// A connection the server can ask to close (an HTTP session, a WebSocket).
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  /// Closes the connection once what it is answering now is answered.
+  virtual void shutdown() = 0;
+};
 
 struct Core : std::enable_shared_from_this<Core> {
   Core(caf::actor_system& sys, caf::actor gw, ServerOptions opts)
@@ -58,7 +64,7 @@ struct Core : std::enable_shared_from_this<Core> {
   // unregister here.
   Metrics metrics;
   std::mutex sessions_mtx;
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> sessions;
   std::atomic<bool> stopping{false};
 
   boost::asio::io_context ioc;

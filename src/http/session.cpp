@@ -12,6 +12,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include <caf/sec.hpp>
 
@@ -22,6 +23,7 @@
 #include "http/readiness.hpp"
 #include "http/request_checks.hpp"
 #include "http/server_core.hpp"
+#include "http/ws_session.hpp"
 #include "runtime/scale_bounds.hpp"
 
 namespace caflow::http {
@@ -208,6 +210,20 @@ void Session::dispatch_request() {
   allow_.clear();
   auto r = route(req.method_string(), req.target());
   Exchange ex{.endpoint = r.endpoint, .start_us = now_us(), .end_us = now_us()};
+  if (beast::websocket::is_upgrade(req)) {
+    if (r.path == "/") {
+      // Jina's WebSocket route: the connection becomes a WsSession, this
+      // session ends with this handler.
+      stream_.expires_never();
+      std::make_shared<WsSession>(std::move(stream_), core_)->start(parser_->release());
+      return;
+    }
+    keep_alive_ = false;
+    reply_error(make_error(errc::not_found, "no WebSocket route " + r.path
+                                              + "; Jina's WebSocket protocol is served at /"),
+                ex, 404);
+    return;
+  }
   switch (r.action) {
     case Action::post:
       handle_post(r);
