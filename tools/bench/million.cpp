@@ -10,12 +10,14 @@
 //
 //   caflow-bench million [--n=1000000] [--shards=2] [--queries=300] [--data=drawn|copies|zipf]
 //
-// Prints {"bench": "million", "data", "n", "shards", "index_docs_per_s",
+// Prints {"bench": "million", "phase": "index+search", ...} before the
+// restart, then {"bench": "million", "data", "n", "shards", "index_docs_per_s",
 // "search_qps", "search_p50_ms", "search_p99_ms", "rss_per_doc_kb",
 // "disk_per_doc_kb", "raw_per_doc_kb", "restart_s", "count_after_restart"}.
 #include <unistd.h>
 
 #include <filesystem>
+#include <iostream>
 
 #include "bench/bench_util.hpp"
 #include "bench/workload.hpp"
@@ -91,11 +93,20 @@ int million(int argc, char** argv) {
     line["disk_per_doc_kb"] = per_doc_kb(static_cast<double>(disk_bytes(dir.string())));
     line["raw_per_doc_kb"] = per_doc_kb(static_cast<double>(raw));
   }
+  // The figures so far, before the restart (which can take long, or fail:
+  // every shard rebuilds its index from RocksDB).
+  Value first = line;
+  first["phase"] = "index+search";
+  emit(first);
   {
     auto start = clock::now();
     auto running = million_flow(dir, shards).start();
-    if (!running)
-      throw Error(running.error());
+    if (!running) {
+      std::cerr << "caflow-bench million: restart failed after " << seconds_since(start)
+                << " s: " << to_string(running.error()) << '\n';
+      fs::remove_all(dir);
+      return 1;
+    }
     line["restart_s"] = seconds_since(start);
     auto count = running->post("/count", {});
     line["count_after_restart"] = count ? count->parameters.get_int("count", -1) : int64_t{-1};
