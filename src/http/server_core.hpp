@@ -24,6 +24,7 @@
 
 #include "caflow/server.hpp"
 #include "http/metrics.hpp"
+#include "runtime/gateway_bridge.hpp"
 
 namespace caflow::http {
 
@@ -36,11 +37,14 @@ class Connection {
 };
 
 struct Core : std::enable_shared_from_this<Core> {
-  Core(caf::actor_system& sys, caf::actor gw, ServerOptions opts)
-    : system(sys), gateway(std::move(gw)), options(std::move(opts)) {}
+  Core(caf::actor_system& sys, detail::GatewayBridge& b, ServerOptions opts)
+    : system(sys), bridge(b), options(std::move(opts)) {}
 
   caf::actor_system& system;
-  caf::actor gateway;
+  /// Into the flow. Owned by the server, apart from this shared core, so
+  /// that no callback destroys it (runtime/gateway_bridge.hpp); used only on
+  /// the I/O threads, which stop before it goes.
+  detail::GatewayBridge& bridge;
   ServerOptions options;
   /// RunningFlow::scale of the served flow (POST /scale). Blocks while new
   /// replicas start, so sessions call it off the I/O threads.

@@ -9,7 +9,6 @@
 
 #include "caflow/errors.hpp"
 #include "grpc/request_codec.hpp"
-#include "http/bridge.hpp"
 #include "http/jina_codec.hpp"
 
 namespace caflow::http {
@@ -104,7 +103,7 @@ void WsSession::on_read(beast::error_code ec) {
     // The client closed (Beast answered its close frame), went away, or
     // stayed silent past idle_timeout (Beast closed the socket).
     closing_ = true;
-    out_.clear();
+    drop_unsent();
     return;
   }
   if (closing_)
@@ -172,41 +171,41 @@ void WsSession::handle(jina::DataRequestProto& msg) {
   core_.metrics.received(ex.endpoint);
   auto strand = net::prefer(ws_.get_executor(), net::execution::outstanding_work.tracked);
   auto timeout = core_.options.request_timeout;
-  ask_gateway(core_.system, core_.gateway, std::move(*req), timeout,
-              [self = shared_from_this(), core = core_.shared_from_this(), strand,
-               ex = std::move(ex), timeout](caf::expected<Response> resp) mutable {
-                // On a CAF worker: encode here, hand only the bytes to the strand.
-                ex.end_us = now_us();
-                auto secs = static_cast<double>(ex.end_us - ex.start_us) / 1e6;
-                jina::DataRequestProto out;
-                std::string bytes;
-                if (resp) {
-                  auto docs = resp->docs.size();
-                  gg::encode_response(std::move(*resp), ex, &out);
-                  bytes = out.SerializeAsString();
-                  auto limit = core->options.max_response_bytes;
-                  if (limit == 0 || bytes.size() <= limit) {
-                    core->metrics.succeeded(ex.endpoint, secs, docs);
-                  } else {
-                    out.Clear();
-                    gg::encode_error(
-                      make_error(errc::invalid_argument,
-                                 "the answer would be " + std::to_string(bytes.size())
-                                   + " bytes, over the server's limit of " + std::to_string(limit)
-                                   + " (ServerOptions::max_response_bytes)"),
-                      ex, &out);
-                    bytes = out.SerializeAsString();
-                    core->metrics.failed(ex.endpoint, secs);
-                  }
-                } else {
-                  gg::encode_error(normalize(std::move(resp.error()), timeout), ex, &out);
-                  bytes = out.SerializeAsString();
-                  core->metrics.failed(ex.endpoint, secs);
-                }
-                net::post(strand, [self, bytes = std::move(bytes)]() mutable {
-                  self->deliver(std::move(bytes));
-                });
-              });
+  core_.bridge.ask(
+    std::move(*req), timeout,
+    [self = shared_from_this(), core = core_.shared_from_this(), strand, ex = std::move(ex),
+     timeout](caf::expected<Response> resp) mutable {
+      // On a CAF worker: encode here, hand only the bytes to the strand.
+      ex.end_us = now_us();
+      auto secs = static_cast<double>(ex.end_us - ex.start_us) / 1e6;
+      jina::DataRequestProto out;
+      std::string bytes;
+      if (resp) {
+        auto docs = resp->docs.size();
+        gg::encode_response(std::move(*resp), ex, &out);
+        bytes = out.SerializeAsString();
+        auto limit = core->options.max_response_bytes;
+        if (limit == 0 || bytes.size() <= limit) {
+          core->metrics.succeeded(ex.endpoint, secs, docs);
+        } else {
+          out.Clear();
+          gg::encode_error(
+            make_error(errc::invalid_argument, "the answer would be " + std::to_string(bytes.size())
+                                                 + " bytes, over the server's limit of "
+                                                 + std::to_string(limit)
+                                                 + " (ServerOptions::max_response_bytes)"),
+            ex, &out);
+          bytes = out.SerializeAsString();
+          core->metrics.failed(ex.endpoint, secs);
+        }
+      } else {
+        gg::encode_error(normalize(std::move(resp.error()), timeout), ex, &out);
+        bytes = out.SerializeAsString();
+        core->metrics.failed(ex.endpoint, secs);
+      }
+      net::post(strand,
+                [self, bytes = std::move(bytes)]() mutable { self->deliver(std::move(bytes)); });
+    });
 }
 
 void WsSession::deliver(std::string bytes) {
@@ -233,7 +232,7 @@ void WsSession::on_write(beast::error_code ec) {
   out_.pop_front();
   if (ec) {
     closing_ = true;
-    out_.clear();
+    drop_unsent();
     return;
   }
   if (pending_close_) {
@@ -244,6 +243,12 @@ void WsSession::on_write(beast::error_code ec) {
   }
   write_next();
   maybe_close();
+}
+
+// The answers not yet being written; the one async_write is sending stays
+// until on_write.
+void WsSession::drop_unsent() {
+  out_.resize(writing_ && !out_.empty() ? 1 : 0);
 }
 
 // After the client's end of the stream (or shutdown()), once every answer
@@ -264,12 +269,11 @@ void WsSession::close_with(websocket::close_reason reason) {
   if (closing_)
     return;
   closing_ = true;
+  drop_unsent();
   if (writing_) {
-    out_.resize(1);  // the frame being written stays until on_write
     pending_close_ = std::move(reason);
     return;
   }
-  out_.clear();
   ws_.async_close(reason, [self = shared_from_this()](beast::error_code) {});
 }
 

@@ -64,6 +64,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   void deliver(std::string bytes);
   void write_next();
   void on_write(boost::beast::error_code ec);
+  void drop_unsent();
   void maybe_close();
   void close_with(boost::beast::websocket::close_reason reason);
 
