@@ -50,7 +50,8 @@ void launch(gateway_pointer self, std::shared_ptr<walk> w,
       return;
     auto node = l.node;
     self
-      ->request(self->state.nodes[node].head, caf::infinite, with_docs(w->req, std::move(l.input)))
+      ->request(self->state.deployments[node].head, caf::infinite,
+                with_docs(w->req, std::move(l.input)))
       .then(
         [self, w, node](Response& resp) {
           if (w->done)
@@ -70,8 +71,8 @@ void launch(gateway_pointer self, std::shared_ptr<walk> w,
 caf::expected<std::optional<size_t>> find_target(const gateway_state& st,
                                                  const std::string& target) {
   std::vector<std::string> names;
-  names.reserve(st.nodes.size());
-  for (const auto& n : st.nodes)
+  names.reserve(st.deployments.size());
+  for (const auto& n : st.deployments)
     names.push_back(n.name);
   return detail::TargetMatcher{target}.first_match(names);
 }
@@ -97,7 +98,7 @@ void start_walk(gateway_pointer self, Request req, caf::typed_response_promise<R
     auto docs = std::move(req.docs);
     auto w = std::make_shared<walk>(st.single, std::move(req), std::move(rp));
     auto node = **target;
-    self->request(st.nodes[node].head, caf::infinite, with_docs(w->req, std::move(docs)))
+    self->request(st.deployments[node].head, caf::infinite, with_docs(w->req, std::move(docs)))
       .then([self, w](Response& resp) { finish(self, *w, std::move(resp)); },
             [self, w](caf::error& err) { finish(self, *w, std::move(err)); });
     return;
@@ -119,8 +120,8 @@ caf::result<Value> with_deployments(gateway_pointer self, Value v) {
   auto& st = self->state;
   auto g = std::make_shared<gather>();
   g->out = std::move(v);
-  g->heads.resize(st.nodes.size());
-  g->left = st.nodes.size() + (st.cluster ? 1 : 0);
+  g->heads.resize(st.deployments.size());
+  g->left = st.deployments.size() + (st.cluster ? 1 : 0);
   g->rp = self->make_response_promise<Value>();
   auto rp = g->rp;
   auto step = [g] {
@@ -137,9 +138,9 @@ caf::result<Value> with_deployments(gateway_pointer self, Value v) {
     return g->out;
   }
   constexpr auto limit = std::chrono::seconds(5);
-  for (size_t i = 0; i < st.nodes.size(); ++i) {
-    auto name = st.nodes[i].name;
-    self->request(st.nodes[i].head, limit, status_atom::value)
+  for (size_t i = 0; i < st.deployments.size(); ++i) {
+    auto name = st.deployments[i].name;
+    self->request(st.deployments[i].head, limit, status_atom::value)
       .then(
         [g, i, step](Value& h) {
           g->heads[i] = std::move(h);
@@ -168,14 +169,14 @@ caf::result<Value> with_deployments(gateway_pointer self, Value v) {
 }  // namespace
 
 gateway_actor::behavior_type gateway(gateway_actor::stateful_pointer<gateway_state> self,
-                                     std::vector<gateway_node> nodes, uint32_t max_in_flight,
-                                     caf::actor cluster) {
+                                     std::vector<gateway_deployment> deployments,
+                                     uint32_t max_in_flight, caf::actor cluster) {
   auto& st = self->state;
   st.cluster = std::move(cluster);
-  st.nodes = std::move(nodes);
+  st.deployments = std::move(deployments);
   st.max_in_flight = max_in_flight;
   std::vector<std::vector<size_t>> needs;
-  for (const auto& n : st.nodes)
+  for (const auto& n : st.deployments)
     needs.push_back(n.needs);
   st.graph = detail::FlowGraph::from_needs(std::move(needs));
   st.single = detail::FlowGraph::from_needs({{}});
@@ -188,7 +189,7 @@ gateway_actor::behavior_type gateway(gateway_actor::stateful_pointer<gateway_sta
         return make_error(errc::overloaded, "the flow has " + std::to_string(st.in_flight)
                                               + " requests in flight (max_in_flight)");
       }
-      if (st.nodes.empty()) {
+      if (st.deployments.empty()) {
         Response resp;
         resp.id = std::move(req.id);
         resp.docs = std::move(req.docs);
@@ -208,7 +209,7 @@ gateway_actor::behavior_type gateway(gateway_actor::stateful_pointer<gateway_sta
       v["rejected"] = static_cast<int64_t>(st.counters.rejected);
       v["in_flight"] = static_cast<int64_t>(st.in_flight);
       Value::Array names;
-      for (auto& n : st.nodes)
+      for (auto& n : st.deployments)
         names.emplace_back(n.name);
       v["executors"] = std::move(names);
       return with_deployments(self, std::move(v));

@@ -16,7 +16,7 @@
 namespace caflow::actors {
 
 /// One deployment as the gateway sees it.
-struct gateway_node {
+struct gateway_deployment {
   std::string name;
   head_actor head;
   /// Indices of the deployments whose output this one takes; empty means
@@ -33,8 +33,8 @@ struct gateway_counters {
 };
 
 struct gateway_state {
-  std::vector<gateway_node> nodes;
-  detail::FlowGraph graph;   // the walk's graph over `nodes`
+  std::vector<gateway_deployment> deployments;
+  detail::FlowGraph graph;   // the walk's graph over `deployments`
   detail::FlowGraph single;  // one node: a targetExecutor request
   caf::actor cluster;        // the flow's cluster actor (invalid: none)
   uint32_t max_in_flight = 1000;
@@ -44,10 +44,10 @@ struct gateway_state {
   static inline const char* name = "caflow.gateway";
 };
 
-/// The gateway's behavior over `nodes` (in the flow's order). `status`
+/// The gateway's behavior over `deployments` (in the flow's order). `status`
 /// includes every head's status and, with a `cluster` actor, its nodes.
 gateway_actor::behavior_type gateway(gateway_actor::stateful_pointer<gateway_state> self,
-                                     std::vector<gateway_node> nodes, uint32_t max_in_flight,
-                                     caf::actor cluster);
+                                     std::vector<gateway_deployment> deployments,
+                                     uint32_t max_in_flight, caf::actor cluster);
 
 }  // namespace caflow::actors

@@ -103,8 +103,9 @@ caf::expected<std::string> Client::metrics() {
 
 namespace {
 
-// One post's shared progress: workers take request indices in order.
-struct PostState {
+// One post over HTTP connections, shared by its workers (each takes the
+// next request index).
+struct HttpPost {
   std::vector<std::string> bodies;
   std::vector<size_t> sizes;  // documents per request
   std::vector<std::optional<http::DecodedResponse>> answers;
@@ -158,7 +159,7 @@ caf::expected<PostResult> Client::post(const std::string& endpoint, DocumentArra
     }
     return result;
   }
-  auto st = std::make_shared<PostState>();
+  auto st = std::make_shared<HttpPost>();
   auto size = std::max<size_t>(1, options.request_size);
   const auto& all = docs.docs();
   // Encode up front: the wire bytes are all the workers need.

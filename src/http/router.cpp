@@ -44,8 +44,8 @@ bool allows(std::string_view allow, std::string_view method) {
 
 }  // namespace
 
-Route route(std::string_view method, std::string_view target) {
-  Route out;
+RouteMatch route(std::string_view method, std::string_view target) {
+  RouteMatch out;
   auto path = target.substr(0, target.find_first_of("?#"));
   // A trailing slash names the same route ("/index/" is "/index").
   if (path.size() > 1 && path.back() == '/')

@@ -10,17 +10,17 @@ namespace caflow::http {
 
 /// What a route does.
 enum class Action {
-  post,                ///< a data request to the flow (see Route::endpoint)
+  post,                ///< a data request to the flow (see RouteMatch::endpoint)
   status,              ///< the flow's status
   dry_run,             ///< readiness probe through the flow
   metrics,             ///< Prometheus metrics
   scale,               ///< change a deployment's replicas (POST /scale)
   not_found,           ///< unknown path (404)
-  method_not_allowed,  ///< known path, wrong method (405; see Route::allow)
+  method_not_allowed,  ///< known path, wrong method (405; see RouteMatch::allow)
 };
 
 /// The outcome of routing one request.
-struct Route {
+struct RouteMatch {
   Action action = Action::not_found;
   /// For Action::post: the endpoint named by the path ("/index"), or "" for
   /// /post, whose body names it.
@@ -32,6 +32,6 @@ struct Route {
 };
 
 /// Routes `method` ("GET", "POST", ...) and `target` ("/index?x=1").
-Route route(std::string_view method, std::string_view target);
+RouteMatch route(std::string_view method, std::string_view target);
 
 }  // namespace caflow::http

@@ -242,7 +242,7 @@ void Session::dispatch_request() {
   }
 }
 
-void Session::handle_post(const Route& r) {
+void Session::handle_post(const RouteMatch& r) {
   auto t0 = std::chrono::steady_clock::now();
   Exchange ex{.endpoint = r.endpoint.empty() ? std::string{"/"} : r.endpoint, .start_us = now_us()};
   auto label = r.endpoint.empty() ? r.path : r.endpoint;

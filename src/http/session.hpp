@@ -43,7 +43,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_read(boost::beast::error_code ec);
   void set_idle_timer();
   void dispatch_request();
-  void handle_post(const Route& r);
+  void handle_post(const RouteMatch& r);
   void handle_status();
   void handle_dry_run();
   void handle_scale();

@@ -14,8 +14,9 @@ namespace caflow::detail {
 
 namespace {
 
-// Shared between the blocked caller and the client actor.
-struct post_state {
+// One post through the gateway actor, shared between the blocked caller
+// and the client actor that sends its requests.
+struct GatewayPost {
   std::mutex mtx;
   std::condition_variable cv;
   bool finished = false;
@@ -28,14 +29,14 @@ struct post_state {
   PostOptions options;
 };
 
-void finish(post_state& st) {
+void finish(GatewayPost& st) {
   std::lock_guard<std::mutex> guard{st.mtx};
   st.finished = true;
   st.cv.notify_all();
 }
 
 void send_next(caf::event_based_actor* self, const gateway_actor& gw,
-               std::shared_ptr<post_state> st) {
+               std::shared_ptr<GatewayPost> st) {
   while (!st->error && st->next < st->requests.size()
          && st->in_flight < std::max<size_t>(1, st->options.prefetch)) {
     auto i = st->next++;
@@ -73,7 +74,7 @@ void send_next(caf::event_based_actor* self, const gateway_actor& gw,
 caf::expected<PostResult> post_through(caf::actor_system& sys, const gateway_actor& gateway,
                                        const std::string& endpoint, DocumentArray docs,
                                        PostOptions options) {
-  auto st = std::make_shared<post_state>();
+  auto st = std::make_shared<GatewayPost>();
   auto size = std::max<size_t>(1, options.request_size);
   auto all = std::move(docs).docs();
   auto make_request = [&](DocumentArray part) {
@@ -99,7 +100,7 @@ caf::expected<PostResult> post_through(caf::actor_system& sys, const gateway_act
   // std::shared_ptr<std::tuple<>> (caf/detail/init_fun_factory.hpp), which
   // is undefined behaviour (UBSan: reference binding to null pointer).
   sys.spawn([](caf::event_based_actor* self, gateway_actor gw,
-               std::shared_ptr<post_state> state) { send_next(self, gw, state); },
+               std::shared_ptr<GatewayPost> state) { send_next(self, gw, state); },
             gateway, st);
   {
     std::unique_lock<std::mutex> lock{st->mtx};

@@ -27,7 +27,7 @@ namespace bhttp = boost::beast::http;
 
 // Session::handle_post: decode the body; the flow would answer with the
 // documents; encode that answer and read it back as caflow's client does.
-void post(const http::Route& r, std::string_view body) {
+void post(const http::RouteMatch& r, std::string_view body) {
   http::Exchange ex{.endpoint = r.endpoint.empty() ? std::string{"/"} : r.endpoint,
                     .start_us = 1'700'000'000'000'000};
   auto req = http::decode_request(body, r.endpoint);

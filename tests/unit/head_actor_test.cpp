@@ -280,13 +280,13 @@ head_actor::behavior_type tagging_head(head_actor::pointer self, std::string nam
 }  // namespace
 
 TEST_CASE_FIXTURE(fixture, "gateway actor: a diamond of needs joins both branches") {
-  std::vector<actors::gateway_node> nodes;
-  nodes.push_back({"a", sys->spawn(tagging_head, std::string{"a"}), {}});
-  nodes.push_back({"b", sys->spawn(tagging_head, std::string{"b"}), {}});
-  nodes.push_back({"c", sys->spawn(tagging_head, std::string{"c"}), {0, 1}});
-  for (auto& n : nodes)
+  std::vector<actors::gateway_deployment> deployments;
+  deployments.push_back({"a", sys->spawn(tagging_head, std::string{"a"}), {}});
+  deployments.push_back({"b", sys->spawn(tagging_head, std::string{"b"}), {}});
+  deployments.push_back({"c", sys->spawn(tagging_head, std::string{"c"}), {0, 1}});
+  for (auto& n : deployments)
     cleanup.push_back(caf::actor_cast<caf::actor>(n.head));
-  auto gw = sys->spawn(actors::gateway, std::move(nodes), uint32_t{10}, caf::actor{});
+  auto gw = sys->spawn(actors::gateway, std::move(deployments), uint32_t{10}, caf::actor{});
   cleanup.push_back(caf::actor_cast<caf::actor>(gw));
   sched->run();
   auto out = ask(gw, one_doc("x"));

@@ -1,4 +1,4 @@
-#include "cluster/flow_cluster.hpp"
+#include "actors/flow_cluster.hpp"
 
 #include <caf/scoped_actor.hpp>
 

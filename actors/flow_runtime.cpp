@@ -10,6 +10,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "actors/cluster.hpp"
+#include "actors/flow_cluster.hpp"
 #include "actors/gateway.hpp"
 #include "actors/head.hpp"
 #include "caflow/errors.hpp"
@@ -17,7 +18,6 @@
 #include "caflow/flow.hpp"
 #include "caflow/plugin.hpp"
 #include "caflow/type_ids.hpp"
-#include "cluster/flow_cluster.hpp"
 #include "cluster/placement.hpp"
 #include "cluster/transport.hpp"
 #include "config/flow_graph.hpp"
@@ -173,10 +173,10 @@ caf::error RunningFlow::Impl::spawn(caf::actor_system& system, const Flow& descr
     return err;
   }
   auto needs = detail::needs_indices(deps);
-  std::vector<actors::gateway_node> nodes;
+  std::vector<actors::gateway_deployment> deployments;
   for (size_t i = 0; i < deps.size(); ++i)
-    nodes.push_back({deps[i].name, heads[i], needs[i]});
-  gateway = system.spawn(actors::gateway, std::move(nodes), flow.options().max_in_flight,
+    deployments.push_back({deps[i].name, heads[i], needs[i]});
+  gateway = system.spawn(actors::gateway, std::move(deployments), flow.options().max_in_flight,
                          caf::actor_cast<caf::actor>(cluster));
   gateway_handle = caf::actor_cast<caf::actor>(gateway);
   return {};
