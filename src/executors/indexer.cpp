@@ -138,7 +138,7 @@ class Indexer : public Executor, public Replicated {
   uint64_t applied_seq() override { return shard().applied(); }
   void check_write(const std::string& endpoint, const DocumentArray& docs) override {
     if (endpoint == "/index" || endpoint == "/update")
-      shard().check(docs);
+      shard().check_write(docs);
   }
   void skip_write(const WriteStamp& stamp) override { shard().skip(stamp); }
   OpLogChunk read_log(uint64_t after, size_t max_bytes) override {

@@ -356,7 +356,7 @@ void IndexerShard::validate(const DocumentArray& docs, const std::vector<bool>& 
   }
 }
 
-void IndexerShard::check(const DocumentArray& docs) const {
+void IndexerShard::check_write(const DocumentArray& docs) const {
   std::shared_lock<std::shared_mutex> lock{mtx_};
   validate(docs, std::vector<bool>(docs.size(), true));
 }

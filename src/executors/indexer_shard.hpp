@@ -130,7 +130,7 @@ class IndexerShard {
   /// Deletes every document of this shard.
   void clear(const WriteStamp* stamp = nullptr);
   /// Throws the input error index() would for `docs`, writing nothing.
-  void check(const DocumentArray& docs) const;
+  void check_write(const DocumentArray& docs) const;
   /// Records `stamp` as applied, changing no document.
   void skip(const WriteStamp& stamp);
 
