@@ -243,7 +243,7 @@ TEST_CASE("kill -9 of a copy's node while writes stream: none fails, none is los
   MESSAGE("acknowledged " << acked.size() << ", failed " << writer.failed.load()
                           << (writer.last_error.empty() ? "" : ": " + writer.last_error));
   CHECK(writer.failed.load() == 0);
-  CHECK(n2->proc->output().find("caught up from") != std::string::npos);
+  CHECK(n2->proc->wait_for("caught up from", std::chrono::seconds(10)));
   CHECK(n2->proc->output().find("taking a snapshot") == std::string::npos);
   // Now the other node goes: everything acknowledged is on the copy that
   // caught up.
@@ -273,7 +273,7 @@ TEST_CASE("a copy away past the log's retention catches up by snapshot") {
   REQUIRE(flow->post("/delete", gone));
   n2 = std::make_unique<NodeProcess>(NodeProcess::start(ws2, port2));
   REQUIRE(eventually([&] { return all_in_sync(*flow, 2); }, std::chrono::seconds(60)));
-  CHECK(n2->proc->output().find("taking a snapshot") != std::string::npos);
+  CHECK(n2->proc->wait_for("taking a snapshot", std::chrono::seconds(10)));
   kill_node(n1);
   REQUIRE(eventually([&] { return copies(*flow).size() == 1; }));
   CHECK(count(*flow) == 420);
@@ -408,7 +408,26 @@ TEST_CASE("kill -9 of the flow process: after its restart nothing acknowledged i
     seen.insert(d.id);
   for (const auto& id : acked)
     CHECK_MESSAGE(seen.count(id) == 1, "acknowledged " << id << " is missing");
-  CHECK(proc->output().find("in sync at write") != std::string::npos);
+  // The in-sync set is rebuilt: both copies (GET /status).
+  CHECK(eventually([&] {
+    auto status = client.status();
+    if (!status)
+      return false;
+    size_t in_sync = 0;
+    auto count_in = [&](const Value& d) {
+      if (const auto* p = d.find("placement"); p && p->is_array())
+        for (const auto& slot : p->as_array())
+          in_sync += slot.get_string("copy", "") == "in_sync" ? 1 : 0;
+    };
+    const auto& deps = (*status)["deployments"];
+    if (deps.is_object())
+      for (const auto& [name, d] : deps.as_object())
+        count_in(d);
+    else if (deps.is_array())
+      for (const auto& d : deps.as_array())
+        count_in(d);
+    return in_sync == 2;
+  }));
   // Both copies are in sync again: writes go on.
   CHECK(client.post("/index", docs(900000, 10)));
   proc->signal(SIGTERM);
