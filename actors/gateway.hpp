@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 
 #include "caflow/messages.hpp"
 #include "config/flow_graph.hpp"
+#include "runtime/doc_filter.hpp"
 
 namespace caflow::actors {
 
@@ -22,6 +24,8 @@ struct gateway_deployment {
   /// Indices of the deployments whose output this one takes; empty means
   /// the request itself (Jina's `needs: gateway`).
   std::vector<size_t> needs;
+  /// Its `when`: the documents it takes (nullopt: all).
+  std::optional<detail::DocFilter> when{};
 };
 
 /// Counters the gateway reports through `status`.
@@ -34,9 +38,10 @@ struct gateway_counters {
 
 struct gateway_state {
   std::vector<gateway_deployment> deployments;
-  detail::FlowGraph graph;   // the walk's graph over `deployments`
-  detail::FlowGraph single;  // one node: a targetExecutor request
-  caf::actor cluster;        // the flow's cluster actor (invalid: none)
+  detail::FlowGraph graph;                                // the walk's graph over `deployments`
+  detail::FlowGraph single;                               // one node: a targetExecutor request
+  std::vector<std::optional<detail::DocFilter>> filters;  // per deployment, its `when`
+  caf::actor cluster;  // the flow's cluster actor (invalid: none)
   uint32_t max_in_flight = 1000;
   uint32_t in_flight = 0;
   gateway_counters counters;

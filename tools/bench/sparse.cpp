@@ -9,11 +9,14 @@
 //                       [--data=drawn|copies|zipf] [--no-scipy]
 //
 // Prints {"bench": "sparse", "data", "n", "qps", "scipy_qps", "ratio",
-// "postings_per_doc", "query_terms", "exact"} per size (the last line for
-// the largest). `exact` says whether every query's top k (labels and score
-// bits, ties by label) equals a brute-force float accumulation over all
+// "cpu_qps", "scipy_cpu_qps", "cpu_ratio", "postings_per_doc",
+// "query_terms", "exact"} per size (the last line for the largest); the
+// cpu_ figures divide by CPU time (this thread's; scipy's process time, one
+// BLAS thread), steadier than wall time on a loaded machine. `exact` says whether every query's top
+// k (labels and score bits, ties by label) equals a brute-force float accumulation over all
 // documents in the query's term order; `scipy_agrees` whether scipy's k-th
 // score is within 1e-5 of caflow's for every query.
+#include <time.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -34,6 +37,14 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr size_t k = 10;
+
+// CPU seconds of this thread: on a shared machine a steadier measure than
+// wall time (reported beside it, as scipy's process time is).
+double thread_cpu_s() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
 
 std::vector<size_t> sizes_arg(int argc, char** argv) {
   std::vector<size_t> out;
@@ -69,6 +80,7 @@ void write_csr(const fs::path& dir, const std::string& prefix, const std::vector
 
 struct Scipy {
   double qps = 0;
+  double cpu_qps = 0;
   std::vector<float> kth;  // per query, the k-th best score
 };
 
@@ -99,6 +111,7 @@ std::vector<Scipy> scipy_run(const std::vector<Embedding>& docs,
     if (auto v = parse_json(line); v && v->is_object()) {
       Scipy s;
       s.qps = v->get_double("scipy_qps", 0);
+      s.cpu_qps = v->get_double("scipy_cpu_qps", 0);
       if (const auto* kth = v->find("kth"); kth != nullptr && kth->is_array())
         for (const auto& x : kth->as_array())
           s.kth.push_back(static_cast<float>(x.as_double()));
@@ -192,6 +205,7 @@ int run_sparse_bench(int argc, char** argv) {
   }
 
   std::vector<double> ours;
+  std::vector<double> ours_cpu;
   std::vector<size_t> postings;
   std::vector<bool> exact;
   std::vector<std::vector<float>> kth;
@@ -205,8 +219,10 @@ int run_sparse_bench(int argc, char** argv) {
     std::vector<std::vector<Hit>> found;
     found.reserve(queries.size());
     auto start = clock::now();
+    double cpu0 = thread_cpu_s();
     for (const auto& q : queries)
       found.push_back(std::move(index.search({&q}, k).front()));
+    ours_cpu.push_back(static_cast<double>(queries.size()) / (thread_cpu_s() - cpu0));
     ours.push_back(static_cast<double>(queries.size()) / seconds_since(start));
     postings.push_back(index.sparse_index().postings());
     BruteForce brute{docs, n, workload->dimension()};
@@ -226,12 +242,15 @@ int run_sparse_bench(int argc, char** argv) {
       {"data", workload->name()},
       {"n", static_cast<int64_t>(sizes[i])},
       {"qps", ours[i]},
+      {"cpu_qps", ours_cpu[i]},
       {"postings_per_doc", static_cast<double>(postings[i]) / static_cast<double>(sizes[i])},
       {"query_terms", query_terms / static_cast<double>(std::max<size_t>(1, queries.size()))},
       {"exact", static_cast<bool>(exact[i])}};
     if (i < baseline.size()) {
       line["scipy_qps"] = baseline[i].qps;
       line["ratio"] = ours[i] / baseline[i].qps;
+      line["scipy_cpu_qps"] = baseline[i].cpu_qps;
+      line["cpu_ratio"] = ours_cpu[i] / baseline[i].cpu_qps;
       bool agrees = baseline[i].kth.size() == kth[i].size();
       for (size_t j = 0; agrees && j < kth[i].size(); ++j)
         agrees = std::abs(baseline[i].kth[j] - kth[i][j]) <= 1e-5f;
