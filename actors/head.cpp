@@ -11,6 +11,7 @@
 #include <caf/send.hpp>
 
 #include "actors/cluster_protocol.hpp"
+#include "actors/head_stages.hpp"
 #include "actors/replica.hpp"
 #include "actors/shard_join.hpp"
 #include "caflow/errors.hpp"
@@ -19,7 +20,6 @@ namespace caflow::actors {
 
 namespace {
 
-using head_pointer = head_actor::stateful_pointer<head_state>;
 using detail::SlotId;
 
 // Cluster placement crosses the network (connect, spawn on the node).
@@ -173,10 +173,13 @@ void run(head_pointer self, detail::Effects effects) {
           if (auto i = st.ops.find(x.op); i != st.ops.end()) {
             auto rp = std::move(i->second);
             st.ops.erase(i);
-            if (x.result)
-              rp.deliver(std::move(*x.result));
-            else
-              rp.deliver(std::move(x.result.error()));
+            // uses_after answers the requests it takes itself.
+            if (!stage_deliver(self, x.op, x.result, rp)) {
+              if (x.result)
+                rp.deliver(std::move(*x.result));
+              else
+                rp.deliver(std::move(x.result.error()));
+            }
           }
         } else if constexpr (std::is_same_v<T, detail::effect::ScaleDone>) {
           if (auto i = st.scales.find(x.scale); i != st.scales.end()) {
@@ -208,9 +211,15 @@ void run(head_pointer self, detail::Effects effects) {
   }
 }
 
+// Sends a request on to the shards as op `op`.
+void submit(head_pointer self, uint64_t op, Request req, caf::typed_response_promise<Response> rp) {
+  auto& st = self->state;
+  st.ops.emplace(op, std::move(rp));
+  run(self, st.set->on_request(op, std::move(req)));
+}
+
 // Ready once every live replica has built its executor.
-caf::result<ok_atom> ping(head_pointer self) {
-  auto rp = self->make_response_promise<ok_atom>();
+void ping(head_pointer self, caf::typed_response_promise<ok_atom> rp) {
   std::vector<replica_actor> all;
   for (auto& [id, h] : self->state.handles) {
     const auto& s = self->state.set->slot(id.shard, id.index);
@@ -235,7 +244,6 @@ caf::result<ok_atom> ping(head_pointer self) {
                               ? error_message(err)
                               : describe(err));
             });
-  return rp;
 }
 
 }  // namespace
@@ -256,6 +264,8 @@ ExecutorContext make_context(const DeploymentOptions& spec, uint32_t shard, uint
     ctx.config_dir = std::filesystem::absolute(spec.origin.file).parent_path().string();
   return ctx;
 }
+
+head_state::head_state() = default;
 
 head_state::~head_state() {
   // Whatever stops the head takes its replicas along (on nodes too).
@@ -285,7 +295,12 @@ head_actor::behavior_type head(head_pointer self, DeploymentOptions spec, head_s
       options.reads.insert(e);
   options.timeout_ms = st.spec.timeout.count();
   options.default_params = ExecutorRegistry::instance().defaults(make_context(st.spec, 0, 0));
+  if (!st.spec.uses_after.empty())
+    options.keep_shard_answers = [self](const std::string& endpoint) {
+      return self->state.stages && after_takes(*self->state.stages, endpoint);
+    };
   st.set = std::make_unique<detail::ReplicaSet>(std::move(options));
+  st.stages = make_stages(self, st.spec);
   std::vector<std::vector<std::string>> nodes(st.spec.shards);
   for (uint32_t k = 0; k < setup.placed.size(); ++k)
     for (uint32_t r = 0; r < setup.placed[k].size(); ++r) {
@@ -309,12 +324,29 @@ head_actor::behavior_type head(head_pointer self, DeploymentOptions spec, head_s
     [self](Request& req) -> caf::result<Response> {
       auto& st = self->state;
       auto rp = self->make_response_promise<Response>();
-      auto op = ++st.next_op;
-      st.ops.emplace(op, rp);
-      run(self, st.set->on_request(op, std::move(req)));
+      if (st.stages)
+        stage_request(self, std::move(req), rp, submit);
+      else
+        submit(self, ++st.next_op, std::move(req), rp);
       return rp;
     },
-    [self](ping_atom) -> caf::result<ok_atom> { return ping(self); },
+    [self](ping_atom) -> caf::result<ok_atom> {
+      auto rp = self->make_response_promise<ok_atom>();
+      if (!self->state.stages) {
+        ping(self, rp);
+        return rp;
+      }
+      // The uses_before / uses_after executors first (they say what they bind).
+      stages_ready(self, [self, rp](caf::error err) mutable {
+        if (err)
+          rp.deliver(make_error(
+            errc::executor_start_failed,
+            "executor '" + self->state.spec.name + "' could not start: " + error_message(err)));
+        else
+          ping(self, rp);
+      });
+      return rp;
+    },
     [self](status_atom) -> Value {
       auto v = self->state.set->status();
       v["uses"] = self->state.spec.uses;

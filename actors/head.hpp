@@ -38,6 +38,8 @@ struct head_setup {
   std::function<void(std::string)> log;  ///< Default: standard error
 };
 
+struct head_stages;  // uses_before / uses_after (actors/head_stages.hpp)
+
 struct head_state {
   DeploymentOptions spec;
   caf::actor cluster;
@@ -52,7 +54,9 @@ struct head_state {
   uint64_t next_scale = 0;
   std::unordered_map<uint64_t, caf::typed_response_promise<ok_atom>> scales;
   std::vector<caf::typed_response_promise<ok_atom>> stop_waiters;
+  std::unique_ptr<head_stages> stages;  // nullptr: neither configured
 
+  head_state();  // out of line: head_stages is complete there
   ~head_state();
 
   static inline const char* name = "caflow.head";

@@ -89,6 +89,19 @@ struct DeploymentOptions {
   /// of them. Fewer is faster but lets a read miss an acknowledged write
   /// (README "Replicated stateful shards"). Default: 0 (all in-sync copies)
   uint32_t write_consistency = 0;
+  /// An executor type the head runs on each request before the shards, e.g.
+  /// to route or enrich (YAML `uses_before`; see caflow/shard_answers.hpp).
+  /// Default: "" (none)
+  std::string uses_before{};
+  /// uses_with of the uses_before executor (YAML `uses_before_with`).
+  Params uses_before_with = Params::object();
+  /// An executor type that replaces the built-in reduce: the head hands it
+  /// every shard's answer, one Document per shard in shard order, with the
+  /// failed shards marked (YAML `uses_after`; the exact form:
+  /// caflow/shard_answers.hpp). Default: "" (the built-in reduce)
+  std::string uses_after{};
+  /// uses_with of the uses_after executor (YAML `uses_after_with`).
+  Params uses_after_with = Params::object();
   /// Endpoints whose small requests each replica gathers into batches
   /// (YAML `uses_dynamic_batching`; see caflow/batching.hpp). Default: none
   std::map<std::string, DynamicBatching> dynamic_batching{};

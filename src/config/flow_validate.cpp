@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 #include <variant>
 
 #include "caflow/errors.hpp"
@@ -65,23 +66,50 @@ caf::error config_error(const DeploymentOptions& d, size_t pos, const std::strin
 
 // Every uses_with key must be one that the executor type declared (when it
 // declared any): a typo (`metirc`) would otherwise leave the default in force
-// without a word.
-caf::error check_uses_with(const DeploymentOptions& d, size_t pos,
-                           const std::vector<std::string>& declared) {
-  if (!d.uses_with.is_object())
+// without a word. `key` is where the keys were given ("uses_with", or
+// "uses_before_with" for uses_before); keys given with the type (`uses:
+// {with: ...}`) are named there.
+caf::error check_with(const DeploymentOptions& d, size_t pos, const std::string& type,
+                      const Params& with, const std::string& key, const std::string& type_key) {
+  if (!with.is_object())
     return {};
-  for (const auto& [key, value] : d.uses_with.as_object()) {
-    if (std::binary_search(declared.begin(), declared.end(), key))
+  auto declared = ExecutorRegistry::instance().uses_with_keys(type);
+  if (!declared)
+    return {};
+  for (const auto& [name, value] : with.as_object()) {
+    if (std::binary_search(declared->begin(), declared->end(), name))
       continue;
-    // Name the key where it was written: `uses_with:` or `uses: {with: ...}`.
-    auto shown = d.origin.key_lines.count("uses_with." + key) == 0
-                     && d.origin.key_lines.count("uses.with." + key) > 0
-                   ? "uses.with." + key
-                   : "uses_with." + key;
-    if (declared.empty())
-      return config_error(d, pos, shown, d.uses + " takes no uses_with keys");
-    std::vector<std::string_view> known(declared.begin(), declared.end());
-    return config_error(d, pos, shown, "unknown key for " + d.uses + detail::suggest(key, known));
+    auto shown = d.origin.key_lines.count(key + "." + name) == 0
+                     && d.origin.key_lines.count(type_key + ".with." + name) > 0
+                   ? type_key + ".with." + name
+                   : key + "." + name;
+    if (declared->empty())
+      return config_error(d, pos, shown, type + " takes no uses_with keys");
+    std::vector<std::string_view> known(declared->begin(), declared->end());
+    return config_error(d, pos, shown, "unknown key for " + type + detail::suggest(name, known));
+  }
+  return {};
+}
+
+// uses_before / uses_after: registered types, their uses_with keys known.
+caf::error check_stages(const DeploymentOptions& d, size_t pos) {
+  const auto& registry = ExecutorRegistry::instance();
+  for (auto [type, with, key] :
+       {std::tuple{&d.uses_before, &d.uses_before_with, std::string{"uses_before"}},
+        std::tuple{&d.uses_after, &d.uses_after_with, std::string{"uses_after"}}}) {
+    if (type->empty()) {
+      if (with->is_object() && with->size() > 0)
+        return config_error(d, pos, key + "_with",
+                            "is given without " + key + " (the executor it configures)");
+      continue;
+    }
+    if (!registry.contains(*type))
+      return config_error(
+        d, pos, key,
+        "unknown executor type '" + *type + "' (known: " + joined(registry.names()) + ")",
+        errc::unknown_executor);
+    if (auto err = check_with(d, pos, *type, *with, key + "_with", key))
+      return err;
   }
   return {};
 }
@@ -138,9 +166,10 @@ caf::error Flow::validate() const {
         d, i, "uses",
         "unknown executor type '" + d.uses + "' (known: " + joined(registry.names()) + ")",
         errc::unknown_executor);
-    if (auto keys = registry.uses_with_keys(d.uses))
-      if (auto err = check_uses_with(d, i, *keys))
-        return err;
+    if (auto err = check_with(d, i, d.uses, d.uses_with, "uses_with", "uses"))
+      return err;
+    if (auto err = check_stages(d, i))
+      return err;
     if (d.replicas < 1)
       return config_error(d, i, "replicas", "must be at least 1, got 0");
     if (d.shards < 1)

@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <sstream>
+#include <utility>
 #include <variant>
 
 #include <yaml-cpp/yaml.h>
@@ -358,6 +359,23 @@ UsesMapping parse_uses_mapping(const YAML::Node& uses, const FieldReader& in,
   return out;
 }
 
+// `uses_before: T` / `uses_after: T`, or the mapping `{jtype: T, with: {...}}`
+// (its `with` returned; uses_*_with given beside it wins key by key).
+Value parse_stage(const YAML::Node& v, const FieldReader& in, const std::string& where,
+                  const std::string& key, std::string& type, ConfigOrigin& origin) {
+  if (!v.IsMap()) {
+    type = in.string(v, where);
+    return Value::object();
+  }
+  auto m = parse_uses_mapping(v, in, where);
+  if (m.metas.values.size() > 0)
+    fail(v["metas"], where + ".metas",
+         "is not supported for " + key + " (it runs in the head, with the deployment's metas)");
+  type = m.jtype;
+  record_lines(m.with_node, key + ".with", origin);
+  return m.with;
+}
+
 DeploymentOptions parse_executor(const YAML::Node& entry, int index, const FieldReader& in) {
   auto prefix = "executors[" + std::to_string(index) + "]";
   if (!entry.IsMap())
@@ -368,6 +386,8 @@ DeploymentOptions parse_executor(const YAML::Node& entry, int index, const Field
   d.origin = ConfigOrigin{in.file(), {}, detail::line_of(entry), index};
   UsesMapping uses_mapping;
   Metas metas;
+  Value before_with = Value::object();  // from `uses_before: {with: ...}`
+  Value after_with = Value::object();
   bool has_timeout = false;
   for (const auto& kv : entry) {
     const auto& key = kv.first.Scalar();
@@ -419,6 +439,16 @@ DeploymentOptions parse_executor(const YAML::Node& entry, int index, const Field
       d.dynamic_batching = parse_batching(v, in, where);
     } else if (key == "when") {
       d.when = parse_when(v, in, where);
+    } else if (key == "uses_before") {
+      before_with = parse_stage(v, in, where, key, d.uses_before, d.origin);
+    } else if (key == "uses_after") {
+      after_with = parse_stage(v, in, where, key, d.uses_after, d.origin);
+    } else if (key == "uses_before_with") {
+      d.uses_before_with = in.mapping(v, where);
+      record_lines(v, key, d.origin);
+    } else if (key == "uses_after_with") {
+      d.uses_after_with = in.mapping(v, where);
+      record_lines(v, key, d.origin);
     } else {
       unknown_key(kv.first, where, JinaScope::executor, executor_keys);
     }
@@ -427,6 +457,15 @@ DeploymentOptions parse_executor(const YAML::Node& entry, int index, const Field
     fail(entry, prefix + ".name", "is required (a unique name for the executor)");
   if (!entry["uses"])
     fail(entry, prefix + ".uses", "is required (the executor type)");
+  for (auto [stage, with_key] :
+       {std::pair{"uses_before", "uses_before_with"}, std::pair{"uses_after", "uses_after_with"}})
+    if (entry[with_key] && !entry[stage])
+      fail(entry[with_key], prefix + "." + with_key,
+           std::string{"is given without "} + stage + " (the executor it configures)");
+  before_with.merge(d.uses_before_with);
+  d.uses_before_with = std::move(before_with);
+  after_with.merge(d.uses_after_with);
+  d.uses_after_with = std::move(after_with);
   // Jina: the deployment's uses_with and uses_metas override the ones given
   // with the type.
   // uses_with keys given only with the type keep the line they came from.

@@ -155,6 +155,11 @@ struct ReplicaSetOptions {
   /// Replicated: how long a copy that failed to catch up waits before it
   /// tries again. Default: 1000 ms
   std::chrono::milliseconds recover_backoff{1000};
+  /// Endpoints whose shard answers are delivered packed, one Document per
+  /// shard (caflow/shard_answers.hpp), instead of reduced: the head's
+  /// uses_after reduces them. Whatever would fail the request fails it
+  /// still. Default: none
+  std::function<bool(const std::string& endpoint)> keep_shard_answers{};
 };
 
 namespace effect {
@@ -396,8 +401,10 @@ class ReplicaSet {
     std::vector<std::string> failures;
     std::vector<caf::error> errors;  // the shards' own, for the code (fan_out_code)
     std::optional<size_t> top_k;
-    std::vector<std::string> order;  // ALL: the request's ids
-    Partition plan;                  // PARTITION: positions and ids
+    std::vector<std::string> order;      // ALL: the request's ids
+    Partition plan;                      // PARTITION: positions and ids
+    bool packed = false;                 // deliver the answers packed (keep_shard_answers)
+    std::vector<uint32_t> failed_parts;  // the part of each failure, in order
     // A write over several shards: its parts wait here while one copy of
     // each shard checks its documents; none is numbered unless all pass.
     std::vector<std::optional<Request>> staged;
@@ -416,6 +423,9 @@ class ReplicaSet {
                     uint32_t retries);
   void settle_part(Effects& out, uint64_t op, uint32_t part, caf::expected<Response> result);
   void finish(Effects& out, uint64_t op);
+  // uses_after's packed answers (replica_set_answers.cpp).
+  void finish_packed(Effects& out, uint64_t op, Op& o);
+  void pack_any(uint64_t op, uint32_t shard, Response& resp) const;
   void fail_call(Effects& out, uint64_t id, Call call, const caf::error& err);
   void fail_calls_on(Effects& out, SlotId slot, const caf::error& err);
   void release(Effects& out, const Call& call);

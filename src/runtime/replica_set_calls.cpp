@@ -82,6 +82,7 @@ void ReplicaSet::route(Effects& out, uint64_t op, Request req) {
   o.mode = mode;
   o.id = req.id;
   o.start_us = options_.clock();
+  o.packed = options_.keep_shard_answers && options_.keep_shard_answers(req.endpoint);
   if (mode == PollingMode::any) {
     o.answers.resize(1);
     o.pending = 1;
@@ -222,12 +223,15 @@ Effects ReplicaSet::on_reply(uint64_t id, Response resp) {
   auto call = std::move(i->second);
   calls_.erase(i);
   release(out, call);
-  if (call.check)
+  if (call.check) {
     check_answered(out, call, {});
-  else if (call.write != 0)
+  } else if (call.write != 0) {
+    pack_any(call.op, call.slot.shard, resp);
     write_answered(out, call, std::move(resp));
-  else
+  } else {
+    pack_any(call.op, call.slot.shard, resp);
     settle_part(out, call.op, call.part, std::move(resp));
+  }
   return out;
 }
 
@@ -300,6 +304,7 @@ void ReplicaSet::settle_part(Effects& out, uint64_t op, uint32_t part,
   } else {
     o.errors.push_back(result.error());
     o.failures.push_back(describe(result.error()));
+    o.failed_parts.push_back(part);
   }
   if (--o.pending == 0)
     finish(out, op);
@@ -310,6 +315,10 @@ void ReplicaSet::settle_part(Effects& out, uint64_t op, uint32_t part,
 void ReplicaSet::finish(Effects& out, uint64_t op) {
   auto node = ops_.extract(op);
   auto& o = node.mapped();
+  if (o.packed) {
+    finish_packed(out, op, o);
+    return;
+  }
   auto fail = [&](caf::error err) {
     ++counters_.failed;
     out.push_back(effect::Deliver{op, std::move(err)});
