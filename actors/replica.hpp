@@ -39,13 +39,14 @@ struct replica_state {
     caf::actor source;
     uint64_t upto = 0;
     caf::typed_response_promise<uint64_t> promise;
-    bool snapshot = false;  // installing a snapshot
-    bool started = false;   // its first chunk arrived
-    std::string after;      // the snapshot's last id so far
-    uint64_t snap_seq = 0;  // the snapshot's sequence number
-    uint64_t from = 0;      // applied when it began
-    size_t docs = 0;        // snapshot documents so far
-    uint32_t idle = 0;      // pulls in a row that found nothing new
+    bool snapshot = false;                             // installing a snapshot
+    bool started = false;                              // its first chunk arrived
+    std::string after;                                 // the snapshot's last id so far
+    uint64_t snap_seq = 0;                             // the snapshot's sequence number
+    uint64_t from = 0;                                 // applied when it began
+    size_t docs = 0;                                   // snapshot documents so far
+    uint32_t idle = 0;                                 // pulls in a row that found nothing new
+    std::chrono::steady_clock::time_point reported{};  // the last progress line
     std::chrono::steady_clock::time_point began{};
   };
   std::optional<Recovery> recovery;

@@ -34,6 +34,7 @@ constexpr auto pull_timeout = std::chrono::seconds(60);
 // way to it): look again after this.
 constexpr auto pull_pause = std::chrono::milliseconds(20);
 constexpr uint32_t max_idle_pulls = 1500;  // 30 s of pauses
+constexpr auto progress_every = std::chrono::seconds(2);
 
 template <class F>
 auto guarded(replica_state& st, F&& f) -> caf::expected<decltype(f())> {
@@ -109,6 +110,21 @@ void drain(replica_state& st) {
     else
       w.promise.deliver(std::move(resp.error()));
   }
+}
+
+// A progress line every few seconds of a long catch-up.
+void report(replica_state& st) {
+  auto& r = *st.recovery;
+  auto now = std::chrono::steady_clock::now();
+  if (now - r.reported < progress_every)
+    return;
+  r.reported = now;
+  if (r.snapshot)
+    std::cerr << "caflow: " << st.label << ": catching up: snapshot, " << r.docs
+              << " documents so far\n";
+  else if (auto applied = guarded(st, [&] { return st.replicated->applied_seq(); }))
+    std::cerr << "caflow: " << st.label << ": catching up: at write " << *applied << " of "
+              << r.upto << '\n';
 }
 
 void finish_recovery(replica_pointer self, caf::expected<uint64_t> result) {
@@ -200,6 +216,7 @@ void pull_snapshot(replica_pointer self) {
           return;
         }
         r.after = chunk.next;
+        report(st);
         if (chunk.next.empty()) {
           r.snapshot = false;
           drain(st);
@@ -291,6 +308,7 @@ caf::result<uint64_t> on_recover(replica_pointer self, caf::actor source, uint64
   r.promise = promise;
   r.from = *applied;
   r.began = std::chrono::steady_clock::now();
+  r.reported = r.began;
   st.recovery = std::move(r);
   std::cerr << "caflow: " << st.label << ": catching up from " << *applied << " to " << upto
             << '\n';
@@ -340,8 +358,10 @@ void recover_step(replica_pointer self) {
           return;
         }
         st.recovery->idle = 0;
-        if (replay(self, chunk))
-          recover_step(self);
+        if (!replay(self, chunk))
+          return;
+        report(st);
+        recover_step(self);
       },
       [self](caf::error& err) { finish_recovery(self, std::move(err)); });
 }

@@ -251,7 +251,7 @@ void ReplicaSet::leave_sync(Effects& out, SlotId id, const std::string& why) {
   bool was = s.copy == CopyState::in_sync;
   s.copy = CopyState::out;
   s.recovery = 0;
-  if (was)
+  if (was && !stopping_)
     out.push_back(effect::Log{copy_name(id) + " left the in-sync set: " + why});
   // Writes waiting for it wait no longer.
   std::vector<uint64_t> affected;
