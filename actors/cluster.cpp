@@ -1,5 +1,6 @@
 #include "actors/cluster.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 
@@ -244,10 +245,22 @@ cluster_actor::behavior_type cluster(cluster_pointer self, caf::io::middleman_ac
         // Placements chosen but not yet answered count as hosted, so that a
         // batch (a scale from 1 to 7) spreads instead of piling onto the
         // node that was least loaded when it began.
+        // `exclude`: one address, or several joined by commas (the nodes
+        // that hold a copy of a replicated shard already).
+        auto excluded = [&exclude](const std::string& address) {
+          size_t at = 0;
+          while (at <= exclude.size()) {
+            auto end = std::min(exclude.find(',', at), exclude.size());
+            if (exclude.compare(at, end - at, address) == 0 && end - at == address.size())
+              return true;
+            at = end + 1;
+          }
+          return false;
+        };
         std::vector<detail::NodeLoad> loads;
         for (const auto& n : self->state.nodes)
           loads.push_back({n.address, n.hosted + n.reserved,
-                           n.handle && n.health.responsive && n.address != exclude,
+                           n.handle && n.health.responsive && !excluded(n.address),
                            detail::can_host(n.types, ctx.uses)});
         auto pick = detail::pick_least_loaded(loads);
         if (!pick) {

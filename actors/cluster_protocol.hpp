@@ -21,6 +21,7 @@ using enroll_atom = caf::atom_constant<caf::atom("enroll")>;
 using head_atom = caf::atom_constant<caf::atom("head")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using types_atom = caf::atom_constant<caf::atom("types")>;
+using holds_atom = caf::atom_constant<caf::atom("holds")>;
 
 /// A node daemon's actor, published on its port.
 /// `(place, ctx, flow)`: spawns a replica for `ctx` on this node (its
@@ -31,10 +32,14 @@ using types_atom = caf::atom_constant<caf::atom("types")>;
 /// `types`: the executor types this node can host (built-ins and plugins).
 /// `status`: what it hosts and the types it knows.
 /// `ping`: the flow's heartbeat (answered at once).
+/// `(holds, ctx)`: whether this node holds data of shard ctx.shard_id of
+/// ctx's executor for ctx's flow: {"holds": bool, "documents": n,
+/// "applied": the last write number}; nothing is created or opened for long.
 using node_actor = caf::typed_actor<
   caf::replies_to<place_atom, ExecutorContext, caf::actor>::with<caf::actor>,
   caf::replies_to<types_atom>::with<std::set<std::string>>,
-  caf::replies_to<status_atom>::with<Value>, caf::replies_to<ping_atom>::with<ok_atom>>;
+  caf::replies_to<status_atom>::with<Value>, caf::replies_to<ping_atom>::with<ok_atom>,
+  caf::replies_to<holds_atom, ExecutorContext>::with<Value>>;
 
 /// A flow's cluster actor, published on the flow's cluster port.
 /// `(enroll, node, address)`: a node joins (address = its HOST:PORT); the

@@ -24,6 +24,8 @@ using detail::SlotId;
 
 // Cluster placement crosses the network (connect, spawn on the node).
 constexpr auto place_timeout = std::chrono::seconds(70);
+// A copy answers what it applied at once, unless its node hangs.
+constexpr auto seq_timeout = std::chrono::seconds(10);
 
 caf::duration request_timeout(const DeploymentOptions& spec) {
   if (spec.timeout.count() <= 0)
@@ -102,9 +104,49 @@ void send_call(head_pointer self, detail::effect::SendCall& c) {
     run(self, st.set->on_error(id, make_error(errc::unavailable, "replica not running")));
     return;
   }
-  self->request(h->second, request_timeout(st.spec), std::move(c.req))
-    .then([self, id](Response& resp) { run(self, self->state.set->on_reply(id, std::move(resp))); },
-          [self, id](caf::error& err) { run(self, self->state.set->on_error(id, err)); });
+  auto on_reply = [self, id](Response& resp) {
+    run(self, self->state.set->on_reply(id, std::move(resp)));
+  };
+  auto on_error = [self, id](caf::error& err) { run(self, self->state.set->on_error(id, err)); };
+  if (c.seq != 0)
+    self->request(h->second, request_timeout(st.spec), write_atom::value, c.seq, std::move(c.req))
+      .then(on_reply, on_error);
+  else
+    self->request(h->second, request_timeout(st.spec), std::move(c.req)).then(on_reply, on_error);
+}
+
+// Asks a copy of a replicated shard what it applied.
+void query_seq(head_pointer self, SlotId id) {
+  auto& st = self->state;
+  auto h = st.handles.find(id);
+  if (h == st.handles.end())
+    return;  // gone: its down message (or a new placement) takes over
+  self->request(h->second, seq_timeout, seq_atom::value)
+    .then([self, id](uint64_t applied) { run(self, self->state.set->on_seq(id, applied)); },
+          [self, id](caf::error& err) { run(self, self->state.set->on_seq_failed(id, err)); });
+}
+
+void recover(head_pointer self, const detail::effect::Recover& r) {
+  auto& st = self->state;
+  auto target = st.handles.find(r.target);
+  auto source = st.handles.find(r.source);
+  auto id = r.target;
+  auto recovery = r.recovery;
+  if (target == st.handles.end() || source == st.handles.end()) {
+    run(self,
+        st.set->on_recover_failed(id, recovery, make_error(errc::unavailable, "copy not running")));
+    return;
+  }
+  // As long as it takes (a snapshot of a large shard): a copy lost meanwhile
+  // answers with an error, and a later catch-up supersedes this one.
+  self
+    ->request(target->second, caf::infinite, recover_atom::value,
+              caf::actor_cast<caf::actor>(source->second), r.upto)
+    .then([self, id, recovery](
+            uint64_t applied) { run(self, self->state.set->on_recovered(id, recovery, applied)); },
+          [self, id, recovery](caf::error& err) {
+            run(self, self->state.set->on_recover_failed(id, recovery, err));
+          });
 }
 
 void run(head_pointer self, detail::Effects effects) {
@@ -155,6 +197,14 @@ void run(head_pointer self, detail::Effects effects) {
           self->quit();
         } else if constexpr (std::is_same_v<T, detail::effect::Log>) {
           st.log(x.line);
+        } else if constexpr (std::is_same_v<T, detail::effect::QuerySeq>) {
+          if (x.delay.count() > 0)
+            self->delayed_send(self, x.delay, seq_atom::value, x.slot.shard, x.slot.index,
+                               x.slot.gen);
+          else
+            query_seq(self, x.slot);
+        } else if constexpr (std::is_same_v<T, detail::effect::Recover>) {
+          recover(self, x);
         }
       },
       e);
@@ -236,7 +286,13 @@ head_actor::behavior_type head(head_pointer self, DeploymentOptions spec, head_s
   options.replicas = st.spec.replicas;
   options.polling = st.spec.polling;
   options.retries = st.spec.retries;
-  options.stateful = ExecutorRegistry::instance().stateful(st.spec.uses);
+  auto& registry = ExecutorRegistry::instance();
+  options.stateful = registry.stateful(st.spec.uses);
+  options.replicated = options.stateful && registry.replicated(st.spec.uses);
+  options.write_consistency = st.spec.write_consistency;
+  if (options.replicated)
+    for (const auto& e : registry.read_endpoints(st.spec.uses))
+      options.reads.insert(e);
   options.timeout_ms = st.spec.timeout.count();
   options.default_params = ExecutorRegistry::instance().defaults(make_context(st.spec, 0, 0));
   if (!st.spec.uses_after.empty())
@@ -327,6 +383,9 @@ head_actor::behavior_type head(head_pointer self, DeploymentOptions spec, head_s
     [self](node_atom, const std::string& node, bool responsive, const std::string& why) {
       auto& set = *self->state.set;
       run(self, responsive ? set.on_node_back(node) : set.on_node_lost(node, why));
+    },
+    [self](seq_atom, uint32_t k, uint32_t r, uint64_t gen) {
+      query_seq(self, {k, r, gen});
     },
   };
 }

@@ -1,5 +1,6 @@
 #include "actors/node.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -12,6 +13,8 @@
 #include "actors/replica.hpp"
 #include "caflow/errors.hpp"
 #include "runtime/flow_identity.hpp"
+#include "storage/shard_db.hpp"
+#include "storage/shard_store.hpp"
 
 namespace caflow::actors {
 
@@ -59,6 +62,44 @@ void on_down(node_pointer self, const caf::down_msg& dm) {
         self->send_exit(h.replica, caf::exit_reason::user_shutdown);
     st.flows.erase(f);
   }
+}
+
+// What this node holds of the shard `ctx` names (see cluster_protocol.hpp).
+Value holds(node_pointer self, const ExecutorContext& ctx) {
+  namespace fs = std::filesystem;
+  Value out = Value::object();
+  out["holds"] = false;
+  auto flow_id = ctx.uses_metas.is_object() ? ctx.uses_metas.get_string("flow_id", "") : "";
+  if (!detail::valid_flow_identity(flow_id))
+    return out;
+  auto dir = fs::path{self->state.workspace} / flow_id / ctx.name;
+  std::error_code ec;
+  if (!fs::exists(dir / "CURRENT", ec))
+    return out;
+  auto db = ShardDb::open(dir.string(), StoreOptions{});
+  if (!db)
+    return out;
+  auto ids = (*db)->shard_ids();
+  if (std::find(ids.begin(), ids.end(), ctx.shard_id) == ids.end())
+    return out;
+  auto cf = (*db)->column_family(ctx.shard_id);
+  if (!cf)
+    return out;
+  ShardStore store{*db, *cf, ctx.shard_id, false};
+  auto n = store.count();
+  auto applied = store.get_meta("applied");
+  out["holds"] = n && *n > 0;
+  out["documents"] = static_cast<int64_t>(n ? *n : 0);
+  int64_t at = 0;
+  if (applied && *applied) {
+    try {
+      at = std::stoll(**applied);
+    } catch (const std::exception&) {
+      // Unreadable: the shard's own start says so.
+    }
+  }
+  out["applied"] = at;
+  return out;
 }
 
 }  // namespace
@@ -156,6 +197,7 @@ node_actor::behavior_type node(node_pointer self, std::string workspace, node_lo
       return rp;
     },
     [](ping_atom) -> ok_atom { return ok_atom::value; },
+    [self](holds_atom, const ExecutorContext& ctx) -> Value { return holds(self, ctx); },
     [](types_atom) -> std::set<std::string> { return known_types(); },
     [self](status_atom) -> Value {
       Value v = Value::object();

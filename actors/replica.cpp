@@ -6,17 +6,16 @@
 #include <caf/result.hpp>
 
 #include "runtime/discovery.hpp"
+#include "runtime/op_record.hpp"
 
 namespace caflow::actors {
 
-namespace {
-
-using replica_pointer = replica_actor::stateful_pointer<replica_state>;
-
-// Runs the executor on `docs`; an exception fails this call only.
 caf::expected<Params> call_executor(replica_state& st, const std::string& endpoint,
-                                    DocumentArray& docs, const Params& params) {
+                                    DocumentArray& docs, const Params& params,
+                                    const WriteStamp* stamp) {
   try {
+    if (stamp)
+      return st.executor->handle(endpoint, docs, params, *stamp);
     return st.executor->handle(endpoint, docs, params);
   } catch (const Error& e) {
     return make_error(e.code(), st.label + ": " + e.what());
@@ -31,6 +30,8 @@ caf::expected<Params> call_executor(replica_state& st, const std::string& endpoi
     return make_error(errc::executor_failed, st.label + ": unknown exception");
   }
 }
+
+namespace {
 
 // One executor call for the whole batch, its documents split back to the
 // requests; a failure goes to every request of this batch and no other.
@@ -83,15 +84,33 @@ replica_state::~replica_state() {
 replica_actor::behavior_type replica(replica_pointer self, ExecutorContext ctx) {
   self->state.label = replica_label(ctx);
   self->state.batcher = detail::Batcher{ctx.dynamic_batching};
-  if (auto ex = ExecutorRegistry::instance().create(std::move(ctx)))
+  if (auto ex = ExecutorRegistry::instance().create(std::move(ctx))) {
     self->state.executor = std::move(*ex);
-  else
+    self->state.replicated = dynamic_cast<Replicated*>(self->state.executor.get());
+  } else
     self->state.start_error = std::move(ex.error());
   return {
     [self](Request& req) -> caf::result<Response> {
       auto& st = self->state;
       if (st.start_error)
         return st.start_error;
+      if (req.endpoint.rfind(detail::check_endpoint_prefix, 0) == 0) {
+        // Would this copy take the write? Nothing is written.
+        if (st.replicated) {
+          auto endpoint = req.endpoint.substr(detail::check_endpoint_prefix.size());
+          try {
+            st.replicated->check_write(endpoint, req.docs);
+          } catch (const Error& e) {
+            return make_error(e.code(), st.label + ": " + e.what());
+          } catch (const std::exception& e) {
+            return make_error(errc::executor_failed, st.label + ": " + e.what());
+          }
+        }
+        Response resp;
+        resp.id = std::move(req.id);
+        resp.shards_answered = 1;
+        return resp;
+      }
       if (req.endpoint == detail::discovery_endpoint) {
         Response resp;
         resp.id = std::move(req.id);
@@ -135,6 +154,16 @@ replica_actor::behavior_type replica(replica_pointer self, ExecutorContext ctx) 
         return self->state.start_error;
       return ok_atom::value;
     },
+    [self](write_atom, uint64_t seq, Request& req) { return on_write(self, seq, req); },
+    [self](seq_atom) { return on_seq(self); },
+    [self](log_atom, uint64_t after, uint64_t max_bytes) { return on_log(self, after, max_bytes); },
+    [self](snap_atom, const std::string& after, uint32_t max_docs) {
+      return on_snap(self, after, max_docs);
+    },
+    [self](recover_atom, caf::actor& source, uint64_t upto) {
+      return on_recover(self, std::move(source), upto);
+    },
+    [self](recover_atom) { recover_step(self); },
   };
 }
 

@@ -1,9 +1,11 @@
 // The replica actor: owns one executor instance (one replica of one shard).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <caf/error.hpp>
@@ -24,6 +26,30 @@ namespace caflow::actors {
 /// is full or its timer (a `batch` message to itself) fires.
 struct replica_state {
   std::unique_ptr<Executor> executor;
+  Replicated* replicated = nullptr;  // the executor's, when it implements it
+  /// Writes that came ahead of a gap in the sequence, by sequence number;
+  /// applied once the writes before them are (replica_sync.cpp).
+  struct AheadWrite {
+    Request req;
+    caf::typed_response_promise<Response> promise;
+  };
+  std::map<uint64_t, AheadWrite> ahead;
+  /// A catch-up in progress (replica_sync.cpp).
+  struct Recovery {
+    caf::actor source;
+    uint64_t upto = 0;
+    caf::typed_response_promise<uint64_t> promise;
+    bool snapshot = false;                             // installing a snapshot
+    bool started = false;                              // its first chunk arrived
+    std::string after;                                 // the snapshot's last id so far
+    uint64_t snap_seq = 0;                             // the snapshot's sequence number
+    uint64_t from = 0;                                 // applied when it began
+    size_t docs = 0;                                   // snapshot documents so far
+    uint32_t idle = 0;                                 // pulls in a row that found nothing new
+    std::chrono::steady_clock::time_point reported{};  // the last progress line
+    std::chrono::steady_clock::time_point began{};
+  };
+  std::optional<Recovery> recovery;
   caf::error start_error;
   std::string label;  // "indexer/shard-0/replica-1", for error messages
   detail::Batcher batcher;
@@ -42,5 +68,22 @@ replica_actor::behavior_type replica(replica_actor::stateful_pointer<replica_sta
 
 /// "indexer/shard-0/replica-1".
 std::string replica_label(const ExecutorContext& ctx);
+
+using replica_pointer = replica_actor::stateful_pointer<replica_state>;
+
+/// The replication handlers of the replica's behavior (replica_sync.cpp).
+caf::result<Response> on_write(replica_pointer self, uint64_t seq, Request& req);
+caf::result<uint64_t> on_seq(replica_pointer self);
+caf::result<OpLogChunk> on_log(replica_pointer self, uint64_t after, uint64_t max_bytes);
+caf::result<SnapshotChunk> on_snap(replica_pointer self, const std::string& after,
+                                   uint32_t max_docs);
+caf::result<uint64_t> on_recover(replica_pointer self, caf::actor source, uint64_t upto);
+void recover_step(replica_pointer self);
+
+/// Runs the executor on `docs` (as write `stamp` when given); an exception
+/// fails this call only, as an error naming the replica.
+caf::expected<Params> call_executor(replica_state& st, const std::string& endpoint,
+                                    DocumentArray& docs, const Params& params,
+                                    const WriteStamp* stamp = nullptr);
 
 }  // namespace caflow::actors

@@ -25,6 +25,14 @@
 ///
 /// A type that declares nothing accepts any key (it cannot be checked).
 ///
+/// A stateful executor (CAFLOW_REGISTER_STATEFUL_EXECUTOR_AS) declares the
+/// endpoints that only read its data, so that the runtime sends them to one
+/// copy of a shard and every other endpoint, as a write, to every copy
+/// (caflow/replication.hpp). An endpoint it does not declare counts as a
+/// write, the safe side:
+///
+///     static constexpr std::string_view read_endpoints[] = {"/search", "/count"};
+///
 /// A handler modifies the documents in place or replaces them, and may return
 /// `Params` that go into the response's parameters (e.g. `{"count": 7}`).
 /// A request to an endpoint with no handler and no default passes through
@@ -43,6 +51,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -52,6 +61,7 @@
 #include "caflow/batching.hpp"
 #include "caflow/document.hpp"
 #include "caflow/errors.hpp"
+#include "caflow/replication.hpp"
 #include "caflow/value.hpp"
 
 namespace caflow {
@@ -123,6 +133,11 @@ class Executor {
   /// Exceptions from the handler propagate to the caller (the replica).
   Params handle(std::string_view endpoint, DocumentArray& docs, const Params& params);
 
+  /// Like handle(), for the write `stamp` of a replicated shard: the handler
+  /// finds it in write_stamp() (caflow/replication.hpp).
+  Params handle(std::string_view endpoint, DocumentArray& docs, const Params& params,
+                const WriteStamp& stamp);
+
   /// True when `endpoint` has its own handler (not counting the default).
   [[nodiscard]] bool binds(std::string_view endpoint) const;
 
@@ -134,6 +149,10 @@ class Executor {
   virtual void close() {}
 
  protected:
+  /// The write being applied while a handler runs for handle(..., stamp);
+  /// nullptr otherwise (a read, or an executor that is not replicated).
+  [[nodiscard]] const WriteStamp* write_stamp() const noexcept { return stamp_; }
+
   /// Binds `endpoint` ("*" for the default) to a handler.
   void on(std::string endpoint, Handler handler);
 
@@ -158,6 +177,7 @@ class Executor {
  private:
   ExecutorContext ctx_;
   std::map<std::string, Handler, std::less<>> handlers_{};
+  const WriteStamp* stamp_ = nullptr;
 };
 
 /// Makes an executor from its context.
@@ -174,7 +194,8 @@ class ExecutorRegistry {
   /// (e.g. Indexer), so a replica lost with its node is re-spawned on that
   /// node only; a stateless one (TfidfVectorizer, NoOp) anywhere.
   /// Returns true (so that it can initialise a static).
-  bool add(std::string type, ExecutorFactory factory, bool stateful = false);
+  bool add(std::string type, ExecutorFactory factory, bool stateful = false,
+           bool replicated = false);
 
   /// Declares the default request parameters of `type`, computed from a
   /// replica's context (e.g. the Indexer's `top_k` from its
@@ -197,6 +218,22 @@ class ExecutorRegistry {
   /// The `uses_with` keys `type` declared, sorted; nullopt when it declared
   /// none (any key is accepted) or is unknown.
   [[nodiscard]] std::optional<std::vector<std::string>> uses_with_keys(std::string_view type) const;
+
+  /// Declares the endpoints of `type` that only read its data (replacing
+  /// earlier ones); the registration macros call it when the class has a
+  /// static `read_endpoints` array. Returns true.
+  bool declare_reads(std::string_view type, std::vector<std::string> endpoints);
+
+  /// The endpoints `type` declared as reads, sorted.
+  [[nodiscard]] std::vector<std::string> read_endpoints(std::string_view type) const;
+
+  /// True when `endpoint` of `type` changes its data: every endpoint of a
+  /// stateful type but its declared reads; never for a stateless type.
+  [[nodiscard]] bool writes(std::string_view type, std::string_view endpoint) const;
+
+  /// True when `type` implements caflow::Replicated (its shards can be kept
+  /// as several copies in step).
+  [[nodiscard]] bool replicated(std::string_view type) const;
 
   /// True when `type` was registered as stateful.
   [[nodiscard]] bool stateful(std::string_view type) const;
@@ -231,7 +268,10 @@ bool register_executor(std::string name, bool stateful) {
     [](ExecutorContext ctx) -> std::unique_ptr<Executor> {
       return std::make_unique<Type>(std::move(ctx));
     },
-    stateful);
+    stateful, std::is_base_of_v<Replicated, Type>);
+  if constexpr (requires { std::size(Type::read_endpoints); })
+    registry.declare_reads(name, std::vector<std::string>(std::begin(Type::read_endpoints),
+                                                          std::end(Type::read_endpoints)));
   if constexpr (requires { std::size(Type::uses_with_keys); })
     registry.declare_uses_with(name, std::vector<std::string>(std::begin(Type::uses_with_keys),
                                                               std::end(Type::uses_with_keys)));

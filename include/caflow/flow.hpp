@@ -83,6 +83,12 @@ struct DeploymentOptions {
   /// Retries of a request whose replica died, on another replica of the same
   /// shard (so only with replicas > 1). Default: 1
   uint32_t retries = 1;
+  /// A replicated stateful executor (caflow/replication.hpp) with
+  /// `replicas: R` keeps R copies of each shard: a write is acknowledged once
+  /// this many in-sync copies applied it (YAML `write_consistency`), 0 = all
+  /// of them. Fewer is faster but lets a read miss an acknowledged write
+  /// (README "Replicated stateful shards"). Default: 0 (all in-sync copies)
+  uint32_t write_consistency = 0;
   /// An executor type the head runs on each request before the shards, e.g.
   /// to route or enrich (YAML `uses_before`; see caflow/shard_answers.hpp).
   /// Default: "" (none)

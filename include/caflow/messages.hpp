@@ -16,6 +16,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "caflow/document.hpp"
+#include "caflow/replication.hpp"
 #include "caflow/value.hpp"
 
 namespace caflow {
@@ -83,13 +84,32 @@ using scale_atom = caf::atom_constant<caf::atom("scale")>;
 using respawn_atom = caf::atom_constant<caf::atom("respawn")>;
 using node_atom = caf::atom_constant<caf::atom("node")>;
 using batch_atom = caf::atom_constant<caf::atom("batch")>;
+using write_atom = caf::atom_constant<caf::atom("write")>;
+using seq_atom = caf::atom_constant<caf::atom("seq")>;
+using log_atom = caf::atom_constant<caf::atom("log")>;
+using snap_atom = caf::atom_constant<caf::atom("snap")>;
+using recover_atom = caf::atom_constant<caf::atom("recover")>;
 
 /// One replica of one shard: runs its executor's handlers.
 /// `ping` answers once the executor is constructed (or with why it failed).
 /// `batch` (to itself): a dynamic batch's timer (group, generation) fired.
-using replica_actor = caf::typed_actor<caf::replies_to<Request>::with<Response>,
-                                       caf::replies_to<ping_atom>::with<ok_atom>,
-                                       caf::reacts_to<batch_atom, std::string, uint64_t>>;
+/// For a replicated executor (caflow/replication.hpp):
+/// `(write, seq, req)`: applies write `seq` of the shard in sequence order
+/// (one that comes ahead of a gap waits for it; one applied already is
+/// answered at once); `seq`: the last write applied; `(log, after,
+/// max_bytes)`: operations from the log; `(snap, after_id, max_docs)`: a
+/// chunk of a snapshot; `(recover, source, upto)`: catches up from the copy
+/// `source` until at least `upto` is applied, answering what is applied;
+/// `recover` (to itself): look at the source's log again.
+using replica_actor = caf::typed_actor<
+  caf::replies_to<Request>::with<Response>, caf::replies_to<ping_atom>::with<ok_atom>,
+  caf::reacts_to<batch_atom, std::string, uint64_t>,
+  caf::replies_to<write_atom, uint64_t, Request>::with<Response>,
+  caf::replies_to<seq_atom>::with<uint64_t>,
+  caf::replies_to<log_atom, uint64_t, uint64_t>::with<OpLogChunk>,
+  caf::replies_to<snap_atom, std::string, uint32_t>::with<SnapshotChunk>,
+  caf::replies_to<recover_atom, caf::actor, uint64_t>::with<uint64_t>,
+  caf::reacts_to<recover_atom>>;
 
 /// A deployment's head: routes by polling, joins and reduces shard answers.
 /// `ping`: every replica is ready. `status`: counters as a JSON-like Value.
@@ -98,13 +118,16 @@ using replica_actor = caf::typed_actor<caf::replies_to<Request>::with<Response>,
 /// replicas per shard. `respawn` (to itself): retry placing lost slot
 /// (shard, index, generation). `(node, address, responsive, why)`: from the
 /// cluster actor, a node stopped answering heartbeats or answers again.
+/// `(seq, shard, index, generation)` (to itself): ask that copy what it
+/// applied (a replicated shard's copy).
 using head_actor = caf::typed_actor<
   caf::replies_to<Request>::with<Response>, caf::replies_to<ping_atom>::with<ok_atom>,
   caf::replies_to<status_atom>::with<Value>,
   caf::replies_to<replicas_atom>::with<std::vector<caf::actor>>,
   caf::replies_to<stop_atom>::with<ok_atom>, caf::replies_to<scale_atom, uint32_t>::with<ok_atom>,
   caf::reacts_to<respawn_atom, uint32_t, uint32_t, uint64_t>,
-  caf::reacts_to<node_atom, std::string, bool, std::string>>;
+  caf::reacts_to<node_atom, std::string, bool, std::string>,
+  caf::reacts_to<seq_atom, uint32_t, uint32_t, uint64_t>>;
 
 /// The flow's front door: walks the graph of heads.
 using gateway_actor = caf::typed_actor<caf::replies_to<Request>::with<Response>,

@@ -10,6 +10,7 @@
 #include "caflow/document.hpp"
 #include "caflow/executor.hpp"
 #include "caflow/messages.hpp"
+#include "caflow/replication.hpp"
 #include "caflow/value.hpp"
 
 namespace caf {
@@ -26,6 +27,8 @@ CAF_ADD_TYPE_ID(caflow, (caflow::Route))
 CAF_ADD_TYPE_ID(caflow, (caflow::Request))
 CAF_ADD_TYPE_ID(caflow, (caflow::Response))
 CAF_ADD_TYPE_ID(caflow, (caflow::ExecutorContext))
+CAF_ADD_TYPE_ID(caflow, (caflow::OpLogChunk))
+CAF_ADD_TYPE_ID(caflow, (caflow::SnapshotChunk))
 
 CAF_END_TYPE_ID_BLOCK(caflow)
 

@@ -42,10 +42,14 @@ constexpr std::string_view with_keys[] = {
   "name",  "protocol",     "host", "port",          "workspace",          "plugins",
   "nodes", "cluster_port", "tls",  "max_in_flight", "heartbeat_interval", "heartbeat_misses"};
 
-constexpr std::string_view executor_keys[] = {
-  "name",    "uses",  "uses_with", "uses_metas",   "workspace", "replicas", "shards",
-  "polling", "needs", "timeout",   "timeout_send", "retries",   "hosts",    "uses_dynamic_batching",
-  "when"};
+constexpr std::string_view executor_keys[] = {"name",         "uses",
+                                              "uses_with",    "uses_metas",
+                                              "workspace",    "replicas",
+                                              "shards",       "polling",
+                                              "needs",        "timeout",
+                                              "timeout_send", "retries",
+                                              "hosts",        "uses_dynamic_batching",
+                                              "when",         "write_consistency"};
 
 constexpr std::string_view uses_keys[] = {"jtype", "with", "metas"};
 
@@ -424,6 +428,8 @@ DeploymentOptions parse_executor(const YAML::Node& entry, int index, const Field
       d.timeout = std::chrono::milliseconds{std::max<int64_t>(ms, 0)};
     } else if (key == "retries") {
       d.retries = static_cast<uint32_t>(in.integer(v, where, 0, UINT32_MAX));
+    } else if (key == "write_consistency") {
+      d.write_consistency = static_cast<uint32_t>(in.integer(v, where, 1, UINT32_MAX));
     } else if (key == "hosts") {
       Value::Array hosts;
       for (auto& h : node_list(v, in, where))

@@ -68,6 +68,19 @@ Params Executor::handle(std::string_view endpoint, DocumentArray& docs, const Pa
   return i->second(docs, params);
 }
 
+Params Executor::handle(std::string_view endpoint, DocumentArray& docs, const Params& params,
+                        const WriteStamp& stamp) {
+  // Reset however the handler leaves (it may throw).
+  struct Reset {
+    const WriteStamp*& at;
+    ~Reset() { at = nullptr; }
+  } reset{stamp_};
+  stamp_ = &stamp;
+  return handle(endpoint, docs, params);
+}
+
+Replicated::~Replicated() = default;
+
 bool Executor::binds(std::string_view endpoint) const {
   return endpoint != "*" && handlers_.find(endpoint) != handlers_.end();
 }

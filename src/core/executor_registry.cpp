@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <set>
 
 namespace caflow {
 
@@ -9,6 +10,8 @@ struct ExecutorRegistry::Impl {
   mutable std::mutex mtx;
   std::map<std::string, ExecutorFactory, std::less<>> factories;
   std::map<std::string, bool, std::less<>> stateful;
+  std::map<std::string, bool, std::less<>> replicated;
+  std::map<std::string, std::set<std::string, std::less<>>, std::less<>> reads;
   std::map<std::string, std::function<Params(const ExecutorContext&)>, std::less<>> defaults;
   std::map<std::string, std::vector<std::string>, std::less<>> uses_with_keys;
 };
@@ -24,9 +27,12 @@ ExecutorRegistry& ExecutorRegistry::instance() {
   return registry;
 }
 
-bool ExecutorRegistry::add(std::string type, ExecutorFactory factory, bool stateful) {
+bool ExecutorRegistry::add(std::string type, ExecutorFactory factory, bool stateful,
+                           bool replicated) {
   std::lock_guard<std::mutex> guard{impl_->mtx};
   impl_->stateful[type] = stateful;
+  impl_->replicated[type] = replicated;
+  impl_->reads.erase(type);
   // A re-registration replaces the type: its keys come with it (or not).
   if (auto i = impl_->uses_with_keys.find(type); i != impl_->uses_with_keys.end())
     impl_->uses_with_keys.erase(i);
@@ -75,6 +81,35 @@ std::optional<std::vector<std::string>> ExecutorRegistry::uses_with_keys(
   if (i == impl_->uses_with_keys.end())
     return std::nullopt;
   return i->second;
+}
+
+bool ExecutorRegistry::declare_reads(std::string_view type, std::vector<std::string> endpoints) {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  impl_->reads[std::string{type}] = {endpoints.begin(), endpoints.end()};
+  return true;
+}
+
+std::vector<std::string> ExecutorRegistry::read_endpoints(std::string_view type) const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  auto r = impl_->reads.find(type);
+  if (r == impl_->reads.end())
+    return {};
+  return {r->second.begin(), r->second.end()};
+}
+
+bool ExecutorRegistry::writes(std::string_view type, std::string_view endpoint) const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  auto s = impl_->stateful.find(type);
+  if (s == impl_->stateful.end() || !s->second)
+    return false;
+  auto r = impl_->reads.find(type);
+  return r == impl_->reads.end() || r->second.find(endpoint) == r->second.end();
+}
+
+bool ExecutorRegistry::replicated(std::string_view type) const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  auto i = impl_->replicated.find(type);
+  return i != impl_->replicated.end() && i->second;
 }
 
 bool ExecutorRegistry::stateful(std::string_view type) const {

@@ -8,7 +8,10 @@
 //               ef: 50, max_elements: 1024, sync: false, default_top_k: 10}
 //
 // Endpoints: /index, /update, /delete, /search, /fetch, /clear, /count, and a
-// default "*" that passes documents through.
+// default "*" that passes documents through. /search, /fetch and /count only
+// read; every other endpoint writes: with `replicas: R` it goes to every
+// in-sync copy of the shard, numbered, and is logged (caflow/replication.hpp;
+// `log_retention` writes are kept for copies that missed them).
 //
 // Unknown ids: /update, /delete and /fetch answer {"not_found": [ids this
 // shard does not hold]}. Under ALL polling the head intersects the shards'
@@ -32,7 +35,7 @@ Params not_found_params(const std::vector<std::string>& ids) {
   return Params{{"not_found", Value{std::move(list)}}};
 }
 
-class Indexer : public Executor {
+class Indexer : public Executor, public Replicated {
  public:
   /// What IndexerOptions::from reads; anything else is a typo.
   static constexpr std::string_view uses_with_keys[] = {"metric",
@@ -47,7 +50,11 @@ class Indexer : public Executor {
                                                         "checkpoint_writes",
                                                         "checkpoint_seconds",
                                                         "memtable_mb",
-                                                        "block_cache_mb"};
+                                                        "block_cache_mb",
+                                                        "log_retention"};
+
+  /// The endpoints that only read: one copy of a shard answers them.
+  static constexpr std::string_view read_endpoints[] = {"/search", "/fetch", "/count"};
 
   explicit Indexer(ExecutorContext ctx)
     : Executor(std::move(ctx)),
@@ -87,14 +94,14 @@ class Indexer : public Executor {
 
   // Like Jina's indexers, indexing an id that is already stored replaces it.
   // Matches and scores of incoming documents are not stored.
-  void index(DocumentArray& docs, const Params&) { shard().index(docs); }
+  void index(DocumentArray& docs, const Params&) { shard().index(docs, write_stamp()); }
 
   Params update(DocumentArray& docs, const Params&) {
-    return not_found_params(shard().update(docs));
+    return not_found_params(shard().update(docs, write_stamp()));
   }
 
   Params remove(DocumentArray& docs, const Params&) {
-    return not_found_params(shard().remove(docs));
+    return not_found_params(shard().remove(docs, write_stamp()));
   }
 
   void search(DocumentArray& docs, const Params& params) {
@@ -120,11 +127,29 @@ class Indexer : public Executor {
     return out;
   }
 
-  void clear(DocumentArray&, const Params&) { shard().clear(); }
+  void clear(DocumentArray&, const Params&) { shard().clear(write_stamp()); }
 
   Params count(DocumentArray&, const Params&) {
     return Params{{"count", static_cast<int64_t>(shard().count())}};
   }
+
+  // -- Replicated ---------------------------------------------------------------
+
+  uint64_t applied_seq() override { return shard().applied(); }
+  void check_write(const std::string& endpoint, const DocumentArray& docs) override {
+    if (endpoint == "/index" || endpoint == "/update")
+      shard().check_write(docs);
+  }
+  void skip_write(const WriteStamp& stamp) override { shard().skip(stamp); }
+  OpLogChunk read_log(uint64_t after, size_t max_bytes) override {
+    return shard().read_log(after, max_bytes);
+  }
+  SnapshotChunk read_snapshot(const std::string& after, size_t max_docs) override {
+    return shard().read_snapshot(after, max_docs);
+  }
+  void restore_begin() override { shard().restore_begin(); }
+  void restore_docs(const DocumentArray& docs) override { shard().index(docs); }
+  void restore_end(uint64_t seq) override { shard().restore_end(seq); }
 
   IndexerOptions options_;
   std::shared_ptr<IndexerShard> shard_;

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <utility>
 
 #include "core/shared_registry.hpp"
 #include "executors/indexer_layout.hpp"
@@ -19,6 +20,10 @@ namespace {
 
 constexpr std::string_view marker_name = "hnsw";
 constexpr std::string_view journal_prefix = "hnsw-journal/";
+constexpr std::string_view applied_name = "applied";
+constexpr std::string_view restoring_name = "restoring";
+// Log records are deleted in ranges of at least this many, not one per write.
+constexpr uint64_t truncate_every = 64;
 
 std::string journal_name(std::string_view id) {
   return std::string{journal_prefix}.append(id);
@@ -132,6 +137,7 @@ IndexerOptions IndexerOptions::from(const ExecutorContext& ctx) {
   out.memtable_mb = positive("memtable_mb", 16);
   out.block_cache_mb = positive("block_cache_mb", 32);
   out.checkpoint_seconds = positive("checkpoint_seconds", 60);
+  out.log_retention = positive("log_retention", 10000);
   return out;
 }
 
@@ -189,6 +195,39 @@ IndexerShard::~IndexerShard() {
 }
 
 void IndexerShard::load() {
+  if (check(store_->get_meta(restoring_name))) {
+    // Half a snapshot is not a state any copy was in: start empty, at 0,
+    // and catch up from another copy again.
+    std::cerr << name_ << ": a snapshot was being installed when it stopped: emptying the shard "
+              << "(it catches up from another copy)\n";
+    ShardBatch batch;
+    batch.remove_meta(restoring_name);
+    batch.remove_meta(applied_name);
+    batch.truncate_log(UINT64_MAX);
+    batch.remove_meta(marker_name);
+    batch.remove_meta_prefix(journal_prefix);
+    check(store_->clear(&batch));
+  }
+  auto applied = check(store_->get_meta(applied_name));
+  try {
+    applied_ = applied ? std::stoull(*applied) : 0;
+  } catch (const std::exception&) {
+    throw Error(errc::storage_error, name_ + ": unreadable applied record '" + *applied + "'");
+  }
+  uint64_t first = 0;
+  check(store_->scan_log(0, [&first](uint64_t seq, std::string_view) {
+    first = seq;
+    return false;
+  }));
+  // Documents written before writes were numbered are in no log: a copy
+  // that starts from nothing must take a snapshot of them.
+  bool any = false;
+  if (!applied && first == 0)
+    check(store_->scan_documents({}, [&any](StoredDocument&&) {
+      any = true;
+      return false;
+    }));
+  log_first_ = first != 0 ? first : applied_ + (any ? 2 : 1);
   auto marker_bytes = check(store_->get_meta(marker_name));
   marker_present_ = marker_bytes.has_value();
   auto scan_ids = [this] {
@@ -320,8 +359,7 @@ void IndexerShard::save_graph() noexcept {
   }
 }
 
-void IndexerShard::write(const DocumentArray& docs, const std::vector<bool>& keep) {
-  // Check every embedding first, so that a request is stored whole or not at all.
+void IndexerShard::validate(const DocumentArray& docs, const std::vector<bool>& keep) const {
   uint32_t dim = index_->dimension();
   bool sparse = index_->sparse();
   for (size_t i = 0; i < docs.size(); ++i) {
@@ -339,6 +377,17 @@ void IndexerShard::write(const DocumentArray& docs, const std::vector<bool>& kee
       throw_dimension_mismatch(name_ + ": document " + docs[i].id, "embedding", e.dimension(), dim);
     }
   }
+}
+
+void IndexerShard::check_write(const DocumentArray& docs) const {
+  std::shared_lock<std::shared_mutex> lock{mtx_};
+  validate(docs, std::vector<bool>(docs.size(), true));
+}
+
+void IndexerShard::write(const DocumentArray& docs, const std::vector<bool>& keep,
+                         const WriteStamp* stamp_of) {
+  // Every embedding first, so that a request is stored whole or not at all.
+  validate(docs, keep);
   ShardBatch batch;
   std::vector<uint64_t> labels(docs.size(), 0);
   std::unordered_map<std::string, uint64_t> fresh;  // labels new in this batch
@@ -360,6 +409,7 @@ void IndexerShard::write(const DocumentArray& docs, const std::vector<bool>& kee
     if (options_.hnsw && !d.embedding.empty())
       batch.put_meta(journal_name(d.id), {});
   }
+  stamp(batch, stamp_of);
   commit(batch, "writing " + std::to_string(docs.size()) + " documents");
   std::unique_lock<std::shared_mutex> lock{mtx_};
   next_label_ = next;
@@ -386,8 +436,29 @@ void IndexerShard::write(const DocumentArray& docs, const std::vector<bool>& kee
 }
 
 void IndexerShard::commit(ShardBatch& batch, const std::string& what) {
+  auto applied = std::exchange(pending_applied_, 0);
+  auto first = std::exchange(pending_first_, 0);
   if (auto err = store_->commit(batch, what))
     throw Error(errc::storage_error, name_ + ": " + error_message(err));
+  if (applied != 0)
+    applied_ = applied;
+  if (first != 0)
+    log_first_ = first;
+}
+
+void IndexerShard::stamp(ShardBatch& batch, const WriteStamp* s) {
+  pending_applied_ = 0;
+  pending_first_ = 0;
+  if (!s)
+    return;
+  batch.put_meta(applied_name, std::to_string(s->seq));
+  batch.append_log(s->seq, s->record);
+  auto keep = static_cast<uint64_t>(options_.log_retention);
+  if (s->seq + 1 >= log_first_ + keep + truncate_every) {
+    pending_first_ = s->seq + 1 - keep;
+    batch.truncate_log(pending_first_);
+  }
+  pending_applied_ = s->seq;
 }
 
 void IndexerShard::maybe_checkpoint(size_t written) {
@@ -402,13 +473,17 @@ void IndexerShard::maybe_checkpoint(size_t written) {
     save_graph();
 }
 
-void IndexerShard::index(const DocumentArray& docs) {
+void IndexerShard::index(const DocumentArray& docs, const WriteStamp* s) {
   std::lock_guard<std::mutex> writer{write_mtx_};
-  write(docs, std::vector<bool>(docs.size(), true));
+  if (seen(s))
+    return;
+  write(docs, std::vector<bool>(docs.size(), true), s);
 }
 
-std::vector<std::string> IndexerShard::update(const DocumentArray& docs) {
+std::vector<std::string> IndexerShard::update(const DocumentArray& docs, const WriteStamp* s) {
   std::lock_guard<std::mutex> writer{write_mtx_};
+  if (seen(s))
+    return {};
   std::vector<bool> keep(docs.size());
   std::vector<std::string> not_found;
   std::unordered_set<std::string> reported;
@@ -417,15 +492,17 @@ std::vector<std::string> IndexerShard::update(const DocumentArray& docs) {
     if (!keep[i] && reported.insert(docs[i].id).second)
       not_found.push_back(docs[i].id);
   }
-  write(docs, keep);
+  write(docs, keep, s);
   return not_found;
 }
 
-std::vector<std::string> IndexerShard::remove(const DocumentArray& docs) {
+std::vector<std::string> IndexerShard::remove(const DocumentArray& docs, const WriteStamp* s) {
   // Exclusive across the commit: a search must not find a document whose
   // body is already deleted.
   std::lock_guard<std::mutex> writer{write_mtx_};
   std::unique_lock<std::shared_mutex> lock{mtx_};
+  if (seen(s))
+    return {};
   std::vector<std::string> not_found;
   std::vector<std::string> gone;
   std::unordered_set<std::string> seen;
@@ -440,8 +517,12 @@ std::vector<std::string> IndexerShard::remove(const DocumentArray& docs) {
     batch.remove(d.id);
     gone.push_back(d.id);
   }
-  if (gone.empty())
+  stamp(batch, s);
+  if (gone.empty()) {
+    if (s)
+      commit(batch, "recording write " + std::to_string(s->seq));
     return not_found;
+  }
   commit(batch, "deleting " + std::to_string(gone.size()) + " documents");
   for (const auto& id : gone) {
     ids_.erase(id);
@@ -533,13 +614,25 @@ std::vector<std::vector<Document>> IndexerShard::search(const DocumentArray& que
   return out;
 }
 
-void IndexerShard::clear() {
+void IndexerShard::clear(const WriteStamp* s) {
   std::lock_guard<std::mutex> writer{write_mtx_};
   std::unique_lock<std::shared_mutex> lock{mtx_};
+  if (seen(s))
+    return;
   if (marker_present_ || journaled_ > 0) {
     forget_graph("clearing");
   }
-  check(store_->clear());
+  ShardBatch with;
+  stamp(with, s);
+  auto applied = std::exchange(pending_applied_, 0);
+  pending_first_ = 0;  // the log is not truncated by a clear
+  check(store_->clear(&with));
+  if (applied != 0)
+    applied_ = applied;
+  reset_memory();
+}
+
+void IndexerShard::reset_memory() {
   // Memory back: fresh containers and a fresh index. clear() would keep
   // their capacity (hash buckets, the dense rows, hnswlib's preallocation).
   index_ = make_index(options_);
@@ -549,6 +642,86 @@ void IndexerShard::clear() {
   next_label_ = 0;
   std::error_code ec;
   std::filesystem::remove(graph_path_, ec);  // a stale file is harmless: no marker
+}
+
+void IndexerShard::skip(const WriteStamp& s) {
+  std::lock_guard<std::mutex> writer{write_mtx_};
+  if (seen(&s))
+    return;
+  // No record: a replay of this operation changes nothing either.
+  WriteStamp empty{s.seq, {}};
+  ShardBatch batch;
+  stamp(batch, &empty);
+  commit(batch, "recording refused write " + std::to_string(s.seq));
+}
+
+OpLogChunk IndexerShard::read_log(uint64_t after, size_t max_bytes) const {
+  OpLogChunk out;
+  out.applied = applied_;
+  if (after >= out.applied)
+    return out;
+  if (after + 1 < log_first_) {
+    out.truncated = true;
+    return out;
+  }
+  size_t bytes = 0;
+  check(store_->scan_log(after + 1, [&](uint64_t seq, std::string_view record) {
+    if (!out.seqs.empty() && bytes + record.size() > max_bytes)
+      return false;
+    out.seqs.push_back(seq);
+    out.records.emplace_back(record);
+    bytes += record.size();
+    return true;
+  }));
+  // Truncated between the check and the scan.
+  if (out.seqs.empty() || out.seqs.front() != after + 1) {
+    out.seqs.clear();
+    out.records.clear();
+    out.truncated = true;
+  }
+  return out;
+}
+
+SnapshotChunk IndexerShard::read_snapshot(const std::string& after, size_t max_docs) const {
+  SnapshotChunk out;
+  out.applied = applied_;  // before the scan: every write up to it is stored
+  std::string from = after;
+  if (!from.empty())
+    from.push_back('\0');  // the first id after `after`
+  check(store_->scan_documents(from, [&](StoredDocument&& stored) {
+    out.docs.push_back(std::move(stored.doc));
+    return out.docs.size() < max_docs;
+  }));
+  if (out.docs.size() >= max_docs && !out.docs.empty())
+    out.next = out.docs[out.docs.size() - 1].id;
+  return out;
+}
+
+void IndexerShard::restore_begin() {
+  std::lock_guard<std::mutex> writer{write_mtx_};
+  std::unique_lock<std::shared_mutex> lock{mtx_};
+  ShardBatch batch;
+  batch.put_meta(restoring_name, "1");
+  batch.remove_meta(applied_name);
+  batch.truncate_log(UINT64_MAX);
+  batch.remove_meta(marker_name);
+  batch.remove_meta_prefix(journal_prefix);
+  check(store_->clear(&batch));
+  marker_present_ = false;
+  journaled_ = 0;
+  applied_ = 0;
+  log_first_ = 1;
+  reset_memory();
+}
+
+void IndexerShard::restore_end(uint64_t seq) {
+  std::lock_guard<std::mutex> writer{write_mtx_};
+  ShardBatch batch;
+  batch.remove_meta(restoring_name);
+  batch.put_meta(applied_name, std::to_string(seq));
+  commit(batch, "ending a snapshot at " + std::to_string(seq));
+  applied_ = seq;
+  log_first_ = seq + 1;
 }
 
 size_t IndexerShard::count() const {

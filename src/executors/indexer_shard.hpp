@@ -14,6 +14,15 @@
 ///                       live count, dimension)
 ///   hnsw-journal/<id>   (HNSW only) the id's vector was written after the
 ///                       last checkpoint, in the same batch as the vector
+///   applied             the sequence number of the last replicated write
+///                       applied (caflow/replication.hpp), in the batch of
+///                       that write, whose operation goes to the log o/<seq>
+///   restoring           a snapshot is being installed: an open finds the
+///                       shard half-filled, empties it and starts at 0
+///
+/// The operation log keeps the last `log_retention` writes; older records
+/// are deleted in the batch of a later write (every 64 writes, so that the
+/// deletions cost one range each).
 ///
 /// The HNSW graph is checkpointed after `checkpoint_writes` writes or, at
 /// the next write, `checkpoint_seconds` after the first unsaved one, and on
@@ -27,6 +36,7 @@
 /// memory is updated after that, so what a search sees is on disk.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -38,6 +48,7 @@
 
 #include "caflow/document.hpp"
 #include "caflow/executor.hpp"
+#include "caflow/replication.hpp"
 #include "index/hnsw_index.hpp"
 #include "index/metric.hpp"
 #include "index/vector_index.hpp"
@@ -67,6 +78,10 @@ struct IndexerOptions {
   size_t memtable_mb = 16;
   /// `block_cache_mb`: the database's RocksDB block cache. Default: 32
   size_t block_cache_mb = 32;
+  /// `log_retention`: replicated writes kept in the shard's operation log
+  /// for copies that missed them; a copy further behind takes a snapshot.
+  /// Default: 10000
+  size_t log_retention = 10000;
   /// `wal_recovery`: a write-ahead log damaged before its end refuses the
   /// start (`strict`) or starts with the records before the damage
   /// (`point_in_time`, loudly; see storage/db_open.hpp). Default: strict
@@ -95,13 +110,17 @@ class IndexerShard {
   /// "indexer/shard-0": prefixes error messages.
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
 
+  // Writes take the replicated write's stamp (nullptr: not replicated),
+  // committed in the batch of the data; a stamp at or below applied() is a
+  // write this copy has applied already and changes nothing.
+
   /// Stores `docs` (without matches and scores); an existing id is replaced.
-  void index(const DocumentArray& docs);
+  void index(const DocumentArray& docs, const WriteStamp* stamp = nullptr);
   /// Replaces the stored documents of `docs`; returns the ids it does not
   /// hold (which are not inserted).
-  std::vector<std::string> update(const DocumentArray& docs);
+  std::vector<std::string> update(const DocumentArray& docs, const WriteStamp* stamp = nullptr);
   /// Deletes the documents with the ids of `docs`; returns the unknown ids.
-  std::vector<std::string> remove(const DocumentArray& docs);
+  std::vector<std::string> remove(const DocumentArray& docs, const WriteStamp* stamp = nullptr);
   /// The stored documents (with embeddings) for the ids of `docs`, in their
   /// order; `not_found` receives the ids it does not hold.
   DocumentArray fetch(const DocumentArray& docs, std::vector<std::string>& not_found) const;
@@ -109,7 +128,24 @@ class IndexerShard {
   std::vector<std::vector<Document>> search(const DocumentArray& queries, size_t k,
                                             bool return_embeddings) const;
   /// Deletes every document of this shard.
-  void clear();
+  void clear(const WriteStamp* stamp = nullptr);
+  /// Throws the input error index() would for `docs`, writing nothing.
+  void check_write(const DocumentArray& docs) const;
+  /// Records `stamp` as applied, changing no document.
+  void skip(const WriteStamp& stamp);
+
+  // Replication (caflow/replication.hpp).
+
+  /// The last replicated write applied (0: none).
+  [[nodiscard]] uint64_t applied() const noexcept { return applied_; }
+  /// Log records after `after` (see Replicated::read_log).
+  [[nodiscard]] OpLogChunk read_log(uint64_t after, size_t max_bytes) const;
+  /// Documents after id `after` (see Replicated::read_snapshot).
+  [[nodiscard]] SnapshotChunk read_snapshot(const std::string& after, size_t max_docs) const;
+  /// Empties the shard and marks it as being restored.
+  void restore_begin();
+  /// Ends a restore at `seq`: applied, the log emptied.
+  void restore_end(uint64_t seq);
   /// The number of stored documents.
   [[nodiscard]] size_t count() const;
   /// Syncs the WAL to disk.
@@ -119,10 +155,19 @@ class IndexerShard {
   void load();
   void rebuild_index();
   void save_graph() noexcept;
-  void forget_graph(const char* what);  // marker and journal deleted in one batch
+  void forget_graph(const char* what);
+  void reset_memory();  // a fresh, empty index and id maps (under both locks)  // marker and
+                        // journal deleted in one batch
   // Saves the graph when enough writes or time have gone by since the last.
   void maybe_checkpoint(size_t written);
-  void write(const DocumentArray& docs, const std::vector<bool>& keep);
+  void write(const DocumentArray& docs, const std::vector<bool>& keep, const WriteStamp* stamp);
+  // Throws when an embedding of `docs` (those kept) cannot go into the index.
+  void validate(const DocumentArray& docs, const std::vector<bool>& keep) const;
+  // True when `stamp` was applied already (a duplicate).
+  bool seen(const WriteStamp* stamp) const noexcept { return stamp && stamp->seq <= applied_; }
+  // Adds `stamp`'s sequence number and log record to `batch` (and the end of
+  // records past the retention); commit() then advances applied_.
+  void stamp(ShardBatch& batch, const WriteStamp* stamp);
   // Writes `batch` (plus the deletion of a saved graph's marker: the graph
   // is stale from now on); throws naming `what` when the store refuses it.
   void commit(ShardBatch& batch, const std::string& what);
@@ -143,7 +188,12 @@ class IndexerShard {
   uint64_t next_label_ = 0;
   size_t journaled_ = 0;  // writes since the last checkpoint
   std::chrono::steady_clock::time_point first_journaled_{};
-  bool marker_present_ = false;  // the hnsw marker is stored
+  bool marker_present_ = false;         // the hnsw marker is stored
+  std::atomic<uint64_t> applied_{0};    // last replicated write applied
+  std::atomic<uint64_t> log_first_{1};  // oldest sequence number in the log
+  // Set by stamp(), taken by commit() once the batch is written.
+  uint64_t pending_applied_ = 0;
+  uint64_t pending_first_ = 0;
 };
 
 }  // namespace caflow

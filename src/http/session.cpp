@@ -330,6 +330,20 @@ void Session::handle_status() {
     ask_readiness(core->system, core->heads, timeout,
                   [self, strand, out = std::move(out)](Readiness r) mutable {
                     out["ready"] = r.ready;
+                    // Each deployment's readiness, with its head's status
+                    // (counters, placement, copies) merged in.
+                    if (const auto* heads = out.find("deployments");
+                        heads && heads->is_array() && r.deployments.is_object())
+                      for (const auto& h : heads->as_array()) {
+                        auto name = h.is_object() ? h.get_string("name", "") : "";
+                        const auto* known = r.deployments.find(name);
+                        if (!known || !known->is_object())
+                          continue;
+                        auto& d = r.deployments[name];
+                        for (const auto& [key, value] : h.as_object())
+                          if (!d.find(key))
+                            d[key] = value;
+                      }
                     out["deployments"] = std::move(r.deployments);
                     Value::Array problems;
                     for (auto& p : r.problems)

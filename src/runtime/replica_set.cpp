@@ -39,6 +39,10 @@ ReplicaSet::ReplicaSet(ReplicaSetOptions options) : options_(std::move(options))
     };
   shards_.resize(options_.shards);
   pickers_.resize(options_.shards);
+  seqs_.resize(options_.shards);
+  if (!options_.replicated)
+    for (auto& q : seqs_)
+      q.established = true;
 }
 
 Effects ReplicaSet::start(const std::vector<std::vector<std::string>>& nodes) {
@@ -75,6 +79,10 @@ void ReplicaSet::place(Effects& out, uint32_t shard, uint32_t index, std::string
   s.state = SlotState::placing;
   s.in_flight = 0;
   s.suspect = false;
+  s.copy = CopyState::out;
+  s.seq_known = false;
+  s.seq_failed = false;
+  s.recovery = 0;
   if (!node.empty())
     s.node = node;
   out.push_back(effect::PlaceSlot{{shard, index, s.gen}, std::move(node), std::move(exclude)});
@@ -92,6 +100,8 @@ Effects ReplicaSet::on_placed(SlotId id, const std::string& node) {
   s->state = SlotState::live;
   s->node = node;
   s->lost.clear();
+  if (options_.replicated)
+    copy_placed(out, id);
   return out;
 }
 
@@ -140,6 +150,8 @@ void ReplicaSet::lose(Effects& out, SlotId id, const std::string& why, bool susp
   s.state = SlotState::lost;
   s.suspect = suspect;
   s.in_flight = 0;
+  if (options_.replicated)
+    leave_sync(out, id, why);
   // Its data lives on that node: wait for the node to come back (a hung one
   // returns with the same replica; a lost one is tried again).
   if (!suspect)
@@ -174,6 +186,8 @@ Effects ReplicaSet::on_down(SlotId id, const caf::error& reason) {
       s->state = SlotState::retired;
       s->awaited = false;
       s->in_flight = 0;
+      if (options_.replicated)
+        leave_sync(out, id, why);
       fail_calls_on(out, id, gone(why));
       check_stop_done(out);
       return out;
@@ -183,6 +197,8 @@ Effects ReplicaSet::on_down(SlotId id, const caf::error& reason) {
   if (s->node == "local" || s->node.empty()) {
     // Restart in this process with the same shard and workspace.
     ++counters_.restarts;
+    if (options_.replicated)
+      leave_sync(out, id, why);
     place(out, id.shard, id.index, "local", "");
   } else {
     lose(out, id,
@@ -217,6 +233,8 @@ Effects ReplicaSet::on_node_lost(const std::string& node, const std::string& why
           hit.push_back(id);
           s.state = SlotState::retired;
           s.awaited = false;
+          if (options_.replicated)
+            leave_sync(out, id, why);
           out.push_back(effect::StopSlot{id});
           break;
         default:
@@ -239,15 +257,20 @@ Effects ReplicaSet::on_node_lost(const std::string& node, const std::string& why
 Effects ReplicaSet::on_node_back(const std::string& node) {
   Effects out;
   size_t back = 0;
-  for (auto& shard : shards_)
-    for (auto& s : shard)
+  for (uint32_t k = 0; k < shards_.size(); ++k)
+    for (uint32_t i = 0; i < shards_[k].size(); ++i) {
+      auto& s = shards_[k][i];
       if (s.node == node && s.state == SlotState::lost && s.suspect && !stopping_) {
         s.state = SlotState::live;
         s.suspect = false;
         s.lost.clear();
         s.in_flight = 0;
         ++back;
+        // It may have missed writes while it did not answer.
+        if (options_.replicated)
+          copy_placed(out, {k, i, s.gen});
       }
+    }
   if (back > 0)
     out.push_back(effect::Log{options_.name + ": node " + node
                               + " answers again: " + std::to_string(back) + " replica(s) back"});
@@ -287,8 +310,15 @@ Effects ReplicaSet::on_scale(uint64_t scale, uint32_t n) {
     // A stateful shard's replicas share its store on its node: new ones go
     // there, not to the least-loaded node.
     std::string node;
-    if (options_.stateful && !active.empty())
+    std::string exclude;
+    if (options_.replicated) {
+      // Each copy of its own: on a node that holds none of this shard yet.
+      for (auto i : active)
+        if (shard[i].node != "local")
+          exclude += (exclude.empty() ? "" : ",") + shard[i].node;
+    } else if (options_.stateful && !active.empty()) {
       node = shard[active.front()].node;
+    }
     // Scale down: the newest go first. Live ones take no new request and
     // stop once they have answered the ones they hold.
     for (size_t i = active.size(); i > n; --i) {
@@ -312,7 +342,7 @@ Effects ReplicaSet::on_scale(uint64_t scale, uint32_t n) {
       if (i == shard.size())
         shard.emplace_back();
       shard[i].lost.clear();
-      place(out, k, i, node, "");
+      place(out, k, i, node, exclude);
       op.waiting.push_back({k, i, shard[i].gen});
     }
   }
@@ -376,6 +406,12 @@ Effects ReplicaSet::on_stop() {
     out.push_back(
       effect::ScaleDone{scale, make_error(errc::unavailable, options_.name + ": stopping")});
   scales_.clear();
+  for (auto& [op, req] : held_) {
+    ops_.erase(op);
+    ++counters_.failed;
+    out.push_back(effect::Deliver{op, make_error(errc::unavailable, options_.name + ": stopping")});
+  }
+  held_.clear();
   check_stop_done(out);
   return out;
 }
@@ -420,10 +456,22 @@ Value ReplicaSet::status() const {
       p["alive"] = s.state == SlotState::live;
       if (!s.lost.empty())
         p["lost"] = s.lost;
+      if (options_.replicated) {
+        p["copy"] = to_string(s.copy);
+        p["applied"] = static_cast<int64_t>(s.applied);
+        if (s.copy == CopyState::recovering)
+          p["catching_up_to"] = static_cast<int64_t>(s.upto);
+      }
       placement.push_back(std::move(p));
     }
   v["in_flight"] = std::move(in_flight);
   v["placement"] = std::move(placement);
+  if (options_.replicated) {
+    Value::Array seqs;
+    for (const auto& q : seqs_)
+      seqs.emplace_back(static_cast<int64_t>(q.next));
+    v["writes"] = std::move(seqs);  // the last write number of each shard
+  }
   return v;
 }
 

@@ -43,6 +43,26 @@
 /// A reply or error for a call already settled is ignored, so a late reply
 /// from a replica presumed lost never answers a client twice.
 ///
+/// Copies (a stateful executor that implements caflow::Replicated): each
+/// slot on its own node is a copy of its shard's data, with a copy state
+/// beside its slot state (slots of one shard on one node share a store and
+/// so are one copy; a write goes to one of them):
+///
+///   out        --on_seq: applied == the shard's seq ---------> in_sync
+///   out        --on_seq: behind ------------------------------> recovering  Recover(from an
+///   in-sync copy) recovering --caught up, at or past every acknowledged write -> in_sync
+///   recovering --on_recover_failed ----------------------------> out  QuerySeq later
+///   in_sync    --a write fails (not for its input), down, lost -> out
+///
+/// A shard is established once every copy placed at start told its applied
+/// sequence number (on_seq): the highest is the shard's, the copies there
+/// are in sync, the others catch up. Requests wait until then. A write gets
+/// the shard's next number and goes to every in-sync and recovering copy;
+/// it is acknowledged once `write_consistency` in-sync copies applied it
+/// (0: all of them), and a copy that fails it leaves the in-sync set before
+/// that. A write every copy refuses for its input is recorded as applied by
+/// each, and answered with that error. Reads go to one in-sync copy.
+///
 /// Not thread-safe: owned by one head actor.
 #pragma once
 
@@ -52,6 +72,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -72,6 +93,12 @@ enum class SlotState : uint8_t { placing, live, draining, stopping, lost, retire
 
 /// "placing", "live", ...
 const char* to_string(SlotState state) noexcept;
+
+/// Where a copy of a replicated shard is (see the file comment).
+enum class CopyState : uint8_t { out, recovering, in_sync };
+
+/// "out", "recovering", "in_sync".
+const char* to_string(CopyState state) noexcept;
 
 /// One replica of one slot: shard, index within the shard, generation.
 struct SlotId {
@@ -94,6 +121,13 @@ struct Slot {
   bool suspect = false;
   /// Stopping while the flow stops, and still expected to report down.
   bool awaited = false;
+  // Copies of a replicated shard only:
+  CopyState copy = CopyState::out;
+  uint64_t applied = 0;     ///< the last write it is known to have applied
+  bool seq_known = false;   ///< it told its applied number since it was placed
+  bool seq_failed = false;  ///< asking it failed (it is asked again later)
+  uint64_t upto = 0;        ///< recovering: the shard's number when it began
+  uint64_t recovery = 0;    ///< the current catch-up's id (0: none)
 };
 
 /// What a ReplicaSet is built from.
@@ -110,6 +144,17 @@ struct ReplicaSetOptions {
   std::chrono::milliseconds respawn_backoff{500};
   /// Microseconds since the epoch, for routes. Default: the system clock.
   std::function<int64_t()> clock{};
+  /// The executor implements caflow::Replicated: each slot on its own node
+  /// is a copy, writes are numbered and go to every in-sync copy. Default: false
+  bool replicated = false;
+  /// Replicated: the endpoints that only read; every other one writes.
+  std::set<std::string, std::less<>> reads{};
+  /// Replicated: in-sync copies that must apply a write before it is
+  /// acknowledged (YAML `write_consistency`); 0 = all of them. Default: 0
+  uint32_t write_consistency = 0;
+  /// Replicated: how long a copy that failed to catch up waits before it
+  /// tries again. Default: 1000 ms
+  std::chrono::milliseconds recover_backoff{1000};
   /// Endpoints whose shard answers are delivered packed, one Document per
   /// shard (caflow/shard_answers.hpp), instead of reduced: the head's
   /// uses_after reduces them. Whatever would fail the request fails it
@@ -119,11 +164,30 @@ struct ReplicaSetOptions {
 
 namespace effect {
 
-/// Send `req` to the replica of `to` as call `call`.
+/// Send `req` to the replica of `to` as call `call`; as write number `seq`
+/// of its shard when `seq` is not 0.
 struct SendCall {
   uint64_t call = 0;
   SlotId to;
   Request req;
+  uint64_t seq = 0;
+};
+
+/// Ask the copy `slot` for its last applied write, after `delay`; answer
+/// with on_seq or on_seq_failed.
+struct QuerySeq {
+  SlotId slot;
+  std::chrono::milliseconds delay{0};
+};
+
+/// Tell the copy `target` to catch up from the copy `source` until it has
+/// applied `upto`; answer with on_recovered or on_recover_failed, naming
+/// `recovery`.
+struct Recover {
+  SlotId target;
+  SlotId source;
+  uint64_t upto = 0;
+  uint64_t recovery = 0;
 };
 
 /// Start a replica for `slot`: on `node` ("" = any node but `exclude`,
@@ -169,9 +233,9 @@ struct Log {
 }  // namespace effect
 
 /// One thing for the head actor to do.
-using Effect
-  = std::variant<effect::SendCall, effect::PlaceSlot, effect::StopSlot, effect::RetryLater,
-                 effect::Deliver, effect::ScaleDone, effect::StopDone, effect::Log>;
+using Effect = std::variant<effect::SendCall, effect::PlaceSlot, effect::StopSlot,
+                            effect::RetryLater, effect::Deliver, effect::ScaleDone,
+                            effect::StopDone, effect::Log, effect::QuerySeq, effect::Recover>;
 
 /// What an input asks for, in order.
 using Effects = std::vector<Effect>;
@@ -234,6 +298,26 @@ class ReplicaSet {
   /// The flow stops: stop every replica; StopDone once they are down.
   [[nodiscard]] Effects on_stop();
 
+  // -- copies (replicated shards; replica_set_copies.cpp) ---------------------
+
+  /// The copy `slot` has applied the writes up to `applied`.
+  [[nodiscard]] Effects on_seq(SlotId slot, uint64_t applied);
+
+  /// The copy `slot` could not say what it applied.
+  [[nodiscard]] Effects on_seq_failed(SlotId slot, const caf::error& err);
+
+  /// Catch-up `recovery` of `slot` ended with `applied` applied.
+  [[nodiscard]] Effects on_recovered(SlotId slot, uint64_t recovery, uint64_t applied);
+
+  /// Catch-up `recovery` of `slot` failed.
+  [[nodiscard]] Effects on_recover_failed(SlotId slot, uint64_t recovery, const caf::error& err);
+
+  /// The last write number given to `shard` (0: none, or not established).
+  [[nodiscard]] uint64_t shard_seq(uint32_t shard) const { return seqs_[shard].next; }
+
+  /// True once `shard`'s number is known (see the file comment).
+  [[nodiscard]] bool established(uint32_t shard) const { return seqs_[shard].established; }
+
   // -- inspection -------------------------------------------------------------
 
   /// Slot [shard][index] (must exist).
@@ -281,6 +365,32 @@ class ReplicaSet {
     SlotId slot;
     uint32_t retries_left = 0;
     std::optional<Request> kept;  // for a retry
+    uint64_t write = 0;           // its write (writes_), 0 for a plain call
+    bool check = false;           // a check before a write over several shards
+  };
+  // One numbered write of one shard, sent to every in-sync and recovering copy.
+  struct Write {
+    enum Status : uint8_t { pending, applied, failed };
+    struct Target {
+      SlotId slot;
+      bool counted = false;  // in sync when sent, or since
+      Status status = pending;
+    };
+    uint64_t op = 0;
+    uint32_t part = 0;
+    uint32_t shard = 0;
+    uint64_t seq = 0;
+    std::vector<Target> targets;
+    std::optional<Response> answer;  // the first copy's
+    caf::error refused;              // an input error the copies answered
+    std::vector<std::string> failures;
+    bool settled = false;  // answered (kept until every copy answered)
+  };
+  // The numbering of one shard's writes.
+  struct ShardSeq {
+    uint64_t next = 0;       // the last number given
+    uint64_t max_acked = 0;  // the highest acknowledged
+    bool established = false;
   };
   struct Op {
     PollingMode mode = PollingMode::any;
@@ -295,6 +405,11 @@ class ReplicaSet {
     Partition plan;                      // PARTITION: positions and ids
     bool packed = false;                 // deliver the answers packed (keep_shard_answers)
     std::vector<uint32_t> failed_parts;  // the part of each failure, in order
+    // A write over several shards: its parts wait here while one copy of
+    // each shard checks its documents; none is numbered unless all pass.
+    std::vector<std::optional<Request>> staged;
+    size_t checking = 0;
+    std::vector<caf::error> refusals;
   };
   struct ScaleOp {
     std::vector<SlotId> waiting;
@@ -318,6 +433,24 @@ class ReplicaSet {
   caf::error shard_error(uint32_t shard, const caf::error& err) const;
   std::string shard_name(uint32_t shard) const;
 
+  // Copies (replica_set_copies.cpp).
+  void route(Effects& out, uint64_t op, Request req);
+  bool is_write(const std::string& endpoint) const;
+  std::string copy_name(SlotId id) const;
+  bool serves(const Slot& s) const noexcept;  // may take a read
+  void send_write(Effects& out, uint64_t op, uint32_t part, uint32_t shard, Request req);
+  void write_answered(Effects& out, const Call& call, caf::expected<Response> result);
+  void send_checks(Effects& out, uint64_t op);
+  void check_answered(Effects& out, const Call& call, const caf::error& err);
+  void check_write(Effects& out, uint64_t id);
+  void leave_sync(Effects& out, SlotId id, const std::string& why);
+  void copy_placed(Effects& out, SlotId id);
+  void establish(Effects& out, uint32_t shard);
+  void start_recovery(Effects& out, SlotId id);
+  void maybe_promote(Effects& out, SlotId id);
+  void release_held(Effects& out);
+  std::optional<SlotId> sync_source(uint32_t shard, SlotId except) const;
+
   // Slots (replica_set.cpp).
   Slot* find(SlotId id);
   void place(Effects& out, uint32_t shard, uint32_t index, std::string node, std::string exclude);
@@ -335,6 +468,11 @@ class ReplicaSet {
   std::map<uint64_t, Call> calls_;
   std::map<uint64_t, Op> ops_;
   std::map<uint64_t, ScaleOp> scales_;
+  std::vector<ShardSeq> seqs_;
+  std::map<uint64_t, Write> writes_;
+  uint64_t next_write_ = 0;
+  uint64_t next_recovery_ = 0;
+  std::vector<std::pair<uint64_t, Request>> held_;  // waiting for every shard's number
   ReplicaSetCounters counters_;
   bool stopping_ = false;
   bool stop_done_ = false;

@@ -63,6 +63,19 @@ std::optional<size_t> ReplicaSet::top_k_for(const Params& params) const {
 Effects ReplicaSet::on_request(uint64_t op, Request req) {
   Effects out;
   ++counters_.received;
+  route(out, op, std::move(req));
+  return out;
+}
+
+void ReplicaSet::route(Effects& out, uint64_t op, Request req) {
+  if (options_.replicated)
+    for (const auto& q : seqs_)
+      if (!q.established) {
+        // The shards' numbers come from their copies (flow start): wait.
+        held_.emplace_back(op, std::move(req));
+        return;
+      }
+  const bool write = is_write(req.endpoint);
   auto n = static_cast<uint32_t>(shards_.size());
   auto mode = n == 1 ? PollingMode::any : options_.polling.mode_for(req.endpoint);
   Op o;
@@ -75,27 +88,33 @@ Effects ReplicaSet::on_request(uint64_t op, Request req) {
     o.pending = 1;
     ops_.emplace(op, std::move(o));
     if (n == 1) {
-      send_to_shard(out, op, 0, 0, std::move(req), retry_budget(), std::nullopt);
-      return out;
+      if (write)
+        send_write(out, op, 0, 0, std::move(req));
+      else
+        send_to_shard(out, op, 0, 0, std::move(req), retry_budget(), std::nullopt);
+      return;
     }
     // Any shard: the least busy replica over all of them.
     std::vector<ReplicaLoad> loads;
     for (const auto& shard : shards_)
       for (const auto& s : shard)
-        loads.push_back({s.in_flight, s.state == SlotState::live});
+        loads.push_back({s.in_flight, serves(s)});
     auto pick = any_picker_.pick(loads);
     if (!pick) {
       settle_part(out, op, 0,
                   make_error(errc::unavailable, options_.name + ": no replica available"));
-      return out;
+      return;
     }
     uint32_t shard = 0;
     size_t index = *pick;
     while (index >= shards_[shard].size())
       index -= shards_[shard++].size();
     auto i = static_cast<uint32_t>(index);
-    send_to_slot(out, op, 0, {shard, i, shards_[shard][i].gen}, std::move(req), retry_budget());
-    return out;
+    if (write)
+      send_write(out, op, 0, shard, std::move(req));
+    else
+      send_to_slot(out, op, 0, {shard, i, shards_[shard][i].gen}, std::move(req), retry_budget());
+    return;
   }
   o.answers.resize(n);
   if (mode == PollingMode::all) {
@@ -106,9 +125,12 @@ Effects ReplicaSet::on_request(uint64_t op, Request req) {
     for (uint32_t k = 0; k < n; ++k) {
       // Every shard but the last gets its own copy of the request.
       Request shard_req = k + 1 < n ? req : std::move(req);
-      send_to_shard(out, op, k, k, std::move(shard_req), retry_budget(), std::nullopt);
+      if (write)
+        send_write(out, op, k, k, std::move(shard_req));
+      else
+        send_to_shard(out, op, k, k, std::move(shard_req), retry_budget(), std::nullopt);
     }
-    return out;
+    return;
   }
   o.plan = partition(std::move(req.docs), n);
   auto parts = std::move(o.plan.parts);
@@ -121,20 +143,38 @@ Effects ReplicaSet::on_request(uint64_t op, Request req) {
   ops_.emplace(op, std::move(o));
   if (ops_.at(op).pending == 0) {
     finish(out, op);
-    return out;
+    return;
   }
-  for (uint32_t k = 0; k < n; ++k)
-    if (!parts[k].empty())
+  size_t used = 0;
+  for (const auto& p : parts)
+    used += p.empty() ? 0 : 1;
+  if (write && used > 1) {
+    // Checked whole before any shard commits (a bad document on one shard
+    // must not leave the others' parts written).
+    auto& staged = ops_.at(op).staged;
+    staged.resize(n);
+    for (uint32_t k = 0; k < n; ++k)
+      if (!parts[k].empty())
+        staged[k] = with_docs(req, std::move(parts[k]));
+    send_checks(out, op);
+    return;
+  }
+  for (uint32_t k = 0; k < n; ++k) {
+    if (parts[k].empty())
+      continue;
+    if (write)
+      send_write(out, op, k, k, with_docs(req, std::move(parts[k])));
+    else
       send_to_shard(out, op, k, k, with_docs(req, std::move(parts[k])), retry_budget(),
                     std::nullopt);
-  return out;
+  }
 }
 
 void ReplicaSet::send_to_shard(Effects& out, uint64_t op, uint32_t part, uint32_t shard,
                                Request req, uint32_t retries, std::optional<uint32_t> exclude) {
   std::vector<ReplicaLoad> loads;
   for (const auto& s : shards_[shard])
-    loads.push_back({s.in_flight, s.state == SlotState::live});
+    loads.push_back({s.in_flight, serves(s)});
   std::optional<size_t> ex;
   if (exclude)
     ex = *exclude;
@@ -159,12 +199,12 @@ void ReplicaSet::send_to_slot(Effects& out, uint64_t op, uint32_t part, SlotId t
                               uint32_t retries) {
   ++shards_[to.shard][to.index].in_flight;
   auto id = ++next_call_;
-  Call call{op, part, to, retries, std::nullopt};
+  Call call{op, part, to, retries, std::nullopt, 0, false};
   // Keep the request for a retry only when one may follow.
   if (retries > 0)
     call.kept = req;
   calls_.emplace(id, std::move(call));
-  out.push_back(effect::SendCall{id, to, std::move(req)});
+  out.push_back(effect::SendCall{id, to, std::move(req), 0});
 }
 
 void ReplicaSet::release(Effects& out, const Call& call) {
@@ -183,8 +223,15 @@ Effects ReplicaSet::on_reply(uint64_t id, Response resp) {
   auto call = std::move(i->second);
   calls_.erase(i);
   release(out, call);
-  pack_any(call.op, call.slot.shard, resp);
-  settle_part(out, call.op, call.part, std::move(resp));
+  if (call.check) {
+    check_answered(out, call, {});
+  } else if (call.write != 0) {
+    pack_any(call.op, call.slot.shard, resp);
+    write_answered(out, call, std::move(resp));
+  } else {
+    pack_any(call.op, call.slot.shard, resp);
+    settle_part(out, call.op, call.part, std::move(resp));
+  }
   return out;
 }
 
@@ -201,6 +248,15 @@ Effects ReplicaSet::on_error(uint64_t id, const caf::error& err) {
 
 void ReplicaSet::fail_call(Effects& out, uint64_t, Call call, const caf::error& err) {
   release(out, call);
+  if (call.check) {
+    check_answered(out, call, err);
+    return;
+  }
+  if (call.write != 0) {
+    // Never retried: every in-sync copy has it already.
+    write_answered(out, call, err);
+    return;
+  }
   if (call.retries_left > 0 && call.kept && replica_gone(err) && !stopping_) {
     ++counters_.retries;
     // Not to the replica that just failed: its down message may not have

@@ -387,11 +387,13 @@ caf::error ShardStore::scan_log(uint64_t from,
               });
 }
 
-caf::error ShardStore::clear() {
+caf::error ShardStore::clear(const ShardBatch* with) {
   if (auto err = writable("clearing"))
     return err;
   ShardBatch batch;
   batch.clear_documents();
+  if (with)
+    batch.ops_.insert(batch.ops_.end(), with->ops_.begin(), with->ops_.end());
   if (auto err = commit(batch, "clearing"))
     return err;
   // DeleteRange only hides the keys; compacting the ranges drops them from

@@ -166,8 +166,10 @@ class ShardStore {
     uint64_t from, const std::function<bool(uint64_t, std::string_view)>& fn) const;
 
   /// Deletes every document and embedding and gives their disk space back
-  /// (a compaction of the deleted ranges); metadata and log stay.
-  [[nodiscard]] caf::error clear();
+  /// (a compaction of the deleted ranges); metadata and log stay. The
+  /// writes of `with` (e.g. the operation's sequence number) are committed
+  /// in the same batch.
+  [[nodiscard]] caf::error clear(const ShardBatch* with = nullptr);
 
   /// Writes the WAL to disk (fsync).
   [[nodiscard]] caf::error flush();

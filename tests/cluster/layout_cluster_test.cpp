@@ -77,6 +77,9 @@ TEST_CASE("swapping the order of hosts: is refused, naming the shard that is els
   CAPTURE(message);
   CHECK(message.find("but not shard") != std::string::npos);
   CHECK(message.find("hosts:") != std::string::npos);
+  // Both nodes named: the one that refused and the one that holds the data.
+  CHECK(message.find("node " + n2.address) != std::string::npos);
+  CHECK(message.find("node " + n1.address + " holds shard-0's data (") != std::string::npos);
   auto again = indexer_flow(workspace, {n1.address, n2.address}).start();
   REQUIRE_MESSAGE(again, describe(again.error()));
   CHECK(count(*again) == 100);

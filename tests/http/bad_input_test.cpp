@@ -418,6 +418,16 @@ TEST_CASE("input errors from several shards answer 400, not 503 or 500") {
                            R"([1, 2, 3]}, {"id": "b3", "embedding": [1, 2, 3]}, {"id": "b4", )"
                            R"("embedding": [1, 2, 3]}])"),
        "dimension"},
+      // Checked whole before any shard commits (#14.9): the good documents
+      // on the other shard are not written either.
+      {"PARTITION: good documents on both shards and one of dimension 3",
+       post_body("/index",
+                 R"([{"id": "g0", "embedding": [1, 0, 0, 1]}, {"id": "g1", )"
+                 R"("embedding": [1, 0, 0, 1]}, {"id": "g2", "embedding": [1, 0, 0, 1]}, )"
+                 R"({"id": "g3", "embedding": [1, 0, 0, 1]}, {"id": "g4", "embedding": )"
+                 R"([1, 0, 0, 1]}, {"id": "g5", "embedding": [1, 0, 0, 1]}, {"id": )"
+                 R"("bad9", "embedding": [1, 2, 3]}])"),
+       "nothing written"},
     };
     for (const auto& c : cases) {
       INFO(c.name);
@@ -429,7 +439,13 @@ TEST_CASE("input errors from several shards answer 400, not 503 or 500") {
     }
     auto counted = client.post("/count", {});
     REQUIRE_MESSAGE(counted, describe(counted.error()));
-    CHECK(counted->parameters.get_int("count", -1) >= 16);
+    CHECK(counted->parameters.get_int("count", -1) == 16);
+    DocumentArray good;
+    for (int i = 0; i < 6; ++i)
+      good.emplace_back().id = "g" + std::to_string(i);
+    auto found = client.post("/fetch", good);
+    REQUIRE_MESSAGE(found, describe(found.error()));
+    CHECK(found->docs.size() == 0);
   }
   fs::remove_all(dir);
 }

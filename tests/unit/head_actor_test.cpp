@@ -273,6 +273,7 @@ head_actor::behavior_type tagging_head(head_actor::pointer self, std::string nam
     [](scale_atom, uint32_t) { return ok_atom::value; },
     [](respawn_atom, uint32_t, uint32_t, uint64_t) {},
     [](node_atom, const std::string&, bool, const std::string&) {},
+    [](seq_atom, uint32_t, uint32_t, uint64_t) {},
   };
 }
 

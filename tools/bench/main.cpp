@@ -17,6 +17,7 @@
 //   caflow-bench dense [--n=20000] [--dim=128] [--shards=2] [--queries=2000]
 //   caflow-bench batching [--clients=64] [--per_call_us=2000] [--per_doc_us=20] [--rounds=5]
 //   caflow-bench million [--n=1000000] [--shards=2] [--queries=300]
+//   caflow-bench replication [--docs=20000] [--request-size=100] [--away-docs=20000]
 #include <cstring>
 #include <iostream>
 
@@ -37,13 +38,14 @@ int hnsw_restart(int argc, char** argv);
 int dense(int argc, char** argv);
 int million(int argc, char** argv);
 int batching(int argc, char** argv);
+int replication(int argc, char** argv);
 }  // namespace caflow::bench
 
 int main(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
     std::cerr << "usage: caflow-bench "
                  "overhead|replicas|seed|search|tfidf|http|grpc|remote|reshard|sparse|mixed|memory|"
-                 "hnsw-restart|dense|million|batching\n       [--key=value ...]\n";
+                 "hnsw-restart|dense|million|batching|replication\n       [--key=value ...]\n";
     return argc < 2 ? 2 : 0;
   }
   try {
@@ -79,6 +81,8 @@ int main(int argc, char** argv) {
       return caflow::bench::million(argc, argv);
     if (std::strcmp(argv[1], "batching") == 0)
       return caflow::bench::batching(argc, argv);
+    if (std::strcmp(argv[1], "replication") == 0)
+      return caflow::bench::replication(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << "caflow-bench: " << e.what() << '\n';
     return 1;

@@ -1,0 +1,435 @@
+// Replicated stateful shards (#12) with the real Indexer on real nodes
+// (child processes on loopback): every copy holds every document, a node
+// killed while a client streams writes loses nothing acknowledged and fails
+// no write, it catches up from the log (or, away past the log's retention,
+// by snapshot), a scaled-up copy fills before it serves reads, and a node
+// cut off (SIGSTOP: this machine has no network namespaces for tests) is
+// left behind and catches up.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <caf/scoped_actor.hpp>
+
+#include "caflow/client.hpp"
+#include "caflow/errors.hpp"
+#include "caflow/executor.hpp"
+#include "caflow/messages.hpp"
+#include "cluster/cluster_fixture.hpp"
+
+using namespace caflow;
+using namespace caflow::testing;
+
+namespace {
+
+Embedding embedding_of(size_t i) {
+  std::mt19937 rng{static_cast<unsigned>(i) * 2654435761u + 7};
+  std::normal_distribution<float> normal;
+  std::vector<float> v(8);
+  float norm = 0;
+  for (auto& x : v) {
+    x = normal(rng);
+    norm += x * x;
+  }
+  for (auto& x : v)
+    x /= std::sqrt(norm);
+  return Embedding::dense_vector(std::move(v));
+}
+
+DocumentArray docs(size_t first, size_t n) {
+  auto out = numbered_docs(first, n);
+  for (size_t i = 0; i < out.size(); ++i)
+    out[i].embedding = embedding_of(first + i);
+  return out;
+}
+
+Flow replicated_flow(const std::string& workspace, const std::vector<std::string>& hosts,
+                     uint32_t copies, Params uses_with = Params::object(),
+                     uint16_t cluster_port = 0) {
+  Flow flow{FlowOptions{.name = "repl", .workspace = workspace, .cluster_port = cluster_port}};
+  DeploymentOptions index{.name = "indexer", .uses = "Indexer", .replicas = copies};
+  Value::Array list;
+  for (const auto& h : hosts)
+    list.emplace_back(h);
+  index.uses_metas["hosts"] = Value{std::move(list)};
+  index.uses_with = std::move(uses_with);
+  index.timeout = std::chrono::seconds(20);
+  flow.add(std::move(index));
+  return flow;
+}
+
+Value head_status(RunningFlow& flow) {
+  caf::scoped_actor self{flow.system()};
+  Value out = Value::object();
+  self
+    ->request(caf::actor_cast<head_actor>(flow.head("indexer")), std::chrono::seconds(10),
+              status_atom::value)
+    .receive([&](Value& v) { out = std::move(v); }, [](caf::error&) {});
+  return out;
+}
+
+// The copy state of every live copy, e.g. {"in_sync", "recovering"}.
+std::vector<std::string> copies(RunningFlow& flow) {
+  std::vector<std::string> out;
+  auto v = head_status(flow);
+  if (const auto* p = v.find("placement"); p && p->is_array())
+    for (const auto& slot : p->as_array())
+      if (slot.get_bool("alive", false))
+        out.push_back(slot.get_string("copy", "?"));
+  return out;
+}
+
+bool all_in_sync(RunningFlow& flow, size_t n) {
+  auto c = copies(flow);
+  return c.size() == n && std::all_of(c.begin(), c.end(), [](auto& s) { return s == "in_sync"; });
+}
+
+int64_t count(RunningFlow& flow) {
+  auto r = flow.post("/count", {});
+  REQUIRE_MESSAGE(r, describe(r.error()));
+  return r->parameters.get_int("count", -1);
+}
+
+// Every id of `ids` fetched exactly once.
+void check_all_there(RunningFlow& flow, const std::vector<std::string>& ids) {
+  DocumentArray asked;
+  for (const auto& id : ids)
+    asked.emplace_back().id = id;
+  auto fetched = flow.post("/fetch", asked, {.request_size = 200});
+  REQUIRE_MESSAGE(fetched, describe(fetched.error()));
+  std::set<std::string> seen;
+  for (const auto& d : fetched->docs)
+    seen.insert(d.id);
+  CHECK(seen.size() == fetched->docs.size());
+  for (const auto& id : ids)
+    CHECK_MESSAGE(seen.count(id) == 1, "acknowledged " << id << " is missing");
+}
+
+void kill_node(std::unique_ptr<NodeProcess>& node) {
+  ::kill(node->proc->pid(), SIGKILL);
+  CHECK(node->proc->wait(10s));
+  node.reset();
+}
+
+// A writer that streams /index requests of `size` documents, recording what
+// was acknowledged and what failed.
+struct Writer {
+  RunningFlow& flow;
+  size_t size;
+  std::atomic<bool> stop{false};
+  std::atomic<size_t> failed{0};
+  std::mutex mtx;
+  std::vector<std::string> acked;
+  std::string last_error;
+  std::thread thread;
+
+  Writer(RunningFlow& f, size_t n, size_t first) : flow(f), size(n) {
+    thread = std::thread{[this, first] {
+      for (size_t next = first; !stop; next += size) {
+        auto batch = docs(next, size);
+        auto r = flow.post("/index", batch, {.request_size = size});
+        std::lock_guard<std::mutex> guard{mtx};
+        if (!r) {
+          ++failed;
+          last_error = describe(r.error());
+          continue;
+        }
+        for (const auto& d : batch)
+          acked.push_back(d.id);
+      }
+    }};
+  }
+  size_t acknowledged() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return acked.size();
+  }
+  std::vector<std::string> finish() {
+    stop = true;
+    thread.join();
+    return acked;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("two copies on two nodes: each holds every document; searches equal one copy's") {
+  auto ws1 = temp_dir("rep-n1");
+  auto ws2 = temp_dir("rep-n2");
+  auto n1 = std::make_unique<NodeProcess>(NodeProcess::start(ws1));
+  auto n2 = std::make_unique<NodeProcess>(NodeProcess::start(ws2));
+  auto all = docs(0, 1000);
+  std::vector<std::string> ids;
+  for (const auto& d : all)
+    ids.push_back(d.id);
+  auto queries = docs(5000, 20);
+  auto ranked = [&](RunningFlow& flow) {
+    auto r = flow.post("/search", queries, {.parameters = Params{{"top_k", int64_t{5}}}});
+    REQUIRE_MESSAGE(r, describe(r.error()));
+    std::vector<std::vector<std::string>> out;
+    for (const auto& q : r->docs) {
+      auto& row = out.emplace_back();
+      for (const auto& m : q.matches)
+        row.push_back(m.id);
+    }
+    return out;
+  };
+  std::vector<std::vector<std::string>> replicated;
+  {
+    auto flow = replicated_flow(temp_dir("rep-flow"), {n1->address, n2->address}, 2).start();
+    REQUIRE_MESSAGE(flow, describe(flow.error()));
+    REQUIRE(flow->post("/index", all, {.request_size = 50}));
+    CHECK(all_in_sync(*flow, 2));
+    CHECK(count(*flow) == 1000);
+    replicated = ranked(*flow);
+    // Each copy on its own: with either node gone, the other has everything.
+    auto port2 = n2->port;
+    kill_node(n2);
+    REQUIRE(eventually([&] { return copies(*flow).size() == 1; }));
+    CHECK(count(*flow) == 1000);
+    check_all_there(*flow, ids);
+    n2 = std::make_unique<NodeProcess>(NodeProcess::start(ws2, port2));
+    REQUIRE(eventually([&] { return all_in_sync(*flow, 2); }));
+    kill_node(n1);
+    REQUIRE(eventually([&] { return copies(*flow).size() == 1; }));
+    CHECK(count(*flow) == 1000);
+    check_all_there(*flow, ids);
+  }
+  {
+    auto one = Flow{FlowOptions{.name = "one", .workspace = temp_dir("rep-one")}};
+    one.add(DeploymentOptions{.name = "indexer", .uses = "Indexer"});
+    auto flow = one.start();
+    REQUIRE_MESSAGE(flow, describe(flow.error()));
+    REQUIRE(flow->post("/index", all, {.request_size = 50}));
+    CHECK(ranked(*flow) == replicated);
+  }
+}
+
+TEST_CASE("kill -9 of a copy's node while writes stream: none fails, none is lost, it catches up") {
+  auto ws1 = temp_dir("kill-n1");
+  auto ws2 = temp_dir("kill-n2");
+  auto n1 = std::make_unique<NodeProcess>(NodeProcess::start(ws1));
+  auto n2 = std::make_unique<NodeProcess>(NodeProcess::start(ws2));
+  auto port1 = n1->port;
+  auto port2 = n2->port;
+  auto flow = replicated_flow(temp_dir("kill-flow"), {n1->address, n2->address}, 2).start();
+  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE(eventually([&] { return all_in_sync(*flow, 2); }));
+
+  Writer writer{*flow, 10, 0};
+  REQUIRE(eventually([&] { return writer.acknowledged() >= 200; }));
+  kill_node(n2);
+  // The loss is detected; the writes go on on the other copy.
+  REQUIRE(eventually([&] { return copies(*flow).size() == 1; }));
+  auto failed_before = writer.failed.load();
+  auto acked_at_loss = writer.acknowledged();
+  REQUIRE(eventually([&] { return writer.acknowledged() >= acked_at_loss + 200; }));
+  CHECK(writer.failed.load() == failed_before);
+  // Back on its port and workspace: it catches up from the other copy's log
+  // while the writes go on, and joins the in-sync set.
+  n2 = std::make_unique<NodeProcess>(NodeProcess::start(ws2, port2));
+  REQUIRE(eventually([&] { return all_in_sync(*flow, 2); }, std::chrono::seconds(60)));
+  auto acked_at_join = writer.acknowledged();
+  REQUIRE(eventually([&] { return writer.acknowledged() >= acked_at_join + 100; }));
+  auto acked = writer.finish();
+  MESSAGE("acknowledged " << acked.size() << ", failed " << writer.failed.load()
+                          << (writer.last_error.empty() ? "" : ": " + writer.last_error));
+  CHECK(writer.failed.load() == 0);
+  CHECK(n2->proc->wait_for("caught up from", std::chrono::seconds(10)));
+  CHECK(n2->proc->output().find("taking a snapshot") == std::string::npos);
+  // Now the other node goes: everything acknowledged is on the copy that
+  // caught up.
+  kill_node(n1);
+  REQUIRE(eventually([&] { return copies(*flow).size() == 1; }));
+  CHECK(count(*flow) == static_cast<int64_t>(acked.size()));
+  check_all_there(*flow, acked);
+  (void)port1;
+}
+
+TEST_CASE("a copy away past the log's retention catches up by snapshot") {
+  auto ws2 = temp_dir("snap-n2");
+  auto n1 = std::make_unique<NodeProcess>(NodeProcess::start(temp_dir("snap-n1")));
+  auto n2 = std::make_unique<NodeProcess>(NodeProcess::start(ws2));
+  auto port2 = n2->port;
+  auto flow = replicated_flow(temp_dir("snap-flow"), {n1->address, n2->address}, 2,
+                              Params{{"log_retention", 20}})
+                .start();
+  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE(flow->post("/index", docs(0, 300), {.request_size = 10}));
+  kill_node(n2);
+  REQUIRE(eventually([&] { return copies(*flow).size() == 1; }));
+  // 150 writes while it is away: more than the 20 kept (plus the 64 that
+  // are deleted together).
+  REQUIRE(flow->post("/index", docs(300, 150), {.request_size = 1}));
+  DocumentArray gone = docs(0, 30);
+  REQUIRE(flow->post("/delete", gone));
+  n2 = std::make_unique<NodeProcess>(NodeProcess::start(ws2, port2));
+  REQUIRE(eventually([&] { return all_in_sync(*flow, 2); }, std::chrono::seconds(60)));
+  CHECK(n2->proc->wait_for("taking a snapshot", std::chrono::seconds(10)));
+  kill_node(n1);
+  REQUIRE(eventually([&] { return copies(*flow).size() == 1; }));
+  CHECK(count(*flow) == 420);
+  std::vector<std::string> ids;
+  for (size_t i = 30; i < 450; ++i)
+    ids.push_back("d" + std::to_string(i));
+  check_all_there(*flow, ids);
+  auto deleted = flow->post("/fetch", docs(0, 30));
+  REQUIRE(deleted);
+  CHECK(deleted->docs.size() == 0);
+}
+
+TEST_CASE("scaling a stateful deployment to 2 copies onto a joined node fills it before reads") {
+  auto n1 = std::make_unique<NodeProcess>(NodeProcess::start(temp_dir("scale-n1")));
+  auto flow
+    = replicated_flow(temp_dir("scale-flow"), {n1->address}, 1, Params::object(), 0).start();
+  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE(flow->post("/index", docs(0, 2000), {.request_size = 100}));
+  auto n2 = std::make_unique<NodeProcess>(NodeProcess::start(temp_dir("scale-n2")));
+  REQUIRE(!flow->join_node(n2->address));
+  std::atomic<bool> stop{false};
+  std::atomic<int> wrong{0};
+  std::atomic<int> reads{0};
+  std::thread reader{[&] {
+    while (!stop) {
+      auto r = flow->post("/count", {});
+      if (!r || r->parameters.get_int("count", -1) != 2000)
+        ++wrong;
+      ++reads;
+    }
+  }};
+  auto err = flow->scale("indexer", 2);
+  CHECK_MESSAGE(!err, describe(err));
+  auto p = placement_of(*flow, "indexer");
+  REQUIRE(p.size() == 2);
+  CHECK(p[1].node == n2->address);
+  REQUIRE(eventually([&] { return all_in_sync(*flow, 2); }, std::chrono::seconds(60)));
+  stop = true;
+  reader.join();
+  CHECK(reads.load() > 0);
+  CHECK(wrong.load() == 0);
+  // The new copy holds everything on its own.
+  kill_node(n1);
+  REQUIRE(eventually([&] { return copies(*flow).size() == 1; }));
+  CHECK(count(*flow) == 2000);
+}
+
+TEST_CASE("a node cut off (SIGSTOP) is left behind, then catches up; writes go on meanwhile") {
+  auto n1 = std::make_unique<NodeProcess>(NodeProcess::start(temp_dir("stop-n1")));
+  auto n2 = std::make_unique<NodeProcess>(NodeProcess::start(temp_dir("stop-n2")));
+  auto flow = replicated_flow(temp_dir("stop-flow"), {n1->address, n2->address}, 2).start();
+  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE(flow->post("/index", docs(0, 100), {.request_size = 10}));
+  ::kill(n2->proc->pid(), SIGSTOP);
+  // Heartbeats find it (3 missed pings): the write caught by it is settled
+  // by the other copy.
+  auto during = flow->post("/index", docs(100, 100), {.request_size = 10});
+  CHECK_MESSAGE(during, describe(during.error()));
+  CHECK(copies(*flow).size() == 1);
+  CHECK(count(*flow) == 200);
+  ::kill(n2->proc->pid(), SIGCONT);
+  REQUIRE(eventually([&] { return all_in_sync(*flow, 2); }, std::chrono::seconds(60)));
+  kill_node(n1);
+  REQUIRE(eventually([&] { return copies(*flow).size() == 1; }));
+  CHECK(count(*flow) == 200);
+}
+
+TEST_CASE("kill -9 of the flow process: after its restart nothing acknowledged is lost") {
+  auto n1 = std::make_unique<NodeProcess>(NodeProcess::start(temp_dir("flowdeath-n1")));
+  auto n2 = std::make_unique<NodeProcess>(NodeProcess::start(temp_dir("flowdeath-n2")));
+  auto dir = std::filesystem::path{temp_dir("flowdeath-flow")};
+  auto config = dir / "flow.yml";
+  std::ofstream{config} << "jtype: Flow\n"
+                           "with: {name: death, workspace: ws}\n"
+                           "executors:\n"
+                           "  - name: indexer\n"
+                           "    uses: Indexer\n"
+                           "    replicas: 2\n"
+                           "    timeout: 20000\n"
+                           "    hosts: ["
+                        << n1->address << ", " << n2->address << "]\n";
+  auto start_flow = [&] {
+    auto p = std::make_unique<Process>(
+      std::vector<std::string>{CAFLOW_NODE_BINARY, "flow", config.string(), "--port", "0"});
+    auto line = p->wait_for("address", std::chrono::seconds(60));
+    REQUIRE_MESSAGE(line, p->output());
+    auto at = line->find("http://127.0.0.1:");
+    REQUIRE(at != std::string::npos);
+    auto port = static_cast<uint16_t>(std::stoi(line->substr(at + 17)));
+    return std::make_pair(std::move(p), port);
+  };
+  std::vector<std::string> acked;
+  {
+    auto [proc, port] = start_flow();
+    Client client{"127.0.0.1", port, {.timeout = std::chrono::seconds(30)}};
+    std::atomic<bool> stop{false};
+    std::mutex mtx;
+    std::thread writer{[&] {
+      for (size_t next = 0; !stop; next += 10) {
+        auto batch = docs(next, 10);
+        auto r = client.post("/index", batch, {.request_size = 10});
+        if (!r)
+          return;  // the flow is gone
+        std::lock_guard<std::mutex> guard{mtx};
+        for (const auto& d : batch)
+          acked.push_back(d.id);
+      }
+    }};
+    REQUIRE(eventually([&] {
+      std::lock_guard<std::mutex> guard{mtx};
+      return acked.size() >= 300;
+    }));
+    proc->signal(SIGKILL);
+    CHECK(proc->wait(std::chrono::seconds(10)));
+    stop = true;
+    writer.join();
+  }
+  MESSAGE("acknowledged before the kill: " << acked.size());
+  // The nodes kept running; the restarted flow asks them what they hold.
+  auto [proc, port] = start_flow();
+  Client client{"127.0.0.1", port, {.timeout = std::chrono::seconds(30)}};
+  auto counted = client.post("/count", {});
+  REQUIRE_MESSAGE(counted, describe(counted.error()));
+  CHECK(counted->parameters.get_int("count", -1) >= static_cast<int64_t>(acked.size()));
+  DocumentArray asked;
+  for (const auto& id : acked)
+    asked.emplace_back().id = id;
+  auto fetched = client.post("/fetch", asked, {.request_size = 200});
+  REQUIRE_MESSAGE(fetched, describe(fetched.error()));
+  std::set<std::string> seen;
+  for (const auto& d : fetched->docs)
+    seen.insert(d.id);
+  for (const auto& id : acked)
+    CHECK_MESSAGE(seen.count(id) == 1, "acknowledged " << id << " is missing");
+  // The in-sync set is rebuilt: both copies (GET /status).
+  CHECK(eventually([&] {
+    auto status = client.status();
+    if (!status)
+      return false;
+    size_t in_sync = 0;
+    auto count_in = [&](const Value& d) {
+      if (const auto* p = d.find("placement"); p && p->is_array())
+        for (const auto& slot : p->as_array())
+          in_sync += slot.get_string("copy", "") == "in_sync" ? 1 : 0;
+    };
+    const auto& deps = (*status)["deployments"];
+    if (deps.is_object())
+      for (const auto& [name, d] : deps.as_object())
+        count_in(d);
+    else if (deps.is_array())
+      for (const auto& d : deps.as_array())
+        count_in(d);
+    return in_sync == 2;
+  }));
+  // Both copies are in sync again: writes go on.
+  CHECK(client.post("/index", docs(900000, 10)));
+  proc->signal(SIGTERM);
+  CHECK(proc->wait(std::chrono::seconds(30)));
+}
