@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 #include <vector>
@@ -107,7 +108,15 @@ caf::expected<ReshardReport> reshard(const std::string& dir, uint32_t to,
   // Fresh labels per target shard: above every label it holds.
   std::vector<uint64_t> next_label(to, 0);
   uint64_t total = 0;
+  // The highest write number any shard applied (replicated copies number
+  // their writes, README "Replicated stateful shards").
+  uint64_t applied = 0;
   for (uint32_t k = 0; k < span; ++k) {
+    auto at = stores[k]->get_meta("applied");
+    if (!at)
+      return std::move(at.error());
+    if (*at)
+      applied = std::max<uint64_t>(applied, std::stoull(**at));
     if (k < to)
       if (auto err = stores[k]->scan_labels([&](std::string_view, uint64_t label) {
             next_label[k] = std::max(next_label[k], label + 1);
@@ -176,6 +185,12 @@ caf::expected<ReshardReport> reshard(const std::string& dir, uint32_t to,
     ShardBatch meta;
     meta.put_meta("layout", l.encode());
     meta.remove_meta("hnsw");
+    // The op log describes the old layout: replayed onto a copy of the new
+    // one it would put documents on the wrong shard. Drop it and number the
+    // shard past every old write, so that a copy still at an old number (or
+    // an empty one) catches up by snapshot, never from a stale log.
+    meta.truncate_log(std::numeric_limits<uint64_t>::max());
+    meta.put_meta("applied", std::to_string(applied + 1));
     if (auto err = stores[k]->commit(meta, "writing the layout record"))
       return err;
   }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "caflow/executor.hpp"
+#include "caflow/replication.hpp"
 #include "runtime/partition.hpp"
 #include "storage/reshard.hpp"
 #include "tests/temp_workspace.hpp"
@@ -267,4 +268,34 @@ TEST_CASE("a saved HNSW graph is not loaded after the metric changed") {
     CHECK(queries[i].matches[0].id == docs[i].id);  // itself, at distance 0
     CHECK(queries[i].matches[0].score("euclidean") == doctest::Approx(0.0));
   }
+}
+
+TEST_CASE("a reshard drops the op log and numbers every shard past the old writes") {
+  // A copy that catches up after a reshard must take a snapshot of the new
+  // layout, never replay writes that were split for the old one.
+  TempWorkspace dir;
+  auto docs = corpus(200);
+  index_partitioned(dir, docs, 2);
+  uint64_t before = 0;
+  for (uint32_t k = 0; k < 2; ++k) {
+    auto e = make_executor(context(dir, k, 2));
+    auto* r = dynamic_cast<Replicated*>(e.get());
+    REQUIRE(r != nullptr);
+    DocumentArray one{docs[k]};
+    e->handle("/index", one, {}, WriteStamp{r->applied_seq() + 1, "op"});
+    before = std::max(before, r->applied_seq());
+    e->close();
+  }
+  REQUIRE(before > 0);
+  auto to3 = reshard(db(dir), 3);
+  REQUIRE_MESSAGE(to3, describe(to3.error()));
+  for (uint32_t k = 0; k < 3; ++k) {
+    CAPTURE(k);
+    auto e = make_executor(context(dir, k, 3));
+    auto* r = dynamic_cast<Replicated*>(e.get());
+    REQUIRE(r != nullptr);
+    CHECK(r->applied_seq() == before + 1);
+    CHECK(r->read_log(0, 1 << 20).truncated);
+  }
+  check_placement(dir, docs, 3);
 }
