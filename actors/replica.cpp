@@ -10,6 +10,15 @@
 
 namespace caflow::actors {
 
+Response answer(Request& req, Params params) {
+  Response resp;
+  resp.id = std::move(req.id);
+  resp.docs = std::move(req.docs);
+  resp.parameters = std::move(params);
+  resp.shards_answered = 1;
+  return resp;
+}
+
 caf::expected<Params> call_executor(replica_state& st, const std::string& endpoint,
                                     DocumentArray& docs, const Params& params,
                                     const WriteStamp* stamp) {
@@ -138,12 +147,7 @@ replica_actor::behavior_type replica(replica_pointer self, ExecutorContext ctx) 
       auto params = call_executor(st, req.endpoint, req.docs, req.parameters);
       if (!params)
         return std::move(params.error());
-      Response resp;
-      resp.id = std::move(req.id);
-      resp.docs = std::move(req.docs);
-      resp.parameters = std::move(*params);
-      resp.shards_answered = 1;
-      return resp;
+      return answer(req, std::move(*params));
     },
     [self](batch_atom, const std::string& group, uint64_t generation) {
       if (auto batch = self->state.batcher.expire(group, generation))

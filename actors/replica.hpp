@@ -86,4 +86,8 @@ caf::expected<Params> call_executor(replica_state& st, const std::string& endpoi
                                     DocumentArray& docs, const Params& params,
                                     const WriteStamp* stamp = nullptr);
 
+/// The replica's answer to `req` (one shard answered): its documents as the
+/// executor left them, with the executor's response parameters.
+Response answer(Request& req, Params params);
+
 }  // namespace caflow::actors

@@ -72,12 +72,7 @@ caf::expected<Response> apply(replica_state& st, uint64_t seq, Request& req) {
   }
   if (!params)
     return std::move(params.error());
-  Response resp;
-  resp.id = std::move(req.id);
-  resp.docs = std::move(req.docs);
-  resp.parameters = std::move(*params);
-  resp.shards_answered = 1;
-  return resp;
+  return answer(req, std::move(*params));
 }
 
 Response duplicate(Request& req) {
@@ -236,12 +231,7 @@ caf::result<Response> on_write(replica_pointer self, uint64_t seq, Request& req)
     auto params = call_executor(st, req.endpoint, req.docs, req.parameters);
     if (!params)
       return std::move(params.error());
-    Response resp;
-    resp.id = std::move(req.id);
-    resp.docs = std::move(req.docs);
-    resp.parameters = std::move(*params);
-    resp.shards_answered = 1;
-    return resp;
+    return answer(req, std::move(*params));
   }
   auto applied = guarded(st, [&] { return st.replicated->applied_seq(); });
   if (!applied)
