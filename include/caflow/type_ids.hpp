@@ -26,6 +26,9 @@ CAF_ADD_TYPE_ID(caflow, (caflow::Route))
 CAF_ADD_TYPE_ID(caflow, (caflow::Request))
 CAF_ADD_TYPE_ID(caflow, (caflow::Response))
 CAF_ADD_TYPE_ID(caflow, (caflow::ExecutorContext))
+CAF_ADD_TYPE_ID(caflow, (caflow::replica_actor))
+CAF_ADD_TYPE_ID(caflow, (std::vector<caflow::replica_actor>))
+CAF_ADD_TYPE_ID(caflow, (caflow::head_actor))
 
 CAF_END_TYPE_ID_BLOCK(caflow)
 

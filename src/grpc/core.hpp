@@ -15,11 +15,11 @@
 
 #include <google/protobuf/message.h>
 
-#include <caf/actor.hpp>
 #include <caf/error.hpp>
 #include <caf/fwd.hpp>
 
 #include "caflow/grpc_server.hpp"
+#include "caflow/messages.hpp"
 #include "http/jina_status.hpp"
 
 namespace caflow::grpc_gateway {
@@ -27,11 +27,11 @@ namespace caflow::grpc_gateway {
 class CallReactor;
 
 struct Core {
-  Core(caf::actor_system& sys, caf::actor gw, GrpcServerOptions opts)
+  Core(caf::actor_system& sys, gateway_actor gw, GrpcServerOptions opts)
     : system(sys), gateway(std::move(gw)), options(std::move(opts)) {}
 
   caf::actor_system& system;
-  caf::actor gateway;
+  gateway_actor gateway;
   GrpcServerOptions options;
   int64_t started_us = 0;
   std::atomic<bool> stopping{false};

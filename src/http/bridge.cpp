@@ -17,10 +17,9 @@ caf::duration to_caf(std::chrono::milliseconds timeout) {
 // pending (an event-based actor with no behavior terminates once its last
 // awaited response arrived), which keeps the bridge stateless and lets CAF
 // spread the answers over its workers.
-void ask_gateway(caf::actor_system& sys, const caf::actor& gateway, Request req,
+void ask_gateway(caf::actor_system& sys, const gateway_actor& gateway, Request req,
                  std::chrono::milliseconds timeout,
                  std::function<void(caf::expected<Response>)> done) {
-  auto gw = caf::actor_cast<gateway_actor>(gateway);
   // Arguments rather than captures: CAF 0.17.6 dereferences a null
   // std::shared_ptr<std::tuple<>> when an actor function is spawned without
   // arguments (caf/detail/init_fun_factory.hpp), undefined behaviour that
@@ -32,19 +31,18 @@ void ask_gateway(caf::actor_system& sys, const caf::actor& gateway, Request req,
         .then([cb](Response& resp) { cb(std::move(resp)); },
               [cb](caf::error& err) { cb(std::move(err)); });
     },
-    gw, to_caf(timeout), std::move(req), std::move(done));
+    gateway, to_caf(timeout), std::move(req), std::move(done));
 }
 
-void ask_status(caf::actor_system& sys, const caf::actor& gateway,
+void ask_status(caf::actor_system& sys, const gateway_actor& gateway,
                 std::chrono::milliseconds timeout, std::function<void(caf::expected<Value>)> done) {
-  auto gw = caf::actor_cast<gateway_actor>(gateway);
   sys.spawn(  // arguments rather than captures: see ask_gateway
     [](caf::event_based_actor* self, gateway_actor gw, caf::duration t,
        std::function<void(caf::expected<Value>)> cb) {
       self->request(gw, t, status_atom::value)
         .then([cb](Value& v) { cb(std::move(v)); }, [cb](caf::error& err) { cb(std::move(err)); });
     },
-    gw, to_caf(timeout), std::move(done));
+    gateway, to_caf(timeout), std::move(done));
 }
 
 }  // namespace caflow::http

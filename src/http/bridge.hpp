@@ -17,12 +17,12 @@ namespace caflow::http {
 /// with the response or the error, on a CAF worker thread (so `done` must
 /// not block). `timeout` 0 waits as long as it takes; expiry is CAF's
 /// sec::request_timeout.
-void ask_gateway(caf::actor_system& sys, const caf::actor& gateway, Request req,
+void ask_gateway(caf::actor_system& sys, const gateway_actor& gateway, Request req,
                  std::chrono::milliseconds timeout,
                  std::function<void(caf::expected<Response>)> done);
 
 /// Asks `gateway` for its status Value; as ask_gateway.
-void ask_status(caf::actor_system& sys, const caf::actor& gateway,
+void ask_status(caf::actor_system& sys, const gateway_actor& gateway,
                 std::chrono::milliseconds timeout, std::function<void(caf::expected<Value>)> done);
 
 }  // namespace caflow::http

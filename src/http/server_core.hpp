@@ -19,9 +19,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
-#include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include "caflow/messages.hpp"
 #include "caflow/server.hpp"
 #include "http/metrics.hpp"
 
@@ -30,17 +30,17 @@ namespace caflow::http {
 class Session;
 
 struct Core : std::enable_shared_from_this<Core> {
-  Core(caf::actor_system& sys, caf::actor gw, ServerOptions opts)
+  Core(caf::actor_system& sys, gateway_actor gw, ServerOptions opts)
     : system(sys), gateway(std::move(gw)), options(std::move(opts)) {}
 
   caf::actor_system& system;
-  caf::actor gateway;
+  gateway_actor gateway;
   ServerOptions options;
   /// RunningFlow::scale of the served flow (POST /scale). Blocks while new
   /// replicas start, so sessions call it off the I/O threads.
   std::function<caf::error(const std::string&, uint32_t)> scale;
   /// Every deployment's head, for readiness (see http/readiness.hpp).
-  std::vector<std::pair<std::string, caf::actor>> heads;
+  std::vector<std::pair<std::string, head_actor>> heads;
   /// ServerOptions::max_connections resolved (never 0).
   size_t max_connections = 0;
   /// Connections open now (sessions alive).

@@ -83,7 +83,7 @@ struct Deterministic {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
   caf::scheduler::test_coordinator* sched = nullptr;
-  caf::actor replica;
+  replica_actor replica;
   std::vector<std::optional<caf::expected<Response>>> results;
 
   explicit Deterministic(uint32_t size) {
@@ -95,7 +95,7 @@ struct Deterministic {
     ExecutorContext ctx{.name = "probe", .uses = "BatchProbe"};
     ctx.dynamic_batching["/encode"] = {.preferred_batch_size = size,
                                        .timeout = std::chrono::milliseconds{10}};
-    replica = caf::actor_cast<caf::actor>(sys->spawn(actors::replica, ctx));
+    replica = sys->spawn(actors::replica, ctx);
     sched->run();
   }
   ~Deterministic() {
