@@ -368,33 +368,11 @@ class fast_reader {
     return true;
   }
 
+  // An object or array opens: the first one is the root, later ones go
+  // where the frame on top says.
   bool begin(bool object, error_code& ec) {
-    if (stack_.empty()) {
-      switch (root) {
-        case root_kind::document: {
-          if (!object)
-            return bail(ec);
-          auto& f = push(kind::document);
-          f.doc = root_doc;
-          return true;
-        }
-        case root_kind::documents:
-          if (object) {
-            auto& f = push(kind::docs_object);
-            f.docs = root_docs;
-            return true;
-          }
-          return push_docs(root_docs, 0);
-        case root_kind::envelope: {
-          if (!object)
-            return bail(ec);
-          auto& f = push(kind::envelope);
-          f.value = Value::object();
-          return true;
-        }
-      }
-      return bail(ec);
-    }
+    if (stack_.empty())
+      return begin_root(object, ec);
     auto& top = stack_.back();
     switch (top.k) {
       case kind::skip:
@@ -417,36 +395,7 @@ class fast_reader {
         return true;
       }
       case kind::document:
-        switch (top.at) {
-          case doc_field::tags:
-          case doc_field::scores:
-            if (!object)
-              return bail(ec);
-            return push_value(true);
-          case doc_field::embedding:
-          case doc_field::tensor: {
-            if (object)
-              return push_value(true);  // sparse: through the general path
-            push(kind::floats);
-            // Pushing may move the frames: find the document's frame again.
-            auto& d = stack_[stack_.size() - 2];
-            stack_.back().floats = d.at == doc_field::embedding ? &d.doc->embedding.values
-                                                                : &d.tensor.values;
-            return true;
-          }
-          case doc_field::matches:
-          case doc_field::chunks: {
-            if (object)
-              return bail(ec);
-            auto* docs = top.at == doc_field::matches ? &top.doc->matches : &top.doc->chunks;
-            return push_docs(docs, top.depth + 1);
-          }
-          case doc_field::other:
-            push(kind::skip).depth = 1;
-            return true;
-          default:
-            return bail(ec);
-        }
+        return begin_in_document(top, object, ec);
       case kind::envelope:
         if (!top.is_data)
           return push_value(object);
@@ -466,6 +415,69 @@ class fast_reader {
         return push_docs(top.docs, 0);
     }
     return bail(ec);
+  }
+
+  // The root object or array: a document, documents (an array, or an object
+  // with "docs") or a request envelope.
+  bool begin_root(bool object, error_code& ec) {
+    switch (root) {
+      case root_kind::document: {
+        if (!object)
+          return bail(ec);
+        auto& f = push(kind::document);
+        f.doc = root_doc;
+        return true;
+      }
+      case root_kind::documents:
+        if (object) {
+          auto& f = push(kind::docs_object);
+          f.docs = root_docs;
+          return true;
+        }
+        return push_docs(root_docs, 0);
+      case root_kind::envelope: {
+        if (!object)
+          return bail(ec);
+        auto& f = push(kind::envelope);
+        f.value = Value::object();
+        return true;
+      }
+    }
+    return bail(ec);
+  }
+
+  // An object or array as the value of document field `top.at`.
+  bool begin_in_document(frame& top, bool object, error_code& ec) {
+    switch (top.at) {
+      case doc_field::tags:
+      case doc_field::scores:
+        if (!object)
+          return bail(ec);
+        return push_value(true);
+      case doc_field::embedding:
+      case doc_field::tensor: {
+        if (object)
+          return push_value(true);  // sparse: through the general path
+        push(kind::floats);
+        // Pushing may move the frames: find the document's frame again.
+        auto& d = stack_[stack_.size() - 2];
+        stack_.back().floats = d.at == doc_field::embedding ? &d.doc->embedding.values
+                                                            : &d.tensor.values;
+        return true;
+      }
+      case doc_field::matches:
+      case doc_field::chunks: {
+        if (object)
+          return bail(ec);
+        auto* docs = top.at == doc_field::matches ? &top.doc->matches : &top.doc->chunks;
+        return push_docs(docs, top.depth + 1);
+      }
+      case doc_field::other:
+        push(kind::skip).depth = 1;
+        return true;
+      default:
+        return bail(ec);
+    }
   }
 
   bool push_value(bool object) {
