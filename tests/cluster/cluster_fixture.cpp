@@ -70,16 +70,6 @@ DocumentArray numbered_docs(size_t first, size_t n) {
   return docs;
 }
 
-bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return pred();
-}
-
 std::vector<ReplicaPlacement> placement_of(const RunningFlow& flow, const std::string& deployment) {
   std::vector<ReplicaPlacement> out;
   for (auto& p : flow.placement())

@@ -11,6 +11,7 @@
 
 #include "caflow/flow.hpp"
 #include "daemon/process.hpp"
+#include "tests/eventually.hpp"
 
 namespace caflow::testing {
 
@@ -38,10 +39,6 @@ struct NodeProcess {
 
 /// `n` documents d<first>..d<first+n-1>, tag x = their number.
 DocumentArray numbered_docs(size_t first, size_t n);
-
-/// Polls `pred` every 50 ms until it holds or `limit` passes.
-bool eventually(const std::function<bool()>& pred,
-                std::chrono::milliseconds limit = std::chrono::seconds(30));
 
 /// The placement of `deployment`'s replicas in `flow`.
 std::vector<ReplicaPlacement> placement_of(const RunningFlow& flow, const std::string& deployment);

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -16,6 +17,8 @@
 #include "caflow/messages.hpp"
 #include "caflow/type_ids.hpp"
 #include "runtime/partition.hpp"
+#include "test_executors.hpp"
+#include "tests/eventually.hpp"
 
 using namespace caflow;
 
@@ -143,46 +146,70 @@ TEST_CASE("replicas=2 uses both replicas") {
 }
 
 TEST_CASE("a replica that dies is restarted and its requests retried") {
+  // Deterministic: the Gate executor says when each replica holds a
+  // request, and the head's status when it has sent the next ones. (The
+  // posting threads join on the way out, even after a failed REQUIRE: a
+  // held request gives up after the gate's own bound.)
+  testing::Gate::reset();
   Flow flow;
-  flow.add({.name = "rec", .uses = "Recorder", .replicas = 2, .retries = 2});
+  flow.add({.name = "gate", .uses = "Gate", .replicas = 2, .retries = 2});
   auto running = start(flow);
   std::vector<replica_actor> replicas;
   {
     caf::scoped_actor self{running.system()};
-    self->request(running.head("rec"), std::chrono::seconds(10), replicas_atom::value)
+    self->request(running.head("gate"), std::chrono::seconds(10), replicas_atom::value)
       .receive([&](std::vector<replica_actor>& xs) { replicas = std::move(xs); },
                [](caf::error&) {});
   }
   REQUIRE(replicas.size() == 2);
-  // Both replicas busy; replica 0 is killed mid-request. The exit message
-  // queues behind its current request, and so does the next request the head
-  // sends it: that one bounces when the replica stops and is retried.
-  caf::expected<PostResult> first = make_error(errc::unavailable);
-  std::thread slow{[&] {
-    first = running.post("/index", make_docs(2, "slow"),
-                         {.request_size = 1, .prefetch = 2, .parameters = {{"sleep_ms", 600}}});
+  // One request held in each replica (the head sends each to the least busy).
+  caf::expected<PostResult> held = make_error(errc::unavailable);
+  std::jthread holding{[&] {
+    held = running.post("/hold", make_docs(2, "held"), {.request_size = 1, .prefetch = 2});
   }};
-  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  auto holders = testing::Gate::wait_held(2, std::chrono::seconds(30));
+  REQUIRE(holders.size() == 2);
+  CHECK(std::set<uint32_t>(holders.begin(), holders.end()) == std::set<uint32_t>{0, 1});
+  // Replica 0 is killed while it holds its request: the exit message queues
+  // behind that request. Two more requests go one to each replica (both
+  // hold one), so one queues behind the exit: it bounces when replica 0
+  // stops and is retried on another replica.
   caf::anon_send_exit(replicas[0], caf::exit_reason::kill);
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  auto result = running.post("/index", make_docs(2), {.request_size = 1, .prefetch = 2});
-  slow.join();
-  REQUIRE_MESSAGE(first, describe(first.error()));
-  REQUIRE_MESSAGE(result, describe(result.error()));
-  CHECK(first->docs.size() == 2);
-  CHECK(result->docs.size() == 2);
-  auto status = head_status(running, "rec");
+  caf::expected<PostResult> queued = make_error(errc::unavailable);
+  std::jthread queueing{[&] {
+    queued = running.post("/pass", make_docs(2, "queued"), {.request_size = 1, .prefetch = 2});
+  }};
+  REQUIRE(testing::eventually([&] {
+    auto status = head_status(running, "gate");
+    const Value* in_flight = status.find("in_flight");
+    if (!in_flight || in_flight->as_array().size() != 2)
+      return false;
+    const auto& per_replica = in_flight->as_array();
+    return per_replica[0].as_int() == 2 && per_replica[1].as_int() == 2;
+  }));
+  testing::Gate::open();
+  holding.join();
+  queueing.join();
+  REQUIRE_MESSAGE(held, describe(held.error()));
+  REQUIRE_MESSAGE(queued, describe(queued.error()));
+  CHECK(held->docs.size() == 2);
+  CHECK(queued->docs.size() == 2);
+  REQUIRE(
+    testing::eventually([&] { return head_status(running, "gate").get_int("alive", 0) == 2; }));
+  auto status = head_status(running, "gate");
   CHECK(status.get_int("restarts", 0) == 1);
-  CHECK(status.get_int("retries", 0) >= 1);
-  CHECK(status.get_int("alive", 0) == 2);
-  // The restarted replica serves again.
-  auto again = running.post("/index", make_docs(8),
-                            {.request_size = 1, .prefetch = 8, .parameters = {{"sleep_ms", 20}}});
-  REQUIRE(again);
-  std::set<int64_t> seen;
-  for (auto& d : again->docs)
-    seen.insert(d.tags.get_int("rec.replica", -1));
-  CHECK(seen.size() == 2);
+  CHECK(status.get_int("retries", 0) == 1);
+  // The restarted replica serves again: two held requests, one in each.
+  testing::Gate::reset();
+  caf::expected<PostResult> again = make_error(errc::unavailable);
+  std::jthread holding_again{[&] {
+    again = running.post("/hold", make_docs(2, "again"), {.request_size = 1, .prefetch = 2});
+  }};
+  auto second = testing::Gate::wait_held(2, std::chrono::seconds(30));
+  testing::Gate::open();
+  holding_again.join();
+  REQUIRE_MESSAGE(again, describe(again.error()));
+  CHECK(std::set<uint32_t>(second.begin(), second.end()) == std::set<uint32_t>{0, 1});
 }
 
 TEST_CASE("a throwing executor fails that request only") {

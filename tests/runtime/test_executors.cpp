@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -69,5 +71,64 @@ ToyIndex::ToyIndex(ExecutorContext ctx) : Executor(std::move(ctx)) {
   });
 }
 CAFLOW_REGISTER_EXECUTOR(ToyIndex);
+
+namespace {
+
+struct GateState {
+  std::mutex mtx;
+  std::condition_variable cv;
+  bool open = false;
+  std::vector<uint32_t> held;  // replica ids, in arrival order
+};
+
+GateState& gate() {
+  static GateState state;
+  return state;
+}
+
+}  // namespace
+
+Gate::Gate(ExecutorContext ctx) : Executor(std::move(ctx)) {
+  auto tag = [this](DocumentArray& docs) {
+    for (auto& d : docs)
+      d.tags["gate.replica"] = static_cast<int64_t>(context().replica_id);
+  };
+  on("/hold", [this, tag](DocumentArray& docs, const Params&) {
+    auto& g = gate();
+    std::unique_lock<std::mutex> lock{g.mtx};
+    g.held.push_back(context().replica_id);
+    g.cv.notify_all();
+    // Bounded, so that a test that fails before opening cannot hang the
+    // flow's stop on this replica.
+    if (!g.cv.wait_for(lock, std::chrono::seconds(60), [&] { return g.open; }))
+      throw std::runtime_error("the gate was never opened");
+    tag(docs);
+    return Params::object();
+  });
+  on("*", [tag](DocumentArray& docs, const Params&) {
+    tag(docs);
+    return Params::object();
+  });
+}
+
+void Gate::reset() {
+  std::lock_guard<std::mutex> guard{gate().mtx};
+  gate().open = false;
+  gate().held.clear();
+}
+
+void Gate::open() {
+  std::lock_guard<std::mutex> guard{gate().mtx};
+  gate().open = true;
+  gate().cv.notify_all();
+}
+
+std::vector<uint32_t> Gate::wait_held(size_t n, std::chrono::seconds limit) {
+  auto& g = gate();
+  std::unique_lock<std::mutex> lock{g.mtx};
+  g.cv.wait_for(lock, limit, [&] { return g.held.size() >= n; });
+  return g.held;
+}
+CAFLOW_REGISTER_EXECUTOR(Gate);
 
 }  // namespace caflow::testing

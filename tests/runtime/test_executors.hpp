@@ -1,6 +1,10 @@
 // Small executors for runtime tests: they record which shard and replica ran.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
 #include "caflow/executor.hpp"
 
 namespace caflow::testing {
@@ -21,6 +25,24 @@ class ToyIndex : public Executor {
 
  private:
   DocumentArray stored_;
+};
+
+/// Holds every `/hold` request in its replica until the test opens the gate,
+/// and tells the test which replicas hold one: for tests that must know a
+/// request sits in a replica, without sleeping. Other endpoints pass at
+/// once. Documents are tagged "gate.replica" with the replica that ran them.
+/// The gate is process-wide (one test at a time).
+class Gate : public Executor {
+ public:
+  explicit Gate(ExecutorContext ctx);
+
+  /// Closes the gate and forgets the holders (call first in each test).
+  static void reset();
+  /// Opens the gate: held and later `/hold` requests pass.
+  static void open();
+  /// Waits until `n` requests are held, for at most `limit`; returns the
+  /// replica ids holding them in arrival order (fewer on timeout).
+  static std::vector<uint32_t> wait_held(size_t n, std::chrono::seconds limit);
 };
 
 }  // namespace caflow::testing
