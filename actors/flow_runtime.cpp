@@ -13,6 +13,7 @@
 #include "actors/flow_cluster.hpp"
 #include "actors/gateway.hpp"
 #include "actors/head.hpp"
+#include "actors/system_shutdown.hpp"
 #include "caflow/errors.hpp"
 #include "caflow/executor.hpp"
 #include "caflow/flow.hpp"
@@ -38,12 +39,21 @@ struct RunningFlow::Impl {
   gateway_actor gateway;
   bool stopped = false;
 
+  // Stops the actors, then ends the flow's own actor system (if it has
+  // one) within a bound: see actors/system_shutdown.hpp.
+  ~Impl() {
+    stop_all();
+    detail::shut_down(std::move(own), std::move(cfg), std::chrono::seconds(10),
+                      ("flow '" + flow.options().name + "'").c_str());
+  }
+
   // Spawns heads, waits until every replica is ready, spawns the gateway.
   caf::error spawn(caf::actor_system& system, const Flow& description);
 
   void stop_all() {
-    if (stopped)
+    if (stopped || sys == nullptr)
       return;
+    detail::ReleaseThreadHold release;
     stopped = true;
     caf::scoped_actor self{*sys};
     if (gateway)
@@ -180,6 +190,7 @@ caf::error RunningFlow::Impl::spawn(caf::actor_system& system, const Flow& descr
 }
 
 caf::expected<RunningFlow> Flow::start() const {
+  detail::ReleaseThreadHold release;
   // Plugins first: they register the executor types validate() checks.
   if (auto err = load_plugins(options_.plugins))
     return err;
@@ -200,6 +211,7 @@ caf::expected<RunningFlow> Flow::start() const {
 }
 
 caf::expected<RunningFlow> Flow::start(caf::actor_system& sys) const {
+  detail::ReleaseThreadHold release;
   if (auto err = load_plugins(options_.plugins))
     return err;
   if (auto err = validate())
@@ -253,6 +265,7 @@ head_actor RunningFlow::head(const std::string& name) const {
 }
 
 caf::error RunningFlow::scale(const std::string& deployment, uint32_t replicas) {
+  detail::ReleaseThreadHold release;
   if (!impl_ || impl_->stopped)
     return make_error(errc::unavailable, "the flow is stopped");
   auto h = head(deployment);
@@ -268,6 +281,7 @@ caf::error RunningFlow::scale(const std::string& deployment, uint32_t replicas) 
 }
 
 caf::error RunningFlow::join_node(const std::string& host_port) {
+  detail::ReleaseThreadHold release;
   if (!impl_ || impl_->stopped)
     return make_error(errc::unavailable, "the flow is stopped");
   if (!impl_->cluster)
@@ -289,6 +303,7 @@ caf::error RunningFlow::join_node(const std::string& host_port) {
 }
 
 std::vector<ReplicaPlacement> RunningFlow::placement() const {
+  detail::ReleaseThreadHold release;
   std::vector<ReplicaPlacement> out;
   if (!impl_ || impl_->stopped)
     return out;

@@ -5,6 +5,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "actors/node.hpp"
+#include "actors/system_shutdown.hpp"
 #include "caflow/errors.hpp"
 #include "caflow/plugin.hpp"
 #include "caflow/type_ids.hpp"
@@ -26,6 +27,7 @@ struct Node::Impl {
   void stop() {
     if (!actor)
       return;
+    detail::ReleaseThreadHold release;
     {
       caf::scoped_actor self{*sys};
       self->monitor(actor);
@@ -34,9 +36,17 @@ struct Node::Impl {
     }
     actor = nullptr;
   }
+
+  // Stops the node, then ends its actor system within a bound (see
+  // actors/system_shutdown.hpp).
+  ~Impl() {
+    stop();
+    detail::shut_down(std::move(sys), std::move(cfg), std::chrono::seconds(10), "node");
+  }
 };
 
 caf::expected<Node> Node::start(NodeOptions options) {
+  detail::ReleaseThreadHold release;
   if (auto err = load_plugins(options.plugins))
     return err;
   auto impl = std::make_unique<Impl>();
@@ -92,6 +102,7 @@ std::string Node::address() const {
 }
 
 caf::error Node::join(const std::string& flow_host_port) {
+  detail::ReleaseThreadHold release;
   auto where = detail::parse_node_address(flow_host_port);
   if (!where)
     return where.error();

@@ -10,6 +10,7 @@
 
 #include <caf/scoped_actor.hpp>
 
+#include "actors/system_shutdown.hpp"
 #include "caflow/errors.hpp"
 #include "caflow/messages.hpp"
 #include "cluster/cluster_fixture.hpp"
@@ -23,6 +24,9 @@ namespace {
 // The gateway's status: counters, every head's status, the cluster's nodes.
 Value gateway_status(const RunningFlow& flow) {
   Value out;
+  // Without a hold on the flow's system left in this thread, which would
+  // keep it from ending (actors/system_shutdown.hpp).
+  detail::ReleaseThreadHold release;
   caf::scoped_actor self{flow.system()};
   self->request(flow.gateway(), 10s, status_atom::value)
     .receive([&](Value& v) { out = std::move(v); }, [](caf::error&) {});
@@ -69,7 +73,7 @@ TEST_CASE("a hung node (SIGSTOP): requests degrade, /status names it, stop does 
   }());
   REQUIRE(flow->post("/index", numbered_docs(0, 40), {.request_size = 10}));
 
-  ::kill(n2.proc->pid(), SIGSTOP);
+  REQUIRE(n2.proc->suspend());
   // A search sent now reaches the hung shard; it is settled once the node
   // counts as hung (with shard-0's part), not left waiting.
   auto pending = std::async(std::launch::async, [&] {
@@ -111,15 +115,20 @@ TEST_CASE("a hung node (SIGSTOP): requests degrade, /status names it, stop does 
   REQUIRE(count);
   CHECK(count->parameters.get_int("count", -1) >= 40);
 
-  // Hung again, then the flow stops: it does not wait for the node.
-  ::kill(n2.proc->pid(), SIGSTOP);
+  // Hung again, then the flow stops and is destroyed on another thread, its
+  // actor system with it: neither waits for the node.
+  REQUIRE(n2.proc->suspend());
   REQUIRE(eventually([&] { return !placement_of(*flow, "index").at(1).alive; }));
-  auto stopping = std::async(std::launch::async, [&] { flow->stop(); });
+  auto before = detail::abandoned_systems();
+  auto stopping = std::async(std::launch::async, [&] {
+    flow->stop();
+    flow.reset();
+  });
   auto stopped = stopping.wait_for(30s) == std::future_status::ready;
   ::kill(n2.proc->pid(), SIGCONT);
   CHECK(stopped);
   stopping.wait();
-  flow.reset();
+  CHECK(detail::abandoned_systems() == before);  // ended, not left behind
 }
 
 TEST_CASE("scale 1 -> 7 over three joined nodes spreads the new replicas; caflow scale shows it") {

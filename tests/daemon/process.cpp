@@ -113,6 +113,26 @@ void Process::signal(int sig) {
     kill(pid_, sig);
 }
 
+bool Process::suspend(std::chrono::milliseconds timeout) {
+  if (status_)
+    return false;
+  kill(pid_, SIGSTOP);
+  auto deadline = steady::now() + timeout;
+  for (;;) {
+    int status = 0;
+    auto r = waitpid(pid_, &status, WUNTRACED | WNOHANG);
+    if (r == pid_) {
+      if (WIFSTOPPED(status))
+        return true;
+      status_ = decode(status);  // it exited meanwhile
+      return false;
+    }
+    if (steady::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
   auto deadline = steady::now() + timeout;
   while (!status_) {

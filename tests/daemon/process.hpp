@@ -36,6 +36,10 @@ class Process {
 
   void signal(int sig);
 
+  /// Stops the process (SIGSTOP) and returns once it is stopped (kill()
+  /// only queues the signal), or false after `timeout` or when it exited.
+  bool suspend(std::chrono::milliseconds timeout = 10s);
+
   /// The exit code (128 + signal when killed), or nullopt on timeout.
   std::optional<int> wait(std::chrono::milliseconds timeout);
 
