@@ -3,6 +3,7 @@
 #include <chrono>
 #include <iostream>
 #include <thread>
+#include <variant>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -22,6 +23,7 @@
 #include "cluster/placement.hpp"
 #include "cluster/transport.hpp"
 #include "config/flow_graph.hpp"
+#include "runtime/doc_filter.hpp"
 #include "runtime/flow_identity.hpp"
 #include "runtime/post.hpp"
 #include "runtime/scale_bounds.hpp"
@@ -182,8 +184,14 @@ caf::error RunningFlow::Impl::spawn(caf::actor_system& system, const Flow& descr
   }
   auto needs = detail::needs_indices(deps);
   std::vector<actors::gateway_deployment> deployments;
-  for (size_t i = 0; i < deps.size(); ++i)
+  for (size_t i = 0; i < deps.size(); ++i) {
     deployments.push_back({deps[i].name, heads[i], needs[i]});
+    // validate() compiled it once already; an empty filter takes everything.
+    if (deps[i].when.is_object() && deps[i].when.size() > 0)
+      if (auto f = detail::DocFilter::compile(deps[i].when);
+          auto* ok = std::get_if<detail::DocFilter>(&f))
+        deployments.back().when = std::move(*ok);
+  }
   gateway = system.spawn(actors::gateway, std::move(deployments), flow.options().max_in_flight,
                          cluster);
   return {};

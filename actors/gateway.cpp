@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <optional>
+#include <span>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/result.hpp>
@@ -17,13 +18,19 @@ namespace {
 
 using gateway_pointer = gateway_actor::stateful_pointer<gateway_state>;
 
-// One request's walk through the graph, with its promise.
+// One request's walk through the graph, with its promise. A targetExecutor
+// request walks a graph of one node, `target`.
 struct walk {
-  walk(const detail::FlowGraph& graph, Request r, caf::typed_response_promise<Response> p)
-    : rp(std::move(p)), docs_walk(graph, std::move(r.docs)), req(std::move(r)) {}
+  walk(const detail::FlowGraph& graph, std::span<const std::optional<detail::DocFilter>> filters,
+       Request r, caf::typed_response_promise<Response> p, std::optional<size_t> t = std::nullopt)
+    : rp(std::move(p)),
+      docs_walk(graph, std::move(r.docs), filters),
+      req(std::move(r)),
+      target(t) {}
   caf::typed_response_promise<Response> rp;
   detail::FlowWalk docs_walk;
   Request req;  // docs moved into the walk
+  std::optional<size_t> target;
   bool done = false;
 };
 
@@ -43,24 +50,21 @@ void finish(gateway_pointer self, walk& w, caf::expected<Response> result) {
   }
 }
 
-void launch(gateway_pointer self, std::shared_ptr<walk> w,
-            std::vector<detail::FlowWalk::Launch> launches) {
-  for (auto& l : launches) {
+void launch(gateway_pointer self, std::shared_ptr<walk> w, detail::FlowWalk::Step step) {
+  if (step.result) {
+    finish(self, *w, std::move(*step.result));
+    return;
+  }
+  for (auto& l : step.launches) {
     if (w->done)
       return;
     auto node = l.node;
-    self
-      ->request(self->state.deployments[node].head, caf::infinite,
-                with_docs(w->req, std::move(l.input)))
+    auto head = self->state.deployments[w->target ? *w->target : node].head;
+    self->request(head, caf::infinite, with_docs(w->req, std::move(l.input)))
       .then(
         [self, w, node](Response& resp) {
-          if (w->done)
-            return;
-          auto step = w->docs_walk.done(node, std::move(resp));
-          if (step.result)
-            finish(self, *w, std::move(*step.result));
-          else
-            launch(self, w, std::move(step.launches));
+          if (!w->done)
+            launch(self, w, w->docs_walk.done(node, std::move(resp)));
         },
         [self, w](caf::error& err) { finish(self, *w, std::move(err)); });
   }
@@ -94,16 +98,16 @@ void start_walk(gateway_pointer self, Request req, caf::typed_response_promise<R
                             "no executor matches targetExecutor '" + req.target_executor + "'"));
       return;
     }
-    // Only the target runs: a walk over a graph of that one node.
-    auto docs = std::move(req.docs);
-    auto w = std::make_shared<walk>(st.single, std::move(req), std::move(rp));
+    // Only the target runs (with its `when`): a walk over a graph of that
+    // one node.
     auto node = **target;
-    self->request(st.deployments[node].head, caf::infinite, with_docs(w->req, std::move(docs)))
-      .then([self, w](Response& resp) { finish(self, *w, std::move(resp)); },
-            [self, w](caf::error& err) { finish(self, *w, std::move(err)); });
+    auto w = std::make_shared<walk>(
+      st.single, std::span<const std::optional<detail::DocFilter>>{&st.filters[node], 1},
+      std::move(req), std::move(rp), node);
+    launch(self, w, w->docs_walk.start());
     return;
   }
-  auto w = std::make_shared<walk>(st.graph, std::move(req), std::move(rp));
+  auto w = std::make_shared<walk>(st.graph, st.filters, std::move(req), std::move(rp));
   launch(self, w, w->docs_walk.start());
 }
 
@@ -176,8 +180,10 @@ gateway_actor::behavior_type gateway(gateway_actor::stateful_pointer<gateway_sta
   st.deployments = std::move(deployments);
   st.max_in_flight = max_in_flight;
   std::vector<std::vector<size_t>> needs;
-  for (const auto& n : st.deployments)
+  for (const auto& n : st.deployments) {
     needs.push_back(n.needs);
+    st.filters.push_back(n.when);
+  }
   st.graph = detail::FlowGraph::from_needs(std::move(needs));
   st.single = detail::FlowGraph::from_needs({{}});
   return {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "caflow/messages.hpp"
 #include "cluster/protocol.hpp"
 #include "config/flow_graph.hpp"
+#include "runtime/doc_filter.hpp"
 
 namespace caflow::actors {
 
@@ -23,6 +25,8 @@ struct gateway_deployment {
   /// Indices of the deployments whose output this one takes; empty means
   /// the request itself (Jina's `needs: gateway`).
   std::vector<size_t> needs;
+  /// Its `when`: the documents it takes (nullopt: all).
+  std::optional<detail::DocFilter> when{};
 };
 
 /// Counters the gateway reports through `status`.
@@ -35,9 +39,10 @@ struct gateway_counters {
 
 struct gateway_state {
   std::vector<gateway_deployment> deployments;
-  detail::FlowGraph graph;   // the walk's graph over `deployments`
-  detail::FlowGraph single;  // one node: a targetExecutor request
-  cluster_actor cluster;     // the flow's cluster actor (invalid: none)
+  detail::FlowGraph graph;                                // the walk's graph over `deployments`
+  detail::FlowGraph single;                               // one node: a targetExecutor request
+  std::vector<std::optional<detail::DocFilter>> filters;  // per deployment, its `when`
+  cluster_actor cluster;  // the flow's cluster actor (invalid: none)
   uint32_t max_in_flight = 1000;
   uint32_t in_flight = 0;
   gateway_counters counters;

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Makes a Python gRPC client of caflow's gateway importable: Debian's grpcio
-# and protobuf for /usr/bin/python3, and Python code generated (protoc with
+# Makes Python clients of caflow's gateways importable: Debian's grpcio,
+# protobuf and websocket-client (python3-websocket) for /usr/bin/python3, and
+# Python code generated (protoc with
 # grpc_python_plugin, from protobuf-compiler-grpc) from the same .proto files
 # the gateway is built from (src/grpc/proto), plus the test-only health and
 # reflection messages (tests/grpc/proto).
@@ -9,7 +10,7 @@
 #   env $(tools/grpc-python-env.sh) /usr/bin/python3 tests/grpc/jina_client.py ...
 #
 # Prints PYTHONPATH=... and LD_LIBRARY_PATH=... . tools/setup.sh installs
-# python3-grpcio; where apt cannot install it (not root, or a conflict with
+# python3-grpcio and python3-websocket; where apt cannot install them (not root, or a conflict with
 # other packages), its .debs are downloaded and unpacked into the cache, as
 # tools/sklearn-env.sh does. Exits non-zero with a message when it cannot
 # provide a working client.
@@ -31,7 +32,7 @@ plugin=$(command -v grpc_python_plugin || true)
 [ -n "$plugin" ] || fail "grpc_python_plugin not found (protobuf-compiler-grpc; run tools/setup.sh)"
 
 check() {
-  PYTHONPATH=$1 LD_LIBRARY_PATH=$2 "$python" -c 'import grpc, google.protobuf' >/dev/null 2>&1
+  PYTHONPATH=$1 LD_LIBRARY_PATH=$2 "$python" -c 'import grpc, google.protobuf, websocket' >/dev/null 2>&1
 }
 
 if ! check "" ""; then
@@ -40,7 +41,7 @@ if ! check "" ""; then
   if [ ! -f "$cache/.debs-complete" ] || ! check "$pythonpath" "$libdir"; then
     command -v apt-get >/dev/null || fail "apt-get not found"
     mkdir -p "$cache/debs" "$root" || fail "cannot create $cache"
-    for p in python3-grpcio python3-protobuf libprotobuf32 libabsl20220623 libre2-9 libc-ares2; do
+    for p in python3-grpcio python3-protobuf python3-websocket libprotobuf32 libabsl20220623 libre2-9 libc-ares2; do
       if ! ls "$cache/debs/${p}_"*.deb >/dev/null 2>&1; then
         (cd "$cache/debs" && apt-get download "$p" >&2) || fail "apt-get download $p failed (try: apt-get update)"
       fi
@@ -48,7 +49,7 @@ if ! check "" ""; then
     for deb in "$cache"/debs/*.deb; do
       dpkg-deb -x "$deb" "$root" || fail "dpkg-deb -x $deb failed"
     done
-    check "$pythonpath" "$libdir" || fail "grpc does not import from $root"
+    check "$pythonpath" "$libdir" || fail "grpc or websocket does not import from $root"
     touch "$cache/.debs-complete"
   fi
 fi

@@ -17,8 +17,9 @@ packages=(
   libcaf-dev libssl-dev
   libboost1.81-all-dev libboost-json1.81-dev
   libeigen3-dev librocksdb-dev libhnswlib-dev libyaml-cpp-dev libicu-dev doctest-dev
+  zlib1g-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
-  python3-grpcio python3-protobuf
+  python3-grpcio python3-protobuf python3-websocket
   python3 curl procps clang-format
   python3-yaml python3-kubernetes openssl util-linux
 )

@@ -70,6 +70,15 @@ struct DeploymentOptions {
   uint32_t shards = 1;                   ///< data partitions. Default: 1
   Polling polling{};                     ///< Default: /search ALL, else ANY
   std::vector<std::string> needs{};      ///< Default: the previous deployment
+  /// Which documents this deployment takes (YAML `when`), in the subset of
+  /// DocArray's query language that Jina documents, e.g.
+  /// `{{"tags__price", {{"$gt", 5}}}}`: fields `id text uri mime_type
+  /// parent_id tags__K[__K2..] scores__NAME embedding__dim`, operators `$eq
+  /// $ne $lt $lte $gt $gte $in $nin $exists $regex`, nested with `$and` /
+  /// `$or`. The other documents skip the deployment and rejoin its output at
+  /// their positions, so a flow can branch (README "Branching with when").
+  /// Checked by validate(). Default: {} (every document)
+  Params when = Params::object();
   /// Per request, per shard. Default: 0 (none): wait as long as it takes.
   std::chrono::milliseconds timeout{0};
   /// Retries of a request whose replica died, on another replica of the same

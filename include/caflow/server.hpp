@@ -12,6 +12,11 @@
 /// wrong method, 413 body too large, 503 flow overloaded or unavailable, 504
 /// timeout, 500 executor failure.
 ///
+/// The same port speaks Jina 3.0's WebSocket protocol on `/`: binary
+/// jina.DataRequestProto frames, one answer per request matched by
+/// header.request_id, a single 0x00 byte to end the stream (the README's
+/// WebSocket section).
+///
 ///   auto running = flow.start();
 ///   auto server = caflow::HttpServer::start(*running, {.port = 8080});
 ///   if (!server) { std::cerr << caflow::describe(server.error()); return 1; }
@@ -77,6 +82,10 @@ struct ServerOptions {
   /// that says so (the flow's work is dropped, nothing half-sent). 0: no
   /// limit. Default: 256 MiB
   size_t max_response_bytes = size_t{256} << 20;
+  /// Most requests of one WebSocket connection in flight at once; past it
+  /// the server stops reading that connection until an answer is written
+  /// (TCP back-pressure), like Jina's gateway `prefetch`. Default: 1000
+  uint32_t stream_window = 1000;
   /// Where the server reports trouble that concerns no single request
   /// (e.g. "out of file descriptors"), one line at a time. Default: stderr
   std::function<void(const std::string&)> log{};

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <variant>
 
 #include "caflow/errors.hpp"
 #include "caflow/executor.hpp"
 #include "caflow/flow.hpp"
 #include "config/flow_graph.hpp"
 #include "config/yaml_value.hpp"
+#include "runtime/doc_filter.hpp"
 
 namespace caflow {
 
@@ -84,6 +86,19 @@ caf::error check_uses_with(const DeploymentOptions& d, size_t pos,
   return {};
 }
 
+// `when` compiles (the YAML loader checked it already, naming its line).
+caf::error check_when(const DeploymentOptions& d, size_t pos) {
+  if (d.when.is_null())
+    return {};
+  auto compiled = detail::DocFilter::compile(d.when);
+  auto* e = std::get_if<detail::FilterError>(&compiled);
+  if (!e)
+    return {};
+  auto at = e->joined_path();
+  auto suffix = at.empty() ? "" : (at.front() == '[' ? "" : ".") + at;
+  return make_error(errc::invalid_config, where(d, pos, "when", suffix) + e->what);
+}
+
 }  // namespace
 
 Flow& Flow::add(DeploymentOptions deployment) {
@@ -145,6 +160,8 @@ caf::error Flow::validate() const {
       }
       return make_error(errc::invalid_config, where(d, i, "polling", entry) + message);
     }
+    if (auto err = check_when(d, i))
+      return err;
     std::set<std::string_view> listed;
     for (const auto& need : d.needs) {
       if (!listed.insert(need).second)

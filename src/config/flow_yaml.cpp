@@ -7,11 +7,14 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <span>
 #include <sstream>
+#include <variant>
 
 #include <yaml-cpp/yaml.h>
 
@@ -20,6 +23,7 @@
 #include "cluster/placement.hpp"
 #include "config/jina_keys.hpp"
 #include "config/yaml_value.hpp"
+#include "runtime/doc_filter.hpp"
 
 namespace caflow {
 
@@ -37,13 +41,10 @@ constexpr std::string_view with_keys[] = {
   "name",  "protocol",     "host", "port",          "workspace",          "plugins",
   "nodes", "cluster_port", "tls",  "max_in_flight", "heartbeat_interval", "heartbeat_misses"};
 
-constexpr std::string_view executor_keys[] = {"name",         "uses",
-                                              "uses_with",    "uses_metas",
-                                              "workspace",    "replicas",
-                                              "shards",       "polling",
-                                              "needs",        "timeout",
-                                              "timeout_send", "retries",
-                                              "hosts",        "uses_dynamic_batching"};
+constexpr std::string_view executor_keys[] = {
+  "name",    "uses",  "uses_with", "uses_metas",   "workspace", "replicas", "shards",
+  "polling", "needs", "timeout",   "timeout_send", "retries",   "hosts",    "uses_dynamic_batching",
+  "when"};
 
 constexpr std::string_view uses_keys[] = {"jtype", "with", "metas"};
 
@@ -119,6 +120,37 @@ std::map<std::string, DynamicBatching> parse_batching(const YAML::Node& v, const
   return out;
 }
 
+// The line of the filter entry at `path` (as a FilterError names it) under
+// `node`; `line` where the path leaves the YAML.
+int filter_line(const YAML::Node& node, std::span<const std::string> path, int line) {
+  if (path.empty())
+    return line;
+  const auto& p = path.front();
+  if (!p.empty() && p.front() == '[' && node.IsSequence()) {
+    auto i = std::strtoul(p.c_str() + 1, nullptr, 10);
+    if (i < node.size())
+      return filter_line(node[i], path.subspan(1), detail::line_of(node[i]));
+  } else if (node.IsMap()) {
+    for (const auto& kv : node)
+      if (kv.first.IsScalar() && kv.first.Scalar() == p)
+        return filter_line(kv.second, path.subspan(1), detail::line_of(kv.first));
+  }
+  return line;
+}
+
+// `when: {tags__price: {$gt: 5}}`: compiled here, so that a bad filter names
+// the line of its bad entry.
+Value parse_when(const YAML::Node& v, const FieldReader& in, const std::string& where) {
+  auto when = in.mapping(v, where);
+  auto compiled = detail::DocFilter::compile(when);
+  if (auto* e = std::get_if<detail::FilterError>(&compiled)) {
+    auto at = e->joined_path();
+    auto key = where + (at.empty() ? "" : (at.front() == '[' ? "" : ".") + at);
+    throw YamlConfigError{filter_line(v, e->path, detail::line_of(v)), std::move(key), e->what};
+  }
+  return when;
+}
+
 void parse_tls(const YAML::Node& v, const FieldReader& in, TlsOptions& out) {
   if (!v.IsMap())
     fail(v, "with.tls", "expected a mapping {cert, key, ca}, got " + detail::describe_node(v));
@@ -162,8 +194,8 @@ void parse_gateways(const YAML::Node& protocol_node, bool have_protocol,
                    ? "with.protocol[" + std::to_string(i) + "]"
                    : std::string{"with.protocol"};
     auto node = have_protocol && protocol_node.IsSequence() ? protocol_node[i] : protocol_node;
-    if (p != "http" && p != "grpc")
-      fail(node, where, "unsupported protocol '" + p + "' (known: http, grpc)");
+    if (p != "http" && p != "grpc" && p != "websocket")
+      fail(node, where, "unsupported protocol '" + p + "' (known: http, grpc, websocket)");
     for (size_t k = 0; k < i; ++k)
       if (protocols[k] == p)
         fail(node, where, "protocol '" + p + "' is given twice");
@@ -379,6 +411,8 @@ DeploymentOptions parse_executor(const YAML::Node& entry, int index, const Field
       d.uses_metas["hosts"] = Value{std::move(hosts)};
     } else if (key == "uses_dynamic_batching") {
       d.dynamic_batching = parse_batching(v, in, where);
+    } else if (key == "when") {
+      d.when = parse_when(v, in, where);
     } else {
       unknown_key(kv.first, where, JinaScope::executor, executor_keys);
     }

@@ -87,7 +87,6 @@ constexpr Refusal executor[] = {
   {"entrypoint", not_implemented},
   {"docker_kwargs", not_implemented},
   {"volumes", not_implemented},
-  {"when", not_implemented},
   {"grpc_metadata", not_implemented},
   {"grpc_server_options", not_implemented},
   {"log_config", not_implemented},

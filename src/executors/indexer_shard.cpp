@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -188,9 +189,11 @@ IndexerShard::~IndexerShard() {
 }
 
 void IndexerShard::load() {
-  check(store_->scan_ids([this](std::string_view id) { ids_.emplace(id); }));
   auto marker_bytes = check(store_->get_meta(marker_name));
   marker_present_ = marker_bytes.has_value();
+  auto scan_ids = [this] {
+    return store_->scan_ids([this](std::string_view id) { ids_.emplace(id); });
+  };
   if (!options_.hnsw && marker_present_) {
     // Exact mode keeps no journal: a graph saved before is stale from now on.
     ShardBatch batch;
@@ -200,7 +203,17 @@ void IndexerShard::load() {
   }
   if (options_.hnsw && marker_present_) {
     // A checkpoint: only labels are read, the saved graph is loaded and only
-    // the journaled vectors (written since) are re-added.
+    // the journaled vectors (written since) are re-added. The graph file's
+    // checksum and the document ids are read on other threads meanwhile
+    // (other files, other key ranges; the futures join before any throw
+    // leaves this scope).
+    auto crc_job = std::async(std::launch::async, [this] { return file_crc32(graph_path_); });
+    auto ids_job = std::async(std::launch::async, scan_ids);
+    if (auto saved = Marker::decode(*marker_bytes)) {  // a size hint only
+      auto hint = static_cast<size_t>(std::min<uint64_t>(saved->next_label, uint64_t{1} << 24));
+      label_of_.reserve(hint);
+      id_of_.reserve(hint);
+    }
     std::vector<uint64_t> labels;
     check(store_->scan_labels([&](std::string_view id, uint64_t label) {
       labels.push_back(label);
@@ -218,9 +231,10 @@ void IndexerShard::load() {
     for (size_t i = 0; i < stored.size(); ++i)
       if (stored[i] && !stored[i]->embedding.empty())  // else deleted since: labels cover it
         changed.emplace_back(label_of_.at(journal[i]), std::move(stored[i]->embedding));
+    check(ids_job.get());
     auto marker = Marker::decode(*marker_bytes);
     auto* graph = static_cast<HnswIndex*>(index_.get());
-    auto crc = file_crc32(graph_path_);
+    auto crc = crc_job.get();
     if (marker && crc && *crc != marker->crc) {
       std::cerr << "WARNING: " << name_ << ": the saved HNSW graph " << graph_path_
                 << " is damaged (CRC-32 " << *crc << ", saved as " << marker->crc
@@ -236,7 +250,10 @@ void IndexerShard::load() {
     id_of_.clear();
     next_label_ = 0;
     journaled_ = std::max<size_t>(journaled_, 1);  // the rebuilt graph is not saved yet
+    rebuild_index();
+    return;
   }
+  check(scan_ids());
   rebuild_index();
 }
 

@@ -1,7 +1,6 @@
 #include "grpc/call_reactor.hpp"
 
 #include "grpc/request_codec.hpp"
-#include "http/bridge.hpp"
 #include "http/jina_codec.hpp"
 
 namespace caflow::grpc_gateway {
@@ -87,8 +86,8 @@ void CallReactor::handle(grpc::ByteBuffer& in) {
   }
   auto ex = exchange_of(*req, start);
   auto timeout = core_->options.request_timeout;
-  http::ask_gateway(
-    core_->system, core_->gateway, std::move(*req), timeout,
+  core_->bridge.ask(
+    std::move(*req), timeout,
     [self = shared_from_this(), ex = std::move(ex), timeout](caf::expected<Response> resp) mutable {
       ex.end_us = http::now_us();
       jina::DataRequestProto out;

@@ -21,17 +21,20 @@
 #include "caflow/grpc_server.hpp"
 #include "caflow/messages.hpp"
 #include "http/jina_status.hpp"
+#include "runtime/gateway_bridge.hpp"
 
 namespace caflow::grpc_gateway {
 
 class CallReactor;
 
 struct Core {
-  Core(caf::actor_system& sys, gateway_actor gw, GrpcServerOptions opts)
-    : system(sys), gateway(std::move(gw)), options(std::move(opts)) {}
+  Core(caf::actor_system& sys, detail::GatewayBridge& b, GrpcServerOptions opts)
+    : system(sys), bridge(b), options(std::move(opts)) {}
 
   caf::actor_system& system;
-  gateway_actor gateway;
+  /// Into the flow. Owned by the server, apart from this shared core (see
+  /// runtime/gateway_bridge.hpp): used only while the server runs.
+  detail::GatewayBridge& bridge;
   GrpcServerOptions options;
   int64_t started_us = 0;
   std::atomic<bool> stopping{false};

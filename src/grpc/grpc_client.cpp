@@ -13,8 +13,9 @@
 #include "caflow/errors.hpp"
 #include "grpc/request_codec.hpp"
 #include "grpc/struct_value.hpp"
+#include "http/jina_status.hpp"
 #include "jina.grpc.pb.h"
-#include "runtime/reduce.hpp"
+#include "runtime/post_batches.hpp"
 
 namespace caflow::grpc_gateway {
 
@@ -53,11 +54,7 @@ caf::error from_status(const grpc::Status& s, const std::string& address) {
 
 // An in-band failure (header.status ERROR) as the caflow error it names.
 caf::error from_header(const jina::StatusProto& st) {
-  const auto& name = st.exception().name();
-  for (int c = static_cast<int>(errc::invalid_json); c <= static_cast<int>(errc::plugin_error); ++c)
-    if (name == to_string(static_cast<errc>(c)))
-      return make_error(static_cast<errc>(c), st.description());
-  return make_error(errc::executor_failed, st.description());
+  return http::error_named(st.exception().name(), st.description());
 }
 
 }  // namespace
@@ -117,9 +114,9 @@ caf::expected<Value> GrpcClient::status() {
 
 caf::expected<PostResult> GrpcClient::post(const std::string& endpoint, DocumentArray docs,
                                            const PostOptions& options) {
-  auto size = std::max<size_t>(1, options.request_size);
   auto all = std::move(docs).docs();
-  size_t total = std::max<size_t>(1, (all.size() + size - 1) / size);
+  auto slices = detail::request_slices(all.size(), options.request_size);
+  size_t total = slices.size();
   auto prefix = new_document_id();
   // A gateway that is not there fails within connect_timeout, not never.
   if (!impl_->channel->WaitForConnected(deadline_after(impl_->connect_timeout)))
@@ -156,7 +153,7 @@ caf::expected<PostResult> GrpcClient::post(const std::string& endpoint, Document
         h->set_target_executor(options.target_executor);
       to_struct(options.parameters, req.mutable_parameters());
       auto* out = req.mutable_data()->mutable_docs()->mutable_docs();
-      for (size_t k = i * size; k < std::min(all.size(), (i + 1) * size); ++k)
+      for (size_t k = slices[i].first; k < slices[i].second; ++k)
         to_proto(std::move(all[k]), out->Add());
       if (!stream->Write(req))
         break;
@@ -164,9 +161,8 @@ caf::expected<PostResult> GrpcClient::post(const std::string& endpoint, Document
     stream->WritesDone();
   }};
 
-  std::vector<std::optional<DocumentArray>> answers(total);
-  std::vector<Params> params(total, Params::object());
-  PostResult result;
+  std::vector<detail::PostAnswer> answers(total);
+  std::vector<bool> answered(total, false);
   caf::error error;
   size_t done = 0;
   jina::DataRequestProto resp;
@@ -175,7 +171,7 @@ caf::expected<PostResult> GrpcClient::post(const std::string& endpoint, Document
     size_t i = total;
     if (id.size() > prefix.size() + 1 && id.compare(0, prefix.size(), prefix) == 0)
       i = std::strtoull(id.c_str() + prefix.size() + 1, nullptr, 10);
-    if (i >= total || answers[i]) {
+    if (i >= total || answered[i]) {
       error = make_error(errc::invalid_json, "gRPC answer with an unknown request_id '" + id + "'");
       break;
     }
@@ -183,7 +179,7 @@ caf::expected<PostResult> GrpcClient::post(const std::string& endpoint, Document
       error = from_header(resp.header().status());
       break;
     }
-    DocumentArray out;
+    auto& out = answers[i].docs;
     auto* pbs = resp.mutable_data()->mutable_docs()->mutable_docs();
     for (int k = 0; k < pbs->size(); ++k) {
       auto d = from_proto(*pbs->Mutable(k), "data.docs[" + std::to_string(k) + "]");
@@ -195,22 +191,9 @@ caf::expected<PostResult> GrpcClient::post(const std::string& endpoint, Document
     }
     if (error)
       break;
-    answers[i] = std::move(out);
-    auto p = from_struct(resp.parameters());
-    auto& obj = p.as_object();
-    if (auto it = obj.find("__failed_shards__"); it != obj.end()) {
-      if (it->second.is_number())
-        result.failed_shards += static_cast<uint32_t>(it->second.as_int());
-      obj.erase(it);
-    }
-    if (auto it = obj.find("__failures__"); it != obj.end()) {
-      if (it->second.is_array())
-        for (const auto& f : it->second.as_array())
-          if (f.is_string())
-            result.failures.push_back(f.as_string());
-      obj.erase(it);
-    }
-    params[i] = std::move(p);
+    answered[i] = true;
+    answers[i].parameters = from_struct(resp.parameters());
+    detail::take_shard_failures(answers[i].parameters, answers[i]);
     {
       std::lock_guard<std::mutex> guard{mtx};
       --unanswered;
@@ -237,10 +220,7 @@ caf::expected<PostResult> GrpcClient::post(const std::string& endpoint, Document
     return make_error(errc::io_error, "the gateway at " + impl_->address + " answered "
                                         + std::to_string(done) + " of " + std::to_string(total)
                                         + " requests");
-  for (auto& a : answers)
-    result.docs.append(std::move(*a));
-  result.parameters = detail::reduce_parameters(params);
-  return result;
+  return detail::join_answers(answers);
 }
 
 }  // namespace caflow::grpc_gateway

@@ -19,6 +19,9 @@ namespace caflow {
 using namespace grpc_gateway;
 
 struct GrpcServer::Impl {
+  // Destroyed last: answers that arrive after the server stopped find it
+  // gone and are dropped.
+  std::unique_ptr<detail::GatewayBridge> bridge;
   std::shared_ptr<Core> core;
   std::unique_ptr<CallService> call;
   std::unique_ptr<SingleService> single;
@@ -49,7 +52,8 @@ std::string listen_address(const std::string& host, uint16_t port) {
 caf::expected<std::unique_ptr<GrpcServer>> GrpcServer::start(RunningFlow& flow,
                                                              GrpcServerOptions options) {
   auto impl = std::make_unique<Impl>();
-  impl->core = std::make_shared<Core>(flow.system(), flow.gateway(), options);
+  impl->bridge = std::make_unique<detail::GatewayBridge>(flow.system(), flow.gateway());
+  impl->core = std::make_shared<Core>(flow.system(), *impl->bridge, options);
   impl->core->started_us = http::now_us();
   impl->call = std::make_unique<CallService>(impl->core);
   impl->single = std::make_unique<SingleService>(impl->core);

@@ -6,6 +6,7 @@
 #include "grpc/ndarray.hpp"
 #include "grpc/struct_value.hpp"
 #include "http/jina_status.hpp"
+#include "runtime/post_batches.hpp"
 
 namespace caflow::grpc_gateway {
 
@@ -176,13 +177,7 @@ void encode_response(Response&& resp, const Exchange& ex, jina::DataRequestProto
   Params params = ex.parameters.is_object() ? ex.parameters : Params::object();
   if (resp.parameters.is_object())
     params.merge(resp.parameters);
-  if (resp.shards_failed > 0) {
-    params["__failed_shards__"] = static_cast<int64_t>(resp.shards_failed);
-    Value::Array lines;
-    for (auto& f : resp.failures)
-      lines.emplace_back(std::move(f));
-    params["__failures__"] = std::move(lines);
-  }
+  detail::put_shard_failures(params, resp.shards_failed, resp.failures);
   to_struct(params, out->mutable_parameters());
   add_route(out, "gateway", ex.start_us, ex.end_us, "");
   for (const auto& r : resp.routes)

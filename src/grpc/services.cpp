@@ -11,7 +11,6 @@
 #include "caflow/errors.hpp"
 #include "grpc/call_reactor.hpp"
 #include "grpc/request_codec.hpp"
-#include "http/bridge.hpp"
 #include "http/jina_codec.hpp"
 #include "http/jina_status.hpp"
 #include "runtime/discovery.hpp"
@@ -46,8 +45,8 @@ grpc::ServerUnaryReactor* SingleService::process_single_data(grpc::CallbackServe
   }
   auto ex = exchange_of(*req, start);
   auto timeout = core_->options.request_timeout;
-  http::ask_gateway(
-    core_->system, core_->gateway, std::move(*req), timeout,
+  core_->bridge.ask(
+    std::move(*req), timeout,
     [reactor, response, ex = std::move(ex), timeout](caf::expected<Response> resp) mutable {
       ex.end_us = http::now_us();
       jina::DataRequestProto out;
@@ -75,7 +74,7 @@ grpc::ServerUnaryReactor* DiscoverService::endpoint_discovery(grpc::CallbackServ
   req.id = new_document_id();
   req.endpoint = std::string{detail::discovery_endpoint};
   auto timeout = core_->options.request_timeout;
-  http::ask_gateway(core_->system, core_->gateway, std::move(req), timeout,
+  core_->bridge.ask(std::move(req), timeout,
                     [reactor, response, timeout](caf::expected<Response> resp) {
                       if (!resp) {
                         reactor->Finish(to_status(normalize(std::move(resp.error()), timeout)));
@@ -126,7 +125,7 @@ grpc::ServerUnaryReactor* DryRunService::dry_run(grpc::CallbackServerContext* ct
   req.id = new_document_id();
   req.endpoint = "/";
   auto timeout = core_->options.request_timeout;
-  http::ask_gateway(core_->system, core_->gateway, std::move(req), timeout,
+  core_->bridge.ask(std::move(req), timeout,
                     [reactor, response, timeout](caf::expected<Response> resp) {
                       if (resp) {
                         response->set_code(jina::StatusProto::SUCCESS);

@@ -14,7 +14,7 @@
 #include "grpc/grpc_client.hpp"
 #include "http/client_connection.hpp"
 #include "http/jina_codec.hpp"
-#include "runtime/reduce.hpp"
+#include "runtime/post_batches.hpp"
 
 namespace caflow {
 
@@ -108,7 +108,7 @@ namespace {
 struct HttpPost {
   std::vector<std::string> bodies;
   std::vector<size_t> sizes;  // documents per request
-  std::vector<std::optional<http::DecodedResponse>> answers;
+  std::vector<detail::PostAnswer> answers;
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::mutex mtx;
@@ -147,9 +147,8 @@ caf::expected<PostResult> Client::post(const std::string& endpoint, DocumentArra
 caf::expected<PostResult> Client::post(const std::string& endpoint, DocumentArray docs,
                                        PostOptions options, PostReport& report) {
   if (impl_->grpc) {
-    auto size = std::max<size_t>(1, options.request_size);
     report.documents = docs.size();
-    report.requests = std::max<size_t>(1, (docs.size() + size - 1) / size);
+    report.requests = detail::request_slices(docs.size(), options.request_size).size();
     auto result = impl_->grpc->post(endpoint, std::move(docs), options);
     if (result) {
       report.requests_acknowledged = report.requests;
@@ -160,19 +159,12 @@ caf::expected<PostResult> Client::post(const std::string& endpoint, DocumentArra
     return result;
   }
   auto st = std::make_shared<HttpPost>();
-  auto size = std::max<size_t>(1, options.request_size);
   const auto& all = docs.docs();
   // Encode up front: the wire bytes are all the workers need.
-  for (size_t begin = 0; begin < all.size(); begin += size) {
-    auto end = std::min(all.size(), begin + size);
+  for (auto [begin, end] : detail::request_slices(all.size(), options.request_size)) {
     st->bodies.push_back(http::encode_post(endpoint, all.data() + begin, end - begin,
                                            options.parameters, options.target_executor));
     st->sizes.push_back(end - begin);
-  }
-  if (st->bodies.empty()) {  // like Jina: one empty request (e.g. /count)
-    st->bodies.push_back(
-      http::encode_post(endpoint, DocumentArray{}, options.parameters, options.target_executor));
-    st->sizes.push_back(0);
   }
   st->report.requests = st->bodies.size();
   st->report.documents = all.size();
@@ -244,17 +236,7 @@ caf::expected<PostResult> Client::post(const std::string& endpoint, DocumentArra
   if (st->error)
     return std::move(st->error);
 
-  PostResult out;
-  std::vector<Params> params;
-  for (auto& a : st->answers) {
-    out.docs.append(std::move(a->docs));
-    params.push_back(std::move(a->parameters));
-    out.failed_shards += a->failed_shards;
-    for (auto& f : a->failures)
-      out.failures.push_back(std::move(f));
-  }
-  out.parameters = detail::reduce_parameters(params);
-  return out;
+  return detail::join_answers(st->answers);
 }
 
 }  // namespace caflow

@@ -204,11 +204,7 @@ std::string encode_response(const Response& resp, const Exchange& ex) {
   if (echo)
     params = &with_failures;
   if (resp.shards_failed > 0) {
-    with_failures[failed_shards_key] = static_cast<int64_t>(resp.shards_failed);
-    Value::Array lines;
-    for (const auto& f : resp.failures)
-      lines.emplace_back(f);
-    with_failures[failures_key] = std::move(lines);
+    detail::put_shard_failures(with_failures, resp.shards_failed, resp.failures);
     params = &with_failures;
   }
   // Written straight to text: the documents dominate the size.
@@ -337,12 +333,7 @@ caf::expected<DecodedResponse> decode_response(std::string_view body) {
         std::string name;
         if (auto* e = st->find("exception"); e && e->is_object())
           name = e->get_string("name", "");
-        auto description = st->get_string("description", "the flow reported an error");
-        for (int c = static_cast<int>(errc::invalid_json);
-             c <= static_cast<int>(errc::plugin_error); ++c)
-          if (name == to_string(static_cast<errc>(c)))
-            return make_error(static_cast<errc>(c), description);
-        return make_error(errc::executor_failed, description);
+        return error_named(name, st->get_string("description", "the flow reported an error"));
       }
   DecodedResponse out;
   if (fast) {
@@ -356,19 +347,7 @@ caf::expected<DecodedResponse> decode_response(std::string_view body) {
   }
   if (auto* p = member(*parsed, {"parameters"}); p != nullptr && p->is_object()) {
     out.parameters = *p;
-    auto& obj = out.parameters.as_object();
-    if (auto it = obj.find(failed_shards_key); it != obj.end()) {
-      if (it->second.is_number())
-        out.failed_shards = static_cast<uint32_t>(it->second.as_int());
-      obj.erase(it);
-    }
-    if (auto it = obj.find(failures_key); it != obj.end()) {
-      if (it->second.is_array())
-        for (const auto& f : it->second.as_array())
-          if (f.is_string())
-            out.failures.push_back(f.as_string());
-      obj.erase(it);
-    }
+    detail::take_shard_failures(out.parameters, out);
   }
   return out;
 }
@@ -386,9 +365,8 @@ caf::error error_from_reply(int status, std::string_view body) {
   if (description.empty())
     description = std::string{body.substr(0, 200)};
   auto message = "HTTP " + std::to_string(status) + ": " + description;
-  for (int c = static_cast<int>(errc::invalid_json); c <= static_cast<int>(errc::plugin_error); ++c)
-    if (name == to_string(static_cast<errc>(c)))
-      return make_error(static_cast<errc>(c), std::move(message));
+  if (auto code = errc_named(name))
+    return make_error(*code, std::move(message));
   switch (status) {
     case 400:
     case 405:

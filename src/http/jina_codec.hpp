@@ -38,12 +38,13 @@
 #include "caflow/messages.hpp"
 #include "caflow/value.hpp"
 #include "http/jina_status.hpp"
+#include "runtime/post_batches.hpp"
 
 namespace caflow::http {
 
 /// Parameter keys carrying partial shard failures in a response.
-constexpr const char* failed_shards_key = "__failed_shards__";
-constexpr const char* failures_key = "__failures__";
+using detail::failed_shards_key;
+using detail::failures_key;
 
 /// What the server knows about a request besides the Response.
 struct Exchange {
@@ -96,13 +97,8 @@ std::string encode_post(std::string_view endpoint, const DocumentArray& docs,
 std::string encode_post(std::string_view endpoint, const Document* first, size_t count,
                         const Params& parameters, std::string_view target_executor);
 
-/// A response body read back.
-struct DecodedResponse {
-  DocumentArray docs;
-  Params parameters = Params::object();  ///< without the failure keys
-  uint32_t failed_shards = 0;
-  std::vector<std::string> failures;
-};
+/// A response body read back (parameters without the failure keys).
+using DecodedResponse = detail::PostAnswer;
 
 /// Reads a response body answered 200; one whose header.status is Jina's
 /// ERROR (an executor failed, in-band) is the error it names.

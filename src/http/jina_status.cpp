@@ -27,6 +27,17 @@ std::string executor_of(const std::string& message) {
 
 }  // namespace
 
+std::optional<errc> errc_named(std::string_view name) {
+  for (int c = static_cast<int>(errc::invalid_json); c <= static_cast<int>(errc::plugin_error); ++c)
+    if (name == to_string(static_cast<errc>(c)))
+      return static_cast<errc>(c);
+  return std::nullopt;
+}
+
+caf::error error_named(std::string_view name, std::string description) {
+  return make_error(errc_named(name).value_or(errc::executor_failed), std::move(description));
+}
+
 JinaStatus jina_status(const caf::error& err) {
   JinaStatus st;
   st.description = is_caflow_error(err) ? error_message(err) : describe(err);

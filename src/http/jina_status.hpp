@@ -8,10 +8,14 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <caf/error.hpp>
+
+#include "caflow/errors.hpp"
 
 namespace caflow::http {
 
@@ -26,6 +30,14 @@ struct JinaStatus {
   std::vector<std::string> args;  ///< exception.args: [the message]
   std::string executor;           ///< exception.executor: the deployment ("" if none)
 };
+
+/// The errc whose name is `name` (what JinaStatus::name holds), if any.
+std::optional<errc> errc_named(std::string_view name);
+
+/// The caflow error a status names: errc_named(name), else executor_failed
+/// (a Jina gateway's Python exception names). Both clients read in-band
+/// failures back with it.
+caf::error error_named(std::string_view name, std::string description);
 
 /// The status of `err`. The executor is the deployment named at the start
 /// of the message ("indexer/shard-1/replica-0: ..." -> "indexer").

@@ -69,7 +69,7 @@ void judge_status(Tally& t, const std::string& name, const Value& status) {
 
 void ask_readiness(caf::actor_system& sys, std::vector<std::pair<std::string, head_actor>> heads,
                    std::chrono::milliseconds timeout, std::function<void(Readiness)> done) {
-  // Arguments rather than captures: see ask_gateway in bridge.cpp.
+  // Arguments rather than captures: see ask_by_actor in runtime/gateway_bridge.cpp.
   sys.spawn(
     [](caf::event_based_actor* self, std::vector<std::pair<std::string, head_actor>> heads,
        caf::duration t, std::function<void(Readiness)> cb) {

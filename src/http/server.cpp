@@ -111,6 +111,9 @@ caf::error bind_error(const ServerOptions& opts, const std::string& why) {
 }  // namespace
 
 struct HttpServer::Impl {
+  // Destroyed last: answers that arrive after the server stopped find it
+  // gone and are dropped.
+  std::unique_ptr<detail::GatewayBridge> bridge;
   std::shared_ptr<http::Core> core;
   std::vector<std::thread> threads;
   uint16_t port = 0;
@@ -123,7 +126,8 @@ struct HttpServer::Impl {
 caf::expected<std::unique_ptr<HttpServer>> HttpServer::start(RunningFlow& flow,
                                                              ServerOptions options) {
   auto impl = std::make_unique<Impl>();
-  impl->core = std::make_shared<http::Core>(flow.system(), flow.gateway(), options);
+  impl->bridge = std::make_unique<detail::GatewayBridge>(flow.system(), flow.gateway());
+  impl->core = std::make_shared<http::Core>(flow.system(), *impl->bridge, options);
   impl->core->scale = [&flow](const std::string& deployment, uint32_t replicas) {
     return flow.scale(deployment, replicas);
   };
@@ -204,7 +208,7 @@ void HttpServer::stop() {
     boost::system::error_code ignored;
     core->acceptor.close(ignored);
     core->accept_timer.cancel();
-    std::vector<std::shared_ptr<http::Session>> live;
+    std::vector<std::shared_ptr<http::Connection>> live;
     {
       std::lock_guard<std::mutex> guard{core->sessions_mtx};
       for (auto& [ptr, weak] : core->sessions)

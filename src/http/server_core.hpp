@@ -24,17 +24,27 @@
 #include "caflow/messages.hpp"
 #include "caflow/server.hpp"
 #include "http/metrics.hpp"
+#include "runtime/gateway_bridge.hpp"
 
 namespace caflow::http {
 
-class Session;
+/// A connection the server can ask to close (an HTTP session, a WebSocket).
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  /// Closes the connection once what it is answering now is answered.
+  virtual void shutdown() = 0;
+};
 
 struct Core : std::enable_shared_from_this<Core> {
-  Core(caf::actor_system& sys, gateway_actor gw, ServerOptions opts)
-    : system(sys), gateway(std::move(gw)), options(std::move(opts)) {}
+  Core(caf::actor_system& sys, detail::GatewayBridge& b, ServerOptions opts)
+    : system(sys), bridge(b), options(std::move(opts)) {}
 
   caf::actor_system& system;
-  gateway_actor gateway;
+  /// Into the flow. Owned by the server, apart from this shared core, so
+  /// that no callback destroys it (runtime/gateway_bridge.hpp); used only on
+  /// the I/O threads, which stop before it goes.
+  detail::GatewayBridge& bridge;
   ServerOptions options;
   /// RunningFlow::scale of the served flow (POST /scale). Blocks while new
   /// replicas start, so sessions call it off the I/O threads.
@@ -58,7 +68,7 @@ struct Core : std::enable_shared_from_this<Core> {
   // unregister here.
   Metrics metrics;
   std::mutex sessions_mtx;
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> sessions;
   std::atomic<bool> stopping{false};
 
   boost::asio::io_context ioc;

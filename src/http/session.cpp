@@ -12,16 +12,17 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include <caf/sec.hpp>
 
 #include "caflow/errors.hpp"
 #include "caflow/json.hpp"
-#include "http/bridge.hpp"
 #include "http/jina_status.hpp"
 #include "http/readiness.hpp"
 #include "http/request_checks.hpp"
 #include "http/server_core.hpp"
+#include "http/ws_session.hpp"
 #include "runtime/scale_bounds.hpp"
 
 namespace caflow::http {
@@ -208,6 +209,20 @@ void Session::dispatch_request() {
   allow_.clear();
   auto r = route(req.method_string(), req.target());
   Exchange ex{.endpoint = r.endpoint, .start_us = now_us(), .end_us = now_us()};
+  if (beast::websocket::is_upgrade(req)) {
+    if (r.path == "/") {
+      // Jina's WebSocket route: the connection becomes a WsSession, this
+      // session ends with this handler.
+      stream_.expires_never();
+      std::make_shared<WsSession>(std::move(stream_), core_)->start(parser_->release());
+      return;
+    }
+    keep_alive_ = false;
+    reply_error(make_error(errc::not_found, "no WebSocket route " + r.path
+                                              + "; Jina's WebSocket protocol is served at /"),
+                ex, 404);
+    return;
+  }
   switch (r.action) {
     case Action::post:
       handle_post(r);
@@ -282,15 +297,15 @@ void Session::handle_post(const RouteMatch& r) {
   // executor keeps the io_context running until the answer is written.
   auto strand = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
   auto timeout = core_.options.request_timeout;
-  ask_gateway(core_.system, core_.gateway, std::move(*decoded), timeout,
-              [self = shared_from_this(), core = core_.shared_from_this(), strand, ex, t0,
-               timeout](caf::expected<Response> resp) mutable {
-                ex.end_us = now_us();
-                auto [status, body] = answer_of(*core, std::move(resp), ex, timeout, t0);
-                net::post(strand, [self, status = status, body = std::move(body)]() mutable {
-                  self->reply(status, std::move(body));
-                });
-              });
+  core_.bridge.ask(std::move(*decoded), timeout,
+                   [self = shared_from_this(), core = core_.shared_from_this(), strand, ex, t0,
+                    timeout](caf::expected<Response> resp) mutable {
+                     ex.end_us = now_us();
+                     auto [status, body] = answer_of(*core, std::move(resp), ex, timeout, t0);
+                     net::post(strand, [self, status = status, body = std::move(body)]() mutable {
+                       self->reply(status, std::move(body));
+                     });
+                   });
 }
 
 // GET /status: the gateway's counters and the readiness verdict (see
@@ -299,32 +314,31 @@ void Session::handle_status() {
   auto strand = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
   auto timeout = probe_limit(core_.options.request_timeout);
   auto in_flight = core_.metrics.in_flight();
-  ask_status(core_.system, core_.gateway, timeout,
-             [self = shared_from_this(), core = core_.shared_from_this(), strand, timeout,
-              in_flight](caf::expected<Value> v) mutable {
-               if (!v) {
-                 auto err = normalize(std::move(v.error()), timeout);
-                 Exchange ex{.start_us = now_us(), .end_us = now_us()};
-                 net::post(strand, [self, body = encode_error(err, ex)]() mutable {
-                   self->reply(503, std::move(body));
-                 });
-                 return;
-               }
-               Value out = v->is_object() ? std::move(*v) : Value::object();
-               out["http_in_flight"] = in_flight;
-               ask_readiness(core->system, core->heads, timeout,
-                             [self, strand, out = std::move(out)](Readiness r) mutable {
-                               out["ready"] = r.ready;
-                               out["deployments"] = std::move(r.deployments);
-                               Value::Array problems;
-                               for (auto& p : r.problems)
-                                 problems.emplace_back(std::move(p));
-                               out["not_ready"] = std::move(problems);
-                               net::post(strand, [self, body = to_json(out)]() mutable {
-                                 self->reply(200, std::move(body));
-                               });
-                             });
-             });
+  core_.bridge.ask_status(timeout, [self = shared_from_this(), core = core_.shared_from_this(),
+                                    strand, timeout, in_flight](caf::expected<Value> v) mutable {
+    if (!v) {
+      auto err = normalize(std::move(v.error()), timeout);
+      Exchange ex{.start_us = now_us(), .end_us = now_us()};
+      net::post(strand, [self, body = encode_error(err, ex)]() mutable {
+        self->reply(503, std::move(body));
+      });
+      return;
+    }
+    Value out = v->is_object() ? std::move(*v) : Value::object();
+    out["http_in_flight"] = in_flight;
+    ask_readiness(core->system, core->heads, timeout,
+                  [self, strand, out = std::move(out)](Readiness r) mutable {
+                    out["ready"] = r.ready;
+                    out["deployments"] = std::move(r.deployments);
+                    Value::Array problems;
+                    for (auto& p : r.problems)
+                      problems.emplace_back(std::move(p));
+                    out["not_ready"] = std::move(problems);
+                    net::post(strand, [self, body = to_json(out)]() mutable {
+                      self->reply(200, std::move(body));
+                    });
+                  });
+  });
 }
 
 // GET /dry_run: Jina's readiness probe, answered by the same verdict as

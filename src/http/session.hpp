@@ -19,12 +19,11 @@
 
 #include "http/jina_codec.hpp"
 #include "http/router.hpp"
+#include "http/server_core.hpp"
 
 namespace caflow::http {
 
-struct Core;
-
-class Session : public std::enable_shared_from_this<Session> {
+class Session : public Connection, public std::enable_shared_from_this<Session> {
  public:
   Session(boost::asio::ip::tcp::socket socket, Core& core);
   ~Session();
@@ -33,7 +32,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void start();
 
   /// Closes the connection once the request in progress (if any) is answered.
-  void shutdown();
+  void shutdown() override;
 
  private:
   using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;

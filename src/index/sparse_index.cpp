@@ -24,6 +24,35 @@ constexpr size_t trim_bytes = size_t{64} << 20;
 
 }  // namespace
 
+void PostingList::add(uint32_t slot, float value, uint32_t block_bits) {
+  if (slots.empty()) {
+    max = min = value;
+  } else {
+    max = value > max ? value : max;
+    min = value < min ? value : min;
+  }
+  slots.push_back(slot);
+  values.push_back(value);
+  const uint32_t first = slots.front() >> block_bits;
+  const size_t blocks = (slot >> block_bits) - first + 1;
+  if (block_max.empty()) {
+    // Checked at powers of two only: amortised O(1) per posting.
+    size_t n = slots.size();
+    if ((n & (n - 1)) != 0 || !block_maxima_pay(n, blocks))
+      return;
+    block_max.assign(blocks, 0.0f);
+    for (size_t i = 0; i < n; ++i) {
+      float& m = block_max[(slots[i] >> block_bits) - first];
+      m = std::max(m, std::abs(values[i]));
+    }
+    return;
+  }
+  if (block_max.size() < blocks)
+    block_max.resize(blocks, 0.0f);
+  float& m = block_max[blocks - 1];
+  m = std::max(m, std::abs(value));
+}
+
 const BaseSegment::Term* BaseSegment::find(uint32_t term) const {
   auto it = std::lower_bound(terms.begin(), terms.end(), term,
                              [](const Term& t, uint32_t x) { return t.term < x; });
@@ -49,7 +78,7 @@ void SparseIndex::upsert(uint64_t label, const std::vector<uint32_t>& indices,
   }
   slots_.push_back(Slot{label, norm2, static_cast<uint32_t>(indices.size()), true});
   for (size_t i = 0; i < indices.size(); ++i)
-    delta_[indices[i]].add(slot, values[i]);
+    delta_[indices[i]].add(slot, values[i], block_bits_);
   delta_nnz_ += indices.size();
   maybe_merge();
 }
@@ -137,11 +166,24 @@ void SparseIndex::merge() {
     if (auto d = delta_.find(term); d != delta_.end())
       append(t, d->second.slots.data(), d->second.values.data(), d->second.slots.size());
     t.end = static_cast<uint32_t>(next.slots.size());
-    if (t.end > t.begin)
-      next.terms.push_back(t);
+    if (t.end == t.begin)
+      continue;
+    const uint32_t first = next.slots[t.begin] >> block_bits_;
+    const size_t blocks = (next.slots[t.end - 1] >> block_bits_) - first + 1;
+    if (block_maxima_pay(t.end - t.begin, blocks)) {
+      t.blocks = static_cast<uint32_t>(next.block_max.size());
+      next.block_max.resize(next.block_max.size() + blocks, 0.0f);
+      float* bm = next.block_max.data() + t.blocks;
+      for (uint32_t i = t.begin; i < t.end; ++i) {
+        float& m = bm[(next.slots[i] >> block_bits_) - first];
+        m = std::max(m, std::abs(next.values[i]));
+      }
+    }
+    next.terms.push_back(t);
   }
   if (next.slots.size() > std::numeric_limits<uint32_t>::max())
     throw Error(errc::invalid_argument, "sparse index: more than 2^32 postings");
+  next.block_max.shrink_to_fit();
   size_t freed = (base_.slots.size() + delta_nnz_) * 8 + slots_.size() * sizeof(Slot);
   base_ = std::move(next);
   delta_ = {};

@@ -6,10 +6,9 @@
 #include <filesystem>
 #include <vector>
 
-#include <boost/crc.hpp>
-
 #include <fcntl.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "caflow/errors.hpp"
 
@@ -19,8 +18,10 @@ caf::expected<uint32_t> file_crc32(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return make_error(errc::io_error, "cannot open " + path + ": " + describe_errno(errno));
-  boost::crc_32_type crc;
-  std::vector<char> buffer(1 << 16);
+  // zlib's crc32 (the same CRC-32 as boost::crc_32_type, which earlier
+  // markers were written with), several bytes at a time.
+  uLong crc = ::crc32(0L, Z_NULL, 0);
+  std::vector<unsigned char> buffer(1 << 20);
   for (;;) {
     auto n = ::read(fd, buffer.data(), buffer.size());
     if (n < 0 && errno == EINTR)
@@ -32,10 +33,10 @@ caf::expected<uint32_t> file_crc32(const std::string& path) {
     }
     if (n == 0)
       break;
-    crc.process_bytes(buffer.data(), static_cast<size_t>(n));
+    crc = ::crc32(crc, buffer.data(), static_cast<uInt>(n));
   }
   ::close(fd);
-  return static_cast<uint32_t>(crc.checksum());
+  return static_cast<uint32_t>(crc);
 }
 
 std::string describe_errno(int err) {

@@ -1,4 +1,5 @@
-// `caflow flow` with several gateways (Jina's `protocol: [grpc, http]`), and
+// `caflow flow` with several gateways (Jina's `protocol: [grpc, http]`, and
+// websocket, which the HTTP server speaks on the same port), and
 // `caflow post --protocol grpc` through Jina's gRPC protocol, as processes.
 #include <doctest/doctest.h>
 
@@ -13,14 +14,18 @@ TEST_CASE("caflow flow serves gRPC and HTTP at once; caflow post --protocol grpc
   Scratch scratch;
   auto grpc_port = std::to_string(free_port());
   auto http_port = std::to_string(free_port());
-  auto config = scratch.config("  protocol: [http, grpc]\n  port: [" + http_port + ", " + grpc_port
-                               + "]\n");
+  auto ws_port = std::to_string(free_port());
+  auto config = scratch.config("  protocol: [http, grpc, websocket]\n  port: [" + http_port + ", "
+                               + grpc_port + ", " + ws_port + "]\n");
   // --protocol reorders them; each keeps its port from the config.
-  Process flow{{cli, "flow", config.string(), "--protocol", "grpc", "--protocol", "http"}};
+  Process flow{
+    {cli, "flow", config.string(), "--protocol", "grpc", "--protocol", "http,websocket"}};
   REQUIRE_MESSAGE(flow.wait_for("executor  indexer", 60s), flow.output());
   CHECK(flow.output().find("protocol  grpc\n  address   grpc://127.0.0.1:" + grpc_port + "\n")
         != std::string::npos);
   CHECK(flow.output().find("protocol  http\n  address   http://127.0.0.1:" + http_port + "\n")
+        != std::string::npos);
+  CHECK(flow.output().find("protocol  websocket\n  address   ws://127.0.0.1:" + ws_port + "\n")
         != std::string::npos);
 
   auto corpus = (scratch.dir / "corpus.jsonl").string();
@@ -41,6 +46,8 @@ TEST_CASE("caflow flow serves gRPC and HTTP at once; caflow post --protocol grpc
   // What went in over gRPC is there over HTTP.
   Client http{"127.0.0.1", static_cast<uint16_t>(std::stoi(http_port))};
   CHECK(count(http) == 300);
+  Client on_ws_port{"127.0.0.1", static_cast<uint16_t>(std::stoi(ws_port))};
+  CHECK(count(on_ws_port) == 300);
   // A gRPC post to a port where nothing listens fails with a clear message.
   auto refused = run({cli, "post", "/index", "--protocol", "grpc", "--port",
                       std::to_string(free_port()), "--text", "x"});

@@ -7,7 +7,6 @@
 #include <atomic>
 #include <cctype>
 #include <filesystem>
-#include <sstream>
 #include <stdexcept>
 
 #include <unistd.h>
@@ -18,6 +17,7 @@
 #include "caflow/flow.hpp"
 #include "caflow/grpc_server.hpp"
 #include "daemon/process.hpp"
+#include "grpc/python_client.hpp"
 
 using namespace caflow;
 using namespace std::chrono_literals;
@@ -55,37 +55,16 @@ struct TempDir {
   }
 };
 
-// The environment (PYTHONPATH=..., LD_LIBRARY_PATH=...) that makes the
-// generated client importable.
-std::vector<std::string> python_env() {
-  auto r = testing::run(
-    {CAFLOW_SOURCE_DIR "/tools/grpc-python-env.sh", CAFLOW_BINARY_DIR "/grpc-python"}, 300s);
-  INFO(r.output);
-  REQUIRE(r.code == 0);
-  std::vector<std::string> env;
-  std::istringstream lines{r.output};
-  for (std::string line; std::getline(lines, line);)
-    if (line.rfind("PYTHONPATH=", 0) == 0 || line.rfind("LD_LIBRARY_PATH=", 0) == 0)
-      env.push_back(line);
-  REQUIRE(env.size() == 2);
-  return env;
-}
-
 testing::RunResult client(const std::vector<std::string>& env, uint16_t port,
                           std::vector<std::string> scenarios) {
-  std::vector<std::string> argv{"/usr/bin/env"};
-  argv.insert(argv.end(), env.begin(), env.end());
-  argv.push_back("/usr/bin/python3");
-  argv.push_back(CAFLOW_SOURCE_DIR "/tests/grpc/jina_client.py");
-  argv.push_back(std::to_string(port));
-  argv.insert(argv.end(), scenarios.begin(), scenarios.end());
-  return testing::run(argv, 240s);
+  scenarios.insert(scenarios.begin(), std::to_string(port));
+  return testing::run_python(env, "jina_client.py", scenarios);
 }
 
 }  // namespace
 
 TEST_CASE("gRPC: Jina's client streams, calls, discovers and gets errors in-band") {
-  auto env = python_env();
+  auto env = testing::python_env();
   TempDir ws;
   Flow flow{FlowOptions{.workspace = ws.path.string()}};
   flow.add({.name = "upper", .uses = "GrpcUpper"})

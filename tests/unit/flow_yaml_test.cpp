@@ -358,6 +358,10 @@ TEST_CASE("gateways: one protocol, or several with a port each (Jina's lists)") 
   REQUIRE(defaults);
   CHECK(defaults->options().gateways()
         == std::vector<GatewayOptions>{{"http", 8080}, {"grpc", 8081}});
+  auto ws = Flow::parse("with:\n  protocol: [WebSocket, grpc]\n  port: [9003, 9004]\n");
+  REQUIRE_MESSAGE(ws, describe(ws.error()));
+  CHECK(ws->options().gateways()
+        == std::vector<GatewayOptions>{{"websocket", 9003}, {"grpc", 9004}});
   auto none = Flow::parse("with: {name: x}\n");
   REQUIRE(none);
   CHECK(none->options().gateways() == std::vector<GatewayOptions>{{"http", 8080}});

@@ -2,18 +2,22 @@
 // equals the stored data exactly (or is refused); and an Indexer process
 // killed after checkpoints and more writes (no close, no save) reopens with
 // every acknowledged vector searchable, deleted ones gone, updated ones new.
+// Also: the graph file's checksum is the standard CRC-32.
 #include <doctest/doctest.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <set>
 
 #include <unistd.h>
+#include <boost/crc.hpp>
 
 #include "caflow/executor.hpp"
 #include "index/hnsw_index.hpp"
+#include "storage/atomic_file.hpp"
 #include "tests/temp_workspace.hpp"
 #include "tests/unit/indexer_fixture.hpp"
 
@@ -147,4 +151,25 @@ TEST_CASE("HNSW crash restart: every acknowledged vector is searchable") {
     for (const auto& m : queries[j].matches)
       CHECK(deleted.count(m.id) == 0);
   }
+}
+
+TEST_CASE("file_crc32 is the standard CRC-32 (graph markers saved by earlier builds stay valid)") {
+  TempWorkspace ws;
+  auto write = [&](const std::string& name, const std::string& bytes) {
+    auto path = (ws.path / name).string();
+    std::ofstream{path, std::ios::binary} << bytes;
+    return path;
+  };
+  CHECK(*file_crc32(write("check", "123456789")) == 0xCBF43926u);  // the CRC-32 check value
+  CHECK(*file_crc32(write("empty", "")) == 0u);
+  // Several read buffers' worth, against boost::crc_32_type (what markers
+  // were computed with before zlib).
+  std::mt19937 rng{3};
+  std::string big(3 * (1 << 20) + 12345, '\0');
+  for (auto& c : big)
+    c = static_cast<char>(rng());
+  boost::crc_32_type reference;
+  reference.process_bytes(big.data(), big.size());
+  CHECK(*file_crc32(write("big", big)) == reference.checksum());
+  CHECK_FALSE(file_crc32((ws.path / "missing").string()));
 }

@@ -101,10 +101,11 @@ TieBreak scrambled() {
   };
 }
 
-void run_sequence(Metric m, uint32_t seed, size_t steps) {
+void run_sequence(Metric m, uint32_t seed, size_t steps,
+                  uint32_t block_bits = SparseIndex::default_block_bits) {
   std::mt19937 rng{seed};
   const uint32_t dim = 120;
-  SparseIndex index{m};
+  SparseIndex index{m, block_bits};
   std::map<uint64_t, Sparse> data;
   auto tie = scrambled();
   uint64_t next = 0;
@@ -161,6 +162,18 @@ TEST_CASE("sparse index equals brute force over random upsert/update/delete/sear
   for (auto m : {Metric::cosine, Metric::inner_product, Metric::euclidean}) {
     CAPTURE(std::string{to_string(m)});
     run_sequence(m, 11 + static_cast<uint32_t>(m), 4000);
+  }
+}
+
+TEST_CASE("sparse index with tiny blocks equals brute force (block bounds, skips, pruned blocks)") {
+  // Blocks of 2 to 16 slots: many block boundaries, block maxima on short
+  // lists, blocks skipped, pruned and scored exhaustively within one search.
+  for (uint32_t bits : {1u, 2u, 4u}) {
+    CAPTURE(bits);
+    for (auto m : {Metric::cosine, Metric::inner_product}) {
+      CAPTURE(std::string{to_string(m)});
+      run_sequence(m, 101 + bits * 7 + static_cast<uint32_t>(m), 3000, bits);
+    }
   }
 }
 
@@ -232,23 +245,28 @@ TEST_CASE("sparse index: pruning at scale (long lists, few candidates) equals br
     }
     return v;
   };
-  SparseIndex index{Metric::cosine};
-  std::map<uint64_t, Sparse> data;
-  for (uint64_t l = 0; l < 6000; ++l) {
-    data[l] = draw(20);
-    index.upsert(l, data[l].indices, data[l].values);
-    if (l == 4000)
-      index.merge();  // a base and a delta
-  }
-  TieBreak by_label;
-  for (int j = 0; j < 60; ++j) {
-    auto q = draw(30);
-    auto got = index.search(q.indices, q.values, 10, by_label);
-    auto want = brute(Metric::cosine, data, q, 10, by_label);
-    REQUIRE(got.size() == want.size());
-    for (size_t r = 0; r < want.size(); ++r) {
-      CHECK(got[r].label == want[r].label);
-      CHECK(got[r].score == want[r].score);
+  // Default blocks, and blocks of 64 slots (94 of them: block maxima that
+  // prune, candidates looked up, blocks skipped).
+  for (uint32_t bits : {SparseIndex::default_block_bits, 6u}) {
+    CAPTURE(bits);
+    SparseIndex index{Metric::cosine, bits};
+    std::map<uint64_t, Sparse> data;
+    for (uint64_t l = 0; l < 6000; ++l) {
+      data[l] = draw(20);
+      index.upsert(l, data[l].indices, data[l].values);
+      if (l == 4000)
+        index.merge();  // a base and a delta
+    }
+    TieBreak by_label;
+    for (int j = 0; j < 60; ++j) {
+      auto q = draw(j % 2 == 0 ? 30 : 3);  // long and short queries
+      auto got = index.search(q.indices, q.values, 10, by_label);
+      auto want = brute(Metric::cosine, data, q, 10, by_label);
+      REQUIRE(got.size() == want.size());
+      for (size_t r = 0; r < want.size(); ++r) {
+        CHECK(got[r].label == want[r].label);
+        CHECK(got[r].score == want[r].score);
+      }
     }
   }
 }

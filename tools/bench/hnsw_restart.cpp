@@ -3,8 +3,11 @@
 // against rebuilding the graph from the stored vectors (what every crash
 // cost before checkpoints), in the same run.
 //
-//   caflow-bench hnsw-restart [--n=100000] [--dim=128]
+//   caflow-bench hnsw-restart [--n=100000] [--dim=128] [--workspace=DIR] [--no-rebuild]
 //
+// --workspace keeps the indexed shard in DIR and reuses it when it is there
+// (profiling the restarts without re-indexing); --no-rebuild skips the
+// baseline.
 // Prints {"bench": "hnsw-restart", "n", "dim", "index_s", "clean_restart_s",
 // "crash_restart_s", "rebuild_s", "crash_write_found"}.
 #include <signal.h>
@@ -83,11 +86,19 @@ int hnsw_restart(int argc, char** argv) {
   if (auto dir = arg_string(argc, argv, "child", ""); !dir.empty())
     return child(dir, dim);
   auto n = static_cast<size_t>(arg(argc, argv, "n", 100000));
-  auto dir
-    = (fs::temp_directory_path() / ("caflow-bench-hnsw-" + std::to_string(::getpid()))).string();
-  fs::remove_all(dir);
+  auto kept = arg_string(argc, argv, "workspace", "");
+  bool rebuild = true;
+  for (int i = 2; i < argc; ++i)
+    rebuild = rebuild && std::string_view{argv[i]} != "--no-rebuild";
+  auto dir = !kept.empty()
+               ? kept
+               : (fs::temp_directory_path() / ("caflow-bench-hnsw-" + std::to_string(::getpid())))
+                   .string();
+  bool reuse = !kept.empty() && fs::exists(fs::path(dir) / "indexer" / "shard-0.hnsw");
+  if (!reuse)
+    fs::remove_all(dir);
   auto start = clock::now();
-  {
+  if (!reuse) {
     auto e = open(dir);
     for (size_t from = 0; from < n; from += 1000) {
       auto batch = vectors(from, std::min(n, from + 1000), dim, static_cast<uint32_t>(from));
@@ -123,18 +134,22 @@ int hnsw_restart(int argc, char** argv) {
     e->close();
     e.reset();
     // The baseline: the same open with no usable graph file.
-    fs::remove(fs::path(dir) / "indexer" / "shard-0.hnsw");
-    double rebuild_s = timed_open(dir);
+    double rebuild_s = 0;
+    if (rebuild) {
+      fs::remove(fs::path(dir) / "indexer" / "shard-0.hnsw");
+      rebuild_s = timed_open(dir);
+    }
     emit(Value{{"bench", "hnsw-restart"},
                {"n", static_cast<int64_t>(n)},
                {"dim", static_cast<int64_t>(dim)},
-               {"index_s", index_s},
+               {"index_s", reuse ? Value{} : Value{index_s}},
                {"clean_restart_s", clean_s},
                {"crash_restart_s", crash_s},
-               {"rebuild_s", rebuild_s},
+               {"rebuild_s", rebuild ? Value{rebuild_s} : Value{}},
                {"crash_write_found", found}});
   }
-  fs::remove_all(dir);
+  if (kept.empty())
+    fs::remove_all(dir);
   return 0;
 }
 

@@ -1,11 +1,12 @@
 // caflow-bench memory: what an exact sparse Indexer shard costs per
-// document in memory and on disk, against the raw size of what it holds
+// document (bench/workload.hpp: by default drawn from the mail corpus's term
+// distribution, with mail texts) in memory and on disk, against the raw size of what it holds
 // (text bytes + 8 bytes per non-zero), and whether re-indexing everything
 // twice under the same ids (churn) gives its memory back.
 //
-//   caflow-bench memory [--n=30000]
+//   caflow-bench memory [--n=30000] [--data=drawn|copies|zipf]
 //
-// Prints {"bench": "memory", "n", "rss_per_doc_kb", "disk_per_doc_kb",
+// Prints {"bench": "memory", "data", "n", "rss_per_doc_kb", "disk_per_doc_kb",
 // "raw_per_doc_kb", "rss_after_churn_ratio"} (RSS growth over the process's
 // RSS before the shard opened; ratio = growth after churn / growth after the
 // first pass).
@@ -14,7 +15,7 @@
 #include <filesystem>
 
 #include "bench/bench_util.hpp"
-#include "bench/synthetic.hpp"
+#include "bench/workload.hpp"
 #include "caflow/errors.hpp"
 #include "caflow/executor.hpp"
 
@@ -27,15 +28,11 @@ namespace fs = std::filesystem;
 constexpr size_t request_size = 100;
 
 /// Batch `b` of the corpus: the same documents (ids, texts, vectors) every pass.
-DocumentArray batch(const SyntheticCorpus& corpus, size_t b, size_t n, size_t& raw_bytes) {
-  std::mt19937 rng{static_cast<uint32_t>(b) * 7919u + 1};
-  DocumentArray out;
-  for (size_t i = b * request_size; i < std::min(n, (b + 1) * request_size); ++i) {
-    auto d = corpus.document(rng);
-    d.id = "m" + std::to_string(i);
+DocumentArray batch(const Workload& workload, size_t b, size_t n, size_t& raw_bytes) {
+  size_t first = b * request_size;
+  DocumentArray out(workload.documents(first, std::min(n, first + request_size) - first, true));
+  for (const auto& d : out)
     raw_bytes += d.text.size() + 8 * d.embedding.indices.size();
-    out.push_back(std::move(d));
-  }
   return out;
 }
 
@@ -46,7 +43,7 @@ int memory(int argc, char** argv) {
   auto dir
     = (fs::temp_directory_path() / ("caflow-bench-memory-" + std::to_string(::getpid()))).string();
   fs::remove_all(dir);
-  SyntheticCorpus corpus{n};
+  auto workload = Workload::make(argc, argv, n);
   ExecutorContext ctx;
   ctx.name = "indexer";
   ctx.uses = "Indexer";
@@ -60,7 +57,7 @@ int memory(int argc, char** argv) {
   size_t batches = (n + request_size - 1) / request_size;
   auto pass = [&](size_t& raw_bytes) {
     for (size_t b = 0; b < batches; ++b) {
-      auto docs = batch(corpus, b, n, raw_bytes);
+      auto docs = batch(*workload, b, n, raw_bytes);
       e.handle("/index", docs, {});
     }
   };
@@ -75,6 +72,7 @@ int memory(int argc, char** argv) {
   double growth1 = static_cast<double>(rss1) - static_cast<double>(rss0);
   double growth2 = static_cast<double>(rss2) - static_cast<double>(rss0);
   emit(Value{{"bench", "memory"},
+             {"data", workload->name()},
              {"n", static_cast<int64_t>(n)},
              {"rss_per_doc_kb", per_doc_kb(growth1)},
              {"disk_per_doc_kb", per_doc_kb(static_cast<double>(disk))},

@@ -1,5 +1,6 @@
-// caflow-bench million: a million synthetic TF-IDF documents (texts and
-// vectors with a mail corpus's term distribution, bench/synthetic.hpp)
+// caflow-bench million: a million TF-IDF documents (vectors drawn from the
+// mail corpus's term distribution, mail texts, real mail-start queries;
+// bench/workload.hpp)
 // through an in-process flow with a 2-shard exact Indexer (index PARTITION,
 // search ALL): index throughput, single-query search q/s and p99, RSS and
 // disk per document, and the time to start the flow again on the workspace
@@ -7,9 +8,9 @@
 // A benchmark mode, not a test: at 1,000,000 documents it runs for many
 // minutes and needs ~6 GiB of memory.
 //
-//   caflow-bench million [--n=1000000] [--shards=2] [--queries=300]
+//   caflow-bench million [--n=1000000] [--shards=2] [--queries=300] [--data=drawn|copies|zipf]
 //
-// Prints {"bench": "million", "n", "shards", "index_docs_per_s",
+// Prints {"bench": "million", "data", "n", "shards", "index_docs_per_s",
 // "search_qps", "search_p50_ms", "search_p99_ms", "rss_per_doc_kb",
 // "disk_per_doc_kb", "raw_per_doc_kb", "restart_s", "count_after_restart"}.
 #include <unistd.h>
@@ -17,7 +18,7 @@
 #include <filesystem>
 
 #include "bench/bench_util.hpp"
-#include "bench/synthetic.hpp"
+#include "bench/workload.hpp"
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
 
@@ -45,26 +46,24 @@ int million(int argc, char** argv) {
   auto n_queries = static_cast<size_t>(arg(argc, argv, "queries", 300));
   auto dir = fs::temp_directory_path() / ("caflow-bench-million-" + std::to_string(::getpid()));
   fs::remove_all(dir);
-  SyntheticCorpus corpus{n};
-  std::mt19937 rng{1};
+  auto workload = Workload::make(argc, argv, n);
+  auto queries = workload->queries(n_queries);
   size_t rss0 = rss_bytes();
   size_t raw = 0;
   double index_s = 0;
-  Value line{
-    {"bench", "million"}, {"n", static_cast<int64_t>(n)}, {"shards", static_cast<int64_t>(shards)}};
+  Value line{{"bench", "million"},
+             {"data", workload->name()},
+             {"n", static_cast<int64_t>(n)},
+             {"shards", static_cast<int64_t>(shards)}};
   {
     auto running = million_flow(dir, shards).start();
     if (!running)
       throw Error(running.error());
     auto start = clock::now();
     for (size_t from = 0; from < n; from += 1000) {
-      DocumentArray docs;
-      for (size_t i = from; i < std::min(n, from + 1000); ++i) {
-        auto d = corpus.document(rng);
-        d.id = "doc-" + std::to_string(i);
+      DocumentArray docs(workload->documents(from, std::min<size_t>(1000, n - from), true));
+      for (const auto& d : docs)
         raw += d.text.size() + 8 * d.embedding.indices.size();
-        docs.push_back(std::move(d));
-      }
       if (auto r = running->post("/index", std::move(docs), {.request_size = 100, .prefetch = 4});
           !r)
         throw Error(r.error());
@@ -75,7 +74,7 @@ int million(int argc, char** argv) {
     start = clock::now();
     for (size_t j = 0; j < n_queries; ++j) {
       auto t = clock::now();
-      auto r = running->post("/search", DocumentArray{{corpus.query(rng)}},
+      auto r = running->post("/search", DocumentArray{{queries[j]}},
                              {.parameters = Value{{"top_k", 10}}});
       if (!r)
         throw Error(r.error());

@@ -1,12 +1,13 @@
 // caflow-bench mixed: single-query exact sparse searches through an
-// in-process flow (one Indexer shard, synthetic TF-IDF documents, see
-// bench/synthetic.hpp), first alone, then while a writer keeps indexing new
+// in-process flow (one Indexer shard, TF-IDF documents with the mail
+// corpus's term distribution and real mail-start queries, see
+// bench/workload.hpp), first alone, then while a writer keeps indexing new
 // documents in requests of 10: search throughput and latency under writes
 // against the read-only baseline of the same run.
 //
-//   caflow-bench mixed [--sizes=30000,120000] [--queries=300]
+//   caflow-bench mixed [--sizes=30000,120000] [--queries=300] [--data=drawn|copies|zipf]
 //
-// Prints per size {"bench": "mixed", "n", "readonly_qps", "readonly_p50_ms",
+// Prints per size {"bench": "mixed", "data", "n", "readonly_qps", "readonly_p50_ms",
 // "mixed_qps", "mixed_p50_ms", "mixed_p99_ms", "p50_ratio",
 // "writer_docs_per_s"} (the last line for the largest).
 #include <unistd.h>
@@ -17,7 +18,7 @@
 #include <thread>
 
 #include "bench/bench_util.hpp"
-#include "bench/synthetic.hpp"
+#include "bench/workload.hpp"
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
 
@@ -62,40 +63,28 @@ int mixed(int argc, char** argv) {
   for (auto n : sizes) {
     auto dir = fs::temp_directory_path() / ("caflow-bench-mixed-" + std::to_string(::getpid()));
     fs::remove_all(dir);
-    SyntheticCorpus corpus{n};
-    std::mt19937 rng{1};
+    auto workload = Workload::make(argc, argv, n);
     Flow flow;
     flow.add({.name = "indexer", .uses = "Indexer", .workspace = dir.string()});
     auto running = flow.start();
     if (!running)
       throw Error(running.error());
     for (size_t from = 0; from < n; from += 1000) {
-      DocumentArray docs;
-      for (size_t i = from; i < std::min(n, from + 1000); ++i) {
-        auto d = corpus.document(rng);
-        d.id = "doc-" + std::to_string(i);
-        docs.push_back(std::move(d));
-      }
+      DocumentArray docs(workload->documents(from, std::min<size_t>(1000, n - from), true));
       if (auto r = running->post("/index", std::move(docs), {.request_size = 100}); !r)
         throw Error(r.error());
     }
-    std::vector<Document> queries;
-    for (size_t i = 0; i < n_queries; ++i)
-      queries.push_back(corpus.query(rng));
+    auto queries = workload->queries(n_queries);
     search_all(*running, {queries.begin(), queries.begin() + std::min<size_t>(20, n_queries)});
     auto readonly = search_all(*running, queries);
 
     // The writer: new documents (pre-generated, so it only writes), 10 a request.
     std::vector<DocumentArray> writes;
-    for (size_t b = 0; b < 2000; ++b) {
-      DocumentArray docs;
-      for (size_t i = 0; i < 10; ++i) {
-        auto d = corpus.document(rng);
-        d.id = "new-" + std::to_string(b * 10 + i);
-        docs.push_back(std::move(d));
-      }
-      writes.push_back(std::move(docs));
-    }
+    auto fresh = workload->documents(n, 20000, true);
+    for (size_t b = 0; b < 2000; ++b)
+      writes.emplace_back(std::vector<Document>(
+        std::make_move_iterator(fresh.begin() + static_cast<ptrdiff_t>(b * 10)),
+        std::make_move_iterator(fresh.begin() + static_cast<ptrdiff_t>(b * 10 + 10))));
     std::atomic<bool> stop{false};
     std::atomic<size_t> written{0};
     std::thread writer{[&] {
@@ -109,6 +98,7 @@ int mixed(int argc, char** argv) {
     stop = true;
     writer.join();
     emit(Value{{"bench", "mixed"},
+               {"data", workload->name()},
                {"n", static_cast<int64_t>(n)},
                {"readonly_qps", readonly.qps},
                {"readonly_p50_ms", readonly.p50_ms},

@@ -33,7 +33,8 @@ void print_banner(std::ostream& out, const RunningFlow& running,
   out << line;
   for (const auto& [protocol, address] : gateways)
     out << "  protocol  " << protocol << '\n'
-        << "  address   " << protocol << "://" << address << '\n';
+        << "  address   " << (protocol == "websocket" ? "ws" : protocol) << "://" << address
+        << '\n';
   if (running.cluster_port() != 0)
     out << "  cluster   " << flow.options().host << ':' << running.cluster_port()
         << (flow.options().tls.enabled() ? " (TLS)" : "") << '\n';

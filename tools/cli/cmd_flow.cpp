@@ -31,9 +31,10 @@ constexpr const char* flow_usage
     "Runs the flow described by CONFIG.yml (Jina's Flow YAML) with an HTTP\n"
     "gateway until SIGINT or SIGTERM. Prints a banner once every replica is\n"
     "ready. --port and --host override the config's `with: {port, host}`\n"
-    "(default 127.0.0.1:8080). --protocol http|grpc (several, or grpc,http)\n"
-    "overrides `with: {protocol}`: Jina's gRPC gateway beside or instead of\n"
-    "HTTP; --port sets the first one's port, the others keep the config's\n"
+    "(default 127.0.0.1:8080). --protocol http|grpc|websocket (several, or\n"
+    "grpc,http) overrides `with: {protocol}`: Jina's gRPC gateway beside or\n"
+    "instead of HTTP; an http or websocket gateway serves both (WebSocket on\n"
+    "/); --port sets the first one's port, the others keep the config's\n"
     "ports or take the next ones.";
 
 // --protocol grpc --protocol http, or grpc,http: replaces the config's
@@ -48,9 +49,10 @@ caf::error set_protocols(FlowOptions& o, const std::vector<std::string>& args) {
       auto p = a.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       std::transform(p.begin(), p.end(), p.begin(),
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      if (p != "http" && p != "grpc")
-        return make_error(errc::invalid_argument,
-                          "--protocol " + p + ": unsupported protocol (known: http, grpc)");
+      if (p != "http" && p != "grpc" && p != "websocket")
+        return make_error(errc::invalid_argument, "--protocol " + p
+                                                    + ": unsupported protocol (known: http, grpc, "
+                                                      "websocket)");
       if (std::find(list.begin(), list.end(), p) != list.end())
         return make_error(errc::invalid_argument, "--protocol " + p + " is given twice");
       list.push_back(p);
@@ -211,7 +213,8 @@ int run_flow(int argc, char** argv) {
         std::cerr << "caflow flow: " << error_message(server.error()) << '\n';
         return 1;
       }
-      addresses.emplace_back("http", (*server)->address());
+      // One server speaks both: HTTP, and WebSocket on / (Jina's route).
+      addresses.emplace_back(gw.protocol, (*server)->address());
       http_servers.push_back(std::move(*server));
     }
   }

@@ -1,0 +1,64 @@
+// The one way into a flow's gateway actor from threads outside CAF: the
+// HTTP and WebSocket sessions (Asio's I/O threads), the gRPC reactors
+// (gRPC's threads) and RunningFlow::post (a blocked caller).
+//
+// A request is enqueued straight into the gateway's mailbox with a CAF
+// request id and, as its sender, one caf::actor_companion per bridge: the
+// gateway's answer is "delivered" to the companion by calling the bridge's
+// handler on the CAF worker that delivers it, and the handler calls the
+// caller's callback there. So a request costs no actor of its own and no
+// scheduling hop besides the gateway's own (the former path spawned an
+// event-based actor per request: a spawn and two more hops). A timeout is
+// CAF's own request timeout (the system clock sends sec::request_timeout to
+// the companion), cancelled when the answer comes first.
+//
+// Thread-safety: ask() and ask_status() may be called from any thread at
+// once. Callbacks run on a CAF worker (or the clock's thread for a timeout,
+// or inside ask() when the gateway is gone) and must not block; each is
+// called at most once, and not at all once the bridge is destroyed. A
+// callback must not destroy its bridge (the destructor waits for the
+// callbacks running now): owners keep the bridge apart from what callbacks
+// hold (see http::Core::bridge).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include <caf/expected.hpp>
+#include <caf/fwd.hpp>
+
+#include "caflow/messages.hpp"
+#include "caflow/value.hpp"
+
+namespace caflow::detail {
+
+class GatewayBridge {
+ public:
+  using ResponseHandler = std::function<void(caf::expected<Response>)>;
+  using ValueHandler = std::function<void(caf::expected<Value>)>;
+
+  GatewayBridge(caf::actor_system& sys, gateway_actor gateway);
+  /// Drops the answers still pending: their callbacks are destroyed uncalled.
+  ~GatewayBridge();
+  GatewayBridge(const GatewayBridge&) = delete;
+  GatewayBridge& operator=(const GatewayBridge&) = delete;
+
+  /// Sends `req` to the gateway; `done` gets the Response or the error.
+  /// `timeout` 0 waits as long as it takes; expiry is sec::request_timeout.
+  void ask(Request req, std::chrono::milliseconds timeout, ResponseHandler done);
+
+  /// Asks the gateway for its status Value; as ask().
+  void ask_status(std::chrono::milliseconds timeout, ValueHandler done);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// For benchmarks: when on, ask() and ask_status() take the former path, a
+/// short-lived event-based actor spawned per request, so that both can be
+/// measured in one run (caflow-bench http --server-cpu). Default: off
+void use_actor_per_request(bool on);
+
+}  // namespace caflow::detail

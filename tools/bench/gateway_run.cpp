@@ -1,0 +1,239 @@
+#include "bench/gateway_run.hpp"
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "bench/bench_util.hpp"
+#include "caflow/client.hpp"
+#include "caflow/errors.hpp"
+#include "caflow/flow.hpp"
+#include "caflow/grpc_server.hpp"
+#include "caflow/json.hpp"
+#include "caflow/server.hpp"
+#include "runtime/gateway_bridge.hpp"
+
+namespace caflow::bench {
+
+namespace {
+
+constexpr const char* client_flag = "--gateway-client";
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::istringstream in{s};
+  for (std::string part; std::getline(in, part, sep);)
+    if (!part.empty())
+      out.push_back(part);
+  return out;
+}
+
+// This process's CPU time (user + system, every thread) in microseconds.
+double cpu_us() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  auto us = [](const timeval& t) { return t.tv_sec * 1e6 + static_cast<double>(t.tv_usec); };
+  return us(ru.ru_utime) + us(ru.ru_stime);
+}
+
+void write_line(int fd, const std::string& line) {
+  auto text = line + "\n";
+  if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    throw Error(errc::io_error, "the other benchmark process went away");
+}
+
+// ---- the client process --------------------------------------------------------
+
+void say(const std::string& line) {
+  std::cout << line << std::endl;
+}
+
+void wait_go() {
+  std::string line;
+  if (!std::getline(std::cin, line) || line != "GO")
+    throw Error(errc::io_error, "the server process went away");
+}
+
+PhaseFigures client_phase(const std::string& phase, uint16_t port, const GatewaySettings& s) {
+  auto protocol = phase.substr(0, phase.find('-'));
+  Client client{"127.0.0.1", port, {.protocol = protocol}};
+  for (int i = 0; i < 100 && !client.ready(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto post = [&](DocumentArray docs, size_t size, size_t prefetch) {
+    return client.post("/index", std::move(docs), {.request_size = size, .prefetch = prefetch});
+  };
+  if (auto warm = post(hello_docs(std::min<size_t>(s.docs, 2000)), s.request_size, s.prefetch);
+      !warm)
+    throw Error(warm.error());
+  PhaseFigures f;
+  f.phase = phase;
+  f.requests = (s.docs + s.request_size - 1) / s.request_size;
+  auto docs = hello_docs(s.docs);
+  say("BEGIN " + phase);
+  wait_go();
+  auto start = clock::now();
+  auto result = post(std::move(docs), s.request_size, s.prefetch);
+  auto secs = seconds_since(start);
+  say("END " + phase);
+  wait_go();
+  if (!result)
+    throw Error(result.error());
+  if (result->docs.size() != s.docs)
+    throw Error(errc::invalid_argument,
+                "lost documents: got " + std::to_string(result->docs.size()));
+  f.docs_per_s = static_cast<double>(s.docs) / secs;
+  std::vector<double> rtts;
+  for (int i = 0; i < s.rtt_samples + 200; ++i) {
+    auto t0 = clock::now();
+    auto r = post(hello_docs(1), 1, 1);
+    if (!r)
+      throw Error(r.error());
+    if (i >= 200)  // the first 200 warm up
+      rtts.push_back(seconds_since(t0) * 1e6);
+  }
+  f.rtt_p50_us = percentile(rtts, 50);
+  f.rtt_p99_us = percentile(rtts, 99);
+  return f;
+}
+
+}  // namespace
+
+GatewaySettings gateway_settings(int argc, char** argv) {
+  GatewaySettings s;
+  s.docs = static_cast<size_t>(arg(argc, argv, "docs", 200000));
+  s.request_size = std::max<size_t>(1, static_cast<size_t>(arg(argc, argv, "request-size", 100)));
+  s.prefetch = static_cast<size_t>(arg(argc, argv, "prefetch", 8));
+  s.rtt_samples = static_cast<int>(arg(argc, argv, "rtt-samples", 2000));
+  s.io_threads = static_cast<unsigned>(arg(argc, argv, "io-threads", 1));
+  return s;
+}
+
+bool is_gateway_client(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], client_flag) == 0)
+      return true;
+  return false;
+}
+
+int run_gateway_client(int argc, char** argv) {
+  auto s = gateway_settings(argc, argv);
+  std::string word;
+  unsigned http_port = 0;
+  unsigned grpc_port = 0;
+  if (!(std::cin >> word >> http_port >> grpc_port) || word != "PORTS")
+    return 3;          // the server failed before serving
+  std::cin.ignore(1);  // the newline
+  for (const auto& phase : split(arg_string(argc, argv, "phases", ""), ',')) {
+    auto port = static_cast<uint16_t>(phase.rfind("grpc", 0) == 0 ? grpc_port : http_port);
+    auto f = client_phase(phase, port, s);
+    emit({{"phase", f.phase},
+          {"docs_per_s", f.docs_per_s},
+          {"rtt_p50_us", f.rtt_p50_us},
+          {"rtt_p99_us", f.rtt_p99_us},
+          {"requests", static_cast<int64_t>(f.requests)}});
+  }
+  return 0;
+}
+
+std::vector<PhaseFigures> run_gateway_phases(int argc, char** argv, const GatewaySettings& s) {
+  std::signal(SIGPIPE, SIG_IGN);  // a client that dies is an error, not a kill
+  int to_client[2];
+  int from_client[2];
+  if (::pipe(to_client) != 0 || ::pipe(from_client) != 0)
+    throw Error(errc::io_error, std::string{"pipe: "} + std::strerror(errno));
+  std::string phases;
+  for (const auto& p : s.phases)
+    phases += (phases.empty() ? "" : ",") + p;
+  // Fork while this process has one thread; the child execs at once.
+  auto child = ::fork();
+  if (child < 0)
+    throw Error(errc::io_error, std::string{"fork: "} + std::strerror(errno));
+  if (child == 0) {
+    ::dup2(to_client[0], STDIN_FILENO);
+    ::dup2(from_client[1], STDOUT_FILENO);
+    for (int fd : {to_client[0], to_client[1], from_client[0], from_client[1]})
+      ::close(fd);
+    std::vector<std::string> args(argv, argv + argc);
+    args.emplace_back(client_flag);
+    args.push_back("--phases=" + phases);
+    std::vector<char*> cargs;
+    for (auto& a : args)
+      cargs.push_back(a.data());
+    cargs.push_back(nullptr);
+    ::execv("/proc/self/exe", cargs.data());
+    ::_exit(127);
+  }
+  ::close(to_client[0]);
+  ::close(from_client[1]);
+  int out = to_client[1];
+
+  Flow flow;
+  flow.add({.name = "first", .uses = "NoOp"}).add({.name = "second", .uses = "NoOp"});
+  auto running = flow.start();
+  if (!running)
+    throw Error(running.error());
+  auto http = HttpServer::start(*running, {.threads = s.io_threads});
+  if (!http)
+    throw Error(http.error());
+  auto grpc = GrpcServer::start(*running);
+  if (!grpc)
+    throw Error(grpc.error());
+  write_line(out,
+             "PORTS " + std::to_string((*http)->port()) + " " + std::to_string((*grpc)->port()));
+
+  std::vector<PhaseFigures> figures;
+  double cpu_begin = 0;
+  double cpu_spent = 0;
+  std::string transcript;  // what the client said, for an error message
+  FILE* in = ::fdopen(from_client[0], "r");
+  char* line = nullptr;
+  size_t cap = 0;
+  for (ssize_t n; (n = ::getline(&line, &cap, in)) > 0;) {
+    std::string text{line, static_cast<size_t>(n)};
+    while (!text.empty() && text.back() == '\n')
+      text.pop_back();
+    transcript += text + "\n";
+    if (text.rfind("BEGIN ", 0) == 0) {
+      detail::use_actor_per_request(ends_with(text, "-legacy"));
+      cpu_begin = cpu_us();
+      write_line(out, "GO");
+    } else if (text.rfind("END ", 0) == 0) {
+      cpu_spent = cpu_us() - cpu_begin;
+      write_line(out, "GO");
+    } else if (auto v = parse_json(text); v && v->is_object()) {
+      PhaseFigures f;
+      f.phase = v->get_string("phase", "");
+      f.docs_per_s = v->get_double("docs_per_s", 0);
+      f.rtt_p50_us = v->get_double("rtt_p50_us", 0);
+      f.rtt_p99_us = v->get_double("rtt_p99_us", 0);
+      f.requests = static_cast<size_t>(v->get_int("requests", 0));
+      f.server_cpu_us_per_request = f.requests > 0 ? cpu_spent / static_cast<double>(f.requests)
+                                                   : 0;
+      figures.push_back(f);
+    }
+  }
+  std::free(line);
+  std::fclose(in);
+  ::close(out);
+  int wstatus = 0;
+  ::waitpid(child, &wstatus, 0);
+  detail::use_actor_per_request(false);
+  if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0 || figures.size() != s.phases.size())
+    throw Error(errc::io_error, "the client process failed (status " + std::to_string(wstatus)
+                                  + "): " + transcript);
+  return figures;
+}
+
+}  // namespace caflow::bench
