@@ -197,12 +197,20 @@ caf::error RunningFlow::Impl::spawn(caf::actor_system& system, const Flow& descr
   return {};
 }
 
+namespace {
+
+// Plugins first: they register the executor types validate() checks.
+caf::error load_and_validate(const Flow& flow) {
+  if (auto err = load_plugins(flow.options().plugins))
+    return err;
+  return flow.validate();
+}
+
+}  // namespace
+
 caf::expected<RunningFlow> Flow::start() const {
   detail::ReleaseThreadHold release;
-  // Plugins first: they register the executor types validate() checks.
-  if (auto err = load_plugins(options_.plugins))
-    return err;
-  if (auto err = validate())
+  if (auto err = load_and_validate(*this))
     return err;
   auto impl = std::make_unique<RunningFlow::Impl>();
   impl->cfg = std::make_unique<caf::actor_system_config>();
@@ -220,9 +228,7 @@ caf::expected<RunningFlow> Flow::start() const {
 
 caf::expected<RunningFlow> Flow::start(caf::actor_system& sys) const {
   detail::ReleaseThreadHold release;
-  if (auto err = load_plugins(options_.plugins))
-    return err;
-  if (auto err = validate())
+  if (auto err = load_and_validate(*this))
     return err;
   auto impl = std::make_unique<RunningFlow::Impl>();
   if (auto err = impl->spawn(sys, *this))

@@ -114,7 +114,7 @@ struct ReplicaPlacement {
 
 /// One gateway listener of a flow: a protocol on a port.
 struct GatewayOptions {
-  std::string protocol = "http";  ///< "http" or "grpc"
+  std::string protocol = "http";  ///< "http", "grpc" or "websocket"
   uint16_t port = 8080;           ///< its port (0: any free one)
 
   friend bool operator==(const GatewayOptions&, const GatewayOptions&) = default;
@@ -123,7 +123,7 @@ struct GatewayOptions {
 /// Flow-wide settings (YAML: `with:`).
 struct FlowOptions {
   std::string name = "flow";  ///< for logs and metrics
-  /// The (first) gateway's protocol: "http" or "grpc".
+  /// The (first) gateway's protocol: "http", "grpc" or "websocket".
   /// Default: http
   std::string protocol = "http";
   std::string host = "127.0.0.1";  ///< gateway bind address. Default: loopback

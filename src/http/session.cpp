@@ -251,7 +251,8 @@ void Session::dispatch_request() {
         make_error(errc::not_found,
                    "no route " + std::string{req.method_string()} + " " + r.path
                      + "; routes: POST /post, POST /index, POST /search, PUT /update, "
-                       "DELETE /delete, GET /status, GET /dry_run, GET /metrics, POST /scale"),
+                       "DELETE /delete, GET /status, GET /dry_run, GET /metrics, POST /scale, "
+                       "and a WebSocket upgrade on /"),
         ex, 404);
       return;
   }

@@ -58,7 +58,9 @@ class GatewayBridge {
 
 /// For benchmarks: when on, ask() and ask_status() take the former path, a
 /// short-lived event-based actor spawned per request, so that both can be
-/// measured in one run (caflow-bench http --server-cpu). Default: off
+/// measured in one run (caflow-bench http --server-cpu). On that path a
+/// callback may still run after its bridge is gone (the spawned actor owns
+/// it), as before. Default: off
 void use_actor_per_request(bool on);
 
 }  // namespace caflow::detail

@@ -128,3 +128,29 @@ TEST_CASE(
   CHECK(f.get() == caf::sec::request_receiver_down);
   CHECK(late_calls == 0);
 }
+
+TEST_CASE("GatewayBridge: the former actor-per-request path (benchmarks' baseline) answers alike") {
+  Flow flow;
+  flow.add({.name = "rec", .uses = "Recorder"});
+  auto running = flow.start();
+  REQUIRE(running);
+  detail::GatewayBridge bridge{running->system(), gateway_of(*running)};
+  struct Legacy {
+    Legacy() { detail::use_actor_per_request(true); }
+    ~Legacy() { detail::use_actor_per_request(false); }
+  } legacy;
+  std::promise<caf::expected<Response>> answer;
+  bridge.ask(request_of("old"), 0ms,
+             [&](caf::expected<Response> resp) { answer.set_value(std::move(resp)); });
+  auto f = answer.get_future();
+  REQUIRE(f.wait_for(bound) == std::future_status::ready);
+  auto resp = f.get();
+  REQUIRE(resp);
+  CHECK(resp->id == "old");
+  std::promise<caf::error> timed_out;
+  bridge.ask(request_of("slow", Params{{"sleep_ms", 500}}), 50ms,
+             [&](caf::expected<Response> r) { timed_out.set_value(r ? caf::error{} : r.error()); });
+  auto t = timed_out.get_future();
+  REQUIRE(t.wait_for(bound) == std::future_status::ready);
+  CHECK(t.get() == caf::sec::request_timeout);
+}

@@ -17,6 +17,21 @@
 using namespace caflow;
 using namespace std::chrono_literals;
 
+namespace {
+
+// Destroys `running` on another thread; true when that ended within the
+// test's bound (far above the shutdown's own 10 s).
+bool ends_on_another_thread(std::unique_ptr<RunningFlow>& running) {
+  auto ending = std::async(std::launch::async, [&] { running.reset(); });
+  auto ended = ending.wait_for(60s) == std::future_status::ready;
+  // Lets a system left to finish do so (and the test end if it hung).
+  caf::logger::set_current_actor_system(nullptr);
+  ending.wait();
+  return ended;
+}
+
+}  // namespace
+
 TEST_CASE("a flow destroyed on another thread ends while this thread still holds its system") {
   Flow flow;
   flow.add({.name = "noop", .uses = "NoOp"});
@@ -34,12 +49,7 @@ TEST_CASE("a flow destroyed on another thread ends while this thread still holds
       .receive([](Value&) {}, [](caf::error&) {});
   }
   auto before = detail::abandoned_systems();
-  auto ending = std::async(std::launch::async, [&] { running.reset(); });
-  auto ended = ending.wait_for(60s) == std::future_status::ready;
-  // Lets the system finish on its own thread (and the test end if it hung).
-  caf::logger::set_current_actor_system(nullptr);
-  CHECK(ended);
-  ending.wait();
+  CHECK(ends_on_another_thread(running));
   CHECK(detail::abandoned_systems() == before + 1);  // left to finish, said so
 }
 
@@ -53,10 +63,6 @@ TEST_CASE("a flow destroyed on another thread ends at once after caflow's own ca
   CHECK(running->placement().size() == 2);
   CHECK_FALSE(running->scale("noop", 1));
   auto before = detail::abandoned_systems();
-  auto ending = std::async(std::launch::async, [&] { running.reset(); });
-  auto ended = ending.wait_for(60s) == std::future_status::ready;
-  caf::logger::set_current_actor_system(nullptr);
-  CHECK(ended);
-  ending.wait();
+  CHECK(ends_on_another_thread(running));
   CHECK(detail::abandoned_systems() == before);  // ended, not left behind
 }

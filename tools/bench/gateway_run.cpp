@@ -40,12 +40,18 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return out;
 }
 
-// This process's CPU time (user + system, every thread) in microseconds.
-double cpu_us() {
+// This process's CPU time (user + system, every thread) in microseconds
+// and its context switches (voluntary: a thread waited, e.g. for a message).
+struct Usage {
+  double cpu_us = 0;
+  double switches = 0;
+};
+
+Usage usage() {
   rusage ru{};
   ::getrusage(RUSAGE_SELF, &ru);
   auto us = [](const timeval& t) { return t.tv_sec * 1e6 + static_cast<double>(t.tv_usec); };
-  return us(ru.ru_utime) + us(ru.ru_stime);
+  return {us(ru.ru_utime) + us(ru.ru_stime), static_cast<double>(ru.ru_nvcsw + ru.ru_nivcsw)};
 }
 
 void write_line(int fd, const std::string& line) {
@@ -118,6 +124,29 @@ GatewaySettings gateway_settings(int argc, char** argv) {
   s.rtt_samples = static_cast<int>(arg(argc, argv, "rtt-samples", 2000));
   s.io_threads = static_cast<unsigned>(arg(argc, argv, "io-threads", 1));
   return s;
+}
+
+PhaseFigures median_of(const std::vector<PhaseFigures>& all, const std::string& phase) {
+  std::vector<double> rates, p50, p99, cpu, switches;
+  PhaseFigures out;
+  out.phase = phase;
+  for (const auto& f : all)
+    if (f.phase == phase) {
+      rates.push_back(f.docs_per_s);
+      p50.push_back(f.rtt_p50_us);
+      p99.push_back(f.rtt_p99_us);
+      cpu.push_back(f.server_cpu_us_per_request);
+      switches.push_back(f.server_switches_per_request);
+      out.requests = f.requests;
+    }
+  if (rates.empty())
+    return out;
+  out.docs_per_s = percentile(rates, 50);
+  out.rtt_p50_us = percentile(p50, 50);
+  out.rtt_p99_us = percentile(p99, 50);
+  out.server_cpu_us_per_request = percentile(cpu, 50);
+  out.server_switches_per_request = percentile(switches, 50);
+  return out;
 }
 
 bool is_gateway_client(int argc, char** argv) {
@@ -194,8 +223,8 @@ std::vector<PhaseFigures> run_gateway_phases(int argc, char** argv, const Gatewa
              "PORTS " + std::to_string((*http)->port()) + " " + std::to_string((*grpc)->port()));
 
   std::vector<PhaseFigures> figures;
-  double cpu_begin = 0;
-  double cpu_spent = 0;
+  Usage begin;
+  Usage spent;
   std::string transcript;  // what the client said, for an error message
   FILE* in = ::fdopen(from_client[0], "r");
   char* line = nullptr;
@@ -207,10 +236,11 @@ std::vector<PhaseFigures> run_gateway_phases(int argc, char** argv, const Gatewa
     transcript += text + "\n";
     if (text.rfind("BEGIN ", 0) == 0) {
       detail::use_actor_per_request(ends_with(text, "-legacy"));
-      cpu_begin = cpu_us();
+      begin = usage();
       write_line(out, "GO");
     } else if (text.rfind("END ", 0) == 0) {
-      cpu_spent = cpu_us() - cpu_begin;
+      auto now = usage();
+      spent = {now.cpu_us - begin.cpu_us, now.switches - begin.switches};
       write_line(out, "GO");
     } else if (auto v = parse_json(text); v && v->is_object()) {
       PhaseFigures f;
@@ -219,8 +249,9 @@ std::vector<PhaseFigures> run_gateway_phases(int argc, char** argv, const Gatewa
       f.rtt_p50_us = v->get_double("rtt_p50_us", 0);
       f.rtt_p99_us = v->get_double("rtt_p99_us", 0);
       f.requests = static_cast<size_t>(v->get_int("requests", 0));
-      f.server_cpu_us_per_request = f.requests > 0 ? cpu_spent / static_cast<double>(f.requests)
-                                                   : 0;
+      auto requests = static_cast<double>(std::max<size_t>(1, f.requests));
+      f.server_cpu_us_per_request = spent.cpu_us / requests;
+      f.server_switches_per_request = spent.switches / requests;
       figures.push_back(f);
     }
   }

@@ -38,8 +38,9 @@ struct PhaseFigures {
   double docs_per_s = 0;
   double rtt_p50_us = 0;
   double rtt_p99_us = 0;
-  size_t requests = 0;                   // in the throughput part
-  double server_cpu_us_per_request = 0;  // the server's CPU time over those
+  size_t requests = 0;                     // in the throughput part
+  double server_cpu_us_per_request = 0;    // the server's CPU time over those
+  double server_switches_per_request = 0;  // the server's context switches
 };
 
 /// The settings from argv (--docs, --request-size, --prefetch, --rtt-samples,
@@ -50,6 +51,10 @@ GatewaySettings gateway_settings(int argc, char** argv);
 /// returns their figures in order. Throws caflow::Error on failure.
 std::vector<PhaseFigures> run_gateway_phases(int argc, char** argv,
                                              const GatewaySettings& settings);
+
+/// The median of each figure over the runs of `phase` in `all` (phases may
+/// repeat, alternating, so that the machine's load shifts hit both sides).
+PhaseFigures median_of(const std::vector<PhaseFigures>& all, const std::string& phase);
 
 /// True when argv is the client's (run_gateway_phases re-executed this
 /// binary); then run_gateway_client is what to run.

@@ -38,7 +38,8 @@ int run_grpc_bench(int argc, char** argv) {
           {"docs_per_s", f.docs_per_s},
           {"rtt_p50_us", f.rtt_p50_us},
           {"rtt_p99_us", f.rtt_p99_us},
-          {"server_cpu_us_per_request", f.server_cpu_us_per_request}});
+          {"server_cpu_us_per_request", f.server_cpu_us_per_request},
+          {"server_switches_per_request", f.server_switches_per_request}});
   emit({{"bench", "grpc"},
         {"docs_per_s", grpc.docs_per_s},
         {"rtt_p50_us", grpc.rtt_p50_us},

@@ -3,11 +3,13 @@
 //
 //   caflow-bench http [--docs=200000] [--request-size=100] [--prefetch=8]
 //                     [--rtt-samples=2000] [--io-threads=1] [--server-cpu]
+//                     [--rounds=3] [--no-in-process]
 //
 // --server-cpu adds the gateway's own cost: server CPU time per request
 // (every thread of the server process, from its own getrusage) over HTTP and
 // gRPC, through today's path into the gateway and through the former one
-// (an actor spawned per request), side by side in the same run.
+// (an actor spawned per request), side by side in the same run: --rounds
+// alternations, medians in the summary (the machine is shared and noisy).
 #include <string>
 #include <vector>
 
@@ -75,7 +77,8 @@ Value phase_line(const PhaseFigures& f, const GatewaySettings& s) {
                {"docs_per_s", f.docs_per_s},
                {"rtt_p50_us", f.rtt_p50_us},
                {"rtt_p99_us", f.rtt_p99_us},
-               {"server_cpu_us_per_request", f.server_cpu_us_per_request}};
+               {"server_cpu_us_per_request", f.server_cpu_us_per_request},
+               {"server_switches_per_request", f.server_switches_per_request}};
 }
 
 }  // namespace
@@ -85,12 +88,18 @@ int run_http_bench(int argc, char** argv) {
     return run_gateway_client(argc, argv);
   auto s = gateway_settings(argc, argv);
   bool server_cpu = has_flag(argc, argv, "--server-cpu");
-  s.phases = server_cpu ? std::vector<std::string>{"http-legacy", "http", "grpc-legacy", "grpc"}
-                        : std::vector<std::string>{"http"};
+  // With --server-cpu, --rounds alternations of the four, medians reported.
+  auto rounds = server_cpu ? std::max<long long>(1, arg(argc, argv, "rounds", 3)) : 1;
+  for (long long r = 0; r < rounds; ++r)
+    for (const char* p : {"http-legacy", "http", "grpc-legacy", "grpc"})
+      if (server_cpu || std::string{p} == "http")
+        s.phases.emplace_back(p);
   auto phases = run_gateway_phases(argc, argv, s);
   for (const auto& f : phases)
     emit(phase_line(f, s));
-  const auto& http = server_cpu ? phases[1] : phases[0];
+  auto http = median_of(phases, "http");
+  if (has_flag(argc, argv, "--no-in-process"))  // e.g. to profile the server alone
+    return 0;
 
   // The same flow in process, measured after the client finished so that
   // the two do not share the cores.
@@ -112,11 +121,16 @@ int run_http_bench(int argc, char** argv) {
         {"vs_jina_throughput", http.docs_per_s / jina_docs_per_s},
         {"io_threads", static_cast<int64_t>(s.io_threads)}});
   if (server_cpu) {
-    const auto& http_old = phases[0];
-    const auto& grpc_old = phases[2];
-    const auto& grpc = phases[3];
+    auto http_old = median_of(phases, "http-legacy");
+    auto grpc_old = median_of(phases, "grpc-legacy");
+    auto grpc = median_of(phases, "grpc");
     emit({{"bench", "http"},
           {"part", "server_cpu"},
+          {"rounds", static_cast<int64_t>(rounds)},
+          {"switches_per_request", http.server_switches_per_request},
+          {"baseline_switches_per_request", http_old.server_switches_per_request},
+          {"grpc_switches_per_request", grpc.server_switches_per_request},
+          {"grpc_baseline_switches_per_request", grpc_old.server_switches_per_request},
           {"server_cpu_us_per_request", http.server_cpu_us_per_request},
           {"baseline_server_cpu_us_per_request", http_old.server_cpu_us_per_request},
           {"ratio", http.server_cpu_us_per_request / http_old.server_cpu_us_per_request},

@@ -492,7 +492,10 @@ void TfidfFitter::add(std::string_view text) {
   for (size_t i = 0; i < tokens_.size(); ++i) {
     if (i + prefetch_distance < tokens_.size())
       terms_.prefetch(probes_[i + prefetch_distance]);
-    ids_[i] = terms_.insert(tokens_[i], probes_[i]);
+    // Most tokens are known terms: the inline lookup first, the insert
+    // (its load-factor check and rehash) only for new ones.
+    auto id = terms_.find(tokens_[i], probes_[i]);
+    ids_[i] = id != TermIndex::npos ? id : terms_.insert(tokens_[i], probes_[i]);
   }
   counts_.resize(terms_.size());
   for (size_t i = 0; i < ids_.size(); ++i) {

@@ -168,7 +168,21 @@ inline bool TermIndex::matches(const Slot& s, const Probe& p,
                                std::string_view term) const noexcept {
   if (s.key != p.key || s.size != term.size())
     return false;
-  return term.size() <= 8 || this->term(s.id_plus_one - 1) == term;
+  const size_t n = term.size();
+  if (n <= 8)
+    return true;
+  // Equal 64-bit hashes: confirm the bytes inline (two overlapping 8-byte
+  // words cover 9-16 bytes, most long terms) rather than by a memcmp call.
+  const char* a = arena_.data() + offsets_[s.id_plus_one - 1];
+  const char* b = term.data();
+  uint64_t x, y, u, v;
+  std::memcpy(&x, a, 8);
+  std::memcpy(&y, b, 8);
+  std::memcpy(&u, a + n - 8, 8);
+  std::memcpy(&v, b + n - 8, 8);
+  if (x != y || u != v)
+    return false;
+  return n <= 16 || std::memcmp(a + 8, b + 8, n - 16) == 0;
 }
 
 inline uint32_t TermIndex::find(std::string_view term, const Probe& p) const noexcept {
