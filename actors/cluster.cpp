@@ -17,7 +17,7 @@ namespace caflow::actors {
 namespace {
 
 using cluster_pointer = cluster_actor::stateful_pointer<cluster_state>;
-using place_promise = caf::typed_response_promise<caf::actor, std::string>;
+using place_promise = caf::typed_response_promise<replica_actor, std::string>;
 
 // Connecting and spawning cross the network; a node that does not answer
 // within these is reported, and the head tries again later.
@@ -32,7 +32,7 @@ cluster_node& entry(cluster_state& st, const std::string& address) {
   return st.nodes.back();
 }
 
-void adopt_node(cluster_pointer self, const std::string& address, caf::actor handle,
+void adopt_node(cluster_pointer self, const std::string& address, node_actor handle,
                 std::set<std::string> types) {
   auto& n = entry(self->state, address);
   n.types = std::move(types);
@@ -45,9 +45,9 @@ void adopt_node(cluster_pointer self, const std::string& address, caf::actor han
 // Asks `node` which executor types it can host, then adopts it and calls
 // `next()`, or `failed(error)` when it does not say.
 template <class Next, class Failed>
-void learn_types(cluster_pointer self, const std::string& address, caf::actor node, Next next,
+void learn_types(cluster_pointer self, const std::string& address, node_actor node, Next next,
                  Failed failed) {
-  self->request(caf::actor_cast<node_actor>(node), connect_timeout, types_atom::value)
+  self->request(node, connect_timeout, types_atom::value)
     .then(
       [self, address, node, next](std::set<std::string>& types) mutable {
         adopt_node(self, address, std::move(node), std::move(types));
@@ -72,10 +72,10 @@ void place_on(cluster_pointer self, const std::string& address, ExecutorContext 
               place_promise rp, bool reserved) {
   auto node = entry(self->state, address).handle;
   self
-    ->request(caf::actor_cast<node_actor>(node), place_timeout, place_atom::value, std::move(ctx),
+    ->request(node, place_timeout, place_atom::value, std::move(ctx),
               caf::actor_cast<caf::actor>(self))
     .then(
-      [self, address, rp, reserved](caf::actor& replica) mutable {
+      [self, address, rp, reserved](replica_actor& replica) mutable {
         unreserve(self, address, reserved);
         self->monitor(replica);
         self->state.replica_node[replica.address()] = address;
@@ -133,8 +133,12 @@ void place(cluster_pointer self, const std::string& address, ExecutorContext ctx
             make_error(errc::unavailable, "node " + address + " unreachable: no node actor there"));
           return;
         }
+        // CAF 0.17's middleman actor answers connect with an untyped
+        // strong_actor_ptr (remote_actor<T>, which checks the interface,
+        // blocks): cast to the node's interface, which the types request
+        // right after confirms (a peer that is no node fails it).
         learn_types(
-          self, address, caf::actor_cast<caf::actor>(ptr),
+          self, address, caf::actor_cast<node_actor>(ptr),
           [self, address, ctx, rp, reserved]() mutable {
             place_checked(self, address, std::move(ctx), std::move(rp), reserved);
           },
@@ -177,7 +181,7 @@ void announce(cluster_pointer self, const std::string& address, bool responsive,
               const std::string& why) {
   self->state.options.log(why);
   for (auto& [name, head] : self->state.heads)
-    self->send(caf::actor_cast<head_actor>(head), node_atom::value, address, responsive, why);
+    self->send(head, node_atom::value, address, responsive, why);
 }
 
 // One heartbeat round: a node that left `heartbeat_misses` pings in a row
@@ -195,9 +199,7 @@ void heartbeat(cluster_pointer self) {
                  + std::to_string(interval.count() * st.options.heartbeat_misses) + " ms)");
     auto address = n.address;
     auto handle = n.handle;
-    self
-      ->request(caf::actor_cast<node_actor>(n.handle), interval * (st.options.heartbeat_misses + 1),
-                ping_atom::value)
+    self->request(n.handle, interval * (st.options.heartbeat_misses + 1), ping_atom::value)
       .then(
         [self, address, handle](ok_atom) {
           auto& n = entry(self->state, address);
@@ -226,7 +228,7 @@ cluster_actor::behavior_type cluster(cluster_pointer self, caf::io::middleman_ac
     self->delayed_send(self, self->state.options.heartbeat_interval, tick_atom::value);
   return {
     [self](tick_atom) { heartbeat(self); },
-    [self](enroll_atom, caf::actor& node, std::string& address) -> caf::result<ok_atom> {
+    [self](enroll_atom, node_actor& node, std::string& address) -> caf::result<ok_atom> {
       if (!node)
         return ok_atom::value;
       // Enrolled once its types are known, so that no placement can pick
@@ -238,8 +240,8 @@ cluster_actor::behavior_type cluster(cluster_pointer self, caf::io::middleman_ac
       return rp;
     },
     [self](place_atom, std::string& address, std::string& exclude,
-           ExecutorContext& ctx) -> caf::result<caf::actor, std::string> {
-      auto rp = self->make_response_promise<caf::actor, std::string>();
+           ExecutorContext& ctx) -> caf::result<replica_actor, std::string> {
+      auto rp = self->make_response_promise<replica_actor, std::string>();
       bool reserved = false;
       if (address.empty()) {
         // Placements chosen but not yet answered count as hosted, so that a
@@ -264,7 +266,7 @@ cluster_actor::behavior_type cluster(cluster_pointer self, caf::io::middleman_ac
                            detail::can_host(n.types, ctx.uses)});
         auto pick = detail::pick_least_loaded(loads);
         if (!pick) {
-          rp.deliver(caf::actor{}, std::string{detail::local_host});
+          rp.deliver(replica_actor{}, std::string{detail::local_host});
           return rp;
         }
         address = self->state.nodes[*pick].address;
@@ -272,7 +274,7 @@ cluster_actor::behavior_type cluster(cluster_pointer self, caf::io::middleman_ac
         reserved = true;
       }
       if (detail::is_local(address)) {
-        rp.deliver(caf::actor{}, std::string{detail::local_host});
+        rp.deliver(replica_actor{}, std::string{detail::local_host});
         return rp;
       }
       place(self, address, std::move(ctx), rp, reserved);
@@ -285,7 +287,7 @@ cluster_actor::behavior_type cluster(cluster_pointer self, caf::io::middleman_ac
       if (auto err = detail::check_scale_replicas(deployment, replicas))
         return err;
       auto rp = self->make_response_promise<Value>();
-      auto head = caf::actor_cast<head_actor>(i->second);
+      auto head = i->second;
       self->request(head, caf::infinite, scale_atom::value, replicas)
         .then(
           [self, head, rp](ok_atom) mutable {
@@ -297,7 +299,7 @@ cluster_actor::behavior_type cluster(cluster_pointer self, caf::io::middleman_ac
           [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
     },
-    [self](head_atom, std::string& name, caf::actor& head) -> ok_atom {
+    [self](head_atom, std::string& name, head_actor& head) -> ok_atom {
       self->state.heads[name] = std::move(head);
       return ok_atom::value;
     },

@@ -14,15 +14,15 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "actors/cluster_protocol.hpp"
 #include "cluster/heartbeat.hpp"
+#include "cluster/protocol.hpp"
 
 namespace caflow::actors {
 
 /// A node as the flow sees it.
 struct cluster_node {
   std::string address;          // HOST:PORT
-  caf::actor handle;            // invalid while not connected (never, or lost)
+  node_actor handle;            // invalid while not connected (never, or lost)
   size_t hosted = 0;            // replicas of this flow on it
   std::set<std::string> types;  // executor types it reported it can host
   size_t reserved = 0;          // placements chosen for it and not yet answered
@@ -42,7 +42,7 @@ struct cluster_options {
 struct cluster_state {
   std::vector<cluster_node> nodes;                      // registration order
   std::map<caf::actor_addr, std::string> replica_node;  // remote replica -> node
-  std::map<std::string, caf::actor> heads;              // deployment -> head
+  std::map<std::string, head_actor> heads;              // deployment -> head
   caf::io::middleman_actor connector;                   // plain or TLS
   cluster_options options;
 

@@ -4,7 +4,6 @@
 
 #include <caf/scoped_actor.hpp>
 
-#include "actors/cluster_protocol.hpp"
 #include "actors/head.hpp"
 #include "caflow/errors.hpp"
 #include "cluster/placement.hpp"
@@ -85,7 +84,7 @@ caf::expected<placed_replicas> place_deployment(caf::actor_system& sys,
   for (uint32_t k = 0; k < spec.shards; ++k)
     for (uint32_t r = 0; r < spec.replicas; ++r) {
       const auto& node = nodes[k][r];
-      out[k].emplace_back(local_host, caf::actor{});
+      out[k].emplace_back(local_host, replica_actor{});
       if (is_local(node))
         continue;
       caf::error failed;
@@ -93,7 +92,7 @@ caf::expected<placed_replicas> place_deployment(caf::actor_system& sys,
         ->request(cluster, caf::infinite, place_atom::value, node, std::string{},
                   actors::make_context(spec, k, r))
         .receive(
-          [&](caf::actor& replica, std::string& where) {
+          [&](replica_actor& replica, std::string& where) {
             out[k].back() = {std::move(where), std::move(replica)};
           },
           [&](caf::error& err) { failed = std::move(err); });

@@ -9,8 +9,8 @@
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
 
-#include "actors/cluster_protocol.hpp"
 #include "caflow/flow.hpp"
+#include "cluster/protocol.hpp"
 
 namespace caflow::detail {
 
@@ -24,7 +24,7 @@ bool needs_cluster(const Flow& flow);
 
 /// [shard][replica]: the node and the replica spawned there (invalid handle
 /// for local slots).
-using placed_replicas = std::vector<std::vector<std::pair<std::string, caf::actor>>>;
+using placed_replicas = std::vector<std::vector<std::pair<std::string, replica_actor>>>;
 
 /// Spawns the remote replicas of `spec` through the cluster actor (blocking
 /// the caller). Errors name the deployment and the node: "indexer: node

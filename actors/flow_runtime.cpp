@@ -39,7 +39,6 @@ struct RunningFlow::Impl {
   cluster_actor cluster;      // set when the flow uses the network
   uint16_t cluster_port = 0;  // bound cluster port (0: not published)
   gateway_actor gateway;
-  caf::actor gateway_handle;
   bool stopped = false;
 
   // Stops the actors, then ends the flow's own actor system (if it has
@@ -73,7 +72,6 @@ struct RunningFlow::Impl {
       self->send_exit(cluster, caf::exit_reason::user_shutdown);
     cluster = nullptr;
     gateway = nullptr;
-    gateway_handle = nullptr;
   }
 };
 
@@ -166,7 +164,7 @@ caf::error RunningFlow::Impl::spawn(caf::actor_system& system, const Flow& descr
       spec.uses_metas["flow_id"] = *id;
     }
     actors::head_setup setup;
-    setup.cluster = caf::actor_cast<caf::actor>(cluster);
+    setup.cluster = cluster;
     if (cluster) {
       auto placed = detail::place_deployment(system, cluster, spec, flow.options());
       if (!placed) {
@@ -178,7 +176,7 @@ caf::error RunningFlow::Impl::spawn(caf::actor_system& system, const Flow& descr
     auto name = spec.name;
     heads.push_back(system.spawn(actors::head, std::move(spec), std::move(setup)));
     if (cluster)
-      caf::anon_send(cluster, head_atom::value, name, caf::actor_cast<caf::actor>(heads.back()));
+      caf::anon_send(cluster, head_atom::value, name, heads.back());
   }
   if (auto err = await_ready(system, heads, deps)) {
     stop_all();
@@ -195,8 +193,7 @@ caf::error RunningFlow::Impl::spawn(caf::actor_system& system, const Flow& descr
         deployments.back().when = std::move(*ok);
   }
   gateway = system.spawn(actors::gateway, std::move(deployments), flow.options().max_in_flight,
-                         caf::actor_cast<caf::actor>(cluster));
-  gateway_handle = caf::actor_cast<caf::actor>(gateway);
+                         cluster);
   return {};
 }
 
@@ -269,15 +266,15 @@ caf::expected<PostResult> RunningFlow::post(const std::string& endpoint, Documen
                               std::move(options));
 }
 
-const caf::actor& RunningFlow::gateway() const {
-  return impl_->gateway_handle;
+const gateway_actor& RunningFlow::gateway() const {
+  return impl_->gateway;
 }
 
-caf::actor RunningFlow::head(const std::string& name) const {
+head_actor RunningFlow::head(const std::string& name) const {
   const auto& deps = impl_->flow.deployments();
   for (size_t i = 0; i < deps.size() && i < impl_->heads.size(); ++i)
     if (deps[i].name == name)
-      return caf::actor_cast<caf::actor>(impl_->heads[i]);
+      return impl_->heads[i];
   return {};
 }
 
@@ -292,8 +289,7 @@ caf::error RunningFlow::scale(const std::string& deployment, uint32_t replicas) 
     return err;
   caf::error result;
   caf::scoped_actor self{*impl_->sys};
-  self
-    ->request(caf::actor_cast<head_actor>(h), std::chrono::minutes(2), scale_atom::value, replicas)
+  self->request(h, std::chrono::minutes(2), scale_atom::value, replicas)
     .receive([](ok_atom) {}, [&](caf::error& err) { result = std::move(err); });
   return result;
 }
@@ -315,9 +311,7 @@ caf::error RunningFlow::join_node(const std::string& host_port) {
                         + detail::describe_connect_error(*impl_->sys, node.error()));
   caf::error result;
   caf::scoped_actor self{*impl_->sys};
-  self
-    ->request(impl_->cluster, std::chrono::seconds(30), enroll_atom::value,
-              caf::actor_cast<caf::actor>(*node), host_port)
+  self->request(impl_->cluster, std::chrono::seconds(30), enroll_atom::value, *node, host_port)
     .receive([](ok_atom) {}, [&](caf::error& err) { result = std::move(err); });
   return result;
 }

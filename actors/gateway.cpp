@@ -7,8 +7,8 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/result.hpp>
 
-#include "actors/cluster_protocol.hpp"
 #include "caflow/errors.hpp"
+#include "cluster/protocol.hpp"
 #include "runtime/flow_walk.hpp"
 #include "runtime/target_match.hpp"
 
@@ -156,7 +156,7 @@ caf::result<Value> with_deployments(gateway_pointer self, Value v) {
         });
   }
   if (st.cluster)
-    self->request(caf::actor_cast<cluster_actor>(st.cluster), limit, status_atom::value)
+    self->request(st.cluster, limit, status_atom::value)
       .then(
         [g, step](Value& c) {
           if (const Value* nodes = c.find("nodes"))
@@ -174,7 +174,7 @@ caf::result<Value> with_deployments(gateway_pointer self, Value v) {
 
 gateway_actor::behavior_type gateway(gateway_actor::stateful_pointer<gateway_state> self,
                                      std::vector<gateway_deployment> deployments,
-                                     uint32_t max_in_flight, caf::actor cluster) {
+                                     uint32_t max_in_flight, cluster_actor cluster) {
   auto& st = self->state;
   st.cluster = std::move(cluster);
   st.deployments = std::move(deployments);

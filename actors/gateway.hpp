@@ -12,6 +12,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "caflow/messages.hpp"
+#include "cluster/protocol.hpp"
 #include "config/flow_graph.hpp"
 #include "runtime/doc_filter.hpp"
 
@@ -41,7 +42,7 @@ struct gateway_state {
   detail::FlowGraph graph;                                // the walk's graph over `deployments`
   detail::FlowGraph single;                               // one node: a targetExecutor request
   std::vector<std::optional<detail::DocFilter>> filters;  // per deployment, its `when`
-  caf::actor cluster;  // the flow's cluster actor (invalid: none)
+  cluster_actor cluster;  // the flow's cluster actor (invalid: none)
   uint32_t max_in_flight = 1000;
   uint32_t in_flight = 0;
   gateway_counters counters;
@@ -53,6 +54,6 @@ struct gateway_state {
 /// includes every head's status and, with a `cluster` actor, its nodes.
 gateway_actor::behavior_type gateway(gateway_actor::stateful_pointer<gateway_state> self,
                                      std::vector<gateway_deployment> deployments,
-                                     uint32_t max_in_flight, caf::actor cluster);
+                                     uint32_t max_in_flight, cluster_actor cluster);
 
 }  // namespace caflow::actors

@@ -10,11 +10,11 @@
 #include <caf/result.hpp>
 #include <caf/send.hpp>
 
-#include "actors/cluster_protocol.hpp"
 #include "actors/head_stages.hpp"
 #include "actors/replica.hpp"
 #include "actors/shard_join.hpp"
 #include "caflow/errors.hpp"
+#include "cluster/protocol.hpp"
 
 namespace caflow::actors {
 
@@ -35,20 +35,20 @@ caf::duration request_timeout(const DeploymentOptions& spec) {
 
 void run(head_pointer self, detail::Effects effects);
 
-void adopt(head_pointer self, SlotId id, caf::actor replica) {
+void adopt(head_pointer self, SlotId id, replica_actor replica) {
   auto& st = self->state;
   self->monitor(replica);
   st.slots[replica.address()] = id;
-  st.handles[id] = caf::actor_cast<replica_actor>(std::move(replica));
+  st.handles[id] = std::move(replica);
 }
 
-caf::actor spawn_local(head_pointer self, SlotId id) {
+replica_actor spawn_local(head_pointer self, SlotId id) {
   auto ctx = make_context(self->state.spec, id.shard, id.index);
   if (self->state.spawn)
     return self->state.spawn(self, std::move(ctx));
   // Detached: each replica runs on its own thread, so executor code that
   // blocks on CPU work never starves the heads and the gateway.
-  return caf::actor_cast<caf::actor>(self->spawn<caf::detached>(actors::replica, std::move(ctx)));
+  return self->spawn<caf::detached>(actors::replica, std::move(ctx));
 }
 
 // Carries out PlaceSlot; a placement known at once feeds its result back
@@ -77,10 +77,10 @@ void place(head_pointer self, const detail::effect::PlaceSlot& p,
   }
   auto id = p.slot;
   self
-    ->request(caf::actor_cast<cluster_actor>(st.cluster), place_timeout, place_atom::value, p.node,
-              p.exclude, make_context(st.spec, id.shard, id.index))
+    ->request(st.cluster, place_timeout, place_atom::value, p.node, p.exclude,
+              make_context(st.spec, id.shard, id.index))
     .then(
-      [self, id](caf::actor& replica, std::string& where) {
+      [self, id](replica_actor& replica, std::string& where) {
         if (!replica) {
           // No node has room: in this process.
           adopt(self, id, spawn_local(self, id));
@@ -352,13 +352,13 @@ head_actor::behavior_type head(head_pointer self, DeploymentOptions spec, head_s
       v["uses"] = self->state.spec.uses;
       return v;
     },
-    [self](replicas_atom) -> std::vector<caf::actor> {
-      std::vector<caf::actor> out;
+    [self](replicas_atom) -> std::vector<replica_actor> {
+      std::vector<replica_actor> out;
       auto& st = self->state;
       for (auto& [id, h] : st.handles) {
         const auto& s = st.set->slot(id.shard, id.index);
         if (s.gen == id.gen && s.state == detail::SlotState::live)
-          out.push_back(caf::actor_cast<caf::actor>(h));
+          out.push_back(h);
       }
       return out;
     },

@@ -20,6 +20,7 @@
 #include "caflow/executor.hpp"
 #include "caflow/flow.hpp"
 #include "caflow/messages.hpp"
+#include "cluster/protocol.hpp"
 #include "runtime/replica_set.hpp"
 
 namespace caflow::actors {
@@ -27,13 +28,13 @@ namespace caflow::actors {
 /// Spawns a replica in this process for `ctx` on behalf of the head `self`.
 /// Default (unset): a detached replica actor. Tests hand in one that spawns
 /// replicas the test coordinator schedules.
-using local_spawner = std::function<caf::actor(caf::local_actor* self, ExecutorContext ctx)>;
+using local_spawner = std::function<replica_actor(caf::local_actor* self, ExecutorContext ctx)>;
 
 /// Where the flow put each replica at start, [shard][replica]: the node and
 /// the replica already spawned there (invalid handle: spawn it locally).
 struct head_setup {
-  caf::actor cluster;  ///< the flow's cluster actor (invalid: no cluster)
-  std::vector<std::vector<std::pair<std::string, caf::actor>>> placed;
+  cluster_actor cluster;  ///< the flow's cluster actor (invalid: no cluster)
+  std::vector<std::vector<std::pair<std::string, replica_actor>>> placed;
   local_spawner spawn;                   ///< Default: detached replicas
   std::function<void(std::string)> log;  ///< Default: standard error
 };
@@ -42,11 +43,11 @@ struct head_stages;  // uses_before / uses_after (actors/head_stages.hpp)
 
 struct head_state {
   DeploymentOptions spec;
-  caf::actor cluster;
+  cluster_actor cluster;
   std::unique_ptr<detail::ReplicaSet> set;
   local_spawner spawn;
   std::function<void(std::string)> log;
-  std::map<std::pair<uint32_t, uint32_t>, std::pair<std::string, caf::actor>> preplaced;
+  std::map<std::pair<uint32_t, uint32_t>, std::pair<std::string, replica_actor>> preplaced;
   std::map<detail::SlotId, replica_actor> handles;  // replicas by slot
   std::map<caf::actor_addr, detail::SlotId> slots;  // and back
   uint64_t next_op = 0;

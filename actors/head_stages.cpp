@@ -40,10 +40,7 @@ ExecutorContext stage_context(const DeploymentOptions& spec, const std::string& 
 void spawn(head_pointer self, head_stage& s) {
   s.endpoints.reset();
   auto& st = self->state;
-  auto replica_handle = st.spawn ? st.spawn(self, s.ctx)
-                                 : caf::actor_cast<caf::actor>(
-                                   self->spawn<caf::detached>(actors::replica, s.ctx));
-  s.replica = caf::actor_cast<replica_actor>(std::move(replica_handle));
+  s.replica = st.spawn ? st.spawn(self, s.ctx) : self->spawn<caf::detached>(actors::replica, s.ctx);
 }
 
 head_stage& stage_of(head_pointer self, bool after) {

@@ -64,7 +64,7 @@ void on_down(node_pointer self, const caf::down_msg& dm) {
   }
 }
 
-// What this node holds of the shard `ctx` names (see cluster_protocol.hpp).
+// What this node holds of the shard `ctx` names (see src/cluster/protocol.hpp).
 Value holds(node_pointer self, const ExecutorContext& ctx) {
   namespace fs = std::filesystem;
   Value out = Value::object();
@@ -126,7 +126,7 @@ node_actor::behavior_type node(node_pointer self, std::string workspace, node_lo
       self->send_exit(h.replica, caf::exit_reason::user_shutdown);
   });
   return {
-    [self](place_atom, ExecutorContext& ctx, caf::actor& flow) -> caf::result<caf::actor> {
+    [self](place_atom, ExecutorContext& ctx, caf::actor& flow) -> caf::result<replica_actor> {
       auto& st = self->state;
       auto label = replica_label(ctx) + " (" + ctx.uses + ")";
       if (!ExecutorRegistry::instance().contains(ctx.uses)) {
@@ -157,11 +157,10 @@ node_actor::behavior_type node(node_pointer self, std::string workspace, node_lo
       }
       // Detached for the same reason as in the flow's process: executor
       // code may block on CPU work.
-      auto replica = self->spawn<caf::detached>(actors::replica, std::move(ctx));
-      auto handle = caf::actor_cast<caf::actor>(replica);
+      auto handle = self->spawn<caf::detached>(actors::replica, std::move(ctx));
       // Answer only once the executor is built: a replica whose executor
       // cannot be created must never reach a head's rotation.
-      auto rp = self->make_response_promise<caf::actor>();
+      auto rp = self->make_response_promise<replica_actor>();
       auto host = [self, handle, label, flow]() {
         auto& st = self->state;
         self->monitor(handle);
@@ -174,7 +173,7 @@ node_actor::behavior_type node(node_pointer self, std::string workspace, node_lo
         st.replicas[handle.address()] = {handle, label, flow ? flow.address() : caf::actor_addr{}};
         st.log("hosting " + label);
       };
-      self->request(replica, build_wait, ping_atom::value)
+      self->request(handle, build_wait, ping_atom::value)
         .then(
           [rp, handle, host](ok_atom) mutable {
             host();

@@ -17,7 +17,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "actors/cluster_protocol.hpp"
+#include "cluster/protocol.hpp"
 
 namespace caflow::actors {
 
@@ -26,7 +26,7 @@ using node_log = std::function<void(const std::string&)>;
 
 struct node_state {
   struct hosted {
-    caf::actor replica;
+    replica_actor replica;
     std::string label;  // "indexer/shard-1/replica-0 (Indexer)"
     caf::actor_addr flow;
   };

@@ -113,9 +113,7 @@ caf::error Node::join(const std::string& flow_host_port) {
                         + detail::describe_connect_error(*impl_->sys, flow.error()));
   caf::error result;
   caf::scoped_actor self{*impl_->sys};
-  self
-    ->request(*flow, std::chrono::seconds(30), enroll_atom::value,
-              caf::actor_cast<caf::actor>(impl_->actor), address())
+  self->request(*flow, std::chrono::seconds(30), enroll_atom::value, impl_->actor, address())
     .receive([](ok_atom) {},
              [&](caf::error& err) {
                result = make_error(errc::unavailable,

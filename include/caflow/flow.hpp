@@ -45,6 +45,7 @@
 
 #include "caflow/batching.hpp"
 #include "caflow/document.hpp"
+#include "caflow/messages.hpp"
 #include "caflow/polling.hpp"
 #include "caflow/value.hpp"
 
@@ -261,13 +262,12 @@ class RunningFlow {
   caf::expected<PostResult> post(const std::string& endpoint, DocumentArray docs,
                                  PostOptions options = {});
 
-  /// The gateway actor (a caflow::gateway_actor), for the HTTP front door
-  /// and other actors.
-  [[nodiscard]] const caf::actor& gateway() const;
+  /// The gateway actor, for the HTTP and gRPC front doors and other actors.
+  [[nodiscard]] const gateway_actor& gateway() const;
 
-  /// The head actor (a caflow::head_actor) of deployment `name`, or an
-  /// invalid handle when there is none. For status queries and tests.
-  [[nodiscard]] caf::actor head(const std::string& name) const;
+  /// The head actor of deployment `name`, or an invalid handle when there is
+  /// none. For status queries and tests.
+  [[nodiscard]] head_actor head(const std::string& name) const;
 
   /// Changes the replicas per shard of a running deployment. New replicas go
   /// to the least-loaded nodes (fewest replicas hosted; local when the flow

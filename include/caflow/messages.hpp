@@ -123,7 +123,7 @@ using replica_actor = caf::typed_actor<
 using head_actor = caf::typed_actor<
   caf::replies_to<Request>::with<Response>, caf::replies_to<ping_atom>::with<ok_atom>,
   caf::replies_to<status_atom>::with<Value>,
-  caf::replies_to<replicas_atom>::with<std::vector<caf::actor>>,
+  caf::replies_to<replicas_atom>::with<std::vector<replica_actor>>,
   caf::replies_to<stop_atom>::with<ok_atom>, caf::replies_to<scale_atom, uint32_t>::with<ok_atom>,
   caf::reacts_to<respawn_atom, uint32_t, uint32_t, uint64_t>,
   caf::reacts_to<node_atom, std::string, bool, std::string>,

@@ -29,6 +29,9 @@ CAF_ADD_TYPE_ID(caflow, (caflow::Response))
 CAF_ADD_TYPE_ID(caflow, (caflow::ExecutorContext))
 CAF_ADD_TYPE_ID(caflow, (caflow::OpLogChunk))
 CAF_ADD_TYPE_ID(caflow, (caflow::SnapshotChunk))
+CAF_ADD_TYPE_ID(caflow, (caflow::replica_actor))
+CAF_ADD_TYPE_ID(caflow, (std::vector<caflow::replica_actor>))
+CAF_ADD_TYPE_ID(caflow, (caflow::head_actor))
 
 CAF_END_TYPE_ID_BLOCK(caflow)
 

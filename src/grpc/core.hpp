@@ -15,11 +15,11 @@
 
 #include <google/protobuf/message.h>
 
-#include <caf/actor.hpp>
 #include <caf/error.hpp>
 #include <caf/fwd.hpp>
 
 #include "caflow/grpc_server.hpp"
+#include "caflow/messages.hpp"
 #include "http/jina_status.hpp"
 #include "runtime/gateway_bridge.hpp"
 

@@ -52,8 +52,7 @@ std::string listen_address(const std::string& host, uint16_t port) {
 caf::expected<std::unique_ptr<GrpcServer>> GrpcServer::start(RunningFlow& flow,
                                                              GrpcServerOptions options) {
   auto impl = std::make_unique<Impl>();
-  impl->bridge = std::make_unique<detail::GatewayBridge>(
-    flow.system(), caf::actor_cast<gateway_actor>(flow.gateway()));
+  impl->bridge = std::make_unique<detail::GatewayBridge>(flow.system(), flow.gateway());
   impl->core = std::make_shared<Core>(flow.system(), *impl->bridge, options);
   impl->core->started_us = http::now_us();
   impl->call = std::make_unique<CallService>(impl->core);

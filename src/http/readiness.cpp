@@ -67,24 +67,23 @@ void judge_status(Tally& t, const std::string& name, const Value& status) {
 
 }  // namespace
 
-void ask_readiness(caf::actor_system& sys, std::vector<std::pair<std::string, caf::actor>> heads,
+void ask_readiness(caf::actor_system& sys, std::vector<std::pair<std::string, head_actor>> heads,
                    std::chrono::milliseconds timeout, std::function<void(Readiness)> done) {
   // Arguments rather than captures: see ask_by_actor in runtime/gateway_bridge.cpp.
   sys.spawn(
-    [](caf::event_based_actor* self, std::vector<std::pair<std::string, caf::actor>> heads,
+    [](caf::event_based_actor* self, std::vector<std::pair<std::string, head_actor>> heads,
        caf::duration t, std::function<void(Readiness)> cb) {
       auto tally = std::make_shared<Tally>();
       caf::duration ping_limit{busy_after};
       tally->done = std::move(cb);
       tally->pending = 2 * heads.size() + 1;
-      for (auto& [name, actor] : heads) {
-        if (!actor) {
+      for (auto& [name, head] : heads) {
+        if (!head) {
           tally->problem(name, name + ": no head");
           tally->out.deployments[name]["started"] = 0;
           tally->pending -= 2;
           continue;
         }
-        auto head = caf::actor_cast<head_actor>(actor);
         self->request(head, t, status_atom::value)
           .then(
             [tally, name = name](Value& v) {

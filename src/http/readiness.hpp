@@ -17,6 +17,7 @@
 
 #include <caf/fwd.hpp>
 
+#include "caflow/messages.hpp"
 #include "caflow/value.hpp"
 
 namespace caflow::http {
@@ -35,7 +36,7 @@ struct Readiness {
 /// from a fresh actor, and calls `done` once with the verdict on a CAF worker
 /// thread (`done` must not block). A head that does not answer within
 /// `timeout` (0: no limit) is not ready.
-void ask_readiness(caf::actor_system& sys, std::vector<std::pair<std::string, caf::actor>> heads,
+void ask_readiness(caf::actor_system& sys, std::vector<std::pair<std::string, head_actor>> heads,
                    std::chrono::milliseconds timeout, std::function<void(Readiness)> done);
 
 }  // namespace caflow::http

@@ -126,8 +126,7 @@ struct HttpServer::Impl {
 caf::expected<std::unique_ptr<HttpServer>> HttpServer::start(RunningFlow& flow,
                                                              ServerOptions options) {
   auto impl = std::make_unique<Impl>();
-  impl->bridge = std::make_unique<detail::GatewayBridge>(
-    flow.system(), caf::actor_cast<gateway_actor>(flow.gateway()));
+  impl->bridge = std::make_unique<detail::GatewayBridge>(flow.system(), flow.gateway());
   impl->core = std::make_shared<http::Core>(flow.system(), *impl->bridge, options);
   impl->core->scale = [&flow](const std::string& deployment, uint32_t replicas) {
     return flow.scale(deployment, replicas);

@@ -19,9 +19,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
-#include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include "caflow/messages.hpp"
 #include "caflow/server.hpp"
 #include "http/metrics.hpp"
 #include "runtime/gateway_bridge.hpp"
@@ -50,7 +50,7 @@ struct Core : std::enable_shared_from_this<Core> {
   /// replicas start, so sessions call it off the I/O threads.
   std::function<caf::error(const std::string&, uint32_t)> scale;
   /// Every deployment's head, for readiness (see http/readiness.hpp).
-  std::vector<std::pair<std::string, caf::actor>> heads;
+  std::vector<std::pair<std::string, head_actor>> heads;
   /// ServerOptions::max_connections resolved (never 0).
   size_t max_connections = 0;
   /// Connections open now (sessions alive).

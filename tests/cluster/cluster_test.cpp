@@ -335,7 +335,7 @@ TEST_CASE("requests in flight on a killed node are retried on the shard's other 
   // Some of them were on n2 when it died, and went to n1.
   int64_t retries = 0;
   caf::scoped_actor self{flow->system()};
-  self->request(caf::actor_cast<head_actor>(flow->head("tagger")), 10s, status_atom::value)
+  self->request(flow->head("tagger"), 10s, status_atom::value)
     .receive([&](Value& status) { retries = status.get_int("retries", 0); }, [](caf::error&) {});
   CHECK(retries >= 1);
   // The lost replica came back on the surviving node.

@@ -28,7 +28,7 @@ Value gateway_status(const RunningFlow& flow) {
   // keep it from ending (actors/system_shutdown.hpp).
   detail::ReleaseThreadHold release;
   caf::scoped_actor self{flow.system()};
-  self->request(caf::actor_cast<gateway_actor>(flow.gateway()), 10s, status_atom::value)
+  self->request(flow.gateway(), 10s, status_atom::value)
     .receive([&](Value& v) { out = std::move(v); }, [](caf::error&) {});
   return out;
 }

@@ -10,11 +10,11 @@
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "actors/cluster_protocol.hpp"
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
 #include "caflow/type_ids.hpp"
 #include "cluster/cluster_fixture.hpp"
+#include "cluster/protocol.hpp"
 
 using namespace caflow;
 using namespace caflow::testing;
@@ -23,7 +23,7 @@ using namespace std::chrono_literals;
 namespace {
 
 // Asks the node at `port` directly (as any peer could) to place a replica.
-caf::expected<caf::actor> place_directly(uint16_t port, ExecutorContext ctx) {
+caf::expected<replica_actor> place_directly(uint16_t port, ExecutorContext ctx) {
   caf::actor_system_config cfg;
   add_types(cfg);
   cfg.load<caf::io::middleman>();
@@ -32,9 +32,9 @@ caf::expected<caf::actor> place_directly(uint16_t port, ExecutorContext ctx) {
   if (!node)
     return node.error();
   caf::scoped_actor self{sys};
-  caf::expected<caf::actor> out{caf::actor{}};
+  caf::expected<replica_actor> out{replica_actor{}};
   self->request(*node, 30s, place_atom::value, std::move(ctx), caf::actor{})
-    .receive([&](caf::actor& replica) { out = std::move(replica); },
+    .receive([&](replica_actor& replica) { out = std::move(replica); },
              [&](caf::error& err) { out = std::move(err); });
   if (out && *out)
     self->send_exit(*out, caf::exit_reason::user_shutdown);

@@ -83,7 +83,7 @@ struct Deterministic {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
   caf::scheduler::test_coordinator* sched = nullptr;
-  caf::actor replica;
+  replica_actor replica;
   std::vector<std::optional<caf::expected<Response>>> results;
 
   explicit Deterministic(uint32_t size) {
@@ -95,7 +95,7 @@ struct Deterministic {
     ExecutorContext ctx{.name = "probe", .uses = "BatchProbe"};
     ctx.dynamic_batching["/encode"] = {.preferred_batch_size = size,
                                        .timeout = std::chrono::milliseconds{10}};
-    replica = caf::actor_cast<caf::actor>(sys->spawn(actors::replica, ctx));
+    replica = sys->spawn(actors::replica, ctx);
     sched->run();
   }
   ~Deterministic() {
@@ -111,12 +111,17 @@ struct Deterministic {
   void send(std::vector<Request> reqs) {
     auto first = results.size();
     results.resize(first + reqs.size());
-    sys->spawn([this, first, reqs = std::move(reqs)](caf::event_based_actor* self) mutable {
-      for (size_t i = 0; i < reqs.size(); ++i)
-        self->request(replica, caf::infinite, std::move(reqs[i]))
-          .then([this, at = first + i](Response& r) { results[at] = std::move(r); },
-                [this, at = first + i](caf::error& e) { results[at] = std::move(e); });
-    });
+    // The requests go in as a spawn argument: CAF 0.17.6 applies an
+    // argument-less actor function to a null std::shared_ptr<std::tuple<>>
+    // (caf/detail/init_fun_factory.hpp), UB that UBSan reports.
+    sys->spawn(
+      [this, first](caf::event_based_actor* self, std::vector<Request> reqs) {
+        for (size_t i = 0; i < reqs.size(); ++i)
+          self->request(replica, caf::infinite, std::move(reqs[i]))
+            .then([this, at = first + i](Response& r) { results[at] = std::move(r); },
+                  [this, at = first + i](caf::error& e) { results[at] = std::move(e); });
+      },
+      std::move(reqs));
   }
   [[nodiscard]] size_t answered() const {
     size_t n = 0;

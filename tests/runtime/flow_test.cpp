@@ -37,7 +37,7 @@ DocumentArray make_docs(size_t n, const std::string& prefix = "d") {
 
 Value head_status(RunningFlow& flow, const std::string& name) {
   caf::scoped_actor self{flow.system()};
-  auto head = caf::actor_cast<head_actor>(flow.head(name));
+  auto head = flow.head(name);
   Value out;
   self->request(head, std::chrono::seconds(10), status_atom::value)
     .receive([&](Value& v) { out = std::move(v); }, [](caf::error&) {});
@@ -154,13 +154,12 @@ TEST_CASE("a replica that dies is restarted and its requests retried") {
   Flow flow;
   flow.add({.name = "gate", .uses = "Gate", .replicas = 2, .retries = 2});
   auto running = start(flow);
-  std::vector<caf::actor> replicas;
+  std::vector<replica_actor> replicas;
   {
     caf::scoped_actor self{running.system()};
-    self
-      ->request(caf::actor_cast<head_actor>(running.head("gate")), std::chrono::seconds(10),
-                replicas_atom::value)
-      .receive([&](std::vector<caf::actor>& xs) { replicas = std::move(xs); }, [](caf::error&) {});
+    self->request(running.head("gate"), std::chrono::seconds(10), replicas_atom::value)
+      .receive([&](std::vector<replica_actor>& xs) { replicas = std::move(xs); },
+               [](caf::error&) {});
   }
   REQUIRE(replicas.size() == 2);
   // One request held in each replica (the head sends each to the least busy).

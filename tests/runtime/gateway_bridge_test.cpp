@@ -33,7 +33,7 @@ Request request_of(std::string id, Params params = Params::object()) {
 }
 
 gateway_actor gateway_of(const RunningFlow& running) {
-  return caf::actor_cast<gateway_actor>(running.gateway());
+  return running.gateway();
 }
 
 }  // namespace

@@ -82,7 +82,9 @@ struct fixture {
     setup.spawn = [b](caf::local_actor* self, ExecutorContext) {
       auto r = self->spawn(manual_replica, b);
       b->spawned.push_back(r);
-      return r;
+      // A stand-in: it answers the replica interface's messages (and the
+      // test's own), so it is cast to the typed handle heads hold.
+      return caf::actor_cast<replica_actor>(r);
     };
     setup.log = [](std::string) {};
     auto h = sys->spawn(actors::head, std::move(spec), std::move(setup));
@@ -143,12 +145,13 @@ TEST_CASE_FIXTURE(fixture, "head actor: a reply after its node was lost: retried
   setup.spawn = [b](caf::local_actor* self, ExecutorContext) {
     auto r = self->spawn(manual_replica, b);
     b->spawned.push_back(r);
-    return r;
+    return caf::actor_cast<replica_actor>(r);  // a stand-in, as in spawn_head
   };
   setup.log = [](std::string) {};
   auto r0 = sys->spawn(manual_replica, box);
   auto r1 = sys->spawn(manual_replica, box);
-  setup.placed = {{{"n1:1", r0}, {"n2:1", r1}}};
+  setup.placed = {
+    {{"n1:1", caf::actor_cast<replica_actor>(r0)}, {"n2:1", caf::actor_cast<replica_actor>(r1)}}};
   auto h = sys->spawn(actors::head,
                       DeploymentOptions{.name = "dep", .uses = "NoOp", .replicas = 2, .retries = 1},
                       std::move(setup));
@@ -268,7 +271,7 @@ head_actor::behavior_type tagging_head(head_actor::pointer self, std::string nam
     },
     [](ping_atom) { return ok_atom::value; },
     [](status_atom) { return Value::object(); },
-    [](replicas_atom) { return std::vector<caf::actor>{}; },
+    [](replicas_atom) { return std::vector<replica_actor>{}; },
     [](stop_atom) { return ok_atom::value; },
     [](scale_atom, uint32_t) { return ok_atom::value; },
     [](respawn_atom, uint32_t, uint32_t, uint64_t) {},
@@ -286,7 +289,7 @@ TEST_CASE_FIXTURE(fixture, "gateway actor: a diamond of needs joins both branche
   deployments.push_back({"c", sys->spawn(tagging_head, std::string{"c"}), {0, 1}});
   for (auto& n : deployments)
     cleanup.push_back(caf::actor_cast<caf::actor>(n.head));
-  auto gw = sys->spawn(actors::gateway, std::move(deployments), uint32_t{10}, caf::actor{});
+  auto gw = sys->spawn(actors::gateway, std::move(deployments), uint32_t{10}, cluster_actor{});
   cleanup.push_back(caf::actor_cast<caf::actor>(gw));
   sched->run();
   auto out = ask(gw, one_doc("x"));

@@ -74,8 +74,8 @@ struct fixture {
     auto rs = replicas;
     setup.spawn = [rs](caf::local_actor* self, ExecutorContext ctx) {
       auto name = ctx.name;
-      auto r = caf::actor_cast<caf::actor>(self->spawn(actors::replica, std::move(ctx)));
-      rs->push_back({name, r});
+      auto r = self->spawn(actors::replica, std::move(ctx));
+      rs->push_back({name, caf::actor_cast<caf::actor>(r)});
       return r;
     };
     auto lines = log;

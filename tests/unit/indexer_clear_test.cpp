@@ -100,7 +100,11 @@ TEST_CASE("clear: the disk and the memory come back") {
     auto cleared_heap = heap_in_use();
     INFO("heap: baseline " << baseline_heap << ", full " << full_heap << ", cleared "
                            << cleared_heap);
+#if !defined(__SANITIZE_ADDRESS__)
+    // ASan's allocator keeps freed memory in quarantine: heap figures say
+    // nothing under it.
     CHECK(cleared_heap < baseline_heap + (full_heap - baseline_heap) / 2);
+#endif
 
     // Still an indexer: new documents (of another dimension, too) go in.
     DocumentArray again;

@@ -98,7 +98,7 @@ int overhead(int argc, char** argv) {
   std::vector<double> rtts;
   {
     caf::scoped_actor self{sys};
-    auto gw = caf::actor_cast<gateway_actor>(running->gateway());
+    auto gw = running->gateway();
     for (int i = 0; i < samples + 200; ++i) {
       Request req;
       req.endpoint = "/index";

@@ -171,7 +171,7 @@ int remote(int argc, char** argv) {
         {"request_size", int64_t(request_size)}});
 
   // The flow: gateway -> head here, the NoOp replica on the node.
-  auto gw = caf::actor_cast<gateway_actor>(running->gateway());
+  auto gw = running->gateway();
   auto rtt = median_rtt_us(sys, gw, docs, samples);
   emit({{"bench", "remote"}, {"part", "flow_rtt"}, {"rtt_us", rtt}});
 

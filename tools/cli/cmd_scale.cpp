@@ -5,12 +5,12 @@
 
 #include <caf/scoped_actor.hpp>
 
-#include "actors/cluster_protocol.hpp"
 #include "caflow/errors.hpp"
 #include "caflow/type_ids.hpp"
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "cluster/placement.hpp"
+#include "cluster/protocol.hpp"
 #include "cluster/transport.hpp"
 #include "runtime/scale_bounds.hpp"
 
