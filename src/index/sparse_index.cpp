@@ -10,7 +10,6 @@
 
 namespace caflow {
 
-
 void PostingList::add(uint32_t slot, float value, uint32_t block_bits) {
   if (slots.empty()) {
     max = min = value;

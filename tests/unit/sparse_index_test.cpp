@@ -199,7 +199,7 @@ void run_sequence(Metric m, uint32_t seed, size_t steps,
   CHECK(searches > steps / 5);
   CHECK(nonempty > searches / 2);  // the sequence really compared results
   if (background) {
-    CHECK(installed > steps / 200);        // merges did land
+    CHECK(installed > steps / 200);          // merges did land
     CHECK(searched_merging > searches / 4);  // and searches ran beside them
   }
 }
@@ -375,17 +375,17 @@ TEST_CASE("sparse index: a merge job in a fixed order of write, search, run and 
   auto job = index.begin_merge(/*force=*/true);
   REQUIRE(job);
   check_all("taken");
-  put(2, Sparse{{0, 1}, {1.0f, 1.0f}});    // update of a merged (base) slot
-  put(25, Sparse{{4}, {1.0f}});            // update of a merged (frozen) slot
-  put(40, Sparse{{1, 2}, {3.0f, 1.0f}});   // new
-  drop(7);                                  // delete of a merged slot
+  put(2, Sparse{{0, 1}, {1.0f, 1.0f}});   // update of a merged (base) slot
+  put(25, Sparse{{4}, {1.0f}});           // update of a merged (frozen) slot
+  put(40, Sparse{{1, 2}, {3.0f, 1.0f}});  // new
+  drop(7);                                // delete of a merged slot
   check_all("written before run");
   job->run();
   check_all("ran");  // nothing installed yet: the frozen segment is still searched
-  put(41, Sparse{{2, 3}, {1.0f, 1.0f}});   // new, after the run
-  put(40, Sparse{{0}, {1.0f}});            // update of a slot written mid-merge
-  drop(26);                                 // delete of a merged slot after the run
-  drop(41);                                 // delete of a slot written mid-merge
+  put(41, Sparse{{2, 3}, {1.0f, 1.0f}});  // new, after the run
+  put(40, Sparse{{0}, {1.0f}});           // update of a slot written mid-merge
+  drop(26);                               // delete of a merged slot after the run
+  drop(41);                               // delete of a slot written mid-merge
   check_all("written after run");
   index.finish_merge(job);
   CHECK_FALSE(index.merging());
