@@ -24,9 +24,11 @@ std::string temp_dir(const std::string& name) {
 namespace {
 
 NodeProcess start_node(const std::string& workspace, uint16_t port, bool plugin,
-                       std::vector<std::string> extra) {
-  std::vector<std::string> argv{CAFLOW_NODE_BINARY,   "node",        "--port",
-                                std::to_string(port), "--workspace", workspace};
+                       std::vector<std::string> extra, std::vector<std::string> prefix = {}) {
+  auto argv = std::move(prefix);
+  for (std::string a : {std::string{CAFLOW_NODE_BINARY}, std::string{"node"}, std::string{"--port"},
+                        std::to_string(port), std::string{"--workspace"}, workspace})
+    argv.push_back(std::move(a));
   if (plugin) {
     argv.emplace_back("--plugin");
     argv.emplace_back(CAFLOW_CLUSTER_PLUGIN);
@@ -51,6 +53,11 @@ NodeProcess start_node(const std::string& workspace, uint16_t port, bool plugin,
 NodeProcess NodeProcess::start(const std::string& workspace, uint16_t port,
                                std::vector<std::string> extra) {
   return start_node(workspace, port, true, std::move(extra));
+}
+
+NodeProcess NodeProcess::start_in(std::vector<std::string> prefix, const std::string& workspace,
+                                  uint16_t port, std::vector<std::string> extra) {
+  return start_node(workspace, port, true, std::move(extra), std::move(prefix));
 }
 
 NodeProcess NodeProcess::start_without_plugin(const std::string& workspace,

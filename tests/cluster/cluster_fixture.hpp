@@ -31,6 +31,10 @@ struct NodeProcess {
   static NodeProcess start(const std::string& workspace, uint16_t port = 0,
                            std::vector<std::string> extra = {});
 
+  /// Like start(), run through `prefix` (e.g. `ip netns exec NAME`).
+  static NodeProcess start_in(std::vector<std::string> prefix, const std::string& workspace,
+                              uint16_t port = 0, std::vector<std::string> extra = {});
+
   /// Like start(), on a free port, but without the test plugin: the node
   /// knows only the built-in executor types.
   static NodeProcess start_without_plugin(const std::string& workspace,

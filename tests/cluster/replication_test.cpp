@@ -2,9 +2,9 @@
 // (child processes on loopback): every copy holds every document, a node
 // killed while a client streams writes loses nothing acknowledged and fails
 // no write, it catches up from the log (or, away past the log's retention,
-// by snapshot), a scaled-up copy fills before it serves reads, and a node
-// cut off (SIGSTOP: this machine has no network namespaces for tests) is
-// left behind and catches up.
+// by snapshot), a scaled-up copy fills before it serves reads, and a hung
+// node (SIGSTOP) is left behind and catches up. A node cut off by a network
+// partition: partition_test.cpp.
 #include <doctest/doctest.h>
 
 #include <signal.h>
@@ -25,141 +25,10 @@
 #include "caflow/executor.hpp"
 #include "caflow/messages.hpp"
 #include "cluster/cluster_fixture.hpp"
+#include "cluster/replication_fixture.hpp"
 
 using namespace caflow;
 using namespace caflow::testing;
-
-namespace {
-
-Embedding embedding_of(size_t i) {
-  std::mt19937 rng{static_cast<unsigned>(i) * 2654435761u + 7};
-  std::normal_distribution<float> normal;
-  std::vector<float> v(8);
-  float norm = 0;
-  for (auto& x : v) {
-    x = normal(rng);
-    norm += x * x;
-  }
-  for (auto& x : v)
-    x /= std::sqrt(norm);
-  return Embedding::dense_vector(std::move(v));
-}
-
-DocumentArray docs(size_t first, size_t n) {
-  auto out = numbered_docs(first, n);
-  for (size_t i = 0; i < out.size(); ++i)
-    out[i].embedding = embedding_of(first + i);
-  return out;
-}
-
-Flow replicated_flow(const std::string& workspace, const std::vector<std::string>& hosts,
-                     uint32_t copies, Params uses_with = Params::object(),
-                     uint16_t cluster_port = 0) {
-  Flow flow{FlowOptions{.name = "repl", .workspace = workspace, .cluster_port = cluster_port}};
-  DeploymentOptions index{.name = "indexer", .uses = "Indexer", .replicas = copies};
-  Value::Array list;
-  for (const auto& h : hosts)
-    list.emplace_back(h);
-  index.uses_metas["hosts"] = Value{std::move(list)};
-  index.uses_with = std::move(uses_with);
-  index.timeout = std::chrono::seconds(20);
-  flow.add(std::move(index));
-  return flow;
-}
-
-Value head_status(RunningFlow& flow) {
-  caf::scoped_actor self{flow.system()};
-  Value out = Value::object();
-  self
-    ->request(caf::actor_cast<head_actor>(flow.head("indexer")), std::chrono::seconds(10),
-              status_atom::value)
-    .receive([&](Value& v) { out = std::move(v); }, [](caf::error&) {});
-  return out;
-}
-
-// The copy state of every live copy, e.g. {"in_sync", "recovering"}.
-std::vector<std::string> copies(RunningFlow& flow) {
-  std::vector<std::string> out;
-  auto v = head_status(flow);
-  if (const auto* p = v.find("placement"); p && p->is_array())
-    for (const auto& slot : p->as_array())
-      if (slot.get_bool("alive", false))
-        out.push_back(slot.get_string("copy", "?"));
-  return out;
-}
-
-bool all_in_sync(RunningFlow& flow, size_t n) {
-  auto c = copies(flow);
-  return c.size() == n && std::all_of(c.begin(), c.end(), [](auto& s) { return s == "in_sync"; });
-}
-
-int64_t count(RunningFlow& flow) {
-  auto r = flow.post("/count", {});
-  REQUIRE_MESSAGE(r, describe(r.error()));
-  return r->parameters.get_int("count", -1);
-}
-
-// Every id of `ids` fetched exactly once.
-void check_all_there(RunningFlow& flow, const std::vector<std::string>& ids) {
-  DocumentArray asked;
-  for (const auto& id : ids)
-    asked.emplace_back().id = id;
-  auto fetched = flow.post("/fetch", asked, {.request_size = 200});
-  REQUIRE_MESSAGE(fetched, describe(fetched.error()));
-  std::set<std::string> seen;
-  for (const auto& d : fetched->docs)
-    seen.insert(d.id);
-  CHECK(seen.size() == fetched->docs.size());
-  for (const auto& id : ids)
-    CHECK_MESSAGE(seen.count(id) == 1, "acknowledged " << id << " is missing");
-}
-
-void kill_node(std::unique_ptr<NodeProcess>& node) {
-  ::kill(node->proc->pid(), SIGKILL);
-  CHECK(node->proc->wait(10s));
-  node.reset();
-}
-
-// A writer that streams /index requests of `size` documents, recording what
-// was acknowledged and what failed.
-struct Writer {
-  RunningFlow& flow;
-  size_t size;
-  std::atomic<bool> stop{false};
-  std::atomic<size_t> failed{0};
-  std::mutex mtx;
-  std::vector<std::string> acked;
-  std::string last_error;
-  std::thread thread;
-
-  Writer(RunningFlow& f, size_t n, size_t first) : flow(f), size(n) {
-    thread = std::thread{[this, first] {
-      for (size_t next = first; !stop; next += size) {
-        auto batch = docs(next, size);
-        auto r = flow.post("/index", batch, {.request_size = size});
-        std::lock_guard<std::mutex> guard{mtx};
-        if (!r) {
-          ++failed;
-          last_error = describe(r.error());
-          continue;
-        }
-        for (const auto& d : batch)
-          acked.push_back(d.id);
-      }
-    }};
-  }
-  size_t acknowledged() {
-    std::lock_guard<std::mutex> guard{mtx};
-    return acked.size();
-  }
-  std::vector<std::string> finish() {
-    stop = true;
-    thread.join();
-    return acked;
-  }
-};
-
-}  // namespace
 
 TEST_CASE("two copies on two nodes: each holds every document; searches equal one copy's") {
   auto ws1 = temp_dir("rep-n1");

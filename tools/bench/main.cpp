@@ -17,7 +17,7 @@
 //   caflow-bench dense [--n=20000] [--dim=128] [--shards=2] [--queries=2000]
 //   caflow-bench batching [--clients=64] [--per_call_us=2000] [--per_doc_us=20] [--rounds=5]
 //   caflow-bench million [--n=1000000] [--shards=2] [--queries=300]
-//   caflow-bench replication [--docs=20000] [--request-size=100] [--away-docs=20000]
+//   caflow-bench replication [--docs=20000] [--request-size=100] [--away-docs=20000] [--rounds=3]
 #include <cstring>
 #include <iostream>
 

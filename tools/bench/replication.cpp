@@ -1,6 +1,7 @@
 // Replication: indexing through an Indexer with one copy and with two copies
 // on two local nodes (each a child process, re-executing this binary as
-// `replication --serve`), in the same run; then kill -9 of one node while a
+// `replication --serve`), in the same run, in alternating rounds (ratio: the
+// median of the rounds' ratios, docs_per_s_*: the medians); then kill -9 of one node while a
 // client writes (failover_ms: from the kill to the acknowledgement of the
 // first write sent after it),
 // and the node's return (catchup_docs_per_s: the documents written while it
@@ -9,12 +10,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -94,6 +98,23 @@ struct NodeChild {
   [[nodiscard]] std::string address() const { return "127.0.0.1:" + std::to_string(port); }
 };
 
+// CPU seconds (user + system) used so far by process `pid` (0: this one).
+double cpu_seconds(pid_t pid) {
+  std::ifstream in{pid == 0 ? std::string{"/proc/self/stat"}
+                            : "/proc/" + std::to_string(pid) + "/stat"};
+  std::string line;
+  std::getline(in, line);
+  // After the command's closing parenthesis: fields 3.. ; utime and stime
+  // are fields 14 and 15.
+  std::istringstream rest{line.substr(line.rfind(')') + 2)};
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i)
+    if (i >= 14)
+      ticks += std::stod(field);
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 // `n` documents with a short text and a 64-d unit vector, from `first`.
 DocumentArray corpus(size_t first, size_t n) {
   DocumentArray docs;
@@ -159,6 +180,7 @@ int replication(int argc, char** argv) {
   auto n_docs = static_cast<size_t>(arg(argc, argv, "docs", 20000));
   auto request_size = static_cast<size_t>(arg(argc, argv, "request-size", 100));
   auto away_docs = static_cast<size_t>(arg(argc, argv, "away-docs", 20000));
+  auto rounds = static_cast<size_t>(std::max(1LL, arg(argc, argv, "rounds", 3)));
   namespace fs = std::filesystem;
   auto root = fs::temp_directory_path() / ("caflow-bench-replication-" + std::to_string(getpid()));
   fs::remove_all(root);
@@ -169,25 +191,66 @@ int replication(int argc, char** argv) {
   NodeChild a{ws_a, 0};
   auto b = std::make_unique<NodeChild>(ws_b, 0);
   auto port_b = b->port;
-  auto docs = corpus(0, n_docs);
 
-  double one = 0;
-  {
-    auto flow = indexer_flow((root / "flow-1").string(), {a.address()}, 1).start();
-    if (!flow)
-      throw Error(flow.error());
-    one = index_rate(*flow, docs, request_size);
-  }
-  emit(
-    {{"bench", "replication"}, {"part", "1copy"}, {"docs", int64_t(n_docs)}, {"docs_per_s", one}});
+  // Both flows at once (each flow's data apart on node a), indexing fresh
+  // documents in alternating rounds: a load that comes and goes on a shared
+  // machine falls on both alike, and the ratio is the median of the rounds'.
+  auto flow1 = indexer_flow((root / "flow-1").string(), {a.address()}, 1).start();
+  if (!flow1)
+    throw Error(flow1.error());
   auto flow = indexer_flow((root / "flow-2").string(), {a.address(), b->address()}, 2).start();
   if (!flow)
     throw Error(flow.error());
-  auto two = index_rate(*flow, docs, request_size);
+  // CPU milliseconds per 1,000 documents of this process and each node
+  // while the parts run: where the time of a part goes.
+  std::vector<pid_t> pids{0, a.pid, b->pid};
+  std::vector<std::vector<double>> cpu(2, std::vector<double>(pids.size(), 0.0));
+  auto timed = [&](int part, RunningFlow& f, const DocumentArray& d) {
+    std::vector<double> before;
+    for (auto p : pids)
+      before.push_back(cpu_seconds(p));
+    auto rate = index_rate(f, d, request_size);
+    for (size_t i = 0; i < pids.size(); ++i)
+      cpu[part][i] += cpu_seconds(pids[i]) - before[i];
+    return rate;
+  };
+  std::vector<double> ones, twos, ratios;
+  for (size_t r = 0; r < rounds; ++r) {
+    auto docs = corpus(r * n_docs, n_docs);
+    ones.push_back(timed(0, *flow1, docs));
+    twos.push_back(timed(1, *flow, docs));
+    ratios.push_back(twos.back() / ones.back());
+  }
+  flow1->stop();
+  auto cpu_value = [&](int part) {
+    Value::Object out;
+    const char* names[] = {"flow", "node_a", "node_b"};
+    for (size_t i = 0; i < pids.size(); ++i)
+      out[names[i]] = cpu[part][i] * 1e6 / static_cast<double>(n_docs * rounds);
+    return Value{std::move(out)};
+  };
+  auto list = [](const std::vector<double>& xs) {
+    Value::Array out;
+    for (auto x : xs)
+      out.emplace_back(x);
+    return Value{std::move(out)};
+  };
+  auto median = [](std::vector<double> xs) { return percentile(xs, 50); };
+  auto one = median(ones);
+  auto two = median(twos);
+  auto ratio = median(ratios);
+  emit({{"bench", "replication"},
+        {"part", "1copy"},
+        {"docs", int64_t(n_docs)},
+        {"docs_per_s", one},
+        {"rounds", list(ones)},
+        {"cpu_ms_per_1k_docs", cpu_value(0)}});
   emit({{"bench", "replication"},
         {"part", "2copies"},
         {"docs", int64_t(n_docs)},
-        {"docs_per_s", two}});
+        {"docs_per_s", two},
+        {"rounds", list(twos)},
+        {"cpu_ms_per_1k_docs", cpu_value(1)}});
 
   // Failover: one writer of small requests; node b dies under it.
   std::atomic<bool> stop{false};
@@ -236,7 +299,7 @@ int replication(int argc, char** argv) {
         {"request_size", int64_t(request_size)},
         {"docs_per_s_1copy", one},
         {"docs_per_s_2copies", two},
-        {"ratio", two / one},
+        {"ratio", ratio},
         {"failover_ms", failover_ms},
         {"failed_writes", int64_t(failed.load())},
         {"catchup_docs", int64_t(away_docs)},
