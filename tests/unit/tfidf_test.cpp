@@ -186,6 +186,72 @@ TEST_CASE("tfidf tokenizer: random bytes give only well-formed word tokens") {
   }
 }
 
+// The tokens of lower-cased `text` found one byte at a time: the reference
+// that the 64-byte block scanner of for_each_word must equal.
+std::vector<std::string> bytewise_words(std::string_view text) {
+  std::vector<std::string> out;
+  size_t i = 0, n = text.size();
+  while (i < n) {
+    while (i < n && tfidf::detail::byte_class[static_cast<unsigned char>(text[i])] == 0)
+      ++i;
+    size_t start = i, code_points = 0, end = i;
+    for (;;) {
+      while (i < n && tfidf::detail::byte_class[static_cast<unsigned char>(text[i])] == 1) {
+        ++i;
+        ++code_points;
+      }
+      end = i;
+      if (i < n && tfidf::detail::byte_class[static_cast<unsigned char>(text[i])] == 2) {
+        size_t at = i;
+        if (tfidf::detail::next_is_word(text.data(), i, n)) {
+          ++code_points;
+          continue;
+        }
+        end = at;
+      }
+      break;
+    }
+    if (code_points >= 2)
+      out.emplace_back(text.substr(start, end - start));
+  }
+  return out;
+}
+
+TEST_CASE("tfidf tokenizer: the block scanner equals a byte-at-a-time scan") {
+  // Runs of every length around the 64-byte block boundaries, ASCII and not,
+  // ending at the text's end or not, in texts of 0 to ~400 bytes.
+  std::mt19937 rng{7};
+  const std::vector<std::string> pieces = {
+    "a",  "Z9", "_",        " ",       "  ",   ".",    "abcdefghij", "0123456789abcdefghijklmnopq",
+    "é",  "東", "\xcc\x81", "\xff",    "\x80", "\xc3", "\xe2\x82",   "😀",
+    "\t", "'",  "x²",       "\xc2\xa0"};
+  for (int round = 0; round < 5000; ++round) {
+    std::string text;
+    auto pieces_n = rng() % 60;
+    for (unsigned i = 0; i < pieces_n; ++i)
+      text += pieces[rng() % pieces.size()];
+    if (round % 3 == 0)
+      text.resize(rng() % 200);  // may cut a sequence short
+    CAPTURE(text);
+    std::vector<std::string> got;
+    for_each_word(text, [&](std::string_view t) { got.emplace_back(t); });
+    REQUIRE(got == bytewise_words(text));
+  }
+  for (size_t len : {1, 2, 62, 63, 64, 65, 66, 127, 128, 129, 192}) {
+    for (size_t pad : {0, 1, 63}) {
+      std::string text = std::string(pad, ' ') + std::string(len, 'q');
+      CAPTURE(text);
+      std::vector<std::string> got;
+      for_each_word(text, [&](std::string_view t) { got.emplace_back(t); });
+      CHECK(got == bytewise_words(text));
+      text[pad + len / 2] = '\xff';
+      got.clear();
+      for_each_word(text, [&](std::string_view t) { got.emplace_back(t); });
+      CHECK(got == bytewise_words(text));
+    }
+  }
+}
+
 TEST_CASE("tfidf stop words: scikit-learn's ENGLISH_STOP_WORDS") {
   CHECK(english_stop_word_count() == 318);
   CHECK(is_english_stop_word("the"));

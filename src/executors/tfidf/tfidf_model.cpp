@@ -156,9 +156,13 @@ void numpy_aquicksort(const int64_t* v, int64_t* tosort, int64_t num) {
 
 // ---- batched lookups --------------------------------------------------------
 
-// How many tokens ahead to prefetch: enough to cover a cache miss with the
-// work of the tokens in between.
-constexpr size_t prefetch_distance = 8;
+// Computes the probes of the batch's tokens and prefetches their slots.
+void probe_batch(detail::TokenBatch& b, const TermIndex& terms) noexcept {
+  for (size_t i = 0; i < b.size; ++i) {
+    b.probes[i] = TermIndex::probe(b.tokens[i]);
+    terms.prefetch(b.probes[i]);
+  }
+}
 
 // ---- model file --------------------------------------------------------------
 
@@ -331,8 +335,7 @@ struct TransformScratch {
   Tokenizer tokenizer;
   std::vector<uint32_t> counts;
   std::vector<uint32_t> touched;
-  std::vector<std::string_view> tokens;
-  std::vector<TermIndex::Probe> probes;
+  detail::TokenBatch batch;
 };
 
 // The calling thread's scratch. Out of line, so that transform computes the
@@ -347,30 +350,28 @@ struct TransformScratch {
 
 void TfidfModel::transform(std::string_view text, Embedding& out) const {
   TransformScratch& scratch = transform_scratch();
-  auto& tokenizer = scratch.tokenizer;
   auto& counts = scratch.counts;
   auto& touched = scratch.touched;
-  auto& tokens = scratch.tokens;
-  auto& probes = scratch.probes;
+  auto& batch = scratch.batch;
   if (counts.size() < size())
     counts.resize(size());
   touched.clear();
-  tokens.clear();
-  probes.clear();
-  tokenizer.for_each_token(text, [&](std::string_view token) {
-    tokens.push_back(token);
-    probes.push_back(TermIndex::probe(token));
-    if (probes.size() <= prefetch_distance)
-      terms_.prefetch(probes.back());
+  auto count_batch = [&] {
+    probe_batch(batch, terms_);
+    for (size_t i = 0; i < batch.size; ++i) {
+      // Stop words never enter the vocabulary, so no filter is needed here.
+      if (auto id = terms_.find(batch.tokens[i], batch.probes[i]); id != TermIndex::npos)
+        if (counts[id]++ == 0)
+          touched.push_back(id);
+    }
+    batch.size = 0;
+  };
+  scratch.tokenizer.for_each_token(text, [&](std::string_view token) {
+    batch.tokens[batch.size++] = token;
+    if (batch.size == detail::TokenBatch::capacity)
+      count_batch();
   });
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    if (i + prefetch_distance < tokens.size())
-      terms_.prefetch(probes[i + prefetch_distance]);
-    // Stop words never enter the vocabulary, so no filter is needed here.
-    if (auto id = terms_.find(tokens[i], probes[i]); id != TermIndex::npos)
-      if (counts[id]++ == 0)
-        touched.push_back(id);
-  }
+  count_batch();
   std::sort(touched.begin(), touched.end());
   out.sparse = true;
   out.dim = size();
@@ -476,38 +477,43 @@ caf::expected<std::shared_ptr<const TfidfModel>> TfidfModel::load(const std::str
 
 void TfidfFitter::add(std::string_view text) {
   ++documents_;
-  auto doc = static_cast<uint32_t>(documents_);
-  tokens_.clear();
-  probes_.clear();
+  auto& batch = *batch_;
   tokenizer_.for_each_token(text, [&](std::string_view token) {
     if (options_.english_stop_words && is_english_stop_word(token))
       return;
-    tokens_.push_back(token);
-    probes_.push_back(TermIndex::probe(token));
-    if (probes_.size() <= prefetch_distance)
-      terms_.prefetch(probes_.back());
+    batch.tokens[batch.size++] = token;
+    if (batch.size == detail::TokenBatch::capacity)
+      count_batch();
   });
-  // Two passes, each prefetching ahead: term ids, then their counters.
-  ids_.resize(tokens_.size());
-  for (size_t i = 0; i < tokens_.size(); ++i) {
-    if (i + prefetch_distance < tokens_.size())
-      terms_.prefetch(probes_[i + prefetch_distance]);
-    // Most tokens are known terms: the inline lookup first, the insert
-    // (its load-factor check and rehash) only for new ones.
-    auto id = terms_.find(tokens_[i], probes_[i]);
-    ids_[i] = id != TermIndex::npos ? id : terms_.insert(tokens_[i], probes_[i]);
+  count_batch();
+}
+
+void TfidfFitter::count_batch() {
+  auto& b = *batch_;
+  probe_batch(b, terms_);
+  // Term ids (most tokens are known terms: the inline lookup first, the
+  // insert with its load-factor check only for new ones), prefetching the
+  // counters of known ones; then the counts.
+  for (size_t i = 0; i < b.size; ++i) {
+    auto id = terms_.find(b.tokens[i], b.probes[i]);
+    if (id == TermIndex::npos)
+      id = terms_.insert(b.tokens[i], b.probes[i]);
+    else if (id < counts_.size())  // not one inserted in this batch
+      __builtin_prefetch(counts_.data() + id);
+    b.ids[i] = id;
   }
-  counts_.resize(terms_.size());
-  for (size_t i = 0; i < ids_.size(); ++i) {
-    if (i + prefetch_distance < ids_.size())
-      __builtin_prefetch(&counts_[ids_[i + prefetch_distance]]);
-    auto& c = counts_[ids_[i]];
+  if (counts_.size() < terms_.size())
+    counts_.resize(terms_.size());
+  auto doc = static_cast<uint32_t>(documents_);
+  for (size_t i = 0; i < b.size; ++i) {
+    auto& c = counts_[b.ids[i]];
     c.tf += 1;
     if (c.last_doc != doc) {
       c.last_doc = doc;
       c.df += 1;
     }
   }
+  b.size = 0;
 }
 
 caf::expected<std::shared_ptr<const TfidfModel>> TfidfFitter::finish() && {

@@ -198,6 +198,20 @@ inline uint32_t TermIndex::find(std::string_view term, const Probe& p) const noe
   }
 }
 
+namespace detail {
+/// The tokens of a document handed on in batches: the probes of a batch are
+/// computed and their slots prefetched in one loop before any lookup, so
+/// the cache misses of a large vocabulary overlap instead of following one
+/// another, and the scratch stays small whatever the document's size.
+struct TokenBatch {
+  static constexpr size_t capacity = 128;
+  std::string_view tokens[capacity];
+  TermIndex::Probe probes[capacity];
+  uint32_t ids[capacity];
+  size_t size = 0;
+};
+}  // namespace detail
+
 /// A fitted model: immutable once built, so replicas share it through a
 /// `std::shared_ptr<const TfidfModel>` and call `transform` concurrently.
 class TfidfModel {
@@ -271,10 +285,9 @@ class TfidfFitter {
   };
   std::vector<Counts> counts_;
   uint64_t documents_ = 0;
-  // Per-document scratch, reused.
-  std::vector<std::string_view> tokens_;
-  std::vector<TermIndex::Probe> probes_;
-  std::vector<uint32_t> ids_;
+  // Counts the batch's tokens into counts_ and empties it.
+  void count_batch();
+  std::unique_ptr<detail::TokenBatch> batch_ = std::make_unique<detail::TokenBatch>();
 };
 
 /// Fits a model on the `text` of every document of the JSON Lines file
