@@ -326,15 +326,50 @@ TfidfModel::TfidfModel(TfidfOptions options, uint64_t documents, TermIndex terms
 
 namespace {
 
+// The distinct term ids of a document, given back in increasing order
+// without sorting: a bit per id, and a bit per 64-id word that has one, so
+// that reading them back visits only the words set (plus one word per 4,096
+// ids of the vocabulary). Left all-zero after each read.
+class IdSet {
+ public:
+  void reserve(size_t ids) {
+    if (words_.size() * 64 < ids) {
+      words_.resize((ids + 63) / 64);
+      summary_.resize((words_.size() + 63) / 64);
+    }
+  }
+  void insert(uint32_t id) noexcept {
+    words_[id >> 6] |= uint64_t{1} << (id & 63);
+    summary_[id >> 12] |= uint64_t{1} << ((id >> 6) & 63);
+  }
+  // Writes the ids in increasing order to `out` (room for all of them) and
+  // clears the set.
+  void drain(uint32_t* out) noexcept {
+    for (size_t s = 0; s < summary_.size(); ++s) {
+      for (uint64_t top = summary_[s]; top != 0; top &= top - 1) {
+        size_t w = s * 64 + static_cast<size_t>(__builtin_ctzll(top));
+        for (uint64_t bits = words_[w]; bits != 0; bits &= bits - 1)
+          *out++ = static_cast<uint32_t>(w * 64 + static_cast<size_t>(__builtin_ctzll(bits)));
+        words_[w] = 0;
+      }
+      summary_[s] = 0;
+    }
+  }
+
+ private:
+  std::vector<uint64_t> words_;
+  std::vector<uint64_t> summary_;
+};
+
 // Per-thread scratch of transform, so a batch transforms without per-token
-// allocation: counts by term index (sized to the vocabulary once), the
-// distinct indices touched (sorted afterwards; fewer than the tokens), and
-// the tokens with their probes. One thread_local, not one per buffer: each
-// access to a thread_local of a shared library is a __tls_get_addr call.
+// allocation: counts by term index and the set of ids counted (both sized to
+// the vocabulary once), and the token batch. One thread_local, not one per
+// buffer: each access to a thread_local of a shared library is a
+// __tls_get_addr call.
 struct TransformScratch {
   Tokenizer tokenizer;
   std::vector<uint32_t> counts;
-  std::vector<uint32_t> touched;
+  IdSet touched;
   detail::TokenBatch batch;
 };
 
@@ -355,15 +390,24 @@ void TfidfModel::transform(std::string_view text, Embedding& out) const {
   auto& batch = scratch.batch;
   if (counts.size() < size())
     counts.resize(size());
-  touched.clear();
+  touched.reserve(size());
+  size_t distinct = 0;
   auto count_batch = [&] {
     probe_batch(batch, terms_);
+    // Term ids first, prefetching their counters, then the counts.
+    // Stop words never enter the vocabulary, so no filter is needed here.
+    size_t known = 0;
     for (size_t i = 0; i < batch.size; ++i) {
-      // Stop words never enter the vocabulary, so no filter is needed here.
-      if (auto id = terms_.find(batch.tokens[i], batch.probes[i]); id != TermIndex::npos)
-        if (counts[id]++ == 0)
-          touched.push_back(id);
+      auto id = terms_.find(batch.tokens[i], batch.probes[i]);
+      batch.ids[known] = id;
+      __builtin_prefetch(counts.data() + (id != TermIndex::npos ? id : 0));
+      known += id != TermIndex::npos;
     }
+    for (size_t i = 0; i < known; ++i)
+      if (counts[batch.ids[i]]++ == 0) {
+        touched.insert(batch.ids[i]);
+        ++distinct;
+      }
     batch.size = 0;
   };
   scratch.tokenizer.for_each_token(text, [&](std::string_view token) {
@@ -372,19 +416,19 @@ void TfidfModel::transform(std::string_view text, Embedding& out) const {
       count_batch();
   });
   count_batch();
-  std::sort(touched.begin(), touched.end());
   out.sparse = true;
   out.dim = size();
-  out.indices.assign(touched.begin(), touched.end());
-  out.values.resize(touched.size());
+  out.indices.resize(distinct);
+  out.values.resize(distinct);
+  touched.drain(out.indices.data());
   double sum_sq = 0;
-  for (auto id : touched) {
+  for (auto id : out.indices) {
     double w = static_cast<double>(counts[id]) * idf_[id];
     sum_sq += w * w;
   }
   double norm = sum_sq > 0 ? std::sqrt(sum_sq) : 1.0;
-  for (size_t i = 0; i < touched.size(); ++i) {
-    auto id = touched[i];
+  for (size_t i = 0; i < distinct; ++i) {
+    auto id = out.indices[i];
     out.values[i] = static_cast<float>(static_cast<double>(counts[id]) * idf_[id] / norm);
     counts[id] = 0;  // leave the scratch clean for the next document
   }
