@@ -125,6 +125,9 @@ class TermIndex {
   [[nodiscard]] size_t size() const noexcept { return offsets_.size() - 1; }
   /// Makes room for `n` terms.
   void reserve(size_t n);
+  /// A table of the terms `ids` of this one, the k-th with id k, built from
+  /// this table's slots (no term is hashed again).
+  [[nodiscard]] TermIndex select(const std::vector<uint32_t>& ids) const;
 
  private:
   struct Slot {
@@ -133,6 +136,19 @@ class TermIndex {
     uint64_t key = 0;          // the key's bytes (zero-padded) if <= 8, else its hash
   };
   [[nodiscard]] bool matches(const Slot& s, const Probe& p, std::string_view term) const noexcept;
+  // The slot position hash of a key of at most 8 bytes: `w` (its bytes,
+  // zero-padded), mixed with its length.
+  static uint64_t short_hash(uint64_t w, size_t n) noexcept {
+    uint64_t h = (w ^ (n * 0x9E3779B97F4A7C15ULL)) * 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 29;
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 32;
+    return h;
+  }
+  // A stored key's hash, from its slot alone (no term bytes are read).
+  static uint64_t slot_hash(const Slot& s) noexcept {
+    return s.size <= 8 ? short_hash(s.key, s.size) : s.key;
+  }
   void rehash(size_t slots);
 
   std::string arena_;
@@ -159,11 +175,7 @@ inline TermIndex::Probe TermIndex::probe(std::string_view term) noexcept {
     } else if (n > 0) {
       w = b[0] | (uint64_t{b[n / 2]} << (8 * (n / 2))) | (uint64_t{b[n - 1]} << (8 * (n - 1)));
     }
-    uint64_t h = (w ^ (term.size() * 0x9E3779B97F4A7C15ULL)) * 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 29;
-    h *= 0x94d049bb133111ebULL;
-    h ^= h >> 32;
-    return {h, w};
+    return {short_hash(w, n), w};
   }
   uint64_t h;
   if (term.size() <= 16) {
