@@ -155,16 +155,6 @@ void numpy_aquicksort(const int64_t* v, int64_t* tosort, int64_t num) {
   }
 }
 
-// ---- batched lookups --------------------------------------------------------
-
-// Computes the probes of the batch's tokens and prefetches their slots.
-void probe_batch(detail::TokenBatch& b, const TermIndex& terms) noexcept {
-  for (size_t i = 0; i < b.size; ++i) {
-    b.probes[i] = TermIndex::probe(b.tokens[i]);
-    terms.prefetch(b.probes[i]);
-  }
-}
-
 // ---- model file --------------------------------------------------------------
 
 constexpr std::string_view file_magic = "caflow-tfidf 1";
@@ -308,6 +298,7 @@ void TermIndex::rehash(size_t slots) {
     fresh[i] = s;
   }
   slots_ = std::move(fresh);
+  mask_ = mask;
 }
 
 TermIndex TermIndex::select(const std::vector<uint32_t>& ids) const {
@@ -427,7 +418,6 @@ void TfidfModel::transform(std::string_view text, Embedding& out) const {
   touched.reserve(size());
   size_t distinct = 0;
   auto count_batch = [&] {
-    probe_batch(batch, terms_);
     // Term ids first, prefetching their counters, then the counts.
     // Stop words never enter the vocabulary, so no filter is needed here.
     size_t known = 0;
@@ -445,8 +435,7 @@ void TfidfModel::transform(std::string_view text, Embedding& out) const {
     batch.size = 0;
   };
   scratch.tokenizer.for_each_token(text, [&](std::string_view token) {
-    batch.tokens[batch.size++] = token;
-    if (batch.size == detail::TokenBatch::capacity)
+    if (batch.push(token, terms_))
       count_batch();
   });
   count_batch();
@@ -587,8 +576,7 @@ void TfidfFitter::add(std::string_view text) {
   tokenizer_.for_each_token(text, [&](std::string_view token) {
     if (options_.english_stop_words && is_english_stop_word(token))
       return;
-    batch.tokens[batch.size++] = token;
-    if (batch.size == detail::TokenBatch::capacity)
+    if (batch.push(token, terms_))
       count_batch();
   });
   count_batch();
@@ -596,7 +584,6 @@ void TfidfFitter::add(std::string_view text) {
 
 void TfidfFitter::count_batch() {
   auto& b = *batch_;
-  probe_batch(b, terms_);
   // Term ids (most tokens are known terms: the inline lookup first, the
   // insert with its load-factor check only for new ones), prefetching the
   // counters of known ones; then the counts.

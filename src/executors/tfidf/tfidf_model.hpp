@@ -15,6 +15,7 @@
 ///   caflow::Embedding e = (*model)->transform("some text");
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -94,6 +95,19 @@ class TermIndex {
     uint64_t key;
   };
   [[nodiscard]] static Probe probe(std::string_view term) noexcept;
+  /// probe(term) for a non-empty `term` followed by at least 8 readable
+  /// bytes (a Tokenizer's token): a short term is read as one word.
+  [[nodiscard]] static Probe probe_padded(std::string_view term) noexcept {
+    if constexpr (std::endian::native == std::endian::little) {
+      if (term.size() <= 8) [[likely]] {
+        uint64_t w;
+        std::memcpy(&w, term.data(), 8);
+        w &= ((uint64_t{1} << (8 * term.size() - 1)) << 1) - 1;
+        return {short_hash(w, term.size()), w};
+      }
+    }
+    return probe(term);
+  }
 
   /// Starts loading the slot of `p` into the cache. Looking up a batch of
   /// terms with prefetches a few terms ahead overlaps the cache misses of a
@@ -104,8 +118,7 @@ class TermIndex {
     // prefetch never faults, so an empty table's meaningless address is
     // harmless.
     auto base = reinterpret_cast<uintptr_t>(slots_.data());
-    __builtin_prefetch(
-      reinterpret_cast<const void*>(base + (p.hash & (slots_.size() - 1)) * sizeof(Slot)));
+    __builtin_prefetch(reinterpret_cast<const void*>(base + (p.hash & mask_) * sizeof(Slot)));
   }
 
   /// The id of `term` (with `p = probe(term)`), or npos.
@@ -154,6 +167,7 @@ class TermIndex {
   std::string arena_;
   std::vector<uint32_t> offsets_{0};
   std::vector<Slot> slots_;
+  size_t mask_ = 0;  // slots_.size() - 1 (a power of two less one), kept for the lookups
 };
 
 // Inline: the lookups run once per token, from the tokenising loops of fit
@@ -218,7 +232,7 @@ inline bool TermIndex::matches(const Slot& s, const Probe& p,
 inline uint32_t TermIndex::find(std::string_view term, const Probe& p) const noexcept {
   if (slots_.empty())
     return npos;
-  size_t mask = slots_.size() - 1;
+  const size_t mask = mask_;
   for (size_t i = p.hash & mask;; i = (i + 1) & mask) {
     const Slot& s = slots_[i];
     if (s.id_plus_one == 0)
@@ -229,8 +243,8 @@ inline uint32_t TermIndex::find(std::string_view term, const Probe& p) const noe
 }
 
 namespace detail {
-/// The tokens of a document handed on in batches: the probes of a batch are
-/// computed and their slots prefetched in one loop before any lookup, so
+/// The tokens of a document handed on in batches: each token's slot is
+/// prefetched as it is added and looked up only when the batch is full, so
 /// the cache misses of a large vocabulary overlap instead of following one
 /// another, and the scratch stays small whatever the document's size.
 struct TokenBatch {
@@ -239,6 +253,18 @@ struct TokenBatch {
   TermIndex::Probe probes[capacity];
   uint32_t ids[capacity];
   size_t size = 0;
+
+  /// Adds `token` (a Tokenizer's: 8 readable bytes follow its start) with
+  /// its probe, prefetching its slot of `terms`; true when the batch is then
+  /// full.
+  bool push(std::string_view token, const TermIndex& terms) noexcept {
+    const size_t k = size;
+    tokens[k] = token;
+    probes[k] = TermIndex::probe_padded(token);
+    terms.prefetch(probes[k]);
+    size = k + 1;
+    return k + 1 == capacity;
+  }
 };
 }  // namespace detail
 
