@@ -2,6 +2,7 @@
 // output, committed under tests/data/tfidf/ (see README.md there).
 #include <doctest/doctest.h>
 
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -249,6 +250,42 @@ TEST_CASE("tfidf tokenizer: the block scanner equals a byte-at-a-time scan") {
       for_each_word(text, [&](std::string_view t) { got.emplace_back(t); });
       CHECK(got == bytewise_words(text));
     }
+  }
+}
+
+TEST_CASE("tfidf tokenizer: lower-casing across long ASCII runs and non-ASCII spans") {
+  Tokenizer tok;
+  CHECK(tok.lower("ABCDEFGHIJKLMNOPQRSTUVWXYZ ÉCOLE ΟΔΟΣ XYZ0123456789ABCDEFG_İ")
+        == "abcdefghijklmnopqrstuvwxyz école οδος xyz0123456789abcdefg_i\xcc\x87");
+  // Spans are cut at spaces, so lowering a space-joined text equals joining
+  // the lowered parts, wherever the ASCII runs and the spans fall.
+  std::mt19937 rng{11};
+  const std::vector<std::string> pieces = {"É", "Σ", "İ", "ẞ", "\xff", "東", "'", "."};
+  auto random_text = [&] {
+    std::string t;
+    for (unsigned k = rng() % 6; k > 0; --k) {
+      for (unsigned n = rng() % 40; n > 0; --n)
+        t += static_cast<char>(rng() % 2 ? 'A' + rng() % 26 : 'a' + rng() % 26);
+      if (rng() % 2)
+        t += pieces[rng() % pieces.size()];
+    }
+    return t;
+  };
+  for (int round = 0; round < 500; ++round) {
+    std::string a = random_text(), b = random_text();
+    CAPTURE(a);
+    CAPTURE(b);
+    std::string la{tok.lower(a)};
+    std::string lb{tok.lower(b)};
+    CHECK(tok.lower(a + " " + b) == la + " " + lb);
+    std::string ascii;
+    for (char c : a)
+      if (static_cast<unsigned char>(c) < 0x80)
+        ascii += c;
+    std::string want;
+    for (char c : ascii)
+      want += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    CHECK(tok.lower(ascii) == want);
   }
 }
 

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -206,13 +207,18 @@ void for_each_word(std::string_view text, F&& f) {
 /// steady state. Not thread-safe.
 class Tokenizer {
  public:
+  /// Bytes readable past the end of `lower`'s result (so that a token of at
+  /// most 8 bytes can be read as one 8-byte word).
+  static constexpr size_t lower_padding = 8;
+
   /// `text` lower-cased like `str.lower()` (root locale, full case mapping,
   /// final sigma). The view points into this tokenizer and stays valid until
-  /// the next call.
+  /// the next call; `lower_padding` bytes after it are readable too.
   std::string_view lower(std::string_view text);
 
   /// Calls `f(token)` for each term of `text`; tokens view into an internal
-  /// buffer valid until the next call.
+  /// buffer valid until the next call, with `lower_padding` readable bytes
+  /// after the last.
   template <class F>
   void for_each_token(std::string_view text, F&& f) {
     for_each_word(lower(text), f);
@@ -222,7 +228,14 @@ class Tokenizer {
   // Lower-cases `span` (which holds non-ASCII bytes) with ICU, appending to out_.
   void lower_with_icu(std::string_view span);
 
-  std::string out_;
+  // Room for `n` more bytes at the end of out_ (grown, keeping its bytes).
+  char* out_room(size_t n);
+
+  // The lower-cased text: out_size_ bytes of a buffer of out_capacity_,
+  // never zero-filled (every byte handed out is written first).
+  std::unique_ptr<char[]> out_;
+  size_t out_size_ = 0;
+  size_t out_capacity_ = 0;
   std::u16string utf16_;
   std::u16string lowered16_;
 };
