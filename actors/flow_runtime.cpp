@@ -1,7 +1,9 @@
 // Flow::start and RunningFlow: spawning heads and the gateway on an actor
 // system, waiting for readiness, posting, stopping.
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
+#include <string_view>
 #include <thread>
 #include <variant>
 
@@ -23,6 +25,7 @@
 #include "cluster/placement.hpp"
 #include "cluster/transport.hpp"
 #include "config/flow_graph.hpp"
+#include "runtime/affine_sharing.hpp"
 #include "runtime/doc_filter.hpp"
 #include "runtime/flow_identity.hpp"
 #include "runtime/post.hpp"
@@ -79,10 +82,17 @@ void configure_scheduler(caf::actor_system_config& cfg) {
   // Heads and the gateway only sequence messages; replicas are detached and
   // bring their own threads. CAF's default work-stealing workers back off to
   // 10 ms sleeps when idle, which turns every quiet hop into a 10 ms wait;
-  // the work-sharing policy wakes a worker through a condition variable.
+  // work sharing wakes a worker through a condition variable, and
+  // AffineSharing (runtime/affine_sharing.hpp) does so only for messages
+  // from outside the workers: a hop between scheduled actors runs on the
+  // sender's worker. CAFLOW_SCHEDULER=sharing picks CAF's own work sharing
+  // (to compare the two).
   cfg.set("scheduler.policy", caf::atom("sharing"));
   cfg.set("scheduler.max-threads",
           static_cast<size_t>(std::max(2u, std::thread::hardware_concurrency())));
+  const char* which = std::getenv("CAFLOW_SCHEDULER");
+  if (which == nullptr || std::string_view{which} != "sharing")
+    detail::use_affine_sharing(cfg);
 }
 
 namespace {

@@ -62,7 +62,9 @@ struct Marker {
 std::unique_ptr<VectorIndex> make_index(const IndexerOptions& options) {
   if (options.hnsw)
     return std::make_unique<HnswIndex>(options.metric, options.hnsw_options);
-  return std::make_unique<ExactIndex>(options.metric);
+  auto exact = std::make_unique<ExactIndex>(options.metric);
+  exact->set_background_merges(true);  // on merge_thread_, off the lock
+  return exact;
 }
 
 // RocksDB's own words for a held LOCK ("While lock file: .../LOCK: Resource
@@ -191,7 +193,35 @@ IndexerShard::IndexerShard(std::unique_ptr<ShardStore> store, std::string name,
 }
 
 IndexerShard::~IndexerShard() {
+  if (auto job = job_.lock())
+    job->cancel();
+  if (merge_thread_.joinable())
+    merge_thread_.join();
   save_graph();
+}
+
+void IndexerShard::start_background(std::shared_ptr<IndexJob> job) {
+  // The index hands out a job only once the last one was finished (or the
+  // index was replaced, its job cancelled): the thread is done or ends
+  // without waiting for anything.
+  if (merge_thread_.joinable())
+    merge_thread_.join();
+  job_ = job;
+  merge_thread_ = std::thread{[this, job = std::move(job)]() mutable {
+    try {
+      job->run();
+    } catch (const std::exception& e) {
+      std::cerr << name_ << ": index merge failed (the index stays as it was): " << e.what()
+                << '\n';
+    }
+    try {
+      std::unique_lock<std::shared_mutex> lock{mtx_};
+      index_->finish_background(job);  // ignores a job of an index since replaced
+    } catch (const std::exception& e) {
+      std::cerr << name_ << ": installing an index merge failed: " << e.what() << '\n';
+    }
+    job.reset();  // the replaced segments are freed here, outside the lock
+  }};
 }
 
 void IndexerShard::load() {
@@ -304,6 +334,12 @@ void IndexerShard::rebuild_index() {
     id_of_[stored.label] = id;
     label_of_.emplace(id, stored.label);
   }));
+  // Writes do not merge in background mode: everything loaded is in the
+  // delta, merged here once (no searches yet: no need for a thread).
+  if (auto job = index_->begin_background()) {
+    job->run();
+    index_->finish_background(job);
+  }
 }
 
 // Deletes the saved graph's marker and the journal of writes since it: the
@@ -431,7 +467,10 @@ void IndexerShard::write(const DocumentArray& docs, const std::vector<bool>& kee
   size_t vectors = 0;
   for (size_t i = 0; i < docs.size(); ++i)
     vectors += keep[i] && !docs[i].embedding.empty() ? 1 : 0;
+  auto job = index_->begin_background();
   lock.unlock();  // a checkpoint only reads the graph: searches go on
+  if (job)
+    start_background(std::move(job));
   maybe_checkpoint(vectors);
 }
 
@@ -531,6 +570,10 @@ std::vector<std::string> IndexerShard::remove(const DocumentArray& docs, const W
       id_of_.erase(l->second);
       label_of_.erase(l);
     }
+  }
+  if (auto job = index_->begin_background()) {
+    lock.unlock();
+    start_background(std::move(job));
   }
   maybe_checkpoint(gone.size());  // no journal needed: restore drops unstored labels
   return not_found;
@@ -635,6 +678,8 @@ void IndexerShard::clear(const WriteStamp* s) {
 void IndexerShard::reset_memory() {
   // Memory back: fresh containers and a fresh index. clear() would keep
   // their capacity (hash buckets, the dense rows, hnswlib's preallocation).
+  if (auto job = job_.lock())
+    job->cancel();  // its result is for the index replaced here
   index_ = make_index(options_);
   ids_ = {};
   label_of_ = {};

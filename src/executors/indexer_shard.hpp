@@ -34,6 +34,11 @@
 ///
 /// A write returns only after RocksDB accepted its WriteBatch (WAL on);
 /// memory is updated after that, so what a search sees is on disk.
+///
+/// The index's upkeep (exact sparse: merging its delta into its base) runs
+/// on a thread of the shard's own, without the lock, as the index hands it
+/// out after a write (index/index_job.hpp); only installing it takes the
+/// lock, briefly. So neither searches nor writes wait for a merge.
 #pragma once
 
 #include <atomic>
@@ -42,6 +47,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -156,6 +162,9 @@ class IndexerShard {
   void rebuild_index();
   void save_graph() noexcept;
   void forget_graph(const char* what);
+  // Runs `job` (the index's, handed out under the lock) on merge_thread_.
+  // Called by writers (write_mtx_ held), without mtx_.
+  void start_background(std::shared_ptr<IndexJob> job);
   void reset_memory();  // a fresh, empty index and id maps (under both locks)  // marker and
                         // journal deleted in one batch
   // Saves the graph when enough writes or time have gone by since the last.
@@ -194,6 +203,9 @@ class IndexerShard {
   // Set by stamp(), taken by commit() once the batch is written.
   uint64_t pending_applied_ = 0;
   uint64_t pending_first_ = 0;
+  // The index's background job and the thread running it (write_mtx_).
+  std::weak_ptr<IndexJob> job_;
+  std::thread merge_thread_;
 };
 
 }  // namespace caflow

@@ -88,7 +88,7 @@ std::pair<unsigned, std::string> answer_of(Core& core, caf::expected<Response> r
 }  // namespace
 
 Session::Session(net::ip::tcp::socket socket, Core& core)
-  : core_(core), stream_(std::move(socket)) {
+  : core_(core), stream_(std::move(socket)), idle_timer_(stream_.get_executor()) {
   ++core_.connections;
 }
 
@@ -121,6 +121,8 @@ void Session::read() {
   }
   parser_.emplace();
   parser_->body_limit(core_.options.body_limit);
+  if (buffer_.size() == 0 && buffer_.capacity() > 4096)
+    buffer_.shrink_to_fit();  // an idle connection keeps no body-sized buffer
   set_idle_timer();
   bhttp::async_read_header(
     stream_, buffer_, *parser_,
@@ -134,6 +136,12 @@ void Session::on_header(beast::error_code ec) {
     on_read(ec);
     return;
   }
+  // Beast reads at most the buffer's free capacity (at least 512 bytes) at a
+  // time, and the parser empties the buffer as it goes: without room, a 10 KB
+  // body takes 20 recvmsg calls. Room for the body (up to 64 KiB, freed once
+  // the connection is idle) reads what has arrived in one.
+  if (auto n = parser_->content_length(); n && *n > buffer_.capacity() - buffer_.size())
+    buffer_.reserve(buffer_.size() + static_cast<size_t>(std::min<uint64_t>(*n, 65536)));
   auto read_body = [self = shared_from_this()] {
     self->set_idle_timer();
     bhttp::async_read(self->stream_, self->buffer_, *self->parser_,
@@ -154,11 +162,34 @@ void Session::on_header(beast::error_code ec) {
                      });
 }
 
+// A read or write begins: the connection is idle if it has not finished
+// within idle_timeout (checked when the timer fires).
 void Session::set_idle_timer() {
-  if (core_.options.idle_timeout.count() > 0)
-    stream_.expires_after(core_.options.idle_timeout);
-  else
-    stream_.expires_never();
+  active_at_ = std::chrono::steady_clock::now();
+  arm_idle_timer();
+}
+
+void Session::arm_idle_timer() {
+  if (timer_armed_ || core_.options.idle_timeout.count() <= 0)
+    return;
+  timer_armed_ = true;
+  idle_timer_.expires_at(active_at_ + core_.options.idle_timeout);
+  idle_timer_.async_wait(
+    [self = shared_from_this()](beast::error_code ec) { self->on_idle_timer(ec); });
+}
+
+void Session::on_idle_timer(beast::error_code ec) {
+  timer_armed_ = false;
+  if (ec || upgraded_)
+    return;  // cancelled: the connection closed
+  auto now = std::chrono::steady_clock::now();
+  if (busy_ && !writing_)
+    active_at_ = now;  // waiting for the flow, not for the client
+  else if (now - active_at_ >= core_.options.idle_timeout) {
+    close();  // the read or write in progress ends with operation_aborted
+    return;
+  }
+  arm_idle_timer();
 }
 
 void Session::on_read(beast::error_code ec) {
@@ -213,6 +244,8 @@ void Session::dispatch_request() {
     if (r.path == "/") {
       // Jina's WebSocket route: the connection becomes a WsSession, this
       // session ends with this handler.
+      upgraded_ = true;
+      idle_timer_.cancel();
       stream_.expires_never();
       std::make_shared<WsSession>(std::move(stream_), core_)->start(parser_->release());
       return;
@@ -458,6 +491,7 @@ void Session::reply(unsigned status, std::string body, const char* content_type)
   res_.body() = std::move(body);
   res_.prepare_payload();
   set_idle_timer();  // a client that stops reading is cut off too
+  writing_ = true;
   bhttp::async_write(stream_, res_,
                      [self = shared_from_this(), close_after](beast::error_code ec, size_t) {
                        self->on_write(ec, close_after);
@@ -466,6 +500,7 @@ void Session::reply(unsigned status, std::string body, const char* content_type)
 
 void Session::on_write(beast::error_code ec, bool close_after) {
   busy_ = false;
+  writing_ = false;
   res_.body().clear();
   if (!ec && close_after && unread_input_) {
     linger();
@@ -483,6 +518,7 @@ void Session::on_write(beast::error_code ec, bool close_after) {
 // client still uploads). So: stop sending, discard what still arrives for a
 // bounded time and amount, then close.
 void Session::linger() {
+  idle_timer_.cancel();  // Beast's own timer bounds the lingering
   beast::error_code ignored;
   stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
   stream_.expires_after(std::chrono::seconds(2));
@@ -502,6 +538,7 @@ void Session::linger_read(std::shared_ptr<std::array<char, 16384>> scratch, size
 }
 
 void Session::close() {
+  idle_timer_.cancel();
   beast::error_code ignored;  // the peer may be gone already
   stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
   stream_.socket().close(ignored);

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
@@ -41,6 +43,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   void on_header(boost::beast::error_code ec);
   void on_read(boost::beast::error_code ec);
   void set_idle_timer();
+  void arm_idle_timer();
+  void on_idle_timer(boost::beast::error_code ec);
   void dispatch_request();
   void handle_post(const RouteMatch& r);
   void handle_status();
@@ -55,6 +59,14 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
 
   Core& core_;
   boost::beast::tcp_stream stream_;
+  // The idle timeout: one timer per connection, re-armed only when it fires
+  // (Beast's own stream timeout arms and cancels a timer around every read
+  // and write, two timerfd calls per request).
+  boost::asio::steady_timer idle_timer_;
+  std::chrono::steady_clock::time_point active_at_;  // the last read or write began
+  bool timer_armed_ = false;
+  bool writing_ = false;   // an answer is being written
+  bool upgraded_ = false;  // the socket went to a WsSession
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   HttpResponse res_;

@@ -38,6 +38,16 @@ class ExactIndex final : public VectorIndex {
   bool remove(uint64_t label) override;
   void clear() override;
 
+  /// Sparse merges (sparse_index.hpp) as background jobs instead of in the
+  /// write that makes them due. Default: in the write
+  void set_background_merges(bool on) noexcept { sparse_index_.set_background_merges(on); }
+  [[nodiscard]] std::shared_ptr<IndexJob> begin_background() override {
+    return sparse_ ? sparse_index_.begin_merge() : nullptr;
+  }
+  void finish_background(const std::shared_ptr<IndexJob>& job) override {
+    sparse_index_.finish_merge(job);
+  }
+
   using VectorIndex::search;
   [[nodiscard]] std::vector<std::vector<Hit>> search(const std::vector<const Embedding*>& queries,
                                                      size_t k, const TieBreak& tie) const override;

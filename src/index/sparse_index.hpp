@@ -14,10 +14,19 @@
 ///           (a tombstone); an update writes a new slot into the delta.
 ///
 /// A write costs O(its non-zeros). When the delta holds a quarter of the
-/// base's postings, or tombstoned postings make up half of all, the next
-/// write merges delta and base into a new base, dropping dead postings and
-/// renumbering slots densely: amortised O(1) per posting, and never on the
-/// read path, so every search sees every write before it and never rebuilds.
+/// base's postings, or tombstoned postings make up half of all, a merge of
+/// delta and base into a new base is due (dropping dead postings and
+/// renumbering slots densely: amortised O(1) per posting). By default the
+/// write that makes it due merges in place; with background merges on (the
+/// Indexer's shards) writes never merge: the owner takes the merge as an
+/// IndexJob (begin_background, under its exclusive lock: the delta becomes
+/// a frozen segment that searches go on reading, writes go to a fresh
+/// delta), runs it on another thread without any lock while searches and
+/// writes go on, and installs it (finish_background, exclusive again): the
+/// new base replaces base and frozen segment, and the writes that arrived
+/// meanwhile — their delta postings, their tombstones of merged slots, their
+/// labels — are carried over, renumbered, in O(those writes). Every search
+/// sees every write before it, merging or not, and never rebuilds.
 ///
 /// Search (sparse_search.cpp) goes one block of slots at a time over one
 /// cursor per (segment, query term); in each block every cursor has an upper
@@ -40,17 +49,20 @@
 /// accumulation computes them, and pruning keeps a rounding margin, so the
 /// result equals brute force bit for bit, ties (by TieBreak) included.
 ///
-/// Thread-safety: const members may run concurrently; writes need exclusive
-/// access (the shard's lock).
+/// Thread-safety: const members may run concurrently; writes, begin_merge()
+/// and finish_merge() need exclusive access (the shard's lock); a merge
+/// job's run() needs none.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
 #include "caflow/document.hpp"
+#include "index/index_job.hpp"
 #include "index/metric.hpp"
 #include "index/top_k.hpp"
 
@@ -96,6 +108,9 @@ struct BaseSegment {
   [[nodiscard]] const Term* find(uint32_t term) const;
 };
 
+/// A mutable segment: term -> its postings.
+using DeltaSegment = std::unordered_map<uint32_t, PostingList>;
+
 /// Sparse exact index (see the file comment).
 class SparseIndex {
  public:
@@ -112,7 +127,9 @@ class SparseIndex {
   /// Live vectors.
   [[nodiscard]] size_t size() const noexcept { return slot_of_.size(); }
   /// Postings held, live and tombstoned (memory is ~8 bytes each).
-  [[nodiscard]] size_t postings() const noexcept { return base_.slots.size() + delta_nnz_; }
+  [[nodiscard]] size_t postings() const noexcept {
+    return base_->slots.size() + frozen_nnz_ + delta_nnz_;
+  }
 
   /// Stores the non-zeros `indices`/`values` (strictly increasing indices)
   /// under `label`, replacing its vector.
@@ -128,11 +145,29 @@ class SparseIndex {
                                         const TieBreak& tie) const;
 
   /// Merges the delta into the base now (tests and benchmarks; writes do it
-  /// when due).
+  /// when due). Does nothing while a merge job is out.
   void merge();
+
+  /// Background merges (see the file comment): writes no longer merge in
+  /// place; the owner asks begin_merge() after writes. Default: off
+  void set_background_merges(bool on) noexcept { background_ = on; }
+  /// A merge job when one is due (or `force`), else nullptr; never while
+  /// another job is out. Freezes the delta and copies the slot table
+  /// (O(slots), a memcpy). Exclusive.
+  [[nodiscard]] std::shared_ptr<IndexJob> begin_merge(bool force = false);
+  /// Installs a job begin_merge() handed out, after its run(); a cancelled,
+  /// failed or unrun job installs nothing (the frozen segment goes back into
+  /// the delta), a job of another index or of before a clear() is ignored.
+  /// O(writes since begin_merge). Exclusive. The replaced segments go into
+  /// the job, freed with it (outside the lock, by whoever drops it last).
+  void finish_merge(const std::shared_ptr<IndexJob>& job);
+  /// True while a job is out.
+  [[nodiscard]] bool merging() const noexcept { return merge_generation_ != 0; }
 
   /// A position in one (segment, query term) posting list (sparse_search.cpp).
   struct Cursor;
+  /// A merge in progress (sparse_merge.cpp).
+  struct MergeJob;
 
  private:
   struct Slot {
@@ -142,7 +177,9 @@ class SparseIndex {
     bool alive;
   };
   void kill(uint32_t slot);
+  [[nodiscard]] bool merge_due() const noexcept;
   void maybe_merge();
+  void unfreeze();
   std::vector<Hit> search_blockmax(std::vector<Cursor>& cursors, size_t terms, size_t k,
                                    const TieBreak& tie) const;
   std::vector<Hit> search_euclidean(std::vector<Cursor>& cursors, const std::vector<float>& values,
@@ -150,13 +187,24 @@ class SparseIndex {
 
   Metric metric_;
   uint32_t block_bits_;
-  BaseSegment base_;
-  std::unordered_map<uint32_t, PostingList> delta_;
+  bool background_ = false;
+  std::shared_ptr<const BaseSegment> base_ = std::make_shared<const BaseSegment>();
+  // The delta being merged (slots [base_slots_, frozen_end_)), or null.
+  std::shared_ptr<const DeltaSegment> frozen_;
+  DeltaSegment delta_;
+  size_t frozen_nnz_ = 0;
   size_t delta_nnz_ = 0;
-  size_t dead_nnz_ = 0;      // tombstoned postings, base and delta
+  size_t dead_nnz_ = 0;      // tombstoned postings, all segments
   uint32_t base_slots_ = 0;  // slots below this are in the base
+  uint32_t frozen_end_ = 0;  // while merging: slots below this are merged
   std::vector<Slot> slots_;
   std::unordered_map<uint64_t, uint32_t> slot_of_;  // label -> live slot
+  // The job out (0: none); slots below frozen_end_ killed and labels
+  // written since it began, for finish_merge to carry over.
+  uint64_t merge_generation_ = 0;
+  std::vector<uint32_t> merge_kills_;
+  std::vector<uint64_t> merge_touched_;
+  size_t retry_at_ = 0;  // after a failed merge: the postings to reach first
 };
 
 }  // namespace caflow

@@ -91,23 +91,29 @@ std::vector<Hit> SparseIndex::search(const std::vector<uint32_t>& indices,
     return {};
   normalize_in_place(values, metric_);
   std::vector<Cursor> cursors;
-  for (size_t p = 0; p < indices.size(); ++p) {
-    float q = values[p];
-    if (q == 0)
-      continue;  // adds nothing to any score, and matches nothing
-    auto qpos = static_cast<uint32_t>(p);
-    if (const auto* b = base_.find(indices[p]))
-      cursors.push_back(make_cursor(
-        base_.slots.data() + b->begin, base_.values.data() + b->begin, b->end - b->begin, b->max,
-        b->min, q, qpos,
-        b->blocks == BaseSegment::no_blocks ? nullptr : base_.block_max.data() + b->blocks,
-        block_bits_));
-    if (auto d = delta_.find(indices[p]); d != delta_.end()) {
+  const BaseSegment& base = *base_;
+  auto add_delta = [&](const DeltaSegment& delta, uint32_t term, float q, uint32_t qpos) {
+    if (auto d = delta.find(term); d != delta.end()) {
       const auto& list = d->second;
       cursors.push_back(
         make_cursor(list.slots.data(), list.values.data(), list.slots.size(), list.max, list.min, q,
                     qpos, list.block_max.empty() ? nullptr : list.block_max.data(), block_bits_));
     }
+  };
+  for (size_t p = 0; p < indices.size(); ++p) {
+    float q = values[p];
+    if (q == 0)
+      continue;  // adds nothing to any score, and matches nothing
+    auto qpos = static_cast<uint32_t>(p);
+    if (const auto* b = base.find(indices[p]))
+      cursors.push_back(make_cursor(
+        base.slots.data() + b->begin, base.values.data() + b->begin, b->end - b->begin, b->max,
+        b->min, q, qpos,
+        b->blocks == BaseSegment::no_blocks ? nullptr : base.block_max.data() + b->blocks,
+        block_bits_));
+    if (frozen_)
+      add_delta(*frozen_, indices[p], q, qpos);
+    add_delta(delta_, indices[p], q, qpos);
   }
   if (cursors.empty())
     return {};  // no query term occurs in the index: nothing matches

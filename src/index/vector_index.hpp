@@ -11,15 +11,18 @@
 ///
 /// Thread-safety: const member functions may run concurrently with each
 /// other; mutations need exclusive access (the shard's std::shared_mutex).
+/// Background work (begin_background) runs without any lock.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "caflow/document.hpp"
 #include "caflow/errors.hpp"
+#include "index/index_job.hpp"
 #include "index/metric.hpp"
 #include "index/top_k.hpp"
 
@@ -58,6 +61,13 @@ class VectorIndex {
   /// or out-of-vocabulary query has no hits.
   [[nodiscard]] virtual std::vector<std::vector<Hit>> search(
     const std::vector<const Embedding*>& queries, size_t k, const TieBreak& tie) const = 0;
+
+  /// Upkeep that is due, to be run off the lock (index_job.hpp), or
+  /// nullptr; at most one job is out at a time. Exclusive. Default: none
+  [[nodiscard]] virtual std::shared_ptr<IndexJob> begin_background() { return nullptr; }
+  /// Installs a job begin_background() handed out, after its run()
+  /// (ignores one of another index). Exclusive.
+  virtual void finish_background(const std::shared_ptr<IndexJob>& /*job*/) {}
 
   /// search() with ties ordered by label.
   [[nodiscard]] std::vector<std::vector<Hit>> search(const std::vector<const Embedding*>& queries,

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "caflow/executor.hpp"
+#include "tests/toy_search.hpp"
 
 namespace caflow::testing {
 
@@ -52,25 +53,7 @@ class FileIndex : public Executor {
       return Params{{"count", static_cast<int64_t>(stored_.size())}};
     });
     on("/search", [this](DocumentArray& queries, const Params& params) {
-      auto k = static_cast<size_t>(params.get_int("top_k", 10));
-      for (auto& q : queries) {
-        auto x = q.tags.get_double("x", 0);
-        std::vector<Document> matches;
-        for (const auto& [id, value] : stored_) {
-          Document m;
-          m.id = id;
-          m.scores["cosine"] = -std::fabs(value - x);
-          matches.push_back(std::move(m));
-        }
-        std::sort(matches.begin(), matches.end(), [](const Document& a, const Document& b) {
-          auto sa = a.scores.at("cosine");
-          auto sb = b.scores.at("cosine");
-          return sa != sb ? sa > sb : a.id < b.id;
-        });
-        if (matches.size() > k)
-          matches.resize(k);
-        q.matches = std::move(matches);
-      }
+      toy_search(queries, params, stored_);
       return Params::object();
     });
   }

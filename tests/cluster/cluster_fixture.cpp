@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <filesystem>
+#include <random>
 #include <stdexcept>
 #include <thread>
 
@@ -83,6 +85,20 @@ std::vector<ReplicaPlacement> placement_of(const RunningFlow& flow, const std::s
     if (p.deployment == deployment)
       out.push_back(p);
   return out;
+}
+
+Embedding embedding_of(size_t i) {
+  std::mt19937 rng{static_cast<unsigned>(i) * 2654435761u + 1};
+  std::normal_distribution<float> normal;
+  std::vector<float> v(8);
+  float norm = 0;
+  for (auto& x : v) {
+    x = normal(rng);
+    norm += x * x;
+  }
+  for (auto& x : v)
+    x /= std::sqrt(norm);
+  return Embedding::dense_vector(std::move(v));
 }
 
 }  // namespace caflow::testing

@@ -44,6 +44,10 @@ struct NodeProcess {
 /// `n` documents d<first>..d<first+n-1>, tag x = their number.
 DocumentArray numbered_docs(size_t first, size_t n);
 
+/// A unit 8-d vector drawn from `i`: distinct documents are never parallel
+/// (in practice), so a document's own embedding finds it first by cosine.
+Embedding embedding_of(size_t i);
+
 /// The placement of `deployment`'s replicas in `flow`.
 std::vector<ReplicaPlacement> placement_of(const RunningFlow& flow, const std::string& deployment);
 

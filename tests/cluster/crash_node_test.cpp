@@ -26,22 +26,6 @@ using namespace caflow::testing;
 
 namespace {
 
-// A unit vector drawn from `i`: distinct documents are never parallel (in
-// practice), so a document's own embedding finds it first by cosine.
-Embedding embedding_of(int i) {
-  std::mt19937 rng{static_cast<unsigned>(i) * 2654435761u + 1};
-  std::normal_distribution<float> normal;
-  std::vector<float> v(8);
-  float norm = 0;
-  for (auto& x : v) {
-    x = normal(rng);
-    norm += x * x;
-  }
-  for (auto& x : v)
-    x /= std::sqrt(norm);
-  return Embedding::dense_vector(std::move(v));
-}
-
 struct Ledger {
   std::mutex mtx;
   std::set<std::string> sent;  // every id ever in a request
@@ -144,7 +128,7 @@ TEST_CASE("a node hosting an Indexer shard, killed -9 at random points, keeps ac
 
   DocumentArray queries;
   for (const auto& id : ledger.acked)
-    queries.emplace_back().embedding = embedding_of(std::stoi(id.substr(1)));
+    queries.emplace_back().embedding = embedding_of(std::stoul(id.substr(1)));
   auto found = flow->post("/search", queries,
                           {.request_size = 100, .parameters = Params{{"top_k", int64_t{1}}}});
   REQUIRE_MESSAGE(found, describe(found.error()));

@@ -5,8 +5,6 @@
 #include <signal.h>
 
 #include <algorithm>
-#include <cmath>
-#include <random>
 #include <set>
 
 #include <caf/scoped_actor.hpp>
@@ -15,20 +13,6 @@
 #include "caflow/messages.hpp"
 
 namespace caflow::testing {
-
-Embedding embedding_of(size_t i) {
-  std::mt19937 rng{static_cast<unsigned>(i) * 2654435761u + 7};
-  std::normal_distribution<float> normal;
-  std::vector<float> v(8);
-  float norm = 0;
-  for (auto& x : v) {
-    x = normal(rng);
-    norm += x * x;
-  }
-  for (auto& x : v)
-    x /= std::sqrt(norm);
-  return Embedding::dense_vector(std::move(v));
-}
 
 DocumentArray docs(size_t first, size_t n) {
   auto out = numbered_docs(first, n);

@@ -17,9 +17,6 @@
 
 namespace caflow::testing {
 
-/// A unit 8-d embedding, the same for the same `i`.
-Embedding embedding_of(size_t i);
-
 /// numbered_docs(first, n) with embedding_of each.
 DocumentArray docs(size_t first, size_t n);
 

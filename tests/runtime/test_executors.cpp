@@ -1,5 +1,7 @@
 #include "test_executors.hpp"
 
+#include "tests/toy_search.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -41,32 +43,14 @@ CAFLOW_REGISTER_EXECUTOR(Recorder);
 ToyIndex::ToyIndex(ExecutorContext ctx) : Executor(std::move(ctx)) {
   on("/index", [this](DocumentArray& docs, const Params&) {
     for (const auto& d : docs)
-      stored_.push_back(d);
+      stored_.emplace_back(d.id, d.tags.get_double("x", 0));
     return Params::object();
   });
   on("/count", [this](DocumentArray&, const Params&) {
     return Params{{"count", static_cast<int64_t>(stored_.size())}};
   });
   on("/search", [this](DocumentArray& queries, const Params& params) {
-    auto k = static_cast<size_t>(params.get_int("top_k", 10));
-    for (auto& q : queries) {
-      auto x = q.tags.get_double("x", 0);
-      std::vector<Document> matches;
-      for (const auto& d : stored_) {
-        Document m;
-        m.id = d.id;
-        m.scores["cosine"] = -std::fabs(d.tags.get_double("x", 0) - x);
-        matches.push_back(std::move(m));
-      }
-      std::sort(matches.begin(), matches.end(), [](const Document& a, const Document& b) {
-        auto sa = a.scores.at("cosine");
-        auto sb = b.scores.at("cosine");
-        return sa != sb ? sa > sb : a.id < b.id;
-      });
-      if (matches.size() > k)
-        matches.resize(k);
-      q.matches = std::move(matches);
-    }
+    toy_search(queries, params, stored_);
     return Params::object();
   });
 }

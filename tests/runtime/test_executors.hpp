@@ -3,6 +3,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "caflow/executor.hpp"
@@ -24,7 +26,7 @@ class ToyIndex : public Executor {
   explicit ToyIndex(ExecutorContext ctx);
 
  private:
-  DocumentArray stored_;
+  std::vector<std::pair<std::string, double>> stored_;  // id, tags.x
 };
 
 /// Holds every `/hold` request in its replica until the test opens the gate,

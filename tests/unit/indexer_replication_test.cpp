@@ -162,7 +162,8 @@ TEST_CASE("a snapshot and the log after it make another copy equal") {
       first = false;
     }
     // Writes go on between chunks.
-    apply(*source, ++seq, index_req(vectors(5000 + seq, 1)));
+    ++seq;
+    apply(*source, seq, index_req(vectors(5000 + seq, 1)));
     t.restore_docs(chunk.docs);
     after = chunk.next;
   } while (!after.empty());

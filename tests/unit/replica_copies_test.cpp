@@ -8,37 +8,16 @@
 #include <caf/sec.hpp>
 
 #include "caflow/errors.hpp"
+#include "replica_set_effects.hpp"
 #include "runtime/op_record.hpp"
 #include "runtime/replica_set.hpp"
 
 using namespace caflow;
 using namespace caflow::detail;
 namespace fx = caflow::detail::effect;
+using namespace caflow::testing;
 
 namespace {
-
-template <class T>
-std::vector<T> all_of(const Effects& effects) {
-  std::vector<T> out;
-  for (const auto& e : effects)
-    if (auto* x = std::get_if<T>(&e))
-      out.push_back(*x);
-  return out;
-}
-
-template <class T>
-T one(const Effects& effects) {
-  auto xs = all_of<T>(effects);
-  REQUIRE(xs.size() == 1);
-  return xs.front();
-}
-
-bool logs(const Effects& effects, const std::string& part) {
-  for (const auto& l : all_of<fx::Log>(effects))
-    if (l.line.find(part) != std::string::npos)
-      return true;
-  return false;
-}
 
 const std::string node_a = "10.0.0.1:1";
 const std::string node_b = "10.0.0.2:1";
@@ -60,34 +39,6 @@ ReplicaSetOptions opts(uint32_t shards, uint32_t copies, uint32_t write_consiste
 
 SlotId id_of(const ReplicaSet& set, uint32_t k, uint32_t i) {
   return {k, i, set.slot(k, i).gen};
-}
-
-Request req(std::string endpoint, std::vector<std::string> ids) {
-  Request r;
-  r.id = "req";
-  r.endpoint = std::move(endpoint);
-  for (auto& id : ids) {
-    Document d;
-    d.id = id;
-    r.docs.push_back(std::move(d));
-  }
-  return r;
-}
-
-// A copy's answer: the documents it was sent (as a request or as the
-// write's record), unless it was asked to answer without them.
-Response answer(const fx::SendCall& c) {
-  Response r;
-  r.id = c.req.id;
-  if (c.docs && c.record) {
-    auto sent = decode_op(*c.record);
-    REQUIRE(sent);
-    r.docs = sent->docs;
-  } else if (c.docs) {
-    r.docs = c.req.docs;
-  }
-  r.shards_answered = 1;
-  return r;
 }
 
 // Places one shard's copies on `nodes`, and answers their seq queries with
@@ -143,8 +94,8 @@ TEST_CASE("copies: a write is numbered and acknowledged once every in-sync copy 
   REQUIRE(sends.size() == 2);
   CHECK(sends[0].seq == 4);
   CHECK(sends[1].seq == 4);
-  CHECK(set.on_reply(sends[0].call, answer(sends[0])).empty());
-  auto d = one<fx::Deliver>(set.on_reply(sends[1].call, answer(sends[1])));
+  CHECK(set.on_reply(sends[0].call, echo(sends[0])).empty());
+  auto d = one<fx::Deliver>(set.on_reply(sends[1].call, echo(sends[1])));
   REQUIRE(d.result);
   CHECK(set.slot(0, 0).applied == 4);
   CHECK(set.slot(0, 1).applied == 4);
@@ -157,7 +108,7 @@ TEST_CASE("copies: write_consistency 1 acknowledges after the first copy") {
   (void)start_copies(set, {node_a, node_b}, {0, 0});
   auto sends = all_of<fx::SendCall>(set.on_request(1, req("/index", {"a"})));
   REQUIRE(sends.size() == 2);
-  auto d = one<fx::Deliver>(set.on_reply(sends[1].call, answer(sends[1])));
+  auto d = one<fx::Deliver>(set.on_reply(sends[1].call, echo(sends[1])));
   CHECK(d.result);
   // The other copy failing later leaves the in-sync set all the same.
   auto late = set.on_error(sends[0].call, make_error(errc::storage_error, "disk full"));
@@ -175,7 +126,7 @@ TEST_CASE("copies: a copy that fails a write leaves the in-sync set before the a
   CHECK(all_of<fx::Deliver>(failed).empty());  // still waiting for the other
   CHECK(set.slot(0, 0).copy == CopyState::out);
   CHECK(one<fx::QuerySeq>(failed).delay.count() > 0);  // asked again later
-  auto d = one<fx::Deliver>(set.on_reply(sends[1].call, answer(sends[1])));
+  auto d = one<fx::Deliver>(set.on_reply(sends[1].call, echo(sends[1])));
   CHECK(d.result);
   // Reads now avoid the copy that is out.
   for (uint64_t op = 10; op < 14; ++op)
@@ -189,21 +140,21 @@ TEST_CASE("copies: a reply after the down message is ignored; the write is ackno
   (void)start_copies(set, {node_a, node_b}, {0, 0});
   auto sends = all_of<fx::SendCall>(set.on_request(1, req("/index", {"a"})));
   REQUIRE(sends.size() == 2);
-  CHECK(set.on_reply(sends[1].call, answer(sends[1])).empty());
+  CHECK(set.on_reply(sends[1].call, echo(sends[1])).empty());
   // Copy 0's node goes: the write no longer waits for it.
   auto down = set.on_down(sends[0].to, caf::exit_reason::remote_link_unreachable);
   auto d = one<fx::Deliver>(down);
   CHECK(d.result);
   CHECK(set.slot(0, 0).copy == CopyState::out);
-  CHECK(set.on_reply(sends[0].call, answer(sends[0])).empty());
+  CHECK(set.on_reply(sends[0].call, echo(sends[0])).empty());
 }
 
 TEST_CASE("copies: a down message after the reply changes nothing acknowledged") {
   ReplicaSet set{opts(1, 2)};
   (void)start_copies(set, {node_a, node_b}, {0, 0});
   auto sends = all_of<fx::SendCall>(set.on_request(1, req("/index", {"a"})));
-  CHECK(set.on_reply(sends[0].call, answer(sends[0])).empty());
-  CHECK(one<fx::Deliver>(set.on_reply(sends[1].call, answer(sends[1]))).result);
+  CHECK(set.on_reply(sends[0].call, echo(sends[0])).empty());
+  CHECK(one<fx::Deliver>(set.on_reply(sends[1].call, echo(sends[1]))).result);
   auto down = set.on_down(sends[0].to, caf::exit_reason::remote_link_unreachable);
   CHECK(all_of<fx::Deliver>(down).empty());
   CHECK(set.counters().succeeded == 1);
@@ -248,7 +199,7 @@ TEST_CASE("copies: a returning copy catches up, gets new writes meanwhile, then 
   (void)set.on_down(id_of(set, 0, 1), caf::exit_reason::remote_link_unreachable);
   for (uint64_t op = 1; op <= 2; ++op) {
     auto s = one<fx::SendCall>(set.on_request(op, req("/index", {"a"})));
-    CHECK(one<fx::Deliver>(set.on_reply(s.call, answer(s))).result);
+    CHECK(one<fx::Deliver>(set.on_reply(s.call, echo(s))).result);
   }
   // It is placed again on its node and says it is at 0.
   auto place = one<fx::PlaceSlot>(set.on_timer(id_of(set, 0, 1)));
@@ -263,14 +214,14 @@ TEST_CASE("copies: a returning copy catches up, gets new writes meanwhile, then 
   REQUIRE(sends.size() == 2);
   auto to_old = sends[0].to.index == 0 ? sends[0] : sends[1];
   auto to_new = sends[0].to.index == 0 ? sends[1] : sends[0];
-  CHECK(one<fx::Deliver>(set.on_reply(to_old.call, answer(to_old))).result);
+  CHECK(one<fx::Deliver>(set.on_reply(to_old.call, echo(to_old))).result);
   // Reads still go to copy 0 only.
   CHECK(one<fx::SendCall>(set.on_request(4, req("/search", {"q"}))).to.index == 0);
   // Caught up to 2, but write 3 was acknowledged and it has not answered it.
   auto caught = set.on_recovered(rec.target, rec.recovery, 2);
   CHECK(set.slot(0, 1).copy == CopyState::recovering);
   CHECK_FALSE(logs(caught, "in sync"));
-  auto done = set.on_reply(to_new.call, answer(to_new));
+  auto done = set.on_reply(to_new.call, echo(to_new));
   CHECK(set.slot(0, 1).copy == CopyState::in_sync);
   CHECK(logs(done, "caught up"));
 }
@@ -287,8 +238,8 @@ TEST_CASE("copies: a promoted copy counts for the writes still in flight to it")
   CHECK(set.slot(0, 1).copy == CopyState::in_sync);
   auto to_old = sends[0].to.index == 0 ? sends[0] : sends[1];
   auto to_new = sends[0].to.index == 0 ? sends[1] : sends[0];
-  CHECK(all_of<fx::Deliver>(set.on_reply(to_old.call, answer(to_old))).empty());
-  CHECK(one<fx::Deliver>(set.on_reply(to_new.call, answer(to_new))).result);
+  CHECK(all_of<fx::Deliver>(set.on_reply(to_old.call, echo(to_old))).empty());
+  CHECK(one<fx::Deliver>(set.on_reply(to_new.call, echo(to_new))).result);
 }
 
 TEST_CASE("copies: a failed catch-up puts the copy out and asks again later") {
@@ -335,7 +286,7 @@ TEST_CASE("copies: slots of one shard on one node share a store: one write, both
   CHECK(set.slot(0, 1).copy == CopyState::in_sync);
   auto sends = all_of<fx::SendCall>(set.on_request(1, req("/index", {"a"})));
   REQUIRE(sends.size() == 1);
-  CHECK(one<fx::Deliver>(set.on_reply(sends[0].call, answer(sends[0]))).result);
+  CHECK(one<fx::Deliver>(set.on_reply(sends[0].call, echo(sends[0]))).result);
 }
 
 TEST_CASE("copies: PARTITION writes are numbered per shard") {
@@ -357,7 +308,7 @@ TEST_CASE("copies: PARTITION writes are numbered per shard") {
     CHECK(s.seq == 1);
   Effects last;
   for (const auto& s : sends)
-    last = set.on_reply(s.call, answer(s));
+    last = set.on_reply(s.call, echo(s));
   auto d = one<fx::Deliver>(last);
   REQUIRE(d.result);
   CHECK(d.result->docs.size() == 20);
@@ -464,9 +415,9 @@ TEST_CASE("copies: a write to copies on other nodes is encoded once; one copy an
   CHECK(sends[0].docs != sends[1].docs);
   auto& full = sends[0].docs ? sends[0] : sends[1];
   auto& slim = sends[0].docs ? sends[1] : sends[0];
-  auto with_docs = answer(full);
+  auto with_docs = echo(full);
   with_docs.docs[0].tags["by"] = "the answering copy";
-  CHECK(set.on_reply(slim.call, answer(slim)).empty());
+  CHECK(set.on_reply(slim.call, echo(slim)).empty());
   auto d = one<fx::Deliver>(set.on_reply(full.call, with_docs));
   REQUIRE(d.result);
   REQUIRE(d.result->docs.size() == 2);
@@ -480,7 +431,7 @@ TEST_CASE("copies: when the answering copy fails, the write answers the document
   REQUIRE(sends.size() == 2);
   auto& full = sends[0].docs ? sends[0] : sends[1];
   auto& slim = sends[0].docs ? sends[1] : sends[0];
-  auto params = answer(slim);
+  auto params = echo(slim);
   params.parameters["stored"] = int64_t{2};
   CHECK(set.on_reply(slim.call, params).empty());
   auto fx = set.on_error(full.call, make_error(errc::storage_error, "disk full"));
@@ -498,10 +449,10 @@ TEST_CASE("copies: write_consistency 1 acknowledges a copy without the docs at o
   REQUIRE(sends.size() == 2);
   auto& full = sends[0].docs ? sends[0] : sends[1];
   auto& slim = sends[0].docs ? sends[1] : sends[0];
-  auto d = one<fx::Deliver>(set.on_reply(slim.call, answer(slim)));
+  auto d = one<fx::Deliver>(set.on_reply(slim.call, echo(slim)));
   REQUIRE(d.result);
   CHECK(d.result->docs.ids() == std::vector<std::string>{"a"});
-  CHECK(set.on_reply(full.call, answer(full)).empty());
+  CHECK(set.on_reply(full.call, echo(full)).empty());
 }
 
 TEST_CASE("copies: local copies get the request itself; each answers with the docs") {

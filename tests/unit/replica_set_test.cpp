@@ -7,29 +7,15 @@
 #include <caf/sec.hpp>
 
 #include "caflow/errors.hpp"
+#include "replica_set_effects.hpp"
 #include "runtime/replica_set.hpp"
 
 using namespace caflow;
 using namespace caflow::detail;
 namespace fx = caflow::detail::effect;
+using namespace caflow::testing;
 
 namespace {
-
-template <class T>
-std::vector<T> all_of(const Effects& effects) {
-  std::vector<T> out;
-  for (const auto& e : effects)
-    if (auto* x = std::get_if<T>(&e))
-      out.push_back(*x);
-  return out;
-}
-
-template <class T>
-T one(const Effects& effects) {
-  auto xs = all_of<T>(effects);
-  REQUIRE(xs.size() == 1);
-  return xs.front();
-}
 
 ReplicaSetOptions opts(uint32_t shards, uint32_t replicas, bool stateful = false) {
   ReplicaSetOptions o;
@@ -51,27 +37,6 @@ void start_all(ReplicaSet& set, const std::vector<std::vector<std::string>>& nod
 
 SlotId id_of(const ReplicaSet& set, uint32_t k, uint32_t i) {
   return {k, i, set.slot(k, i).gen};
-}
-
-Request req(std::string endpoint, std::vector<std::string> ids, Params params = Params::object()) {
-  Request r;
-  r.id = "req";
-  r.endpoint = std::move(endpoint);
-  for (auto& id : ids) {
-    Document d;
-    d.id = id;
-    r.docs.push_back(std::move(d));
-  }
-  r.parameters = std::move(params);
-  return r;
-}
-
-Response answer(const fx::SendCall& c) {
-  Response r;
-  r.id = c.req.id;
-  r.docs = c.req.docs;
-  r.shards_answered = 1;
-  return r;
 }
 
 caf::error gone() {
@@ -101,13 +66,13 @@ TEST_CASE("replica set: ANY request goes to the least busy replica and is delive
   auto b = one<fx::SendCall>(set.on_request(2, req("/x", {"b"})));
   CHECK(a.to.index != b.to.index);
   CHECK(set.slot(0, a.to.index).in_flight == 1);
-  auto d = one<fx::Deliver>(set.on_reply(a.call, answer(a)));
+  auto d = one<fx::Deliver>(set.on_reply(a.call, echo(a)));
   CHECK(d.op == 1);
   REQUIRE(d.result);
   CHECK(d.result->routes.size() == 1);
   CHECK(set.slot(0, a.to.index).in_flight == 0);
   // A duplicate reply (or a late one) for a settled call is ignored.
-  CHECK(set.on_reply(a.call, answer(a)).empty());
+  CHECK(set.on_reply(a.call, echo(a)).empty());
   CHECK(set.on_error(a.call, gone()).empty());
   CHECK(set.counters().succeeded == 1);
 }
@@ -173,8 +138,8 @@ TEST_CASE("replica set: down before the reply: the call is retried, the late rep
   CHECK(retry.to.index != a.to.index);
   CHECK(set.counters().restarts == 1);
   // The first replica's reply comes after all (e.g. it was queued).
-  CHECK(set.on_reply(a.call, answer(a)).empty());
-  auto d = one<fx::Deliver>(set.on_reply(retry.call, answer(retry)));
+  CHECK(set.on_reply(a.call, echo(a)).empty());
+  auto d = one<fx::Deliver>(set.on_reply(retry.call, echo(retry)));
   CHECK(d.result);
   CHECK(set.ops_pending() == 0);
 }
@@ -183,7 +148,7 @@ TEST_CASE("replica set: down after the reply: delivered once, replica restarted"
   ReplicaSet set{opts(1, 1)};
   start_all(set);
   auto a = one<fx::SendCall>(set.on_request(1, req("/x", {"a"})));
-  CHECK(one<fx::Deliver>(set.on_reply(a.call, answer(a))).result);
+  CHECK(one<fx::Deliver>(set.on_reply(a.call, echo(a))).result);
   auto effects = set.on_down(a.to, caf::exit_reason::kill);
   CHECK(all_of<fx::Deliver>(effects).empty());
   CHECK(one<fx::PlaceSlot>(effects).node == "local");
@@ -203,7 +168,7 @@ TEST_CASE("replica set: ALL fans out, reduces and cuts to the default top_k") {
   REQUIRE(calls.size() == 2);
   Effects last;
   for (size_t k = 0; k < 2; ++k) {
-    auto r = answer(calls[k]);
+    auto r = echo(calls[k]);
     Document m;
     m.id = "m" + std::to_string(k);
     m.scores["cosine"] = 0.5 + static_cast<double>(k);
@@ -224,7 +189,7 @@ TEST_CASE("replica set: ALL with one shard failing returns the other's part; all
   auto calls = all_of<fx::SendCall>(set.on_request(1, req("/search", {"q"})));
   REQUIRE(calls.size() == 2);
   CHECK(set.on_error(calls[0].call, make_error(errc::executor_failed, "s0 broke")).empty());
-  auto d = one<fx::Deliver>(set.on_reply(calls[1].call, answer(calls[1])));
+  auto d = one<fx::Deliver>(set.on_reply(calls[1].call, echo(calls[1])));
   REQUIRE(d.result);
   CHECK(d.result->shards_failed == 1);
   CHECK(d.result->failures == std::vector<std::string>{"executor_failed: s0 broke"});
@@ -247,7 +212,7 @@ TEST_CASE("replica set: PARTITION sends each shard its part; a failed part fails
   CHECK(calls[0].req.docs.size() + calls[1].req.docs.size() == 10);
   Effects last;
   for (auto& c : calls)
-    last = set.on_reply(c.call, answer(c));
+    last = set.on_reply(c.call, echo(c));
   auto d = one<fx::Deliver>(last);
   REQUIRE(d.result);
   REQUIRE(d.result->docs.size() == 10);
@@ -255,7 +220,7 @@ TEST_CASE("replica set: PARTITION sends each shard its part; a failed part fails
     CHECK(d.result->docs[i].id == ids[i]);
 
   auto again = all_of<fx::SendCall>(set.on_request(2, req("/index", ids)));
-  CHECK(set.on_reply(again[0].call, answer(again[0])).empty());
+  CHECK(set.on_reply(again[0].call, echo(again[0])).empty());
   auto f = one<fx::Deliver>(set.on_error(again[1].call, make_error(errc::storage_error, "x")));
   REQUIRE_FALSE(f.result);
   CHECK(error_message(f.result.error()).find("1 shard(s) failed") != std::string::npos);
@@ -263,7 +228,7 @@ TEST_CASE("replica set: PARTITION sends each shard its part; a failed part fails
 
   // A shard that rejects its documents as bad input: the client's error.
   auto bad = all_of<fx::SendCall>(set.on_request(3, req("/index", ids)));
-  CHECK(set.on_reply(bad[0].call, answer(bad[0])).empty());
+  CHECK(set.on_reply(bad[0].call, echo(bad[0])).empty());
   auto r = one<fx::Deliver>(
     set.on_error(bad[1].call, make_error(errc::dimension_mismatch, "dim 3, index has 16")));
   REQUIRE_FALSE(r.result);
@@ -290,7 +255,7 @@ TEST_CASE("replica set: drain while calls are in flight stops the replica after 
   // New requests avoid the draining replica.
   auto c = one<fx::SendCall>(set.on_request(3, req("/x", {"c"})));
   CHECK(c.to.index == 0);
-  auto done = set.on_reply(b.call, answer(b));
+  auto done = set.on_reply(b.call, echo(b));
   auto stop = one<fx::StopSlot>(done);
   CHECK(stop.slot.index == 1);
   CHECK(set.slot(0, 1).state == SlotState::stopping);
@@ -395,11 +360,11 @@ TEST_CASE("replica set: a hung node: calls retried elsewhere, stateful replica b
   CHECK(set.slot(1, 0).state == SlotState::lost);
   CHECK(set.slot(1, 0).suspect);
   // The search degrades: shard 0's answer with one failed shard.
-  auto d = one<fx::Deliver>(set.on_reply(calls[0].call, answer(calls[0])));
+  auto d = one<fx::Deliver>(set.on_reply(calls[0].call, echo(calls[0])));
   REQUIRE(d.result);
   CHECK(d.result->shards_failed == 1);
   // The hung replica answers when the node resumes: ignored.
-  CHECK(set.on_reply(calls[1].call, answer(calls[1])).empty());
+  CHECK(set.on_reply(calls[1].call, echo(calls[1])).empty());
   CHECK(set.on_timer(id_of(set, 1, 0)).empty());  // no re-placement while suspect
   (void)set.on_node_back("n2:1");
   CHECK(set.slot(1, 0).state == SlotState::live);

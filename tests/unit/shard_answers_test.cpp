@@ -5,29 +5,15 @@
 
 #include "caflow/errors.hpp"
 #include "caflow/shard_answers.hpp"
+#include "replica_set_effects.hpp"
 #include "runtime/replica_set.hpp"
 
 using namespace caflow;
 using namespace caflow::detail;
 namespace fx = caflow::detail::effect;
+using namespace caflow::testing;
 
 namespace {
-
-template <class T>
-std::vector<T> all_of(const Effects& effects) {
-  std::vector<T> out;
-  for (const auto& e : effects)
-    if (auto* x = std::get_if<T>(&e))
-      out.push_back(*x);
-  return out;
-}
-
-template <class T>
-T one(const Effects& effects) {
-  auto xs = all_of<T>(effects);
-  REQUIRE(xs.size() == 1);
-  return xs.front();
-}
 
 // Shards behind a set whose /search and /index shard answers go to uses_after
 // (/count does not: its uses_after binds no such endpoint).
@@ -42,15 +28,6 @@ ReplicaSet packing_set(uint32_t shards) {
   for (auto& p : all_of<fx::PlaceSlot>(set.start()))
     (void)set.on_placed(p.slot, "local");
   return set;
-}
-
-Request req(std::string endpoint, std::vector<std::string> ids) {
-  Request r;
-  r.id = "req";
-  r.endpoint = std::move(endpoint);
-  for (auto& id : ids)
-    r.docs.emplace_back().id = id;
-  return r;
 }
 
 // The shard's answer: its documents, each with a match named after it.

@@ -12,6 +12,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "index/exact_index.hpp"
 #include "index/sparse_index.hpp"
@@ -101,21 +102,32 @@ TieBreak scrambled() {
   };
 }
 
+/// How run_sequence merges: in place (the writes that make one due, and
+/// some forced), or as background jobs taken, run and finished at random
+/// later steps with writes and searches in between.
+enum class Merges { in_place, background };
+
 void run_sequence(Metric m, uint32_t seed, size_t steps,
-                  uint32_t block_bits = SparseIndex::default_block_bits) {
+                  uint32_t block_bits = SparseIndex::default_block_bits,
+                  Merges merges = Merges::in_place) {
   std::mt19937 rng{seed};
   const uint32_t dim = 120;
   SparseIndex index{m, block_bits};
+  const bool background = merges == Merges::background;
+  index.set_background_merges(background);
   std::map<uint64_t, Sparse> data;
   auto tie = scrambled();
   uint64_t next = 0;
-  size_t searches = 0, nonempty = 0;
+  size_t searches = 0, nonempty = 0, installed = 0, searched_merging = 0;
+  std::shared_ptr<IndexJob> job;  // out, background only
+  bool job_ran = false;
   auto some_label = [&]() {
     auto it = data.begin();
     std::advance(it, static_cast<long>(rng() % data.size()));
     return it->first;
   };
   for (size_t step = 0; step < steps; ++step) {
+    CAPTURE(step);
     auto op = rng() % 100;
     bool negative = m == Metric::inner_product;
     if (op < 35 || data.empty()) {
@@ -133,7 +145,39 @@ void run_sequence(Metric m, uint32_t seed, size_t steps,
       data.erase(label);
       CHECK_FALSE(index.remove(label));
     } else if (op < 64) {
-      index.merge();
+      index.merge();  // in background mode a no-op while a job is out
+      if (background && !job)
+        installed += 1;
+    } else if (background && op < 68) {
+      // The job's life: taken, run (sometimes cancelled first), finished;
+      // one step each, anything else in between.
+      if (!job) {
+        job = index.begin_merge(/*force=*/true);
+        REQUIRE(job);
+        CHECK(index.merging());
+        CHECK_FALSE(index.begin_merge(true));  // one at a time
+        job_ran = false;
+      } else if (!job_ran) {
+        if (rng() % 8 == 0)
+          job->cancel();
+        job->run();
+        job_ran = true;
+      } else {
+        index.finish_merge(job);
+        CHECK_FALSE(index.merging());
+        job = nullptr;
+        installed += 1;
+      }
+    } else if (background && op == 68 && rng() % 8 == 0) {
+      // A clear with a job out: the job comes back to an emptied index.
+      index.clear();
+      data.clear();
+      if (job && rng() % 2 == 0) {
+        job->run();
+        index.finish_merge(job);  // ignored
+        job = nullptr;
+      }
+      CHECK(index.size() == 0);
     } else {
       auto q = rng() % 4 == 0 && !data.empty() ? data[some_label()]
                                                : random_vector(rng, dim, negative);
@@ -141,8 +185,8 @@ void run_sequence(Metric m, uint32_t seed, size_t steps,
       auto got = index.search(q.indices, q.values, k, tie);
       auto want = brute(m, data, q, k, tie);
       ++searches;
+      searched_merging += index.merging() ? 1 : 0;
       nonempty += want.empty() ? 0 : 1;
-      CAPTURE(step);
       REQUIRE(got.size() == want.size());
       for (size_t r = 0; r < want.size(); ++r) {
         CAPTURE(r);
@@ -154,6 +198,10 @@ void run_sequence(Metric m, uint32_t seed, size_t steps,
   }
   CHECK(searches > steps / 5);
   CHECK(nonempty > searches / 2);  // the sequence really compared results
+  if (background) {
+    CHECK(installed > steps / 200);          // merges did land
+    CHECK(searched_merging > searches / 4);  // and searches ran beside them
+  }
 }
 
 }  // namespace
@@ -162,6 +210,22 @@ TEST_CASE("sparse index equals brute force over random upsert/update/delete/sear
   for (auto m : {Metric::cosine, Metric::inner_product, Metric::euclidean}) {
     CAPTURE(std::string{to_string(m)});
     run_sequence(m, 11 + static_cast<uint32_t>(m), 4000);
+  }
+}
+
+TEST_CASE("sparse index with background merges equals brute force, writes arriving mid-merge") {
+  // A merge job is taken, run and installed at random steps, with upserts,
+  // updates, deletes, searches, in-place merge attempts and clears between:
+  // writes to merged slots (tombstones), to new ones (the delta, renumbered
+  // on install), and cancelled jobs (nothing installed, nothing lost).
+  for (auto m : {Metric::cosine, Metric::inner_product, Metric::euclidean}) {
+    CAPTURE(std::string{to_string(m)});
+    run_sequence(m, 41 + static_cast<uint32_t>(m), 4000, SparseIndex::default_block_bits,
+                 Merges::background);
+  }
+  for (uint32_t bits : {1u, 3u}) {  // block maxima recomputed after the renumbering
+    CAPTURE(bits);
+    run_sequence(Metric::cosine, 61 + bits, 3000, bits, Merges::background);
   }
 }
 
@@ -262,6 +326,141 @@ TEST_CASE("sparse index: pruning at scale (long lists, few candidates) equals br
       auto q = draw(j % 2 == 0 ? 30 : 3);  // long and short queries
       auto got = index.search(q.indices, q.values, 10, by_label);
       auto want = brute(Metric::cosine, data, q, 10, by_label);
+      REQUIRE(got.size() == want.size());
+      for (size_t r = 0; r < want.size(); ++r) {
+        CHECK(got[r].label == want[r].label);
+        CHECK(got[r].score == want[r].score);
+      }
+    }
+  }
+}
+
+TEST_CASE("sparse index: a merge job in a fixed order of write, search, run and install") {
+  // The order the Indexer's shards run it in: the job is taken under the
+  // lock, run without it while writes and searches go on, installed under
+  // it. Each write kind lands at each phase, and every search in between
+  // equals brute force.
+  SparseIndex index{Metric::cosine, /*block_bits=*/2};
+  index.set_background_merges(true);
+  std::map<uint64_t, Sparse> data;
+  auto put = [&](uint64_t label, Sparse v) {
+    index.upsert(label, v.indices, v.values);
+    data[label] = std::move(v);
+  };
+  auto drop = [&](uint64_t label) {
+    CHECK(index.remove(label));
+    data.erase(label);
+  };
+  TieBreak by_label;
+  auto check_all = [&](const char* phase) {
+    CAPTURE(phase);
+    REQUIRE(index.size() == data.size());
+    for (uint32_t t = 0; t < 6; ++t) {
+      Sparse q{{t, t + 1}, {1.0f, 0.5f}};
+      auto got = index.search(q.indices, q.values, 50, by_label);
+      auto want = brute(Metric::cosine, data, q, 50, by_label);
+      REQUIRE(got.size() == want.size());
+      for (size_t r = 0; r < want.size(); ++r) {
+        CHECK(got[r].label == want[r].label);
+        CHECK(got[r].score == want[r].score);
+      }
+    }
+  };
+  for (uint64_t l = 0; l < 20; ++l)
+    put(l, Sparse{{static_cast<uint32_t>(l % 5), 6}, {1.0f + static_cast<float>(l % 3), 1.0f}});
+  index.merge();  // a base
+  for (uint64_t l = 20; l < 30; ++l)
+    put(l, Sparse{{static_cast<uint32_t>(l % 4), 5}, {2.0f, 1.0f}});
+  drop(3);  // a tombstone in the base before the job
+  auto job = index.begin_merge(/*force=*/true);
+  REQUIRE(job);
+  check_all("taken");
+  put(2, Sparse{{0, 1}, {1.0f, 1.0f}});   // update of a merged (base) slot
+  put(25, Sparse{{4}, {1.0f}});           // update of a merged (frozen) slot
+  put(40, Sparse{{1, 2}, {3.0f, 1.0f}});  // new
+  drop(7);                                // delete of a merged slot
+  check_all("written before run");
+  job->run();
+  check_all("ran");  // nothing installed yet: the frozen segment is still searched
+  put(41, Sparse{{2, 3}, {1.0f, 1.0f}});  // new, after the run
+  put(40, Sparse{{0}, {1.0f}});           // update of a slot written mid-merge
+  drop(26);                               // delete of a merged slot after the run
+  drop(41);                               // delete of a slot written mid-merge
+  check_all("written after run");
+  index.finish_merge(job);
+  CHECK_FALSE(index.merging());
+  check_all("installed");
+  put(2, Sparse{{5}, {1.0f}});  // the carried-over labels still update their slots
+  drop(40);
+  put(50, Sparse{{0, 5}, {1.0f, 2.0f}});
+  check_all("written after install");
+  index.merge();
+  check_all("merged again");
+  CHECK(index.postings() == 2 * data.size() - 2);  // no dead postings; 2 and 25 have one
+
+  // A cancelled job installs nothing and loses nothing.
+  put(60, Sparse{{1}, {1.0f}});
+  auto cancelled = index.begin_merge(true);
+  REQUIRE(cancelled);
+  put(61, Sparse{{1, 2}, {1.0f, 1.0f}});
+  drop(60);
+  cancelled->cancel();
+  cancelled->run();
+  index.finish_merge(cancelled);
+  CHECK_FALSE(index.merging());
+  check_all("cancelled");
+  // A job finished on another index is ignored.
+  SparseIndex other{Metric::cosine};
+  other.upsert(1, {1}, {1.0f});
+  auto foreign = other.begin_merge(true);
+  foreign->run();
+  index.finish_merge(foreign);
+  check_all("foreign job");
+  other.finish_merge(foreign);
+  CHECK(other.search({1}, {1.0f}, 1, by_label).at(0).label == 1);
+}
+
+TEST_CASE("sparse index: a merge job run on another thread while writes and searches go on") {
+  // run() takes no lock: writes and searches on this thread meanwhile (what
+  // a sanitizer build checks for races), then install and compare.
+  std::mt19937 rng{77};
+  SparseIndex index{Metric::inner_product, 4};
+  index.set_background_merges(true);
+  std::map<uint64_t, Sparse> data;
+  for (uint64_t l = 0; l < 3000; ++l) {
+    data[l] = random_vector(rng, 200, true);
+    index.upsert(l, data[l].indices, data[l].values);
+  }
+  TieBreak by_label;
+  for (int round = 0; round < 3; ++round) {
+    CAPTURE(round);
+    auto job = index.begin_merge(true);
+    REQUIRE(job);
+    std::thread worker{[&job] { job->run(); }};
+    for (int i = 0; i < 300; ++i) {
+      auto label = rng() % 4000;
+      if (rng() % 4 == 0 && data.count(label) != 0) {
+        index.remove(label);
+        data.erase(label);
+      } else {
+        data[label] = random_vector(rng, 200, true);
+        index.upsert(label, data[label].indices, data[label].values);
+      }
+      auto q = random_vector(rng, 200, true);
+      auto got = index.search(q.indices, q.values, 10, by_label);
+      auto want = brute(Metric::inner_product, data, q, 10, by_label);
+      REQUIRE(got.size() == want.size());
+      for (size_t r = 0; r < want.size(); ++r) {
+        CHECK(got[r].label == want[r].label);
+        CHECK(got[r].score == want[r].score);
+      }
+    }
+    worker.join();
+    index.finish_merge(job);
+    for (int i = 0; i < 50; ++i) {
+      auto q = random_vector(rng, 200, true);
+      auto got = index.search(q.indices, q.values, 10, by_label);
+      auto want = brute(Metric::inner_product, data, q, 10, by_label);
       REQUIRE(got.size() == want.size());
       for (size_t r = 0; r < want.size(); ++r) {
         CHECK(got[r].label == want[r].label);

@@ -5,8 +5,10 @@
 #include "caflow/errors.hpp"
 #include "caflow/executor.hpp"
 #include "caflow/flow.hpp"
+#include "entry_error.hpp"
 
 using namespace caflow;
+using caflow::testing::entry_error;
 
 namespace {
 
@@ -16,17 +18,6 @@ class StagesTestAny : public Executor {
   explicit StagesTestAny(ExecutorContext ctx) : Executor(std::move(ctx)) {}
 };
 CAFLOW_REGISTER_EXECUTOR(StagesTestAny);
-
-// The error of parsing + validating `body` as the executor entry (its first
-// key on line 4), "" when there is none.
-std::string error_of(const std::string& body) {
-  auto flow = Flow::parse("executors:\n  - name: x\n    uses: NoOp\n" + body, "flow.yml");
-  if (!flow)
-    return error_message(flow.error());
-  if (auto err = flow->validate())
-    return error_message(err);
-  return {};
-}
 
 }  // namespace
 
@@ -50,29 +41,29 @@ TEST_CASE("stages: uses_before and uses_after load as a type or a mapping, with 
 }
 
 TEST_CASE("stages: bad uses_before / uses_after name file, line and key") {
-  auto unknown = error_of("    uses_before: Nope\n");
+  auto unknown = entry_error("    uses_before: Nope\n");
   CHECK(
     unknown.rfind("flow.yml:4: executors[0].uses_before: unknown executor type 'Nope' (known: ", 0)
     == 0);
-  CHECK(error_of("    uses_after: Indexer\n    uses_after_with:\n      metirc: cosine\n")
+  CHECK(entry_error("    uses_after: Indexer\n    uses_after_with:\n      metirc: cosine\n")
         == "flow.yml:6: executors[0].uses_after_with.metirc: unknown key for Indexer (did you "
            "mean 'metric'?)");
-  CHECK(error_of("    uses_after: {jtype: Indexer, with: {metirc: cosine}}\n")
+  CHECK(entry_error("    uses_after: {jtype: Indexer, with: {metirc: cosine}}\n")
           .rfind("flow.yml:4: executors[0].uses_after.with.metirc: unknown key for Indexer", 0)
         == 0);
-  CHECK(error_of("    uses_before_with: {k: 1}\n")
+  CHECK(entry_error("    uses_before_with: {k: 1}\n")
         == "flow.yml:4: executors[0].uses_before_with: is given without uses_before (the "
            "executor it configures)");
-  CHECK(error_of("    uses_after: NoOp\n    uses_after_with: {k: 1}\n")
+  CHECK(entry_error("    uses_after: NoOp\n    uses_after_with: {k: 1}\n")
         == "flow.yml:5: executors[0].uses_after_with.k: NoOp takes no uses_with keys");
-  CHECK(error_of("    uses_after: {jtype: NoOp, metas: {name: y}}\n")
+  CHECK(entry_error("    uses_after: {jtype: NoOp, metas: {name: y}}\n")
           .rfind("flow.yml:4: executors[0].uses_after.metas: is not supported for uses_after", 0)
         == 0);
-  CHECK(error_of("    uses_after: {with: {k: 1}}\n")
+  CHECK(entry_error("    uses_after: {with: {k: 1}}\n")
         == "flow.yml:4: executors[0].uses_after.jtype: is required (the executor type)");
-  CHECK(error_of("    uses_before: [NoOp]\n").rfind("flow.yml:4: executors[0].uses_before: ", 0)
+  CHECK(entry_error("    uses_before: [NoOp]\n").rfind("flow.yml:4: executors[0].uses_before: ", 0)
         == 0);
-  CHECK(error_of("    uses_after_address: 10.0.0.2:1234\n")
+  CHECK(entry_error("    uses_after_address: 10.0.0.2:1234\n")
           .find("executors[0].uses_after_address: Jina's 'uses_after_address' is not supported: "
                 "caflow runs uses_after in the head's process")
         != std::string::npos);

@@ -2,6 +2,7 @@
 // output, committed under tests/data/tfidf/ (see README.md there).
 #include <doctest/doctest.h>
 
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -183,6 +184,108 @@ TEST_CASE("tfidf tokenizer: random bytes give only well-formed word tokens") {
       }
       REQUIRE(code_points >= 2);
     });
+  }
+}
+
+// The tokens of lower-cased `text` found one byte at a time: the reference
+// that the 64-byte block scanner of for_each_word must equal.
+std::vector<std::string> bytewise_words(std::string_view text) {
+  std::vector<std::string> out;
+  size_t i = 0, n = text.size();
+  while (i < n) {
+    while (i < n && tfidf::detail::byte_class[static_cast<unsigned char>(text[i])] == 0)
+      ++i;
+    size_t start = i, code_points = 0, end = i;
+    for (;;) {
+      while (i < n && tfidf::detail::byte_class[static_cast<unsigned char>(text[i])] == 1) {
+        ++i;
+        ++code_points;
+      }
+      end = i;
+      if (i < n && tfidf::detail::byte_class[static_cast<unsigned char>(text[i])] == 2) {
+        size_t at = i;
+        if (tfidf::detail::next_is_word(text.data(), i, n)) {
+          ++code_points;
+          continue;
+        }
+        end = at;
+      }
+      break;
+    }
+    if (code_points >= 2)
+      out.emplace_back(text.substr(start, end - start));
+  }
+  return out;
+}
+
+TEST_CASE("tfidf tokenizer: the block scanner equals a byte-at-a-time scan") {
+  // Runs of every length around the 64-byte block boundaries, ASCII and not,
+  // ending at the text's end or not, in texts of 0 to ~400 bytes.
+  std::mt19937 rng{7};
+  const std::vector<std::string> pieces = {
+    "a",  "Z9", "_",        " ",       "  ",   ".",    "abcdefghij", "0123456789abcdefghijklmnopq",
+    "é",  "東", "\xcc\x81", "\xff",    "\x80", "\xc3", "\xe2\x82",   "😀",
+    "\t", "'",  "x²",       "\xc2\xa0"};
+  for (int round = 0; round < 5000; ++round) {
+    std::string text;
+    auto pieces_n = rng() % 60;
+    for (unsigned i = 0; i < pieces_n; ++i)
+      text += pieces[rng() % pieces.size()];
+    if (round % 3 == 0)
+      text.resize(rng() % 200);  // may cut a sequence short
+    CAPTURE(text);
+    std::vector<std::string> got;
+    for_each_word(text, [&](std::string_view t) { got.emplace_back(t); });
+    REQUIRE(got == bytewise_words(text));
+  }
+  for (size_t len : {1, 2, 62, 63, 64, 65, 66, 127, 128, 129, 192}) {
+    for (size_t pad : {0, 1, 63}) {
+      std::string text = std::string(pad, ' ') + std::string(len, 'q');
+      CAPTURE(text);
+      std::vector<std::string> got;
+      for_each_word(text, [&](std::string_view t) { got.emplace_back(t); });
+      CHECK(got == bytewise_words(text));
+      text[pad + len / 2] = '\xff';
+      got.clear();
+      for_each_word(text, [&](std::string_view t) { got.emplace_back(t); });
+      CHECK(got == bytewise_words(text));
+    }
+  }
+}
+
+TEST_CASE("tfidf tokenizer: lower-casing across long ASCII runs and non-ASCII spans") {
+  Tokenizer tok;
+  CHECK(tok.lower("ABCDEFGHIJKLMNOPQRSTUVWXYZ ÉCOLE ΟΔΟΣ XYZ0123456789ABCDEFG_İ")
+        == "abcdefghijklmnopqrstuvwxyz école οδος xyz0123456789abcdefg_i\xcc\x87");
+  // Spans are cut at spaces, so lowering a space-joined text equals joining
+  // the lowered parts, wherever the ASCII runs and the spans fall.
+  std::mt19937 rng{11};
+  const std::vector<std::string> pieces = {"É", "Σ", "İ", "ẞ", "\xff", "東", "'", "."};
+  auto random_text = [&] {
+    std::string t;
+    for (unsigned k = rng() % 6; k > 0; --k) {
+      for (unsigned n = rng() % 40; n > 0; --n)
+        t += static_cast<char>(rng() % 2 ? 'A' + rng() % 26 : 'a' + rng() % 26);
+      if (rng() % 2)
+        t += pieces[rng() % pieces.size()];
+    }
+    return t;
+  };
+  for (int round = 0; round < 500; ++round) {
+    std::string a = random_text(), b = random_text();
+    CAPTURE(a);
+    CAPTURE(b);
+    std::string la{tok.lower(a)};
+    std::string lb{tok.lower(b)};
+    CHECK(tok.lower(a + " " + b) == la + " " + lb);
+    std::string ascii;
+    for (char c : a)
+      if (static_cast<unsigned char>(c) < 0x80)
+        ascii += c;
+    std::string want;
+    for (char c : ascii)
+      want += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    CHECK(tok.lower(ascii) == want);
   }
 }
 

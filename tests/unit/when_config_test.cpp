@@ -4,23 +4,10 @@
 
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
+#include "entry_error.hpp"
 
 using namespace caflow;
-
-namespace {
-
-// The error of parsing + validating `body` as the executor entry (its first
-// key on line 3), "" when there is none.
-std::string error_of(const std::string& body) {
-  auto flow = Flow::parse("executors:\n  - name: x\n    uses: NoOp\n" + body, "flow.yml");
-  if (!flow)
-    return error_message(flow.error());
-  if (auto err = flow->validate())
-    return error_message(err);
-  return {};
-}
-
-}  // namespace
+using caflow::testing::entry_error;
 
 TEST_CASE("when: a filter in YAML becomes the deployment's when") {
   auto flow = Flow::parse(
@@ -37,29 +24,31 @@ TEST_CASE("when: a filter in YAML becomes the deployment's when") {
   const auto& d = flow->deployments();
   CHECK(d[0].when == Value{{"tags__price", Value{{"$lte", 5}}}});
   CHECK(d[1].when == Value::object());
-  CHECK(error_of("    when: {}\n").empty());
-  CHECK(error_of("    when:\n").empty());
-  CHECK(error_of("    when: {$or: [{text: {$regex: '^a'}}, {tags__k: {$in: [1, 2]}}]}\n").empty());
+  CHECK(entry_error("    when: {}\n").empty());
+  CHECK(entry_error("    when:\n").empty());
+  CHECK(
+    entry_error("    when: {$or: [{text: {$regex: '^a'}}, {tags__k: {$in: [1, 2]}}]}\n").empty());
 }
 
 TEST_CASE("when: bad filters name file, line and key") {
-  CHECK(error_of("    when: 5\n") == "flow.yml:4: executors[0].when: expected a mapping, got '5'");
-  CHECK(error_of("    when:\n      tags__price: {$gtt: 5}\n")
+  CHECK(entry_error("    when: 5\n")
+        == "flow.yml:4: executors[0].when: expected a mapping, got '5'");
+  CHECK(entry_error("    when:\n      tags__price: {$gtt: 5}\n")
         == "flow.yml:5: executors[0].when.tags__price.$gtt: unknown operator (known: $eq, $ne, "
            "$lt, $lte, $gt, $gte, $in, $nin, $exists, $regex)");
-  CHECK(error_of("    when:\n"
-                 "      $or:\n"
-                 "        - text: {$eq: a}\n"
-                 "        - tags__x:\n"
-                 "            $regex: '(open'\n")
+  CHECK(entry_error("    when:\n"
+                    "      $or:\n"
+                    "        - text: {$eq: a}\n"
+                    "        - tags__x:\n"
+                    "            $regex: '(open'\n")
           .rfind("flow.yml:8: executors[0].when.$or[1].tags__x.$regex: '(open' is not", 0)
         == 0);
-  CHECK(error_of("    when:\n      prize: {$eq: 5}\n")
+  CHECK(entry_error("    when:\n      prize: {$eq: 5}\n")
           .rfind("flow.yml:5: executors[0].when.prize: unknown field", 0)
         == 0);
-  CHECK(error_of("    when:\n      $or: []\n")
+  CHECK(entry_error("    when:\n      $or: []\n")
         == "flow.yml:5: executors[0].when.$or: expected a non-empty list of filters, got []");
-  CHECK(error_of("    when:\n      tags__k: {$eq: 1}\n      tags__k: {$eq: 2}\n")
+  CHECK(entry_error("    when:\n      tags__k: {$eq: 1}\n      tags__k: {$eq: 2}\n")
           .rfind("flow.yml:6: executors[0].when.tags__k: key given twice", 0)
         == 0);
 }

@@ -4,6 +4,7 @@
 #include "executors/tfidf/tfidf_model.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -154,12 +155,6 @@ void numpy_aquicksort(const int64_t* v, int64_t* tosort, int64_t num) {
   }
 }
 
-// ---- batched lookups --------------------------------------------------------
-
-// How many tokens ahead to prefetch: enough to cover a cache miss with the
-// work of the tokens in between.
-constexpr size_t prefetch_distance = 8;
-
 // ---- model file --------------------------------------------------------------
 
 constexpr std::string_view file_magic = "caflow-tfidf 1";
@@ -297,12 +292,40 @@ void TermIndex::rehash(size_t slots) {
   for (const Slot& s : slots_) {
     if (s.id_plus_one == 0)
       continue;
-    size_t i = probe(term(s.id_plus_one - 1)).hash & mask;
+    size_t i = slot_hash(s) & mask;
     while (fresh[i].id_plus_one != 0)
       i = (i + 1) & mask;
     fresh[i] = s;
   }
   slots_ = std::move(fresh);
+  mask_ = mask;
+}
+
+TermIndex TermIndex::select(const std::vector<uint32_t>& ids) const {
+  TermIndex out;
+  out.reserve(ids.size());
+  std::vector<uint32_t> fresh_id(size(), npos);
+  size_t bytes = 0;
+  for (size_t k = 0; k < ids.size(); ++k) {
+    fresh_id[ids[k]] = static_cast<uint32_t>(k);
+    bytes += term(ids[k]).size();
+  }
+  out.arena_.reserve(bytes);
+  for (auto id : ids) {
+    out.arena_.append(term(id));
+    out.offsets_.push_back(static_cast<uint32_t>(out.arena_.size()));
+  }
+  // The old slots in table order: their new positions mostly ascend too.
+  size_t mask = out.slots_.size() - 1;
+  for (const Slot& s : slots_) {
+    if (s.id_plus_one == 0 || fresh_id[s.id_plus_one - 1] == npos)
+      continue;
+    size_t i = slot_hash(s) & mask;
+    while (out.slots_[i].id_plus_one != 0)
+      i = (i + 1) & mask;
+    out.slots_[i] = Slot{fresh_id[s.id_plus_one - 1] + 1, s.size, s.key};
+  }
+  return out;
 }
 
 // ---- TfidfModel ------------------------------------------------------------
@@ -314,25 +337,65 @@ TfidfModel::TfidfModel(TfidfOptions options, uint64_t documents, TermIndex terms
     terms_(std::move(terms)),
     dfs_(std::move(dfs)) {
   // smooth_idf: as if one extra document contained every term once.
+  // Most terms share a small df (half of a corpus' terms occur in one
+  // document): those idfs are computed once each.
   idf_.resize(dfs_.size());
   auto n = static_cast<double>(documents_ + 1);
+  auto idf = [n](uint32_t df) { return std::log(n / static_cast<double>(df + 1)) + 1.0; };
+  std::array<double, 256> small;
+  for (uint32_t df = 0; df < small.size(); ++df)
+    small[df] = idf(df);
   for (size_t i = 0; i < dfs_.size(); ++i)
-    idf_[i] = std::log(n / static_cast<double>(dfs_[i] + 1)) + 1.0;
+    idf_[i] = dfs_[i] < small.size() ? small[dfs_[i]] : idf(dfs_[i]);
 }
 
 namespace {
 
+// The distinct term ids of a document, given back in increasing order
+// without sorting: a bit per id, and a bit per 64-id word that has one, so
+// that reading them back visits only the words set (plus one word per 4,096
+// ids of the vocabulary). Left all-zero after each read.
+class IdSet {
+ public:
+  void reserve(size_t ids) {
+    if (words_.size() * 64 < ids) {
+      words_.resize((ids + 63) / 64);
+      summary_.resize((words_.size() + 63) / 64);
+    }
+  }
+  void insert(uint32_t id) noexcept {
+    words_[id >> 6] |= uint64_t{1} << (id & 63);
+    summary_[id >> 12] |= uint64_t{1} << ((id >> 6) & 63);
+  }
+  // Writes the ids in increasing order to `out` (room for all of them) and
+  // clears the set.
+  void drain(uint32_t* out) noexcept {
+    for (size_t s = 0; s < summary_.size(); ++s) {
+      for (uint64_t top = summary_[s]; top != 0; top &= top - 1) {
+        size_t w = s * 64 + static_cast<size_t>(__builtin_ctzll(top));
+        for (uint64_t bits = words_[w]; bits != 0; bits &= bits - 1)
+          *out++ = static_cast<uint32_t>(w * 64 + static_cast<size_t>(__builtin_ctzll(bits)));
+        words_[w] = 0;
+      }
+      summary_[s] = 0;
+    }
+  }
+
+ private:
+  std::vector<uint64_t> words_;
+  std::vector<uint64_t> summary_;
+};
+
 // Per-thread scratch of transform, so a batch transforms without per-token
-// allocation: counts by term index (sized to the vocabulary once), the
-// distinct indices touched (sorted afterwards; fewer than the tokens), and
-// the tokens with their probes. One thread_local, not one per buffer: each
-// access to a thread_local of a shared library is a __tls_get_addr call.
+// allocation: counts by term index and the set of ids counted (both sized to
+// the vocabulary once), and the token batch. One thread_local, not one per
+// buffer: each access to a thread_local of a shared library is a
+// __tls_get_addr call.
 struct TransformScratch {
   Tokenizer tokenizer;
   std::vector<uint32_t> counts;
-  std::vector<uint32_t> touched;
-  std::vector<std::string_view> tokens;
-  std::vector<TermIndex::Probe> probes;
+  IdSet touched;
+  detail::TokenBatch batch;
 };
 
 // The calling thread's scratch. Out of line, so that transform computes the
@@ -347,43 +410,48 @@ struct TransformScratch {
 
 void TfidfModel::transform(std::string_view text, Embedding& out) const {
   TransformScratch& scratch = transform_scratch();
-  auto& tokenizer = scratch.tokenizer;
   auto& counts = scratch.counts;
   auto& touched = scratch.touched;
-  auto& tokens = scratch.tokens;
-  auto& probes = scratch.probes;
+  auto& batch = scratch.batch;
   if (counts.size() < size())
     counts.resize(size());
-  touched.clear();
-  tokens.clear();
-  probes.clear();
-  tokenizer.for_each_token(text, [&](std::string_view token) {
-    tokens.push_back(token);
-    probes.push_back(TermIndex::probe(token));
-    if (probes.size() <= prefetch_distance)
-      terms_.prefetch(probes.back());
-  });
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    if (i + prefetch_distance < tokens.size())
-      terms_.prefetch(probes[i + prefetch_distance]);
+  touched.reserve(size());
+  size_t distinct = 0;
+  auto count_batch = [&] {
+    // Term ids first, prefetching their counters, then the counts.
     // Stop words never enter the vocabulary, so no filter is needed here.
-    if (auto id = terms_.find(tokens[i], probes[i]); id != TermIndex::npos)
-      if (counts[id]++ == 0)
-        touched.push_back(id);
-  }
-  std::sort(touched.begin(), touched.end());
+    size_t known = 0;
+    for (size_t i = 0; i < batch.size; ++i) {
+      auto id = terms_.find(batch.tokens[i], batch.probes[i]);
+      batch.ids[known] = id;
+      __builtin_prefetch(counts.data() + (id != TermIndex::npos ? id : 0));
+      known += id != TermIndex::npos;
+    }
+    for (size_t i = 0; i < known; ++i)
+      if (counts[batch.ids[i]]++ == 0) {
+        touched.insert(batch.ids[i]);
+        ++distinct;
+      }
+    batch.size = 0;
+  };
+  scratch.tokenizer.for_each_token(text, [&](std::string_view token) {
+    if (batch.push(token, terms_))
+      count_batch();
+  });
+  count_batch();
   out.sparse = true;
   out.dim = size();
-  out.indices.assign(touched.begin(), touched.end());
-  out.values.resize(touched.size());
+  out.indices.resize(distinct);
+  out.values.resize(distinct);
+  touched.drain(out.indices.data());
   double sum_sq = 0;
-  for (auto id : touched) {
+  for (auto id : out.indices) {
     double w = static_cast<double>(counts[id]) * idf_[id];
     sum_sq += w * w;
   }
   double norm = sum_sq > 0 ? std::sqrt(sum_sq) : 1.0;
-  for (size_t i = 0; i < touched.size(); ++i) {
-    auto id = touched[i];
+  for (size_t i = 0; i < distinct; ++i) {
+    auto id = out.indices[i];
     out.values[i] = static_cast<float>(static_cast<double>(counts[id]) * idf_[id] / norm);
     counts[id] = 0;  // leave the scratch clean for the next document
   }
@@ -474,40 +542,71 @@ caf::expected<std::shared_ptr<const TfidfModel>> TfidfModel::load(const std::str
 
 // ---- TfidfFitter -----------------------------------------------------------
 
+namespace {
+
+// Sorts `v` by the 64-bit `key(x)`, stably: least significant byte first,
+// skipping the bytes on which every key agrees.
+template <class T, class Key>
+void radix_sort(std::vector<T>& v, Key key) {
+  std::array<std::array<size_t, 256>, 8> counts{};
+  for (const T& x : v) {
+    uint64_t k = key(x);
+    for (size_t b = 0; b < 8; ++b)
+      ++counts[b][(k >> (8 * b)) & 0xFF];
+  }
+  std::vector<T> tmp(v.size());
+  for (size_t b = 0; b < 8; ++b) {
+    auto& c = counts[b];
+    if (std::find(c.begin(), c.end(), v.size()) != c.end())
+      continue;  // one bucket holds everything
+    size_t sum = 0;
+    for (auto& n : c)
+      sum += std::exchange(n, sum);
+    for (const T& x : v)
+      tmp[c[(key(x) >> (8 * b)) & 0xFF]++] = x;
+    v.swap(tmp);
+  }
+}
+
+}  // namespace
+
 void TfidfFitter::add(std::string_view text) {
   ++documents_;
-  auto doc = static_cast<uint32_t>(documents_);
-  tokens_.clear();
-  probes_.clear();
+  auto& batch = *batch_;
   tokenizer_.for_each_token(text, [&](std::string_view token) {
     if (options_.english_stop_words && is_english_stop_word(token))
       return;
-    tokens_.push_back(token);
-    probes_.push_back(TermIndex::probe(token));
-    if (probes_.size() <= prefetch_distance)
-      terms_.prefetch(probes_.back());
+    if (batch.push(token, terms_))
+      count_batch();
   });
-  // Two passes, each prefetching ahead: term ids, then their counters.
-  ids_.resize(tokens_.size());
-  for (size_t i = 0; i < tokens_.size(); ++i) {
-    if (i + prefetch_distance < tokens_.size())
-      terms_.prefetch(probes_[i + prefetch_distance]);
-    // Most tokens are known terms: the inline lookup first, the insert
-    // (its load-factor check and rehash) only for new ones.
-    auto id = terms_.find(tokens_[i], probes_[i]);
-    ids_[i] = id != TermIndex::npos ? id : terms_.insert(tokens_[i], probes_[i]);
+  count_batch();
+}
+
+void TfidfFitter::count_batch() {
+  auto& b = *batch_;
+  // Term ids (most tokens are known terms: the inline lookup first, the
+  // insert with its load-factor check only for new ones), prefetching the
+  // counters of known ones; then the counts.
+  for (size_t i = 0; i < b.size; ++i) {
+    auto id = terms_.find(b.tokens[i], b.probes[i]);
+    if (id == TermIndex::npos)
+      id = terms_.insert(b.tokens[i], b.probes[i]);
+    else if (id < counts_.size())  // not one inserted in this batch
+      __builtin_prefetch(counts_.data() + id);
+    b.ids[i] = id;
   }
-  counts_.resize(terms_.size());
-  for (size_t i = 0; i < ids_.size(); ++i) {
-    if (i + prefetch_distance < ids_.size())
-      __builtin_prefetch(&counts_[ids_[i + prefetch_distance]]);
-    auto& c = counts_[ids_[i]];
+  if (counts_.size() < terms_.size())
+    counts_.resize(terms_.size());
+  auto doc = static_cast<uint32_t>(documents_);
+  for (size_t i = 0; i < b.size; ++i) {
+    auto& c = counts_[b.ids[i]];
     c.tf += 1;
     if (c.last_doc != doc) {
       c.last_doc = doc;
       c.df += 1;
     }
   }
+  b.size = 0;
 }
 
 caf::expected<std::shared_ptr<const TfidfModel>> TfidfFitter::finish() && {
@@ -519,12 +618,12 @@ caf::expected<std::shared_ptr<const TfidfModel>> TfidfFitter::finish() && {
   if (max_docs < min_docs)
     return make_error(errc::invalid_argument, "max_df corresponds to < documents than min_df");
   // Sorted vocabulary: UTF-8 byte order is code point order, Python's order.
-  // Sorting on an 8-byte big-endian prefix settles most comparisons without
-  // touching the term bytes (a 176k-term sort was a third of the fit).
+  // A radix sort on an 8-byte big-endian prefix (zero-padded) orders almost
+  // every term; only runs of equal prefixes are then sorted by their bytes.
   struct Key {
     uint64_t prefix;
-    std::string_view term;
     uint32_t id;
+    uint32_t df;
   };
   std::vector<Key> order(terms_.size());
   for (uint32_t id = 0; id < order.size(); ++id) {
@@ -532,19 +631,28 @@ caf::expected<std::shared_ptr<const TfidfModel>> TfidfFitter::finish() && {
     uint64_t prefix = 0;
     for (size_t k = 0; k < 8; ++k)
       prefix = (prefix << 8) | (k < term.size() ? static_cast<unsigned char>(term[k]) : 0u);
-    order[id] = Key{prefix, term, id};
+    order[id] = Key{prefix, id, counts_[id].df};
   }
-  std::sort(order.begin(), order.end(), [](const Key& a, const Key& b) {
-    if (a.prefix != b.prefix)
-      return a.prefix < b.prefix;
-    return a.term < b.term;
-  });
+  radix_sort(order, [](const Key& k) { return k.prefix; });
+  for (size_t i = 0; i < order.size();) {
+    size_t j = i + 1;
+    while (j < order.size() && order[j].prefix == order[i].prefix)
+      ++j;
+    if (j - i > 1)
+      std::sort(order.begin() + static_cast<ptrdiff_t>(i),
+                order.begin() + static_cast<ptrdiff_t>(j),
+                [&](const Key& a, const Key& b) { return terms_.term(a.id) < terms_.term(b.id); });
+    i = j;
+  }
   std::vector<uint32_t> kept;
+  std::vector<uint32_t> kept_dfs;
   kept.reserve(order.size());
-  for (const auto& [prefix, term, id] : order) {
-    auto df = static_cast<double>(counts_[id].df);
-    if (df <= max_docs && df >= min_docs)
+  kept_dfs.reserve(order.size());
+  for (const auto& [prefix, id, df] : order) {
+    if (df <= max_docs && df >= min_docs) {
       kept.push_back(id);
+      kept_dfs.push_back(df);
+    }
   }
   if (options_.max_features && kept.size() > static_cast<size_t>(*options_.max_features)) {
     // sklearn: (-tfs[mask]).argsort()[:limit], then back in vocabulary order.
@@ -555,23 +663,19 @@ caf::expected<std::shared_ptr<const TfidfModel>> TfidfFitter::finish() && {
     ranked.resize(static_cast<size_t>(*options_.max_features));
     std::sort(ranked.begin(), ranked.end());
     std::vector<uint32_t> top(ranked.size());
-    for (size_t i = 0; i < ranked.size(); ++i)
+    std::vector<uint32_t> top_dfs(ranked.size());
+    for (size_t i = 0; i < ranked.size(); ++i) {
       top[i] = kept[static_cast<size_t>(ranked[i])];
+      top_dfs[i] = kept_dfs[static_cast<size_t>(ranked[i])];
+    }
     kept = std::move(top);
+    kept_dfs = std::move(top_dfs);
   }
   if (kept.empty())
     return make_error(errc::invalid_argument,
                       "After pruning, no terms remain. Try a lower min_df or a higher max_df.");
-  TermIndex terms;
-  terms.reserve(kept.size());
-  std::vector<uint32_t> dfs;
-  dfs.reserve(kept.size());
-  for (auto id : kept) {
-    terms.insert(terms_.term(id));
-    dfs.push_back(counts_[id].df);
-  }
-  return std::make_shared<const TfidfModel>(std::move(options_), documents_, std::move(terms),
-                                            std::move(dfs));
+  return std::make_shared<const TfidfModel>(std::move(options_), documents_, terms_.select(kept),
+                                            std::move(kept_dfs));
 }
 
 caf::expected<std::shared_ptr<const TfidfModel>> fit_jsonl(const std::string& path,

@@ -15,6 +15,7 @@
 ///   caflow::Embedding e = (*model)->transform("some text");
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -94,13 +95,30 @@ class TermIndex {
     uint64_t key;
   };
   [[nodiscard]] static Probe probe(std::string_view term) noexcept;
+  /// probe(term) for a non-empty `term` followed by at least 8 readable
+  /// bytes (a Tokenizer's token): a short term is read as one word.
+  [[nodiscard]] static Probe probe_padded(std::string_view term) noexcept {
+    if constexpr (std::endian::native == std::endian::little) {
+      if (term.size() <= 8) [[likely]] {
+        uint64_t w;
+        std::memcpy(&w, term.data(), 8);
+        w &= ((uint64_t{1} << (8 * term.size() - 1)) << 1) - 1;
+        return {short_hash(w, term.size()), w};
+      }
+    }
+    return probe(term);
+  }
 
   /// Starts loading the slot of `p` into the cache. Looking up a batch of
   /// terms with prefetches a few terms ahead overlaps the cache misses of a
   /// large vocabulary instead of taking them one after another.
   void prefetch(const Probe& p) const noexcept {
-    if (!slots_.empty())
-      __builtin_prefetch(&slots_[p.hash & (slots_.size() - 1)]);
+    // Unconditional, on an integer address: GCC 12 deletes a prefetch that
+    // is alone under a branch (such as `if (!slots_.empty())`), and a
+    // prefetch never faults, so an empty table's meaningless address is
+    // harmless.
+    auto base = reinterpret_cast<uintptr_t>(slots_.data());
+    __builtin_prefetch(reinterpret_cast<const void*>(base + (p.hash & mask_) * sizeof(Slot)));
   }
 
   /// The id of `term` (with `p = probe(term)`), or npos.
@@ -120,6 +138,9 @@ class TermIndex {
   [[nodiscard]] size_t size() const noexcept { return offsets_.size() - 1; }
   /// Makes room for `n` terms.
   void reserve(size_t n);
+  /// A table of the terms `ids` of this one, the k-th with id k, built from
+  /// this table's slots (no term is hashed again).
+  [[nodiscard]] TermIndex select(const std::vector<uint32_t>& ids) const;
 
  private:
   struct Slot {
@@ -128,11 +149,25 @@ class TermIndex {
     uint64_t key = 0;          // the key's bytes (zero-padded) if <= 8, else its hash
   };
   [[nodiscard]] bool matches(const Slot& s, const Probe& p, std::string_view term) const noexcept;
+  // The slot position hash of a key of at most 8 bytes: `w` (its bytes,
+  // zero-padded), mixed with its length.
+  static uint64_t short_hash(uint64_t w, size_t n) noexcept {
+    uint64_t h = (w ^ (n * 0x9E3779B97F4A7C15ULL)) * 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 29;
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 32;
+    return h;
+  }
+  // A stored key's hash, from its slot alone (no term bytes are read).
+  static uint64_t slot_hash(const Slot& s) noexcept {
+    return s.size <= 8 ? short_hash(s.key, s.size) : s.key;
+  }
   void rehash(size_t slots);
 
   std::string arena_;
   std::vector<uint32_t> offsets_{0};
   std::vector<Slot> slots_;
+  size_t mask_ = 0;  // slots_.size() - 1 (a power of two less one), kept for the lookups
 };
 
 // Inline: the lookups run once per token, from the tokenising loops of fit
@@ -154,13 +189,22 @@ inline TermIndex::Probe TermIndex::probe(std::string_view term) noexcept {
     } else if (n > 0) {
       w = b[0] | (uint64_t{b[n / 2]} << (8 * (n / 2))) | (uint64_t{b[n - 1]} << (8 * (n - 1)));
     }
-    uint64_t h = (w ^ (term.size() * 0x9E3779B97F4A7C15ULL)) * 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 29;
-    h *= 0x94d049bb133111ebULL;
-    h ^= h >> 32;
-    return {h, w};
+    return {short_hash(w, n), w};
   }
-  uint64_t h = detail::hash_bytes(term);
+  uint64_t h;
+  if (term.size() <= 16) {
+    // 9 to 16 bytes (most long terms), inline: two overlapping words.
+    uint64_t lo, hi;
+    std::memcpy(&lo, term.data(), 8);
+    std::memcpy(&hi, term.data() + term.size() - 8, 8);
+    h = (lo ^ (term.size() * 0x9E3779B97F4A7C15ULL)) * 0xbf58476d1ce4e5b9ULL;
+    h = (h ^ (h >> 31) ^ hi) * 0x94d049bb133111ebULL;
+    h ^= h >> 29;
+    h *= 0xd6e8feb86659fd93ULL;
+    h ^= h >> 32;
+  } else {
+    h = detail::hash_bytes(term);
+  }
   return {h, h};
 }
 
@@ -188,7 +232,7 @@ inline bool TermIndex::matches(const Slot& s, const Probe& p,
 inline uint32_t TermIndex::find(std::string_view term, const Probe& p) const noexcept {
   if (slots_.empty())
     return npos;
-  size_t mask = slots_.size() - 1;
+  const size_t mask = mask_;
   for (size_t i = p.hash & mask;; i = (i + 1) & mask) {
     const Slot& s = slots_[i];
     if (s.id_plus_one == 0)
@@ -197,6 +241,32 @@ inline uint32_t TermIndex::find(std::string_view term, const Probe& p) const noe
       return s.id_plus_one - 1;
   }
 }
+
+namespace detail {
+/// The tokens of a document handed on in batches: each token's slot is
+/// prefetched as it is added and looked up only when the batch is full, so
+/// the cache misses of a large vocabulary overlap instead of following one
+/// another, and the scratch stays small whatever the document's size.
+struct TokenBatch {
+  static constexpr size_t capacity = 128;
+  std::string_view tokens[capacity];
+  TermIndex::Probe probes[capacity];
+  uint32_t ids[capacity];
+  size_t size = 0;
+
+  /// Adds `token` (a Tokenizer's: 8 readable bytes follow its start) with
+  /// its probe, prefetching its slot of `terms`; true when the batch is then
+  /// full.
+  bool push(std::string_view token, const TermIndex& terms) noexcept {
+    const size_t k = size;
+    tokens[k] = token;
+    probes[k] = TermIndex::probe_padded(token);
+    terms.prefetch(probes[k]);
+    size = k + 1;
+    return k + 1 == capacity;
+  }
+};
+}  // namespace detail
 
 /// A fitted model: immutable once built, so replicas share it through a
 /// `std::shared_ptr<const TfidfModel>` and call `transform` concurrently.
@@ -271,10 +341,9 @@ class TfidfFitter {
   };
   std::vector<Counts> counts_;
   uint64_t documents_ = 0;
-  // Per-document scratch, reused.
-  std::vector<std::string_view> tokens_;
-  std::vector<TermIndex::Probe> probes_;
-  std::vector<uint32_t> ids_;
+  // Counts the batch's tokens into counts_ and empties it.
+  void count_batch();
+  std::unique_ptr<detail::TokenBatch> batch_ = std::make_unique<detail::TokenBatch>();
 };
 
 /// Fits a model on the `text` of every document of the JSON Lines file

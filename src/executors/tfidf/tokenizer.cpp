@@ -13,6 +13,7 @@
 #include <array>
 #include <climits>
 #include <cstring>
+#include <memory>
 
 #include <unicode/uchar.h>
 #include <unicode/ustring.h>
@@ -85,38 +86,31 @@ const AsciiTables& ascii_tables() {
   return tables;
 }
 
-// True when no byte of [p, p + n) has its high bit set (8 bytes at a time).
-bool all_ascii(const char* p, size_t n) noexcept {
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    if (w & 0x8080808080808080ULL)
-      return false;
-  }
-  for (; i < n; ++i)
-    if (static_cast<unsigned char>(p[i]) & 0x80)
-      return false;
-  return true;
-}
-
-// ASCII lower-casing of [s, s + n) into `out`, 16 bytes at a time where the
-// CPU allows (a table lookup per byte was the largest cost of lower-casing).
-void lower_ascii(const char* __restrict s, size_t n, char* __restrict out) noexcept {
+// ASCII lower-casing of [s, s + n) into `out` while the bytes are ASCII,
+// 16 bytes at a time where the CPU allows: returns the index of the first
+// byte >= 0x80, or n. Bytes before it are lowered; up to 15 after it may be
+// written too (`out` has room for n).
+size_t lower_ascii_prefix(const char* __restrict s, size_t n, char* __restrict out) noexcept {
   size_t i = 0;
 #if defined(__SSE2__)
   for (; i + 16 <= n; i += 16) {
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
-    __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
-                                  _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
-    v = _mm_or_si128(v, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), v);
+    // x - 'A' lands in [-128, -128 + 26) (with the bias) exactly for A-Z.
+    __m128i upper = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x80 - 'A')),
+                                   _mm_set1_epi8(-128 + 26));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i),
+                     _mm_or_si128(v, _mm_and_si128(upper, _mm_set1_epi8(0x20))));
+    if (auto high = static_cast<uint32_t>(_mm_movemask_epi8(v)))
+      return i + static_cast<size_t>(__builtin_ctz(high));
   }
 #endif
   for (; i < n; ++i) {
     auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80)
+      return i;
     out[i] = static_cast<char>(c | (static_cast<unsigned char>(c - 'A') < 26 ? 0x20 : 0));
   }
+  return n;
 }
 
 [[noreturn]] void icu_failure(const char* what, UErrorCode err) {
@@ -414,31 +408,30 @@ bool next_is_word(const char* s, size_t& i, size_t n) noexcept {
 
 }  // namespace detail
 
+char* Tokenizer::out_room(size_t n) {
+  if (out_size_ + n > out_capacity_) {
+    size_t capacity = std::max({out_capacity_ * 2, out_size_ + n, size_t{256}});
+    auto grown = std::make_unique_for_overwrite<char[]>(capacity);
+    if (out_size_ > 0)
+      std::memcpy(grown.get(), out_.get(), out_size_);
+    out_ = std::move(grown);
+    out_capacity_ = capacity;
+  }
+  return out_.get() + out_size_;
+}
+
 std::string_view Tokenizer::lower(std::string_view text) {
   const char* s = text.data();
   const size_t n = text.size();
   const auto& tables = ascii_tables();
-  if (all_ascii(s, n)) {
-    out_.resize(n);
-    lower_ascii(s, n, out_.data());
-    return out_;
-  }
-  out_.clear();
-  out_.reserve(n + n / 8);
-  size_t i = 0;
+  out_size_ = 0;
+  // ASCII is lowered in one vectorised pass that stops at the first
+  // non-ASCII byte (most texts have none).
+  size_t i = lower_ascii_prefix(s, n, out_room(n));
+  out_size_ = i;
   while (i < n) {
-    // A run of ASCII bytes goes through the vectorised loop in one piece.
-    size_t ascii_end = i;
-    while (ascii_end < n && static_cast<unsigned char>(s[ascii_end]) < 0x80)
-      ++ascii_end;
-    size_t base = out_.size();
-    out_.resize(base + (ascii_end - i));
-    lower_ascii(s + i, ascii_end - i, out_.data() + base);
-    i = ascii_end;
-    if (i == n)
-      break;
     // A non-ASCII byte: take the span between the hard boundaries around it.
-    // The ASCII bytes before it in the span were already appended one for
+    // The ASCII bytes before it in the span were already lowered one for
     // one; they are taken back and lower-cased again with the span.
     size_t begin = i;
     while (begin > 0) {
@@ -454,11 +447,17 @@ std::string_view Tokenizer::lower(std::string_view text) {
         break;
       ++end;
     }
-    out_.resize(out_.size() - (i - begin));
+    out_size_ -= i - begin;
     lower_with_icu(text.substr(begin, end - begin));
     i = end;
+    // The ASCII run after it, up to the next non-ASCII byte.
+    size_t run = lower_ascii_prefix(s + i, n - i, out_room(n - i));
+    out_size_ += run;
+    i += run;
   }
-  return out_;
+  // Zeroed padding: a short token can be read as a whole 8-byte word.
+  std::memset(out_room(lower_padding), 0, lower_padding);
+  return {out_.get(), out_size_};
 }
 
 void Tokenizer::lower_with_icu(std::string_view span) {
@@ -487,15 +486,14 @@ void Tokenizer::lower_with_icu(std::string_view span) {
   if (U_FAILURE(err))
     icu_failure("lower-casing", err);
   // UTF-16 -> UTF-8 appended to out_: at most 3 bytes per code unit.
-  size_t base = out_.size();
-  out_.resize(base + static_cast<size_t>(lower_len) * 3);
+  const size_t room = static_cast<size_t>(lower_len) * 3;
+  char* out = out_room(room);
   int32_t len8 = 0;
   err = U_ZERO_ERROR;
-  u_strToUTF8(out_.data() + base, static_cast<int32_t>(out_.size() - base), &len8,
-              lowered16_.data(), lower_len, &err);
+  u_strToUTF8(out, static_cast<int32_t>(room), &len8, lowered16_.data(), lower_len, &err);
   if (U_FAILURE(err))
     icu_failure("UTF-8 encoding", err);
-  out_.resize(base + static_cast<size_t>(len8));
+  out_size_ += static_cast<size_t>(len8);
 }
 
 }  // namespace caflow::tfidf
