@@ -108,7 +108,10 @@ void send_call(head_pointer self, detail::effect::SendCall& c) {
     run(self, self->state.set->on_reply(id, std::move(resp)));
   };
   auto on_error = [self, id](caf::error& err) { run(self, self->state.set->on_error(id, err)); };
-  if (c.seq != 0)
+  if (c.seq != 0 && c.record)
+    self->request(h->second, request_timeout(st.spec), write_atom::value, c.seq, *c.record, c.docs)
+      .then(on_reply, on_error);
+  else if (c.seq != 0)
     self->request(h->second, request_timeout(st.spec), write_atom::value, c.seq, std::move(c.req))
       .then(on_reply, on_error);
   else
@@ -386,6 +389,14 @@ head_actor::behavior_type head(head_pointer self, DeploymentOptions spec, head_s
     },
     [self](seq_atom, uint32_t k, uint32_t r, uint64_t gen) {
       query_seq(self, {k, r, gen});
+    },
+    [self](progress_atom, uint64_t applied, uint64_t snapshot_docs) {
+      auto& st = self->state;
+      const auto& sender = self->current_sender();
+      if (!sender)
+        return;
+      if (auto i = st.slots.find(sender->address()); i != st.slots.end())
+        run(self, st.set->on_progress(i->second, applied, snapshot_docs));
     },
   };
 }

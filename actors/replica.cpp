@@ -159,6 +159,9 @@ replica_actor::behavior_type replica(replica_pointer self, ExecutorContext ctx) 
       return ok_atom::value;
     },
     [self](write_atom, uint64_t seq, Request& req) { return on_write(self, seq, req); },
+    [self](write_atom, uint64_t seq, std::string& record, bool docs) {
+      return on_write_record(self, seq, record, docs);
+    },
     [self](seq_atom) { return on_seq(self); },
     [self](log_atom, uint64_t after, uint64_t max_bytes) { return on_log(self, after, max_bytes); },
     [self](snap_atom, const std::string& after, uint32_t max_docs) {

@@ -32,11 +32,14 @@ struct replica_state {
   struct AheadWrite {
     Request req;
     caf::typed_response_promise<Response> promise;
+    std::string record;  // as the head encoded it ("": encoded here)
+    bool docs = true;    // answered with the documents
   };
   std::map<uint64_t, AheadWrite> ahead;
   /// A catch-up in progress (replica_sync.cpp).
   struct Recovery {
     caf::actor source;
+    caf::strong_actor_ptr head;  // told the progress (the one that asked)
     uint64_t upto = 0;
     caf::typed_response_promise<uint64_t> promise;
     bool snapshot = false;                             // installing a snapshot
@@ -72,7 +75,10 @@ std::string replica_label(const ExecutorContext& ctx);
 using replica_pointer = replica_actor::stateful_pointer<replica_state>;
 
 /// The replication handlers of the replica's behavior (replica_sync.cpp).
-caf::result<Response> on_write(replica_pointer self, uint64_t seq, Request& req);
+caf::result<Response> on_write(replica_pointer self, uint64_t seq, Request& req,
+                               std::string record = {}, bool docs = true);
+caf::result<Response> on_write_record(replica_pointer self, uint64_t seq, std::string& record,
+                                      bool docs);
 caf::result<uint64_t> on_seq(replica_pointer self);
 caf::result<OpLogChunk> on_log(replica_pointer self, uint64_t after, uint64_t max_bytes);
 caf::result<SnapshotChunk> on_snap(replica_pointer self, const std::string& after,

@@ -53,10 +53,22 @@ caf::error not_replicated(const replica_state& st) {
   return make_error(errc::invalid_argument, st.label + ": the executor is not replicated");
 }
 
-// Applies write `seq` (the next one): its input refused is recorded as
-// applied all the same, since every copy in this state refuses it alike.
-caf::expected<Response> apply(replica_state& st, uint64_t seq, Request& req) {
-  WriteStamp stamp{seq, detail::encode_op(req)};
+// The answer to a write without its documents (the head has them from
+// another copy).
+Response slim(Request& req, Params params) {
+  Response resp;
+  resp.id = std::move(req.id);
+  resp.parameters = std::move(params);
+  resp.shards_answered = 1;
+  return resp;
+}
+
+// Applies write `seq` (the next one), logged as `record` (encoded here when
+// ""): its input refused is recorded as applied all the same, since every
+// copy in this state refuses it alike.
+caf::expected<Response> apply(replica_state& st, uint64_t seq, Request& req,
+                              std::string record = {}, bool docs = true) {
+  WriteStamp stamp{seq, record.empty() ? detail::encode_op(req) : std::move(record)};
   auto params = call_executor(st, req.endpoint, req.docs, req.parameters, &stamp);
   // A handler that keeps no data (an endpoint passed through) records
   // nothing, nor does one that refused its input; a write that failed
@@ -72,7 +84,7 @@ caf::expected<Response> apply(replica_state& st, uint64_t seq, Request& req) {
   }
   if (!params)
     return std::move(params.error());
-  return answer(req, std::move(*params));
+  return docs ? answer(req, std::move(*params)) : slim(req, std::move(*params));
 }
 
 Response duplicate(Request& req) {
@@ -99,7 +111,7 @@ void drain(replica_state& st) {
       w.promise.deliver(duplicate(w.req));
       continue;
     }
-    auto resp = apply(st, seq, w.req);
+    auto resp = apply(st, seq, w.req, std::move(w.record), w.docs);
     if (resp)
       w.promise.deliver(std::move(*resp));
     else
@@ -107,9 +119,16 @@ void drain(replica_state& st) {
   }
 }
 
-// A progress line every few seconds of a long catch-up.
-void report(replica_state& st) {
+// The head that asked for the catch-up hears of each chunk; a line goes to
+// the log every few seconds of a long one.
+void report(replica_pointer self) {
+  auto& st = self->state;
   auto& r = *st.recovery;
+  if (r.head) {
+    auto applied = guarded(st, [&] { return st.replicated->applied_seq(); });
+    self->send(caf::actor_cast<head_actor>(r.head), progress_atom::value, applied ? *applied : 0,
+               static_cast<uint64_t>(r.snapshot ? r.docs : 0));
+  }
   auto now = std::chrono::steady_clock::now();
   if (now - r.reported < progress_every)
     return;
@@ -159,7 +178,7 @@ bool replay(replica_pointer self, OpLogChunk& chunk) {
                                                               + std::to_string(*applied + 1)));
       return false;
     }
-    const auto& record = chunk.records[i];
+    auto& record = chunk.records[i];
     caf::error failed;
     if (record.empty()) {
       auto ok = guarded(st, [&] {
@@ -170,7 +189,8 @@ bool replay(replica_pointer self, OpLogChunk& chunk) {
         failed = std::move(ok.error());
     } else if (auto req = detail::decode_op(record); !req) {
       failed = std::move(req.error());
-    } else if (auto resp = apply(st, seq, *req); !resp && !detail::is_input_error(resp.error())) {
+    } else if (auto resp = apply(st, seq, *req, std::move(record));  // logged as it came
+               !resp && !detail::is_input_error(resp.error())) {
       failed = std::move(resp.error());
     }
     if (failed) {
@@ -211,7 +231,7 @@ void pull_snapshot(replica_pointer self) {
           return;
         }
         r.after = chunk.next;
-        report(st);
+        report(self);
         if (chunk.next.empty()) {
           r.snapshot = false;
           drain(st);
@@ -223,7 +243,17 @@ void pull_snapshot(replica_pointer self) {
 
 }  // namespace
 
-caf::result<Response> on_write(replica_pointer self, uint64_t seq, Request& req) {
+caf::result<Response> on_write_record(replica_pointer self, uint64_t seq, std::string& record,
+                                      bool docs) {
+  auto req = detail::decode_op(record);
+  if (!req)
+    return make_error(errc::storage_error, self->state.label + ": write " + std::to_string(seq)
+                                             + ": " + error_message(req.error()));
+  return on_write(self, seq, *req, std::move(record), docs);
+}
+
+caf::result<Response> on_write(replica_pointer self, uint64_t seq, Request& req, std::string record,
+                               bool docs) {
   auto& st = self->state;
   if (st.start_error)
     return st.start_error;
@@ -241,11 +271,12 @@ caf::result<Response> on_write(replica_pointer self, uint64_t seq, Request& req)
   if (seq > *applied + 1 || !st.ahead.empty()) {
     // Ahead of a gap (a catch-up fills it): wait for it, in order.
     auto promise = self->make_response_promise<Response>();
-    st.ahead.emplace(seq, replica_state::AheadWrite{std::move(req), promise});
+    st.ahead.emplace(seq,
+                     replica_state::AheadWrite{std::move(req), promise, std::move(record), docs});
     drain(st);
     return promise;
   }
-  auto resp = apply(st, seq, req);
+  auto resp = apply(st, seq, req, std::move(record), docs);
   if (!resp)
     return std::move(resp.error());
   return std::move(*resp);
@@ -291,8 +322,9 @@ caf::result<uint64_t> on_recover(replica_pointer self, caf::actor source, uint64
   auto applied = guarded(st, [&] { return st.replicated->applied_seq(); });
   if (!applied)
     return std::move(applied.error());
-  auto promise = self->make_response_promise<uint64_t>();
   replica_state::Recovery r;
+  r.head = self->current_sender();  // before the promise takes it
+  auto promise = self->make_response_promise<uint64_t>();
   r.source = std::move(source);
   r.upto = upto;
   r.promise = promise;
@@ -350,7 +382,7 @@ void recover_step(replica_pointer self) {
         st.recovery->idle = 0;
         if (!replay(self, chunk))
           return;
-        report(st);
+        report(self);
         recover_step(self);
       },
       [self](caf::error& err) { finish_recovery(self, std::move(err)); });

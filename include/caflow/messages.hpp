@@ -89,6 +89,7 @@ using seq_atom = caf::atom_constant<caf::atom("seq")>;
 using log_atom = caf::atom_constant<caf::atom("log")>;
 using snap_atom = caf::atom_constant<caf::atom("snap")>;
 using recover_atom = caf::atom_constant<caf::atom("recover")>;
+using progress_atom = caf::atom_constant<caf::atom("progress")>;
 
 /// One replica of one shard: runs its executor's handlers.
 /// `ping` answers once the executor is constructed (or with why it failed).
@@ -96,15 +97,20 @@ using recover_atom = caf::atom_constant<caf::atom("recover")>;
 /// For a replicated executor (caflow/replication.hpp):
 /// `(write, seq, req)`: applies write `seq` of the shard in sequence order
 /// (one that comes ahead of a gap waits for it; one applied already is
-/// answered at once); `seq`: the last write applied; `(log, after,
+/// answered at once); `(write, seq, record, docs)`: the same write as its
+/// log record (runtime/op_record.hpp), encoded once by the head for every
+/// copy on another node and stored as it is, answered with the documents
+/// only when `docs`; `seq`: the last write applied; `(log, after,
 /// max_bytes)`: operations from the log; `(snap, after_id, max_docs)`: a
 /// chunk of a snapshot; `(recover, source, upto)`: catches up from the copy
-/// `source` until at least `upto` is applied, answering what is applied;
+/// `source` until at least `upto` is applied, answering what is applied,
+/// and telling the asking head its progress meanwhile (`progress`);
 /// `recover` (to itself): look at the source's log again.
 using replica_actor = caf::typed_actor<
   caf::replies_to<Request>::with<Response>, caf::replies_to<ping_atom>::with<ok_atom>,
   caf::reacts_to<batch_atom, std::string, uint64_t>,
   caf::replies_to<write_atom, uint64_t, Request>::with<Response>,
+  caf::replies_to<write_atom, uint64_t, std::string, bool>::with<Response>,
   caf::replies_to<seq_atom>::with<uint64_t>,
   caf::replies_to<log_atom, uint64_t, uint64_t>::with<OpLogChunk>,
   caf::replies_to<snap_atom, std::string, uint32_t>::with<SnapshotChunk>,
@@ -119,7 +125,9 @@ using replica_actor = caf::typed_actor<
 /// (shard, index, generation). `(node, address, responsive, why)`: from the
 /// cluster actor, a node stopped answering heartbeats or answers again.
 /// `(seq, shard, index, generation)` (to itself): ask that copy what it
-/// applied (a replicated shard's copy).
+/// applied (a replicated shard's copy). `(progress, applied, snapshot_docs)`:
+/// from a copy catching up: the last write it applied and the snapshot
+/// documents it stored so far (0: no snapshot).
 using head_actor = caf::typed_actor<
   caf::replies_to<Request>::with<Response>, caf::replies_to<ping_atom>::with<ok_atom>,
   caf::replies_to<status_atom>::with<Value>,
@@ -127,7 +135,8 @@ using head_actor = caf::typed_actor<
   caf::replies_to<stop_atom>::with<ok_atom>, caf::replies_to<scale_atom, uint32_t>::with<ok_atom>,
   caf::reacts_to<respawn_atom, uint32_t, uint32_t, uint64_t>,
   caf::reacts_to<node_atom, std::string, bool, std::string>,
-  caf::reacts_to<seq_atom, uint32_t, uint32_t, uint64_t>>;
+  caf::reacts_to<seq_atom, uint32_t, uint32_t, uint64_t>,
+  caf::reacts_to<progress_atom, uint64_t, uint64_t>>;
 
 /// The flow's front door: walks the graph of heads.
 using gateway_actor = caf::typed_actor<caf::replies_to<Request>::with<Response>,

@@ -328,18 +328,15 @@ void IndexerShard::load() {
 
 void IndexerShard::rebuild_index() {
   index_->clear();
-  check(store_->scan_embeddings([this](std::string_view id, StoredEmbedding&& stored) {
-    index_->upsert(stored.label, stored.embedding);
+  // In bulk: the exact sparse index builds one base from all the vectors.
+  auto loader = index_->loader();
+  check(store_->scan_embeddings([&](std::string_view id, StoredEmbedding&& stored) {
+    loader->add(stored.label, stored.embedding);
     next_label_ = std::max(next_label_, stored.label + 1);
     id_of_[stored.label] = id;
     label_of_.emplace(id, stored.label);
   }));
-  // Writes do not merge in background mode: everything loaded is in the
-  // delta, merged here once (no searches yet: no need for a thread).
-  if (auto job = index_->begin_background()) {
-    job->run();
-    index_->finish_background(job);
-  }
+  loader->finish();
 }
 
 // Deletes the saved graph's marker and the journal of writes since it: the

@@ -66,7 +66,10 @@ void CallReactor::OnReadDone(bool ok) {
 // answer takes no further hop to an I/O thread.
 void CallReactor::handle(grpc::ByteBuffer& in) {
   auto start = http::now_us();
-  jina::DataRequestProto msg;
+  // Strings are moved out of the message into the Request: they outlive
+  // the arena (it owns the string objects, not their buffers).
+  google::protobuf::Arena arena{message_arena()};
+  auto& msg = *google::protobuf::Arena::CreateMessage<jina::DataRequestProto>(&arena);
   if (!parse(in, msg)) {
     std::lock_guard<std::mutex> guard{mtx_};
     --in_flight_;
@@ -79,9 +82,10 @@ void CallReactor::handle(grpc::ByteBuffer& in) {
   auto req = decode_request(msg);
   if (!req) {
     Exchange ex{.request_id = std::move(id), .start_us = start, .end_us = http::now_us()};
-    jina::DataRequestProto out;
-    encode_error(req.error(), ex, &out);
-    deliver(serialize(out));
+    google::protobuf::Arena out_arena{message_arena()};
+    auto* out = google::protobuf::Arena::CreateMessage<jina::DataRequestProto>(&out_arena);
+    encode_error(req.error(), ex, out);
+    deliver(serialize(*out));
     return;
   }
   auto ex = exchange_of(*req, start);
@@ -90,12 +94,13 @@ void CallReactor::handle(grpc::ByteBuffer& in) {
     std::move(*req), timeout,
     [self = shared_from_this(), ex = std::move(ex), timeout](caf::expected<Response> resp) mutable {
       ex.end_us = http::now_us();
-      jina::DataRequestProto out;
+      google::protobuf::Arena arena{message_arena()};
+      auto* out = google::protobuf::Arena::CreateMessage<jina::DataRequestProto>(&arena);
       if (resp)
-        encode_response(std::move(*resp), ex, &out);
+        encode_response(std::move(*resp), ex, out);
       else
-        encode_error(normalize(std::move(resp.error()), timeout), ex, &out);
-      self->deliver(serialize(out));
+        encode_error(normalize(std::move(resp.error()), timeout), ex, out);
+      self->deliver(serialize(*out));
     });
 }
 

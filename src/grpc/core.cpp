@@ -34,6 +34,13 @@ grpc::Status to_status(const caf::error& err) {
   }
 }
 
+google::protobuf::ArenaOptions message_arena() {
+  google::protobuf::ArenaOptions o;
+  o.start_block_size = 16 * 1024;  // a request of 100 short documents fits in two
+  o.max_block_size = 1024 * 1024;
+  return o;
+}
+
 grpc::ByteBuffer serialize(const google::protobuf::Message& msg) {
   grpc::ByteBuffer out;
   bool own = false;

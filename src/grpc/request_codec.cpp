@@ -49,10 +49,30 @@ void write_header(const Exchange& ex, jina::HeaderProto* h) {
 
 }  // namespace
 
-caf::expected<Document> from_proto(docarray::DocumentProto& pb, const std::string& where) {
-  Document d;
+namespace {
+
+// Where a document is, for error messages ("data.docs[3].matches[0]"):
+// spelled out only when there is an error to report.
+struct DocPath {
+  const DocPath* parent = nullptr;
+  std::string_view name;  // "data.docs", "matches", "chunks", or a whole path
+  int index = -1;         // -1: `name` is the whole path
+
+  [[nodiscard]] std::string str() const {
+    std::string out = parent ? parent->str() + "." : std::string{};
+    out += name;
+    if (index >= 0)
+      out += "[" + std::to_string(index) + "]";
+    return out;
+  }
+};
+
+// Reads `pb` into `d` (whose id is empty), moving strings out of `pb`.
+caf::error read_document(docarray::DocumentProto& pb, const DocPath& at, Document& d) {
   if (!pb.id().empty())
     d.id = std::move(*pb.mutable_id());
+  else
+    d.id = new_document_id();
   switch (pb.content_case()) {
     case docarray::DocumentProto::kBlob:
       d.blob = std::move(*pb.mutable_blob());
@@ -61,47 +81,58 @@ caf::expected<Document> from_proto(docarray::DocumentProto& pb, const std::strin
       d.text = std::move(*pb.mutable_text());
       break;
     case docarray::DocumentProto::kTensor:
-      return refuse(where, "tensor", "tensors are not supported; send an embedding or a blob");
+      return refuse(at.str(), "tensor", "tensors are not supported; send an embedding or a blob");
     case docarray::DocumentProto::CONTENT_NOT_SET:
       break;
   }
   if (pb.weight() != 0)
-    return refuse(where, "weight", "weights are not supported");
+    return refuse(at.str(), "weight", "weights are not supported");
   if (!pb.modality().empty())
-    return refuse(where, "modality", "modalities are not supported");
+    return refuse(at.str(), "modality", "modalities are not supported");
   if (pb.offset() != 0)
-    return refuse(where, "offset", "offsets are not supported");
+    return refuse(at.str(), "offset", "offsets are not supported");
   if (pb.location_size() > 0)
-    return refuse(where, "location", "locations are not supported");
+    return refuse(at.str(), "location", "locations are not supported");
   if (pb.evaluations_size() > 0)
-    return refuse(where, "evaluations", "evaluations are not supported");
-  d.parent_id = std::move(*pb.mutable_parent_id());
-  d.uri = std::move(*pb.mutable_uri());
-  d.mime_type = std::move(*pb.mutable_mime_type());
+    return refuse(at.str(), "evaluations", "evaluations are not supported");
+  if (!pb.parent_id().empty())
+    d.parent_id = std::move(*pb.mutable_parent_id());
+  if (!pb.uri().empty())
+    d.uri = std::move(*pb.mutable_uri());
+  if (!pb.mime_type().empty())
+    d.mime_type = std::move(*pb.mutable_mime_type());
   if (pb.has_tags())
     d.tags = from_struct(pb.tags());
   if (pb.has_embedding()) {
-    auto e = read_ndarray(pb.embedding(), where + ".embedding");
+    auto e = read_ndarray(pb.embedding(), at.str() + ".embedding");
     if (!e)
       return std::move(e.error());
     d.embedding = std::move(*e);
   }
   for (const auto& [name, score] : pb.scores())
     d.scores[name] = score.value();
-  d.matches.reserve(pb.matches_size());
-  for (int i = 0; i < pb.matches_size(); ++i) {
-    auto m = from_proto(*pb.mutable_matches(i), where + ".matches[" + std::to_string(i) + "]");
-    if (!m)
-      return std::move(m.error());
-    d.matches.push_back(std::move(*m));
-  }
-  d.chunks.reserve(pb.chunks_size());
-  for (int i = 0; i < pb.chunks_size(); ++i) {
-    auto c = from_proto(*pb.mutable_chunks(i), where + ".chunks[" + std::to_string(i) + "]");
-    if (!c)
-      return std::move(c.error());
-    d.chunks.push_back(std::move(*c));
-  }
+  d.matches.resize(static_cast<size_t>(pb.matches_size()));
+  for (int i = 0; i < pb.matches_size(); ++i)
+    if (auto err = read_document(*pb.mutable_matches(i), DocPath{&at, "matches", i},
+                                 d.matches[static_cast<size_t>(i)]))
+      return err;
+  d.chunks.resize(static_cast<size_t>(pb.chunks_size()));
+  for (int i = 0; i < pb.chunks_size(); ++i)
+    if (auto err = read_document(*pb.mutable_chunks(i), DocPath{&at, "chunks", i},
+                                 d.chunks[static_cast<size_t>(i)]))
+      return err;
+  return {};
+}
+
+}  // namespace
+
+caf::expected<Document> from_proto(docarray::DocumentProto& pb, const std::string& where) {
+  // Documents made here start without an id: read_document sets it (a fresh
+  // id is made only for a document that came without one).
+  detail::DeserializingDocuments no_fresh_ids;
+  Document d;
+  if (auto err = read_document(pb, DocPath{nullptr, where}, d))
+    return err;
   return d;
 }
 
@@ -154,14 +185,12 @@ caf::expected<Request> decode_request(jina::DataRequestProto& msg) {
                         "documents in data.docs");
     if (data->has_docs()) {
       auto* docs = data->mutable_docs()->mutable_docs();
-      std::vector<Document> out;
-      out.reserve(docs->size());
-      for (int i = 0; i < docs->size(); ++i) {
-        auto d = from_proto(*docs->Mutable(i), "data.docs[" + std::to_string(i) + "]");
-        if (!d)
-          return std::move(d.error());
-        out.push_back(std::move(*d));
-      }
+      detail::DeserializingDocuments no_fresh_ids;  // see from_proto
+      std::vector<Document> out(static_cast<size_t>(docs->size()));
+      for (int i = 0; i < docs->size(); ++i)
+        if (auto err = read_document(*docs->Mutable(i), DocPath{nullptr, "data.docs", i},
+                                     out[static_cast<size_t>(i)]))
+          return err;
       req.docs = DocumentArray{std::move(out)};
     }
   }

@@ -89,6 +89,32 @@ bool ExactIndex::remove(uint64_t label) {
   return true;
 }
 
+std::unique_ptr<VectorIndex::Loader> ExactIndex::loader() {
+  struct Collecting final : Loader {
+    explicit Collecting(ExactIndex& index) : index_(index) {}
+    void add(uint64_t label, const Embedding& v) override {
+      index_.check_insertable(v, "exact index");
+      if (index_.dim_ == 0 && v.sparse) {  // the first vector fixes the kind
+        index_.dim_ = v.dimension();
+        index_.sparse_ = true;
+      }
+      if (!index_.sparse_) {
+        index_.upsert(label, v);  // dense rows are appended as they come anyway
+        return;
+      }
+      rows_.add(label, v.indices, v.values);
+    }
+    void finish() override {
+      if (index_.sparse_)
+        index_.sparse_index_.build(std::move(rows_));
+      rows_ = SparseRows{};
+    }
+    ExactIndex& index_;
+    SparseRows rows_;
+  };
+  return std::make_unique<Collecting>(*this);
+}
+
 void ExactIndex::clear() {
   dim_ = 0;
   sparse_ = false;

@@ -37,6 +37,8 @@ class ExactIndex final : public VectorIndex {
   void upsert(uint64_t label, const Embedding& v) override;
   bool remove(uint64_t label) override;
   void clear() override;
+  /// Sparse vectors are collected and built into one base at finish().
+  [[nodiscard]] std::unique_ptr<Loader> loader() override;
 
   /// Sparse merges (sparse_index.hpp) as background jobs instead of in the
   /// write that makes them due. Default: in the write

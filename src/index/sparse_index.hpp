@@ -88,37 +88,86 @@ struct PostingList {
   return postings >= 64 && postings >= 2 * blocks;
 }
 
-/// The immutable segment: every term's postings back to back (CSR).
+/// True when a base list of `postings` postings over `range` slots is kept
+/// as a dense array of `range` floats (0 = absent): at half density or more
+/// it takes no more memory than slot/value pairs, and a search streams it
+/// with vector instructions instead of scattering posting by posting.
+[[nodiscard]] constexpr bool dense_pays(size_t postings, size_t range) noexcept {
+  return postings >= 64 && 2 * postings >= range;
+}
+
+/// The immutable segment: every term's postings back to back (CSR), the
+/// dense ones (dense_pays, no value 0) as float arrays.
 struct BaseSegment {
   static constexpr uint32_t no_blocks = UINT32_MAX;
   struct Term {
     uint32_t term = 0;
-    uint32_t begin = 0, end = 0;  ///< range in slots/values
+    /// Range in slots/values, or (dense) in `dense`: slot first + i at i.
+    uint32_t begin = 0, end = 0;
     float max = 0, min = 0;
     /// Offset of its block maxima in block_max (from the block of its first
-    /// slot to that of its last), or no_blocks.
+    /// slot to that of its last), or no_blocks; for a sparse list also of
+    /// its blocks' first postings in block_begin.
     uint32_t blocks = no_blocks;
+    uint32_t first = 0;  ///< dense: the slot of dense[begin]
+    bool dense = false;
   };
   std::vector<Term> terms;  ///< ascending by term
   std::vector<uint32_t> slots;
   std::vector<float> values;
+  std::vector<float> dense;
   std::vector<float> block_max;
+  /// Per block of a sparse list with block maxima: the position (from the
+  /// list's begin) of its first posting there, so that a block's postings
+  /// are a counted range.
+  std::vector<uint32_t> block_begin;
+  size_t nnz = 0;  ///< postings held, in both forms
 
   /// The entry of `term`, or nullptr.
   [[nodiscard]] const Term* find(uint32_t term) const;
+
+  /// Calls fn(slot, value) for each posting of `t`, in slot order.
+  template <class F>
+  void for_each(const Term& t, F&& fn) const {
+    if (t.dense) {
+      for (uint32_t i = t.begin; i < t.end; ++i)
+        if (dense[i] != 0)
+          fn(t.first + (i - t.begin), dense[i]);
+      return;
+    }
+    for (uint32_t i = t.begin; i < t.end; ++i)
+      fn(slots[i], values[i]);
+  }
 };
 
 /// A mutable segment: term -> its postings.
 using DeltaSegment = std::unordered_map<uint32_t, PostingList>;
 
+/// Many vectors at once, row by row, for SparseIndex::build().
+struct SparseRows {
+  std::vector<uint64_t> labels;
+  std::vector<size_t> offsets{0};  ///< row r: [offsets[r], offsets[r + 1])
+  std::vector<uint32_t> indices;   ///< strictly increasing within a row
+  std::vector<float> values;
+
+  void add(uint64_t label, const std::vector<uint32_t>& idx, const std::vector<float>& vals) {
+    labels.push_back(label);
+    indices.insert(indices.end(), idx.begin(), idx.end());
+    values.insert(values.end(), vals.begin(), vals.end());
+    offsets.push_back(indices.size());
+  }
+};
+
 /// Sparse exact index (see the file comment).
 class SparseIndex {
  public:
-  /// Blocks of 2^12 slots: a block's scores (16 KiB of floats) stay in the
-  /// L1 cache while its postings stream through, and per-block work (a
-  /// bound per cursor) stays small beside the scans. Measured against 2^11
-  /// and 2^13 with `caflow-bench sparse`.
-  static constexpr uint32_t default_block_bits = 12;
+  /// Blocks of 2^13 slots: a block's scores (32 KiB of floats) stay in the
+  /// L1/L2 cache while its postings stream through, each dense array's
+  /// share of a block is a long sequential run, and per-block work (a bound
+  /// per cursor) stays small beside the scans. Measured against 2^12 and
+  /// 2^14 with `caflow-bench sparse` (2^12: 0.85x at 120k, 2^14: 0.85x at
+  /// 30k).
+  static constexpr uint32_t default_block_bits = 13;
 
   /// `block_bits` sets the block size (tests use small blocks).
   explicit SparseIndex(Metric metric, uint32_t block_bits = default_block_bits)
@@ -127,8 +176,14 @@ class SparseIndex {
   /// Live vectors.
   [[nodiscard]] size_t size() const noexcept { return slot_of_.size(); }
   /// Postings held, live and tombstoned (memory is ~8 bytes each).
-  [[nodiscard]] size_t postings() const noexcept {
-    return base_->slots.size() + frozen_nnz_ + delta_nnz_;
+  [[nodiscard]] size_t postings() const noexcept { return base_->nnz + frozen_nnz_ + delta_nnz_; }
+
+  /// Base terms kept as dense arrays (tests and benchmarks).
+  [[nodiscard]] size_t dense_terms() const noexcept {
+    size_t n = 0;
+    for (const auto& t : base_->terms)
+      n += t.dense ? 1 : 0;
+    return n;
   }
 
   /// Stores the non-zeros `indices`/`values` (strictly increasing indices)
@@ -137,6 +192,11 @@ class SparseIndex {
   /// Removes `label`; false when absent.
   bool remove(uint64_t label);
   void clear();
+  /// Replaces everything with `rows` (a later row of a label replaces an
+  /// earlier one), built as one base in O(non-zeros): rows transposed by a
+  /// counting sort, then one merge (sparse_build.cpp). What an open that
+  /// reloads a shard uses instead of an upsert per vector.
+  void build(SparseRows rows);
 
   /// The best `k` hits for one query given as non-zeros (`indices` in any
   /// order, repeats allowed; each term counts in its position).

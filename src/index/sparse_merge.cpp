@@ -52,7 +52,6 @@ struct SparseIndex::MergeJob final : IndexJob {
   std::shared_ptr<const BaseSegment> base;
   std::shared_ptr<const DeltaSegment> frozen;
   std::vector<Slot> slots;  // slots [0, frozen_end) as they were
-  size_t live_nnz = 0;      // live postings then (a reserve hint)
   std::atomic<bool> cancelled{false};
 
   // Output of run().
@@ -105,62 +104,114 @@ void SparseIndex::MergeJob::run() {
   std::sort(terms.begin(), terms.end());
   terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
 
-  next.slots.reserve(live_nnz);
-  next.values.reserve(live_nnz);
-  next.terms.reserve(terms.size());
-  auto append = [&](BaseSegment::Term& t, const uint32_t* ss, const float* vs, size_t n) {
-    for (size_t i = 0; i < n; ++i) {
-      uint32_t s = renumber[ss[i]];
-      if (s == dead)
-        continue;
-      if (next.slots.size() == t.begin) {
-        t.max = t.min = vs[i];
-      } else {
-        t.max = std::max(t.max, vs[i]);
-        t.min = std::min(t.min, vs[i]);
-      }
-      next.slots.push_back(s);
-      next.values.push_back(vs[i]);
-    }
+  // Two passes over the postings: first each term's live count and slot
+  // range (to choose its form and size every array exactly), then the copy.
+  struct Plan {
+    uint32_t count = 0, first = 0, last = 0;
+    bool nonzero = true;  // no stored value is 0 (a dense array's "absent")
   };
-  size_t since_check = 0;
-  for (uint32_t term : terms) {
-    if (++since_check == 1024) {
-      since_check = 0;
-      if (cancelled)
-        return;
-    }
-    BaseSegment::Term t{term, static_cast<uint32_t>(next.slots.size()), 0, 0, 0};
+  std::vector<Plan> plans(terms.size());
+  auto each = [&](uint32_t term, auto&& fn) {
     if (const auto* b = base->find(term))
-      append(t, base->slots.data() + b->begin, base->values.data() + b->begin, b->end - b->begin);
+      base->for_each(*b, fn);
     if (auto d = frozen->find(term); d != frozen->end())
-      append(t, d->second.slots.data(), d->second.values.data(), d->second.slots.size());
-    if (next.slots.size() > std::numeric_limits<uint32_t>::max())
-      throw Error(errc::invalid_argument, "sparse index: more than 2^32 postings");
-    t.end = static_cast<uint32_t>(next.slots.size());
-    if (t.end == t.begin)
+      for (size_t i = 0; i < d->second.slots.size(); ++i)
+        fn(d->second.slots[i], d->second.values[i]);
+  };
+  size_t sparse_total = 0, dense_total = 0;
+  for (size_t j = 0; j < terms.size(); ++j) {
+    if ((j & 1023) == 0 && cancelled)
+      return;
+    auto& p = plans[j];
+    each(terms[j], [&](uint32_t slot, float v) {
+      uint32_t s = renumber[slot];
+      if (s == dead)
+        return;
+      p.first = p.count == 0 ? s : p.first;
+      p.last = s;
+      p.nonzero = p.nonzero && v != 0;
+      ++p.count;
+    });
+    if (p.count == 0)
       continue;
-    const uint32_t first = next.slots[t.begin] >> block_bits;
-    const size_t blocks = (next.slots[t.end - 1] >> block_bits) - first + 1;
-    if (block_maxima_pay(t.end - t.begin, blocks)) {
+    if (p.nonzero && dense_pays(p.count, p.last - p.first + 1))
+      dense_total += p.last - p.first + 1;
+    else
+      sparse_total += p.count;
+  }
+  if (sparse_total > std::numeric_limits<uint32_t>::max()
+      || dense_total > std::numeric_limits<uint32_t>::max())
+    throw Error(errc::invalid_argument, "sparse index: more than 2^32 postings");
+  next.slots.reserve(sparse_total);
+  next.values.reserve(sparse_total);
+  next.dense.assign(dense_total, 0.0f);
+  next.terms.reserve(terms.size());
+  uint32_t dense_at = 0;
+  for (size_t j = 0; j < terms.size(); ++j) {
+    if ((j & 1023) == 0 && cancelled)
+      return;
+    const auto& p = plans[j];
+    if (p.count == 0)
+      continue;
+    BaseSegment::Term t;
+    t.term = terms[j];
+    const uint32_t range = p.last - p.first + 1;
+    t.dense = p.nonzero && dense_pays(p.count, range);
+    t.first = p.first;
+    t.begin = t.dense ? dense_at : static_cast<uint32_t>(next.slots.size());
+    t.end = t.begin + (t.dense ? range : p.count);
+    const uint32_t block0 = p.first >> block_bits;
+    const size_t blocks = (p.last >> block_bits) - block0 + 1;
+    float* bm = nullptr;
+    if (block_maxima_pay(p.count, blocks)) {
       t.blocks = static_cast<uint32_t>(next.block_max.size());
       next.block_max.resize(next.block_max.size() + blocks, 0.0f);
-      float* bm = next.block_max.data() + t.blocks;
-      for (uint32_t i = t.begin; i < t.end; ++i) {
-        float& m = bm[(next.slots[i] >> block_bits) - first];
-        m = std::max(m, std::abs(next.values[i]));
+      next.block_begin.resize(next.block_max.size(), 0);
+      bm = next.block_max.data() + t.blocks;
+    }
+    bool any = false;
+    each(t.term, [&](uint32_t slot, float v) {
+      uint32_t s = renumber[slot];
+      if (s == dead)
+        return;
+      t.max = any ? std::max(t.max, v) : v;
+      t.min = any ? std::min(t.min, v) : v;
+      any = true;
+      if (t.dense) {
+        next.dense[dense_at + (s - p.first)] = v;
+      } else {
+        next.slots.push_back(s);
+        next.values.push_back(v);
+      }
+      if (bm != nullptr) {
+        float& m = bm[(s >> block_bits) - block0];
+        m = std::max(m, std::abs(v));
+      }
+    });
+    if (t.dense)
+      dense_at += range;
+    if (bm != nullptr && !t.dense) {
+      uint32_t* bb = next.block_begin.data() + t.blocks;
+      const uint32_t* ss = next.slots.data() + t.begin;
+      uint32_t pos = 0;
+      for (uint32_t j = 0; j < blocks; ++j) {
+        while (pos < p.count && (ss[pos] >> block_bits) - block0 < j)
+          ++pos;
+        bb[j] = pos;
       }
     }
+    next.nnz += p.count;
     next.terms.push_back(t);
   }
   next.block_max.shrink_to_fit();
+  next.block_begin.shrink_to_fit();
   done = true;
 }
 
 bool SparseIndex::merge_due() const noexcept {
   if (merging() || postings() < retry_at_)
     return false;
-  bool delta_due = delta_nnz_ >= std::max(min_delta, base_->slots.size() / delta_share);
+  bool delta_due = delta_nnz_ >= std::max(min_delta, base_->nnz / delta_share);
   bool dead_due = dead_nnz_ >= min_delta && 2 * dead_nnz_ >= postings();
   return delta_due || dead_due;
 }
@@ -189,7 +240,6 @@ std::shared_ptr<IndexJob> SparseIndex::begin_merge(bool force) {
   auto job = std::make_shared<MergeJob>();
   job->generation = merge_generation_ = ++generations;
   job->block_bits = block_bits_;
-  job->live_nnz = postings() - dead_nnz_;
   frozen_ = std::make_shared<const DeltaSegment>(std::move(delta_));
   delta_ = {};
   frozen_nnz_ = delta_nnz_;
@@ -262,7 +312,7 @@ void SparseIndex::finish_merge(const std::shared_ptr<IndexJob>& any) {
     else
       job->next_slot_of.erase(label);
   }
-  job->freed = (base_->slots.size() + frozen_nnz_) * 8 + slots_.size() * sizeof(Slot);
+  job->freed = (base_->nnz + frozen_nnz_) * 8 + slots_.size() * sizeof(Slot);
   job->old_slots = std::exchange(slots_, std::move(next_slots));
   job->old_slot_of = std::exchange(slot_of_, std::move(job->next_slot_of));
   base_ = std::make_shared<const BaseSegment>(std::move(job->next));

@@ -12,7 +12,7 @@
 namespace caflow {
 
 struct SparseIndex::Cursor {
-  const uint32_t* slots;
+  const uint32_t* slots;  // nullptr: dense (values[j] is slot first + j's, 0 = absent)
   const float* values;
   uint32_t n;
   uint32_t i = 0;
@@ -24,7 +24,13 @@ struct SparseIndex::Cursor {
   // largest |value| in block b (nullptr: only `bound` is known).
   const float* bmax = nullptr;
   uint32_t block0 = 0, block_end = 0;
-  uint32_t look = 0;  // lookup()'s position
+  uint32_t look = 0;   // lookup()'s position
+  uint32_t first = 0;  // dense: the slot of values[0]
+  // Sparse, with block maxima: bbegin[b - block0] is the position of its
+  // first posting in block b (nullptr: found by seek()).
+  const uint32_t* bbegin = nullptr;
+
+  [[nodiscard]] bool dense() const noexcept { return slots == nullptr; }
 
   /// True when block `b` may hold some of its postings.
   [[nodiscard]] bool in(uint32_t b) const noexcept { return b >= block0 && b < block_end; }
@@ -38,6 +44,11 @@ struct SparseIndex::Cursor {
 
   /// Moves `at` to the first posting at or after `target` (galloping).
   void seek(uint32_t& at, uint32_t target) const noexcept {
+    if (dense()) {
+      if (target > first)
+        at = std::max(at, std::min(n, target - first));
+      return;
+    }
     if (at >= n || slots[at] >= target)
       return;
     uint32_t lo = at;
@@ -50,11 +61,125 @@ struct SparseIndex::Cursor {
     at = static_cast<uint32_t>(std::lower_bound(slots + lo + 1, slots + hi, target) - slots);
   }
 
-  /// q * value of `slot` (0 when absent), by a second position that only
+  /// q * value of `slot` (±0 when absent), by a second position that only
   /// moves forward: calls must come in ascending slot order.
   float lookup(uint32_t slot) noexcept {
+    if (dense())
+      return slot >= first && slot - first < n ? q * values[slot - first] : 0.0f;
     seek(look, slot);
     return look < n && slots[look] == slot ? q * values[look] : 0.0f;
+  }
+
+  /// Adds q * value of its postings in [w0, w1) to acc[slot - w0] (float
+  /// sums, as brute force's; a dense array's absent slots add ±0, which
+  /// changes no sum), marking them in seen[] when `mark`; from position i,
+  /// which it leaves at the first posting at or after w1.
+  /// The positions [lo, hi) of its postings in block `b` ([w0, w1)), from
+  /// position i on (which it then leaves at hi).
+  std::pair<uint32_t, uint32_t> range(uint32_t b, uint32_t w0, uint32_t w1) noexcept {
+    if (dense()) {
+      const uint32_t lo = std::max(w0, first);
+      const uint32_t hi = std::max(lo, std::min(w1, first + n));
+      i = hi - first;
+      return {lo - first, hi - first};
+    }
+    if (bbegin != nullptr) {
+      const uint32_t lo = bbegin[b - block0];
+      i = b + 1 < block_end ? bbegin[b + 1 - block0] : n;
+      return {lo, i};
+    }
+    // By the postings themselves (sequential reads), not by a galloping
+    // search that waits on memory each step.
+    seek(i, w0);
+    const uint32_t lo = i;
+    while (i < n && slots[i] < w1)
+      ++i;
+    return {lo, i};
+  }
+
+  /// Adds q * value of its postings in block `b` ([w0, w1)) to
+  /// acc[slot - w0] (float sums, as brute force's; a dense array's absent
+  /// slots add +-0, which changes no sum), marking them in seen[] when
+  /// `mark`.
+  template <bool mark>
+  void add_block(float* __restrict acc, uint8_t* __restrict seen, uint32_t b, uint32_t w0,
+                 uint32_t w1) noexcept {
+    const auto [lo, hi] = range(b, w0, w1);
+    const float qv = q;
+    const float* __restrict v = values;
+    if (dense()) {
+      float* __restrict a = acc + (first + lo - w0);
+      const uint32_t len = hi - lo;
+      v += lo;
+      for (uint32_t j = 0; j < len; ++j)
+        a[j] += qv * v[j];
+      if constexpr (mark) {
+        uint8_t* __restrict m = seen + (first + lo - w0);
+        for (uint32_t j = 0; j < len; ++j)
+          m[j] = static_cast<uint8_t>(m[j] | (v[j] != 0.0f));
+      }
+      return;
+    }
+    const uint32_t* __restrict sl = slots;
+    for (uint32_t at = lo; at < hi; ++at) {
+      const uint32_t s = sl[at] - w0;
+      acc[s] += qv * v[at];
+      if constexpr (mark)
+        seen[s] = 1;
+    }
+  }
+
+  /// add_block() for a list without block positions (a delta's): one pass
+  /// that finds the block's end by the postings themselves.
+  template <bool mark>
+  void add_block_unindexed(float* __restrict acc, uint8_t* __restrict seen, uint32_t w0,
+                           uint32_t w1) noexcept {
+    seek(i, w0);
+    const float qv = q;
+    const uint32_t* __restrict sl = slots;
+    const float* __restrict v = values;
+    uint32_t at = i;
+    for (; at < n && sl[at] < w1; ++at) {
+      const uint32_t s = sl[at] - w0;
+      acc[s] += qv * v[at];
+      if constexpr (mark)
+        seen[s] = 1;
+    }
+    i = at;
+  }
+
+  /// Adds q * value of its postings in block `b` ([w0, w1)) to
+  /// acc[slot - w0] (double) and marks them in seen[]; returns how many
+  /// were not marked before.
+  size_t scan_block(double* __restrict acc, uint8_t* __restrict seen, uint32_t b, uint32_t w0,
+                    uint32_t w1) noexcept {
+    const auto [lo, hi] = range(b, w0, w1);
+    const float qv = q;
+    size_t fresh = 0;
+    auto one = [&](uint32_t s, float v) {
+      acc[s] += qv * v;
+      fresh += seen[s] ^ 1u;
+      seen[s] = 1;
+    };
+    if (dense()) {
+      for (uint32_t at = lo; at < hi; ++at)
+        if (float v = values[at]; v != 0.0f)
+          one(first + at - w0, v);
+      return fresh;
+    }
+    for (uint32_t at = lo; at < hi; ++at)
+      one(slots[at] - w0, values[at]);
+    return fresh;
+  }
+
+  /// Calls fn(slot, value) for every posting.
+  template <class F>
+  void for_each(F&& fn) const {
+    for (uint32_t j = 0; j < n; ++j)
+      if (!dense())
+        fn(slots[j], values[j]);
+      else if (values[j] != 0.0f)
+        fn(first + j, values[j]);
   }
 };
 
@@ -62,14 +187,17 @@ namespace {
 
 SparseIndex::Cursor make_cursor(const uint32_t* slots, const float* values, size_t n, float max,
                                 float min, float q, uint32_t qpos, const float* bmax,
-                                uint32_t block_bits) {
+                                uint32_t block_bits, uint32_t first = 0,
+                                const uint32_t* bbegin = nullptr) {
   double hi = q > 0 ? double{q} * max : double{q} * min;
   double magnitude = std::max(std::abs(double{q} * max), std::abs(double{q} * min));
   SparseIndex::Cursor c{slots, values, static_cast<uint32_t>(n), 0,
                         q,     qpos,   std::max(0.0, hi),        magnitude};
   c.bmax = bmax;
-  c.block0 = slots[0] >> block_bits;
-  c.block_end = (slots[n - 1] >> block_bits) + 1;
+  c.first = first;
+  c.bbegin = slots != nullptr && bmax != nullptr ? bbegin : nullptr;
+  c.block0 = (slots != nullptr ? slots[0] : first) >> block_bits;
+  c.block_end = ((slots != nullptr ? slots[n - 1] : first + c.n - 1) >> block_bits) + 1;
   return c;
 }
 
@@ -107,10 +235,12 @@ std::vector<Hit> SparseIndex::search(const std::vector<uint32_t>& indices,
     auto qpos = static_cast<uint32_t>(p);
     if (const auto* b = base.find(indices[p]))
       cursors.push_back(make_cursor(
-        base.slots.data() + b->begin, base.values.data() + b->begin, b->end - b->begin, b->max,
+        b->dense ? nullptr : base.slots.data() + b->begin,
+        (b->dense ? base.dense.data() : base.values.data()) + b->begin, b->end - b->begin, b->max,
         b->min, q, qpos,
         b->blocks == BaseSegment::no_blocks ? nullptr : base.block_max.data() + b->blocks,
-        block_bits_));
+        block_bits_, b->first,
+        b->blocks == BaseSegment::no_blocks ? nullptr : base.block_begin.data() + b->blocks));
     if (frozen_)
       add_delta(*frozen_, indices[p], q, qpos);
     add_delta(delta_, indices[p], q, qpos);
@@ -169,31 +299,19 @@ std::vector<Hit> SparseIndex::search_blockmax(std::vector<Cursor>& cursors, size
   auto exhaustive = [&](uint32_t b, uint32_t w0, uint32_t w1) {
     // When theta > 0 an untouched document (score 0) cannot enter: no marks.
     const bool mark = !top.full() || theta <= 0;
-    for (uint32_t j : by_qpos) {
-      auto& c = cursors[j];
+    for (size_t x = 0; x < by_qpos.size(); ++x) {
+      auto& c = cursors[by_qpos[x]];
       if (!c.in(b))
         continue;
-      c.seek(c.i, w0);
-      // Up to the block's end by the postings themselves (sequential
-      // reads), not by a galloping search that waits on memory each step.
-      const uint32_t* slots = c.slots;
-      const float* values = c.values;
-      const float q = c.q;
-      const uint32_t n = c.n;
-      float* acc = scores.data();
-      uint32_t i = c.i;
-      if (mark) {
-        uint8_t* seen = touched.data();
-        for (; i < n && slots[i] < w1; ++i) {
-          uint32_t s = slots[i] - w0;
-          acc[s] += q * values[i];
-          seen[s] = 1;
-        }
-      } else {
-        for (; i < n && slots[i] < w1; ++i)
-          acc[slots[i] - w0] += q * values[i];
-      }
-      c.i = i;
+      const bool indexed = c.dense() || c.bbegin != nullptr;
+      if (mark && indexed)
+        c.add_block<true>(scores.data(), touched.data(), b, w0, w1);
+      else if (indexed)
+        c.add_block<false>(scores.data(), touched.data(), b, w0, w1);
+      else if (mark)
+        c.add_block_unindexed<true>(scores.data(), touched.data(), w0, w1);
+      else
+        c.add_block_unindexed<false>(scores.data(), touched.data(), w0, w1);
     }
     const auto floor = static_cast<float>(theta);  // exact: theta is a float score
     for (uint32_t s = 0; s < w1 - w0; ++s) {
@@ -259,24 +377,8 @@ std::vector<Hit> SparseIndex::search_blockmax(std::vector<Cursor>& cursors, size
     while (scanned > essential && candidates <= too_many) {
       --scanned;
       auto& c = cursors[order[scanned]];
-      c.seek(c.i, w0);
       saved[scanned] = c.i;
-      const uint32_t* slots = c.slots;
-      const float* values = c.values;
-      const float q = c.q;
-      const uint32_t n = c.n;
-      double* acc = partial.data();
-      uint8_t* seen = touched.data();
-      size_t fresh = 0;
-      uint32_t i = c.i;
-      for (; i < n && slots[i] < w1; ++i) {
-        uint32_t s = slots[i] - w0;
-        acc[s] += q * values[i];
-        fresh += seen[s] ^ 1u;
-        seen[s] = 1;
-      }
-      c.i = i;
-      candidates += fresh;
+      candidates += c.scan_block(partial.data(), touched.data(), b, w0, w1);
     }
     if (candidates > too_many) {
       for (size_t t = scanned; t < m; ++t)
@@ -332,10 +434,10 @@ std::vector<Hit> SparseIndex::search_euclidean(std::vector<Cursor>& cursors,
   std::vector<double> dots(slots_.size(), 0.0);
   bool shared = false;  // a live vector has a query term
   for (const auto& c : cursors)
-    for (uint32_t i = 0; i < c.n; ++i) {
-      dots[c.slots[i]] += double{c.q} * c.values[i];
-      shared = shared || slots_[c.slots[i]].alive;
-    }
+    c.for_each([&](uint32_t slot, float v) {
+      dots[slot] += double{c.q} * v;
+      shared = shared || slots_[slot].alive;
+    });
   if (!shared)
     return {};
   double q2 = 0;

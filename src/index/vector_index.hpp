@@ -62,6 +62,29 @@ class VectorIndex {
   [[nodiscard]] virtual std::vector<std::vector<Hit>> search(
     const std::vector<const Embedding*>& queries, size_t k, const TieBreak& tie) const = 0;
 
+  /// Fills an index by add() calls, then finish(): faster than an upsert()
+  /// per vector where an index can build all at once (exact sparse: one
+  /// base, sparse_index.hpp). No search or write in between. add() and
+  /// finish() throw as upsert() does.
+  class Loader {
+   public:
+    virtual ~Loader() = default;
+    /// Stores `v` under `label` (at once or at finish()).
+    virtual void add(uint64_t label, const Embedding& v) = 0;
+    /// Makes everything added searchable.
+    virtual void finish() = 0;
+  };
+  /// A Loader for this (empty) index. Default: one that upserts.
+  [[nodiscard]] virtual std::unique_ptr<Loader> loader() {
+    struct Upserting final : Loader {
+      explicit Upserting(VectorIndex& index) : index_(index) {}
+      void add(uint64_t label, const Embedding& v) override { index_.upsert(label, v); }
+      void finish() override {}
+      VectorIndex& index_;
+    };
+    return std::make_unique<Upserting>(*this);
+  }
+
   /// Upkeep that is due, to be run off the lock (index_job.hpp), or
   /// nullptr; at most one job is out at a time. Exclusive. Default: none
   [[nodiscard]] virtual std::shared_ptr<IndexJob> begin_background() { return nullptr; }

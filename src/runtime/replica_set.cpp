@@ -459,8 +459,11 @@ Value ReplicaSet::status() const {
       if (options_.replicated) {
         p["copy"] = to_string(s.copy);
         p["applied"] = static_cast<int64_t>(s.applied);
-        if (s.copy == CopyState::recovering)
+        if (s.copy == CopyState::recovering) {
           p["catching_up_to"] = static_cast<int64_t>(s.upto);
+          if (s.snapshot_docs > 0)
+            p["snapshot_docs"] = static_cast<int64_t>(s.snapshot_docs);
+        }
       }
       placement.push_back(std::move(p));
     }

@@ -123,11 +123,12 @@ struct Slot {
   bool awaited = false;
   // Copies of a replicated shard only:
   CopyState copy = CopyState::out;
-  uint64_t applied = 0;     ///< the last write it is known to have applied
-  bool seq_known = false;   ///< it told its applied number since it was placed
-  bool seq_failed = false;  ///< asking it failed (it is asked again later)
-  uint64_t upto = 0;        ///< recovering: the shard's number when it began
-  uint64_t recovery = 0;    ///< the current catch-up's id (0: none)
+  uint64_t applied = 0;        ///< the last write it is known to have applied
+  bool seq_known = false;      ///< it told its applied number since it was placed
+  bool seq_failed = false;     ///< asking it failed (it is asked again later)
+  uint64_t upto = 0;           ///< recovering: the shard's number when it began
+  uint64_t recovery = 0;       ///< the current catch-up's id (0: none)
+  uint64_t snapshot_docs = 0;  ///< recovering: snapshot documents stored so far
 };
 
 /// What a ReplicaSet is built from.
@@ -165,12 +166,17 @@ struct ReplicaSetOptions {
 namespace effect {
 
 /// Send `req` to the replica of `to` as call `call`; as write number `seq`
-/// of its shard when `seq` is not 0.
+/// of its shard when `seq` is not 0. A write to a copy on another node
+/// goes as `record` instead (the request encoded once for all its copies,
+/// runtime/op_record.hpp; `req` is then empty), answered with the
+/// documents only when `docs`.
 struct SendCall {
   uint64_t call = 0;
   SlotId to;
   Request req;
   uint64_t seq = 0;
+  std::shared_ptr<const std::string> record{};
+  bool docs = true;
 };
 
 /// Ask the copy `slot` for its last applied write, after `delay`; answer
@@ -309,6 +315,11 @@ class ReplicaSet {
   /// Catch-up `recovery` of `slot` ended with `applied` applied.
   [[nodiscard]] Effects on_recovered(SlotId slot, uint64_t recovery, uint64_t applied);
 
+  /// The copy `slot`, catching up, has applied the writes up to `applied`
+  /// and stored `snapshot_docs` documents of a snapshot (0: none): shown
+  /// in status() while it lasts.
+  [[nodiscard]] Effects on_progress(SlotId slot, uint64_t applied, uint64_t snapshot_docs);
+
   /// Catch-up `recovery` of `slot` failed.
   [[nodiscard]] Effects on_recover_failed(SlotId slot, uint64_t recovery, const caf::error& err);
 
@@ -375,14 +386,17 @@ class ReplicaSet {
       SlotId slot;
       bool counted = false;  // in sync when sent, or since
       Status status = pending;
+      bool docs = true;  // it answers with the documents
     };
     uint64_t op = 0;
     uint32_t part = 0;
     uint32_t shard = 0;
     uint64_t seq = 0;
     std::vector<Target> targets;
-    std::optional<Response> answer;  // the first copy's
-    caf::error refused;              // an input error the copies answered
+    std::optional<Response> answer;             // the first copy's with the documents
+    std::optional<Params> params;               // the first copy's without them
+    std::shared_ptr<const std::string> record;  // sent to the copies elsewhere
+    caf::error refused;                         // an input error the copies answered
     std::vector<std::string> failures;
     bool settled = false;  // answered (kept until every copy answered)
   };
@@ -440,6 +454,7 @@ class ReplicaSet {
   bool serves(const Slot& s) const noexcept;  // may take a read
   void send_write(Effects& out, uint64_t op, uint32_t part, uint32_t shard, Request req);
   void write_answered(Effects& out, const Call& call, caf::expected<Response> result);
+  Response write_answer(Write& w);
   void send_checks(Effects& out, uint64_t op);
   void check_answered(Effects& out, const Call& call, const caf::error& err);
   void check_write(Effects& out, uint64_t id);

@@ -226,8 +226,7 @@ Effects ReplicaSet::on_reply(uint64_t id, Response resp) {
   if (call.check) {
     check_answered(out, call, {});
   } else if (call.write != 0) {
-    pack_any(call.op, call.slot.shard, resp);
-    write_answered(out, call, std::move(resp));
+    write_answered(out, call, std::move(resp));  // packed once it is acknowledged
   } else {
     pack_any(call.op, call.slot.shard, resp);
     settle_part(out, call.op, call.part, std::move(resp));

@@ -74,10 +74,40 @@ void ReplicaSet::send_write(Effects& out, uint64_t op, uint32_t part, uint32_t s
   w.part = part;
   w.shard = shard;
   w.seq = ++seqs_[shard].next;
+  // The copies on other nodes get the write encoded once, as the record
+  // each stores in its log as it is: the request is neither copied nor
+  // serialised once per copy, and no copy encodes it again.
+  auto remote = [&](size_t k) { return slots[chosen[k]].node != "local"; };
+  if (std::any_of(chosen.begin(), chosen.end(),
+                  [&](uint32_t i) { return slots[i].node != "local"; })) {
+    try {
+      w.record = std::make_shared<const std::string>(encode_op(req));
+    } catch (const Error&) {
+      // Unencodable (cannot happen to a request that arrived): sent whole.
+    }
+  }
+  // One in-sync copy answers with the documents, the least loaded one; the
+  // others on other nodes only say they applied the write, so that the
+  // documents cross the network back once.
+  size_t answerer = 0;
+  for (size_t k = 1; k < counted; ++k)
+    if (slots[chosen[k]].in_flight < slots[chosen[answerer]].in_flight)
+      answerer = k;
   for (size_t k = 0; k < chosen.size(); ++k)
-    w.targets.push_back({{shard, chosen[k], slots[chosen[k]].gen}, k < counted});
+    w.targets.push_back({{shard, chosen[k], slots[chosen[k]].gen},
+                         k < counted,
+                         Write::pending,
+                         k == answerer || !w.record || !remote(k)});
   auto seq = w.seq;
+  auto record = w.record;
+  std::vector<bool> docs;
+  for (const auto& t : w.targets)
+    docs.push_back(t.docs);
   writes_.emplace(id, std::move(w));
+  size_t last_local = chosen.size();  // the last target that takes `req` itself
+  for (size_t k = 0; k < chosen.size(); ++k)
+    if (!record || !remote(k))
+      last_local = k;
   for (size_t k = 0; k < chosen.size(); ++k) {
     SlotId to{shard, chosen[k], slots[chosen[k]].gen};
     ++slots[chosen[k]].in_flight;
@@ -88,7 +118,10 @@ void ReplicaSet::send_write(Effects& out, uint64_t op, uint32_t part, uint32_t s
     c.slot = to;
     c.write = id;
     calls_.emplace(call, std::move(c));
-    out.push_back(effect::SendCall{call, to, k + 1 < chosen.size() ? req : std::move(req), seq});
+    if (record && remote(k))
+      out.push_back(effect::SendCall{call, to, Request{}, seq, record, docs[k]});
+    else
+      out.push_back(effect::SendCall{call, to, k < last_local ? req : std::move(req), seq});
   }
 }
 
@@ -178,8 +211,10 @@ void ReplicaSet::write_answered(Effects& out, const Call& call, caf::expected<Re
     t->status = Write::applied;
     if (s)
       s->applied = std::max(s->applied, w.seq);
-    if (result && !w.answer)
+    if (result && t->docs && !w.answer)
       w.answer = std::move(*result);
+    else if (result && !t->docs && !w.params)
+      w.params = std::move(result->parameters);
     else if (!result && !w.refused)
       w.refused = result.error();
   } else {
@@ -232,16 +267,36 @@ void ReplicaSet::check_write(Effects& out, uint64_t id) {
       w.settled = true;
       auto& q = seqs_[w.shard];
       q.max_acked = std::max(q.max_acked, w.seq);
-      if (w.refused)
+      if (w.refused) {
         settle_part(out, w.op, w.part, w.refused);
-      else
-        settle_part(out, w.op, w.part, w.answer ? std::move(*w.answer) : Response{});
+      } else {
+        auto answer = write_answer(w);
+        pack_any(w.op, w.shard, answer);
+        settle_part(out, w.op, w.part, std::move(answer));
+      }
     }
   }
   if (w.settled && std::none_of(w.targets.begin(), w.targets.end(), [](const Write::Target& t) {
         return t.status == Write::pending;
       }))
     writes_.erase(wi);
+}
+
+// The answer of an acknowledged write: the answering copy's; when that
+// one has not answered (it failed, or write_consistency needed fewer
+// copies), the documents as they were sent with the parameters of a copy
+// that applied the write.
+Response ReplicaSet::write_answer(Write& w) {
+  if (w.answer)
+    return std::move(*w.answer);
+  Response resp;
+  resp.shards_answered = 1;
+  if (w.params)
+    resp.parameters = std::move(*w.params);
+  if (w.record)
+    if (auto req = decode_op(*w.record))
+      resp.docs = std::move(req->docs);
+  return resp;
 }
 
 void ReplicaSet::leave_sync(Effects& out, SlotId id, const std::string& why) {
@@ -416,6 +471,7 @@ void ReplicaSet::start_recovery(Effects& out, SlotId id) {
   s.copy = CopyState::recovering;
   s.upto = seqs_[id.shard].next;
   s.recovery = ++next_recovery_;
+  s.snapshot_docs = 0;
   out.push_back(effect::Log{copy_name(id) + " catches up from write " + std::to_string(s.applied)
                             + " to " + std::to_string(s.upto) + " from " + copy_name(*source)});
   out.push_back(effect::Recover{id, *source, s.upto, s.recovery});
@@ -429,6 +485,18 @@ Effects ReplicaSet::on_recovered(SlotId id, uint64_t recovery, uint64_t applied)
   s->recovery = 0;
   s->applied = std::max(s->applied, applied);
   maybe_promote(out, id);
+  return out;
+}
+
+Effects ReplicaSet::on_progress(SlotId id, uint64_t applied, uint64_t snapshot_docs) {
+  Effects out;
+  auto* s = find(id);
+  if (!s || s->state != SlotState::live || s->copy != CopyState::recovering || s->recovery == 0)
+    return out;
+  // Only shown: what it applied counts for good once the catch-up ends or
+  // a write it applied is answered.
+  s->applied = std::max(s->applied, applied);
+  s->snapshot_docs = snapshot_docs;
   return out;
 }
 

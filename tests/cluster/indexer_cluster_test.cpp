@@ -80,6 +80,12 @@ TEST_CASE("Indexer on two nodes: a killed node's shard comes back with its docum
     auto p = placement_of(*flow, "indexer");
     return p.size() == 2 && p[1].alive;
   }));
+  // Placed again, its copy serves once it told the head what it applied
+  // (a round trip after the placement).
+  REQUIRE(eventually([&] {
+    auto r = flow->post("/search", embedded_docs(0, 1), {.parameters = Params{{"top_k", 1}}});
+    return r && r->failed_shards == 0;
+  }));
   auto found = everything(*flow);
   for (const auto& d : acked->docs)
     CHECK_MESSAGE(found.count(d.id) == 1, d.id);

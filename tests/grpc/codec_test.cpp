@@ -164,6 +164,49 @@ TEST_CASE("documents and requests: fields, nesting, tags, refusals") {
   }
 }
 
+TEST_CASE(
+  "decoding keeps the documents' ids, makes one only where none came, names nested errors") {
+  jina::DataRequestProto msg;
+  msg.mutable_header()->set_request_id("r");
+  auto* docs = msg.mutable_data()->mutable_docs();
+  for (int i = 0; i < 50; ++i) {
+    auto* d = docs->add_docs();
+    d->set_id("d" + std::to_string(i));
+    d->add_chunks()->set_id("c" + std::to_string(i));
+  }
+  docs->add_docs()->set_text("no id");
+  // new_document_id() is a prefix and a counter: count the ids made meanwhile.
+  auto counter = [](const std::string& id) { return std::stoull(id.substr(16), nullptr, 16); };
+  auto before = counter(new_document_id());
+  auto req = decode_request(msg);
+  auto after = counter(new_document_id());
+  REQUIRE(req);
+  CHECK(after - before == 2);  // the one without an id, and `after` itself
+  REQUIRE(req->docs.size() == 51);
+  CHECK(req->docs[7].id == "d7");
+  CHECK(req->docs[7].chunks.at(0).id == "c7");
+  CHECK(req->docs[50].id.size() == 32);
+  CHECK(req->docs[50].text == "no id");
+  CHECK_FALSE(Document{}.id.empty());  // outside decoding, fresh ids again
+
+  jina::DataRequestProto bad;
+  auto* b = bad.mutable_data()->mutable_docs();
+  b->add_docs();
+  b->add_docs()->add_matches()->add_chunks()->set_weight(1);
+  auto r = decode_request(bad);
+  REQUIRE_FALSE(r);
+  CHECK(error_message(r.error()).find("data.docs[1].matches[0].chunks[0].weight: ") == 0);
+}
+
+TEST_CASE("document ids are a prefix and a counter in 32 lowercase hex digits") {
+  auto a = new_document_id();
+  auto b = new_document_id();
+  REQUIRE(a.size() == 32);
+  CHECK(a.find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK(a.substr(0, 16) == b.substr(0, 16));
+  CHECK(std::stoull(b.substr(16), nullptr, 16) == std::stoull(a.substr(16), nullptr, 16) + 1);
+}
+
 TEST_CASE("Struct <-> Value keeps nesting, lists and nulls") {
   Value v{
     {"a", 1}, {"b", Value::Array{Value{"x"}, Value{true}, Value{}}}, {"c", Value{{"d", 2.5}}}};

@@ -277,6 +277,7 @@ head_actor::behavior_type tagging_head(head_actor::pointer self, std::string nam
     [](respawn_atom, uint32_t, uint32_t, uint64_t) {},
     [](node_atom, const std::string&, bool, const std::string&) {},
     [](seq_atom, uint32_t, uint32_t, uint64_t) {},
+    [](progress_atom, uint64_t, uint64_t) {},
   };
 }
 

@@ -9,6 +9,7 @@
 
 #include "caflow/errors.hpp"
 #include "replica_set_effects.hpp"
+#include "runtime/op_record.hpp"
 #include "runtime/replica_set.hpp"
 
 using namespace caflow;
@@ -394,4 +395,108 @@ TEST_CASE("copies: a write over several shards that one shard refuses writes not
   REQUIRE(again.size() == 2);
   CHECK(set.on_error(again[0].call, caf::sec::request_receiver_down).empty());
   CHECK(all_of<fx::SendCall>(set.on_reply(again[1].call, Response{})).size() >= 2);
+}
+
+TEST_CASE("copies: a write to copies on other nodes is encoded once; one copy answers the docs") {
+  ReplicaSet set{opts(1, 2)};
+  (void)start_copies(set, {node_a, node_b}, {0, 0});
+  auto sends = all_of<fx::SendCall>(set.on_request(1, req("/index", {"a", "b"})));
+  REQUIRE(sends.size() == 2);
+  // The same record for both, nothing else of the request.
+  REQUIRE(sends[0].record);
+  CHECK(sends[0].record == sends[1].record);
+  CHECK(sends[0].req.docs.empty());
+  CHECK(sends[1].req.docs.empty());
+  auto sent = decode_op(*sends[0].record);
+  REQUIRE(sent);
+  CHECK(sent->endpoint == "/index");
+  CHECK(sent->docs.ids() == std::vector<std::string>{"a", "b"});
+  // Exactly one answers with the documents; its answer is the write's.
+  CHECK(sends[0].docs != sends[1].docs);
+  auto& full = sends[0].docs ? sends[0] : sends[1];
+  auto& slim = sends[0].docs ? sends[1] : sends[0];
+  auto with_docs = echo(full);
+  with_docs.docs[0].tags["by"] = "the answering copy";
+  CHECK(set.on_reply(slim.call, echo(slim)).empty());
+  auto d = one<fx::Deliver>(set.on_reply(full.call, with_docs));
+  REQUIRE(d.result);
+  REQUIRE(d.result->docs.size() == 2);
+  CHECK(d.result->docs[0].tags.get_string("by", "") == "the answering copy");
+}
+
+TEST_CASE("copies: when the answering copy fails, the write answers the documents it sent") {
+  ReplicaSet set{opts(1, 2)};
+  (void)start_copies(set, {node_a, node_b}, {0, 0});
+  auto sends = all_of<fx::SendCall>(set.on_request(1, req("/index", {"a", "b"})));
+  REQUIRE(sends.size() == 2);
+  auto& full = sends[0].docs ? sends[0] : sends[1];
+  auto& slim = sends[0].docs ? sends[1] : sends[0];
+  auto params = echo(slim);
+  params.parameters["stored"] = int64_t{2};
+  CHECK(set.on_reply(slim.call, params).empty());
+  auto fx = set.on_error(full.call, make_error(errc::storage_error, "disk full"));
+  CHECK(logs(fx, "left the in-sync set"));
+  auto d = one<fx::Deliver>(fx);
+  REQUIRE(d.result);
+  CHECK(d.result->docs.ids() == std::vector<std::string>{"a", "b"});
+  CHECK(d.result->parameters.get_int("stored", 0) == 2);
+}
+
+TEST_CASE("copies: write_consistency 1 acknowledges a copy without the docs at once") {
+  ReplicaSet set{opts(1, 2, 1)};
+  (void)start_copies(set, {node_a, node_b}, {0, 0});
+  auto sends = all_of<fx::SendCall>(set.on_request(1, req("/index", {"a"})));
+  REQUIRE(sends.size() == 2);
+  auto& full = sends[0].docs ? sends[0] : sends[1];
+  auto& slim = sends[0].docs ? sends[1] : sends[0];
+  auto d = one<fx::Deliver>(set.on_reply(slim.call, echo(slim)));
+  REQUIRE(d.result);
+  CHECK(d.result->docs.ids() == std::vector<std::string>{"a"});
+  CHECK(set.on_reply(full.call, echo(full)).empty());
+}
+
+TEST_CASE("copies: local copies get the request itself; each answers with the docs") {
+  ReplicaSet set{opts(1, 2)};
+  (void)start_copies(set, {"local", node_b}, {0, 0});
+  auto sends = all_of<fx::SendCall>(set.on_request(1, req("/index", {"a"})));
+  REQUIRE(sends.size() == 2);
+  auto& local = sends[0].to.index == 0 ? sends[0] : sends[1];
+  auto& remote = sends[0].to.index == 0 ? sends[1] : sends[0];
+  CHECK_FALSE(local.record);
+  CHECK(local.docs);
+  CHECK(local.req.docs.ids() == std::vector<std::string>{"a"});
+  REQUIRE(remote.record);
+  CHECK(remote.req.docs.empty());
+}
+
+TEST_CASE("copies: a catching-up copy's progress shows in status until it is in sync") {
+  ReplicaSet set{opts(1, 2)};
+  (void)start_copies(set, {node_a, node_b}, {9, 2});
+  auto behind = id_of(set, 0, 1);
+  REQUIRE(set.slot(0, 1).copy == CopyState::recovering);
+  auto shown = [&] { return set.status()["placement"].as_array()[1]; };
+  CHECK(shown()["applied"].as_int() == 2);
+  CHECK(shown().find("snapshot_docs") == nullptr);
+  // A snapshot under way: its documents so far, then the log after it.
+  CHECK(set.on_progress(behind, 0, 500).empty());
+  CHECK(shown()["snapshot_docs"].as_int() == 500);
+  CHECK(shown()["applied"].as_int() == 2);
+  CHECK(set.on_progress(behind, 0, 1000).empty());
+  CHECK(shown()["snapshot_docs"].as_int() == 1000);
+  CHECK(set.on_progress(behind, 6, 0).empty());
+  CHECK(shown()["applied"].as_int() == 6);
+  CHECK(shown().find("snapshot_docs") == nullptr);
+  CHECK(shown()["catching_up_to"].as_int() == 9);
+  CHECK(set.slot(0, 1).copy == CopyState::recovering);
+  // Progress alone never puts it in sync: the catch-up's end does.
+  CHECK(set.on_progress(behind, 9, 0).empty());
+  CHECK(set.slot(0, 1).copy == CopyState::recovering);
+  auto fx = set.on_recovered(behind, set.slot(0, 1).recovery, 9);
+  CHECK(logs(fx, "caught up"));
+  CHECK(set.slot(0, 1).copy == CopyState::in_sync);
+  CHECK(shown().find("catching_up_to") == nullptr);
+  // Progress of a catch-up that is over changes nothing.
+  CHECK(set.on_progress(behind, 3, 7).empty());
+  CHECK(shown()["applied"].as_int() == 9);
+  CHECK(shown().find("snapshot_docs") == nullptr);
 }

@@ -9,6 +9,7 @@
 
 #include <doctest/doctest.h>
 
+#include "runtime/op_record.hpp"
 #include "runtime/replica_set.hpp"
 
 namespace caflow::testing {
@@ -53,11 +54,19 @@ inline Request req(std::string endpoint, const std::vector<std::string>& ids,
   return r;
 }
 
-/// A replica's answer that echoes the call's documents.
+/// A replica's answer that echoes the call's documents: those of its
+/// request, or of the write's record (a copy on another node), and none
+/// when it was asked to answer without them.
 inline Response echo(const fx::SendCall& c) {
   Response r;
   r.id = c.req.id;
-  r.docs = c.req.docs;
+  if (c.docs && c.record) {
+    auto sent = detail::decode_op(*c.record);
+    REQUIRE(sent);
+    r.docs = sent->docs;
+  } else if (c.docs) {
+    r.docs = c.req.docs;
+  }
   r.shards_answered = 1;
   return r;
 }

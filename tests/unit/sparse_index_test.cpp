@@ -28,7 +28,10 @@ struct Sparse {
 
 /// Terms skewed towards low numbers (some in most vectors, as mail headers
 /// are), values from a few levels (ties), negative ones when `negative`.
-Sparse random_vector(std::mt19937& rng, uint32_t dim, bool negative) {
+/// With `headers`, terms 0-3 are each in 85% of the vectors (their merged
+/// lists become dense arrays) and a value is now and then an explicit 0
+/// (which keeps a list sparse: 0 is a dense array's "absent").
+Sparse random_vector(std::mt19937& rng, uint32_t dim, bool negative, bool headers = false) {
   std::uniform_int_distribution<int> count(0, 8);
   std::geometric_distribution<uint32_t> skew(0.08);
   std::uniform_int_distribution<int> level(1, 4);
@@ -36,11 +39,17 @@ Sparse random_vector(std::mt19937& rng, uint32_t dim, bool negative) {
   int n = count(rng);
   for (int i = 0; i < n; ++i)
     idx.insert(std::min(dim - 1, skew(rng)));
+  if (headers)
+    for (uint32_t t = 0; t < 4; ++t)
+      if (rng() % 100 < 85)
+        idx.insert(t);
   Sparse out;
   for (auto i : idx) {
     float v = 0.25f * static_cast<float>(level(rng));
     if (negative && rng() % 4 == 0)
       v = -v;
+    if (headers && i > 1 && rng() % 200 == 0)
+      v = 0.0f;
     out.indices.push_back(i);
     out.values.push_back(v);
   }
@@ -109,7 +118,7 @@ enum class Merges { in_place, background };
 
 void run_sequence(Metric m, uint32_t seed, size_t steps,
                   uint32_t block_bits = SparseIndex::default_block_bits,
-                  Merges merges = Merges::in_place) {
+                  Merges merges = Merges::in_place, bool headers = false) {
   std::mt19937 rng{seed};
   const uint32_t dim = 120;
   SparseIndex index{m, block_bits};
@@ -118,7 +127,7 @@ void run_sequence(Metric m, uint32_t seed, size_t steps,
   std::map<uint64_t, Sparse> data;
   auto tie = scrambled();
   uint64_t next = 0;
-  size_t searches = 0, nonempty = 0, installed = 0, searched_merging = 0;
+  size_t searches = 0, nonempty = 0, installed = 0, searched_merging = 0, searched_dense = 0;
   std::shared_ptr<IndexJob> job;  // out, background only
   bool job_ran = false;
   auto some_label = [&]() {
@@ -131,12 +140,12 @@ void run_sequence(Metric m, uint32_t seed, size_t steps,
     auto op = rng() % 100;
     bool negative = m == Metric::inner_product;
     if (op < 35 || data.empty()) {
-      auto v = random_vector(rng, dim, negative);
+      auto v = random_vector(rng, dim, negative, headers);
       index.upsert(next, v.indices, v.values);
       data[next++] = std::move(v);
     } else if (op < 50) {  // update, sometimes to a copy of another vector
       auto label = some_label();
-      auto v = rng() % 3 == 0 ? data[some_label()] : random_vector(rng, dim, negative);
+      auto v = rng() % 3 == 0 ? data[some_label()] : random_vector(rng, dim, negative, headers);
       index.upsert(label, v.indices, v.values);
       data[label] = std::move(v);
     } else if (op < 62) {
@@ -180,12 +189,13 @@ void run_sequence(Metric m, uint32_t seed, size_t steps,
       CHECK(index.size() == 0);
     } else {
       auto q = rng() % 4 == 0 && !data.empty() ? data[some_label()]
-                                               : random_vector(rng, dim, negative);
+                                               : random_vector(rng, dim, negative, headers);
       size_t k = 1 + rng() % 12;
       auto got = index.search(q.indices, q.values, k, tie);
       auto want = brute(m, data, q, k, tie);
       ++searches;
       searched_merging += index.merging() ? 1 : 0;
+      searched_dense += index.dense_terms() > 0 ? 1 : 0;
       nonempty += want.empty() ? 0 : 1;
       REQUIRE(got.size() == want.size());
       for (size_t r = 0; r < want.size(); ++r) {
@@ -198,6 +208,8 @@ void run_sequence(Metric m, uint32_t seed, size_t steps,
   }
   CHECK(searches > steps / 5);
   CHECK(nonempty > searches / 2);  // the sequence really compared results
+  if (headers)
+    CHECK(searched_dense > searches / 4);  // dense arrays were searched
   if (background) {
     CHECK(installed > steps / 200);          // merges did land
     CHECK(searched_merging > searches / 4);  // and searches ran beside them
@@ -226,6 +238,22 @@ TEST_CASE("sparse index with background merges equals brute force, writes arrivi
   for (uint32_t bits : {1u, 3u}) {  // block maxima recomputed after the renumbering
     CAPTURE(bits);
     run_sequence(Metric::cosine, 61 + bits, 3000, bits, Merges::background);
+  }
+}
+
+TEST_CASE("sparse index with dense posting arrays equals brute force") {
+  // Terms in most vectors: merged into dense arrays (absent = 0, added as
+  // +-0 by exhaustive blocks, looked up by position), tombstoned, updated,
+  // merged again; one of them with an explicit 0 somewhere stays sparse.
+  for (auto m : {Metric::cosine, Metric::inner_product, Metric::euclidean}) {
+    CAPTURE(std::string{to_string(m)});
+    run_sequence(m, 71 + static_cast<uint32_t>(m), 3000, SparseIndex::default_block_bits,
+                 Merges::in_place, true);
+  }
+  for (uint32_t bits : {1u, 3u, 5u}) {
+    CAPTURE(bits);
+    run_sequence(Metric::cosine, 81 + bits, 3000, bits, Merges::background, true);
+    run_sequence(Metric::inner_product, 91 + bits, 2000, bits, Merges::in_place, true);
   }
 }
 
@@ -467,5 +495,94 @@ TEST_CASE("sparse index: a merge job run on another thread while writes and sear
         CHECK(got[r].score == want[r].score);
       }
     }
+  }
+}
+
+TEST_CASE("sparse index: a dense array's absent slots match nothing") {
+  // Term 0 in 90 of 100 vectors (dense after the merge), term 1 in all:
+  // a query of term 0 alone must match the 90 only, however large k is,
+  // and a vector with an explicit 0 keeps its term sparse and matched.
+  for (uint32_t bits : {SparseIndex::default_block_bits, 3u}) {
+    CAPTURE(bits);
+    SparseIndex index{Metric::inner_product, bits};
+    std::map<uint64_t, Sparse> data;
+    for (uint64_t l = 0; l < 100; ++l) {
+      Sparse v = l % 10 == 3 ? Sparse{{1}, {1.0f}} : Sparse{{0, 1}, {0.5f, 1.0f}};
+      if (l == 50)
+        v = Sparse{{1, 2}, {1.0f, 0.0f}};  // term 2: one explicit 0
+      index.upsert(l, v.indices, v.values);
+      data[l] = v;
+    }
+    for (uint64_t l = 100; l < 170; ++l) {
+      index.upsert(l, {2}, {2.0f});
+      data[l] = Sparse{{2}, {2.0f}};
+    }
+    index.merge();
+    CHECK(index.dense_terms() == 2);  // 0 and 1; 2 has a 0 value
+    TieBreak by_label;
+    for (const auto& q : {Sparse{{0}, {1.0f}}, Sparse{{0}, {-1.0f}}, Sparse{{2}, {1.0f}},
+                          Sparse{{0, 1}, {-1.0f, 0.5f}}}) {
+      auto got = index.search(q.indices, q.values, 500, by_label);
+      auto want = brute(Metric::inner_product, data, q, 500, by_label);
+      REQUIRE(got.size() == want.size());
+      for (size_t r = 0; r < want.size(); ++r) {
+        CHECK(got[r].label == want[r].label);
+        CHECK(got[r].score == want[r].score);
+      }
+    }
+    CHECK(index.search({0}, {1.0f}, 500, by_label).size() == 89);  // 90 - label 50
+    CHECK(index.search({2}, {1.0f}, 500, by_label).size() == 71);  // 70 + the explicit 0
+  }
+}
+
+TEST_CASE("sparse index: built in bulk equals brute force, and takes writes after") {
+  // What a shard's reload does: every stored vector at once (a label twice:
+  // the later row wins), then writes, merges and searches as usual.
+  for (auto m : {Metric::cosine, Metric::inner_product, Metric::euclidean}) {
+    CAPTURE(std::string{to_string(m)});
+    std::mt19937 rng{13 + static_cast<uint32_t>(m)};
+    SparseIndex index{m, 3};
+    std::map<uint64_t, Sparse> data;
+    SparseRows rows;
+    for (uint64_t l = 0; l < 1500; ++l) {
+      auto label = l % 700 == 699 ? l - 600 : l;  // a few repeats
+      auto v = random_vector(rng, 150, m == Metric::inner_product, true);
+      rows.add(label, v.indices, v.values);
+      data[label] = v;
+    }
+    index.build(std::move(rows));
+    CHECK(index.size() == data.size());
+    CHECK(index.dense_terms() > 0);
+    TieBreak by_label;
+    auto compare = [&] {
+      for (int j = 0; j < 40; ++j) {
+        auto q = random_vector(rng, 150, m == Metric::inner_product, true);
+        auto got = index.search(q.indices, q.values, 15, by_label);
+        auto want = brute(m, data, q, 15, by_label);
+        REQUIRE(got.size() == want.size());
+        for (size_t r = 0; r < want.size(); ++r) {
+          CHECK(got[r].label == want[r].label);
+          CHECK(got[r].score == want[r].score);
+        }
+      }
+    };
+    compare();
+    for (uint64_t l = 0; l < 300; ++l) {
+      auto label = rng() % 2000;
+      if (l % 3 == 0 && data.count(label) != 0) {
+        CHECK(index.remove(label));
+        data.erase(label);
+      } else {
+        auto v = random_vector(rng, 150, m == Metric::inner_product, true);
+        index.upsert(label, v.indices, v.values);
+        data[label] = v;
+      }
+    }
+    compare();
+    index.merge();
+    compare();
+    index.build(SparseRows{});  // empty
+    CHECK(index.size() == 0);
+    CHECK(index.search({0}, {1.0f}, 5, by_label).empty());
   }
 }

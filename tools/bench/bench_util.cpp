@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -34,6 +35,11 @@ DocumentArray hello_docs(size_t n) {
 
 void emit(const Value& v) {
   std::cout << to_json(v) << std::endl;
+}
+
+double load_average() {
+  double load[1] = {0};
+  return ::getloadavg(load, 1) == 1 ? load[0] : -1;
 }
 
 long long arg(int argc, char** argv, const std::string& name, long long fallback) {

@@ -25,6 +25,10 @@ DocumentArray hello_docs(size_t n);
 /// Prints `v` as one JSON line on standard output and flushes.
 void emit(const Value& v);
 
+/// The machine's load average over the last minute (the benchmarks run on
+/// shared machines: a figure is read beside it).
+double load_average();
+
 /// The value of `--name=value` in argv, or `fallback`.
 long long arg(int argc, char** argv, const std::string& name, long long fallback);
 

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "bench/bench_util.hpp"
+#include "bench/grpc_load.hpp"
 #include "caflow/client.hpp"
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
@@ -86,20 +87,37 @@ PhaseFigures client_phase(const std::string& phase, uint16_t port, const Gateway
   PhaseFigures f;
   f.phase = phase;
   f.requests = (s.docs + s.request_size - 1) / s.request_size;
-  auto docs = hello_docs(s.docs);
-  say("BEGIN " + phase);
-  wait_go();
-  auto start = clock::now();
-  auto result = post(std::move(docs), s.request_size, s.prefetch);
-  auto secs = seconds_since(start);
-  say("END " + phase);
-  wait_go();
-  if (!result)
-    throw Error(result.error());
-  if (result->docs.size() != s.docs)
-    throw Error(errc::invalid_argument,
-                "lost documents: got " + std::to_string(result->docs.size()));
-  f.docs_per_s = static_cast<double>(s.docs) / secs;
+  if (protocol == "grpc") {
+    // Several streams, requests serialised once (bench/grpc_load.hpp).
+    auto streams = std::max<size_t>(1, std::min(s.grpc_streams, s.prefetch));
+    GrpcLoad load{.address = "127.0.0.1:" + std::to_string(port),
+                  .requests = s.docs / s.request_size,
+                  .request_size = s.request_size,
+                  .streams = streams,
+                  .window = (s.prefetch + streams - 1) / streams};
+    f.requests = load.requests;
+    say("BEGIN " + phase);
+    wait_go();
+    auto r = run_grpc_load(load);
+    say("END " + phase);
+    wait_go();
+    f.docs_per_s = static_cast<double>(r.docs) / r.seconds;
+  } else {
+    auto docs = hello_docs(s.docs);
+    say("BEGIN " + phase);
+    wait_go();
+    auto start = clock::now();
+    auto result = post(std::move(docs), s.request_size, s.prefetch);
+    auto secs = seconds_since(start);
+    say("END " + phase);
+    wait_go();
+    if (!result)
+      throw Error(result.error());
+    if (result->docs.size() != s.docs)
+      throw Error(errc::invalid_argument,
+                  "lost documents: got " + std::to_string(result->docs.size()));
+    f.docs_per_s = static_cast<double>(s.docs) / secs;
+  }
   std::vector<double> rtts;
   for (int i = 0; i < s.rtt_samples + 200; ++i) {
     auto t0 = clock::now();
@@ -123,6 +141,7 @@ GatewaySettings gateway_settings(int argc, char** argv) {
   s.prefetch = static_cast<size_t>(arg(argc, argv, "prefetch", 8));
   s.rtt_samples = static_cast<int>(arg(argc, argv, "rtt-samples", 2000));
   s.io_threads = static_cast<unsigned>(arg(argc, argv, "io-threads", 1));
+  s.grpc_streams = std::max<size_t>(1, static_cast<size_t>(arg(argc, argv, "grpc-streams", 4)));
   return s;
 }
 
@@ -197,6 +216,12 @@ std::vector<PhaseFigures> run_gateway_phases(int argc, char** argv, const Gatewa
     std::vector<std::string> args(argv, argv + argc);
     args.emplace_back(client_flag);
     args.push_back("--phases=" + phases);
+    // The settings in force (a benchmark may have its own defaults).
+    args.push_back("--docs=" + std::to_string(s.docs));
+    args.push_back("--request-size=" + std::to_string(s.request_size));
+    args.push_back("--prefetch=" + std::to_string(s.prefetch));
+    args.push_back("--rtt-samples=" + std::to_string(s.rtt_samples));
+    args.push_back("--grpc-streams=" + std::to_string(s.grpc_streams));
     std::vector<char*> cargs;
     for (auto& a : args)
       cargs.push_back(a.data());

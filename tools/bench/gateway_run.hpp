@@ -29,6 +29,9 @@ struct GatewaySettings {
   size_t prefetch = 8;
   int rtt_samples = 2000;
   unsigned io_threads = 1;
+  /// gRPC: the requests in flight (`prefetch`) spread over this many
+  /// channels, each with a stream and a client thread (bench/grpc_load.hpp).
+  size_t grpc_streams = 4;
   std::vector<std::string> phases;  // "http", "grpc", "http-legacy", ...
 };
 
@@ -44,7 +47,7 @@ struct PhaseFigures {
 };
 
 /// The settings from argv (--docs, --request-size, --prefetch, --rtt-samples,
-/// --io-threads); phases are the caller's.
+/// --io-threads, --grpc-streams); phases are the caller's.
 GatewaySettings gateway_settings(int argc, char** argv);
 
 /// Runs the phases (the server here, the client in a child process) and

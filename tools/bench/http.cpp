@@ -139,7 +139,8 @@ int run_http_bench(int argc, char** argv) {
           {"grpc_server_cpu_us_per_request", grpc.server_cpu_us_per_request},
           {"grpc_baseline_server_cpu_us_per_request", grpc_old.server_cpu_us_per_request},
           {"grpc_ratio", grpc.server_cpu_us_per_request / grpc_old.server_cpu_us_per_request},
-          {"baseline", "the same server, an actor spawned per request (the former path)"}});
+          {"baseline", "the same server, an actor spawned per request (the former path)"},
+          {"load_average", load_average()}});
   }
   return 0;
 }
