@@ -103,6 +103,19 @@ std::vector<Hit> brute(Metric m, const std::map<uint64_t, Sparse>& data, const S
   return all;
 }
 
+/// `index`'s top-k for `query` equals brute force's, label and score.
+void check_against_brute(const SparseIndex& index, Metric m, const std::map<uint64_t, Sparse>& data,
+                         const Sparse& query, size_t k, const TieBreak& tie) {
+  auto got = index.search(query.indices, query.values, k, tie);
+  auto want = brute(m, data, query, k, tie);
+  REQUIRE(got.size() == want.size());
+  for (size_t r = 0; r < want.size(); ++r) {
+    CAPTURE(r);
+    CHECK(got[r].label == want[r].label);
+    CHECK(got[r].score == want[r].score);
+  }
+}
+
 /// Labels tie-broken by a fixed scramble, so that label order never helps.
 TieBreak scrambled() {
   return [](uint64_t a, uint64_t b) {
@@ -352,13 +365,7 @@ TEST_CASE("sparse index: pruning at scale (long lists, few candidates) equals br
     TieBreak by_label;
     for (int j = 0; j < 60; ++j) {
       auto q = draw(j % 2 == 0 ? 30 : 3);  // long and short queries
-      auto got = index.search(q.indices, q.values, 10, by_label);
-      auto want = brute(Metric::cosine, data, q, 10, by_label);
-      REQUIRE(got.size() == want.size());
-      for (size_t r = 0; r < want.size(); ++r) {
-        CHECK(got[r].label == want[r].label);
-        CHECK(got[r].score == want[r].score);
-      }
+      check_against_brute(index, Metric::cosine, data, q, 10, by_label);
     }
   }
 }
@@ -385,13 +392,7 @@ TEST_CASE("sparse index: a merge job in a fixed order of write, search, run and 
     REQUIRE(index.size() == data.size());
     for (uint32_t t = 0; t < 6; ++t) {
       Sparse q{{t, t + 1}, {1.0f, 0.5f}};
-      auto got = index.search(q.indices, q.values, 50, by_label);
-      auto want = brute(Metric::cosine, data, q, 50, by_label);
-      REQUIRE(got.size() == want.size());
-      for (size_t r = 0; r < want.size(); ++r) {
-        CHECK(got[r].label == want[r].label);
-        CHECK(got[r].score == want[r].score);
-      }
+      check_against_brute(index, Metric::cosine, data, q, 50, by_label);
     }
   };
   for (uint64_t l = 0; l < 20; ++l)
@@ -475,25 +476,13 @@ TEST_CASE("sparse index: a merge job run on another thread while writes and sear
         index.upsert(label, data[label].indices, data[label].values);
       }
       auto q = random_vector(rng, 200, true);
-      auto got = index.search(q.indices, q.values, 10, by_label);
-      auto want = brute(Metric::inner_product, data, q, 10, by_label);
-      REQUIRE(got.size() == want.size());
-      for (size_t r = 0; r < want.size(); ++r) {
-        CHECK(got[r].label == want[r].label);
-        CHECK(got[r].score == want[r].score);
-      }
+      check_against_brute(index, Metric::inner_product, data, q, 10, by_label);
     }
     worker.join();
     index.finish_merge(job);
     for (int i = 0; i < 50; ++i) {
       auto q = random_vector(rng, 200, true);
-      auto got = index.search(q.indices, q.values, 10, by_label);
-      auto want = brute(Metric::inner_product, data, q, 10, by_label);
-      REQUIRE(got.size() == want.size());
-      for (size_t r = 0; r < want.size(); ++r) {
-        CHECK(got[r].label == want[r].label);
-        CHECK(got[r].score == want[r].score);
-      }
+      check_against_brute(index, Metric::inner_product, data, q, 10, by_label);
     }
   }
 }
@@ -522,13 +511,7 @@ TEST_CASE("sparse index: a dense array's absent slots match nothing") {
     TieBreak by_label;
     for (const auto& q : {Sparse{{0}, {1.0f}}, Sparse{{0}, {-1.0f}}, Sparse{{2}, {1.0f}},
                           Sparse{{0, 1}, {-1.0f, 0.5f}}}) {
-      auto got = index.search(q.indices, q.values, 500, by_label);
-      auto want = brute(Metric::inner_product, data, q, 500, by_label);
-      REQUIRE(got.size() == want.size());
-      for (size_t r = 0; r < want.size(); ++r) {
-        CHECK(got[r].label == want[r].label);
-        CHECK(got[r].score == want[r].score);
-      }
+      check_against_brute(index, Metric::inner_product, data, q, 500, by_label);
     }
     CHECK(index.search({0}, {1.0f}, 500, by_label).size() == 89);  // 90 - label 50
     CHECK(index.search({2}, {1.0f}, 500, by_label).size() == 71);  // 70 + the explicit 0
@@ -557,13 +540,7 @@ TEST_CASE("sparse index: built in bulk equals brute force, and takes writes afte
     auto compare = [&] {
       for (int j = 0; j < 40; ++j) {
         auto q = random_vector(rng, 150, m == Metric::inner_product, true);
-        auto got = index.search(q.indices, q.values, 15, by_label);
-        auto want = brute(m, data, q, 15, by_label);
-        REQUIRE(got.size() == want.size());
-        for (size_t r = 0; r < want.size(); ++r) {
-          CHECK(got[r].label == want[r].label);
-          CHECK(got[r].score == want[r].score);
-        }
+        check_against_brute(index, m, data, q, 15, by_label);
       }
     };
     compare();
