@@ -37,6 +37,14 @@ ReplicaSetOptions opts(uint32_t shards, uint32_t copies, uint32_t write_consiste
   return o;
 }
 
+// "d0" .. "d<n-1>".
+std::vector<std::string> numbered_ids(int n) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < n; ++i)
+    ids.push_back("d" + std::to_string(i));
+  return ids;
+}
+
 SlotId id_of(const ReplicaSet& set, uint32_t k, uint32_t i) {
   return {k, i, set.slot(k, i).gen};
 }
@@ -292,9 +300,7 @@ TEST_CASE("copies: slots of one shard on one node share a store: one write, both
 TEST_CASE("copies: PARTITION writes are numbered per shard") {
   ReplicaSet set{opts(2, 2)};
   (void)start_copies(set, {node_a, node_b}, {0, 0});
-  std::vector<std::string> ids;
-  for (int i = 0; i < 20; ++i)
-    ids.push_back("d" + std::to_string(i));
+  auto ids = numbered_ids(20);
   // One copy of each shard checks its part first; nothing is numbered yet.
   auto checks = all_of<fx::SendCall>(set.on_request(1, req("/index", ids)));
   REQUIRE(checks.size() == 2);
@@ -374,9 +380,7 @@ TEST_CASE("copies: status shows each copy's state, applied number and the shard'
 TEST_CASE("copies: a write over several shards that one shard refuses writes nothing (400)") {
   ReplicaSet set{opts(2, 2)};
   (void)start_copies(set, {node_a, node_b}, {0, 0});
-  std::vector<std::string> ids;
-  for (int i = 0; i < 20; ++i)
-    ids.push_back("d" + std::to_string(i));
+  auto ids = numbered_ids(20);
   auto checks = all_of<fx::SendCall>(set.on_request(1, req("/index", ids)));
   REQUIRE(checks.size() == 2);
   CHECK(set
