@@ -31,23 +31,24 @@
 /// Search (sparse_search.cpp) goes one block of slots at a time over one
 /// cursor per (segment, query term); in each block every cursor has an upper
 /// bound of what it adds there (its block maximum times the query's weight).
-/// Once the top-k is full (theta = the k-th score):
+/// Until theta (the k-th score) is known and positive, a block is scored
+/// exhaustively: every cursor's postings, term by term in query order, into
+/// float sums (brute force's own sums, sequential reads only). After that:
 ///   - a block where all bounds together cannot reach theta is skipped;
-///   - else the cursors whose summed bounds cannot reach theta on their own
-///     (non-essential) are not scanned: the others' postings are summed per
-///     document, and each candidate they produce is looked up in the
-///     non-essential cursors only while their bounds leave room (block-max
-///     MaxScore), the survivors scored exactly;
-///   - when that yields candidates for more than an eighth of the block (or
-///     no cursor is non-essential), the block is scored exhaustively: every
-///     cursor's postings, term by term in query order, into float sums —
-///     brute force's own sums, with sequential reads only. After such a
-///     block pruning is tried again only after a doubling back-off.
-/// Queries of many dense terms (a pasted mail's header words) are mostly
-/// exhaustive: one streaming pass over their terms' postings. Exact scores
-/// are always float sums in the query's term order, as a brute-force
-/// accumulation computes them, and pruning keeps a rounding margin, so the
-/// result equals brute force bit for bit, ties (by TieBreak) included.
+///   - one where no cursor can be left out is scored exhaustively;
+///   - else the cursors with the largest bound per entry read (a rare
+///     term's few postings before a common term's dense array) are summed
+///     into partial sums until at most 1/64 of the block's documents can
+///     still reach theta with the bounds of the others (estimated on a
+///     sample); those few are looked up in the other cursors term by term,
+///     largest bound first, each dropping out once its partial sum plus the
+///     bounds left falls below theta, and the survivors scored exactly.
+/// Theta rises with the index, so the larger it is the more common terms
+/// are only looked up, for a few documents: cost grows more slowly than the
+/// postings. Exact scores are always float sums in the query's term order,
+/// as a brute-force accumulation computes them, and pruning keeps a
+/// rounding margin, so the result equals brute force bit for bit, ties (by
+/// TieBreak) included.
 ///
 /// Thread-safety: const members may run concurrently; writes, begin_merge()
 /// and finish_merge() need exclusive access (the shard's lock); a merge

@@ -97,6 +97,16 @@ struct SparseIndex::Cursor {
     return {lo, i};
   }
 
+  /// How many entries summing block `b` ([w0, w1)) reads (an estimate for a
+  /// list without block positions: its average per block).
+  [[nodiscard]] uint32_t entries_in(uint32_t b, uint32_t w0, uint32_t w1) const noexcept {
+    if (dense())
+      return std::min(w1, first + n) - std::max(w0, first);
+    if (bbegin != nullptr)
+      return (b + 1 < block_end ? bbegin[b + 1 - block0] : n) - bbegin[b - block0];
+    return n / (block_end - block0) + 1;
+  }
+
   /// Adds q * value of its postings in block `b` ([w0, w1)) to
   /// acc[slot - w0] (float sums, as brute force's; a dense array's absent
   /// slots add +-0, which changes no sum), marking them in seen[] when
@@ -292,6 +302,11 @@ std::vector<Hit> SparseIndex::search_blockmax(std::vector<Cursor>& cursors, size
   // Pruned blocks: the documents left to look up, and their partial sums.
   std::vector<uint32_t> left;
   std::vector<float> left_partial;
+  // Pruned blocks: the cursors present, in the order they are taken, what
+  // each gains per entry read, and the bounds of seq[t..] summed.
+  std::vector<uint32_t> seq;
+  std::vector<double> gain(m);
+  std::vector<double> tail;
   // Per block: the cursors with postings there, ordered by their block
   // bound ascending (a counting sort on buckets: O(m)), and prefix[t] the
   // summed bounds of order[first..t].
@@ -341,35 +356,51 @@ std::vector<Hit> SparseIndex::search_blockmax(std::vector<Cursor>& cursors, size
     }
   };
 
-  // Largest bounds first: each cursor's postings of [w0, w1) summed into
-  // scores[] (any order: partial sums, for pruning only) while the bounds of
-  // those not yet summed (`rest`) could lift any document to theta; then
-  // while too many documents are still in reach. The documents in reach are
-  // then looked up in the others, from the largest bound down while the
-  // bounds left leave room, and the survivors scored exactly (in query
-  // order). As theta rises with the index, fewer cursors are summed: the
-  // common terms' postings are only looked up, for few documents.
+  // Cursors' postings of [w0, w1) summed into scores[] (any order: partial
+  // sums, for pruning only) while the bounds of those not yet summed
+  // (`rest`) could lift any document to theta, then while more than `few`
+  // documents are still in reach. Those are then looked up in the others,
+  // largest bound first while the bounds left leave room, and the survivors
+  // scored exactly (in query order). As theta rises with the index, fewer
+  // cursors are summed: the common terms' postings are only looked up, for
+  // few documents. few = 1/64 of the block and the order by bound per entry
+  // read (against by bound: 18% fewer entries read at 120k) measured with
+  // `caflow-bench sparse` against 1/8, 1/16, 1/32, 1/128, 1/256.
   auto pruned = [&](uint32_t b, uint32_t w0, uint32_t w1, size_t first) {
     const uint32_t n = w1 - w0;
-    const uint32_t few = n / 8;
+    const uint32_t few = n / 64;
+    // Summed first: the cursors whose bound is largest for what summing them
+    // reads (a rare term's few postings before a common term's array).
+    seq.assign(order.begin() + static_cast<ptrdiff_t>(first), order.end());
+    for (uint32_t j : seq)
+      gain[j] = bound[j] / (static_cast<double>(cursors[j].entries_in(b, w0, w1)) + 64.0);
+    std::sort(seq.begin(), seq.end(), [&](uint32_t x, uint32_t y) { return gain[x] > gain[y]; });
+    const size_t live = seq.size();
+    tail.resize(live + 1);
+    auto tails = [&](size_t from) {  // tail[t]: the bounds of seq[t..] summed
+      tail[live] = 0;
+      for (size_t t = live; t-- > from;)
+        tail[t] = tail[t + 1] + bound[seq[t]];
+    };
+    tails(0);
     left.clear();
     left_partial.clear();
-    size_t t = m;  // summed: order[t..m)
-    while (t > first) {
-      auto& c = cursors[order[--t]];
+    size_t t = 0;  // summed: seq[0..t)
+    while (t < live) {
+      auto& c = cursors[seq[t++]];
       if (c.dense() || c.bbegin != nullptr)
         c.add_block<false>(scores.data(), touched.data(), b, w0, w1);
       else
         c.add_block_unindexed<false>(scores.data(), touched.data(), w0, w1);
-      const double rest = t > first ? prefix[t - 1] : 0.0;
-      if (t > first && rest + margin >= theta)
+      const double rest = tail[t];
+      if (t < live && rest + margin >= theta)
         continue;
       // In reach: partial + rest + margin >= theta, with the float
       // threshold rounded down (a partial sum is a float).
       const float need = std::nextafter(static_cast<float>(theta - margin - rest),
                                         -std::numeric_limits<float>::infinity());
       // Estimated on every 16th document (the choice only, not the result).
-      if (t > first) {
+      if (t < live) {
         uint32_t reach = 0;
         for (uint32_t s = 0; s < n; s += 16)
           reach += scores[s] >= need ? 1u : 0u;
@@ -386,9 +417,12 @@ std::vector<Hit> SparseIndex::search_blockmax(std::vector<Cursor>& cursors, size
     std::fill(scores.begin(), scores.begin() + n, 0.0f);
     // The others term by term, largest bound first; after each, the
     // documents its bound and those left no longer lift to theta drop out.
-    for (size_t u = t; u-- > first && !left.empty();) {
-      cursors[order[u]].add_to(b, w0, w1, left.data(), left_partial.data(), left.size());
-      const double rest = u > first ? prefix[u - 1] : 0.0;
+    std::sort(seq.begin() + static_cast<ptrdiff_t>(t), seq.end(),
+              [&](uint32_t x, uint32_t y) { return bound[x] > bound[y]; });
+    tails(t);
+    for (size_t u = t; u < live && !left.empty(); ++u) {
+      cursors[seq[u]].add_to(b, w0, w1, left.data(), left_partial.data(), left.size());
+      const double rest = tail[u + 1];
       size_t kept = 0;
       for (size_t x = 0; x < left.size(); ++x)
         if (double{left_partial[x]} + rest + margin >= theta) {

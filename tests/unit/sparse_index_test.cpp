@@ -370,6 +370,60 @@ TEST_CASE("sparse index: pruning at scale (long lists, few candidates) equals br
   }
 }
 
+TEST_CASE("sparse index: mail-like queries (common terms looked up, ties in pruned blocks)") {
+  // Like mail starts: most query terms are in most documents with small
+  // weights (dense arrays, only looked up once theta is high), a few are rare
+  // with large ones (summed first); repeated documents tie at the cut. Blocks
+  // of 64 slots: many pruned blocks, in the base and in the delta.
+  std::mt19937 rng{11};
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  auto draw = [&] {
+    Sparse v;
+    for (uint32_t t = 0; t < 300; ++t) {
+      const bool common = t < 40;
+      if (u(rng) < (common ? 0.9f : 0.03f)) {
+        v.indices.push_back(t);
+        v.values.push_back(common ? 0.05f + 0.2f * u(rng) * u(rng) : 0.2f + u(rng));
+      }
+    }
+    if (v.indices.empty()) {
+      v.indices.push_back(0);
+      v.values.push_back(1.0f);
+    }
+    return v;
+  };
+  SparseIndex index{Metric::cosine, 6};
+  std::map<uint64_t, Sparse> data;
+  for (uint64_t l = 0; l < 3000; ++l) {
+    data[l] = l % 97 == 5 && l > 100 ? data[l - 100] : draw();  // some repeats
+    index.upsert(l, data[l].indices, data[l].values);
+    if (l == 2000)
+      index.merge();  // a base and a delta
+  }
+  for (int j = 0; j < 40; ++j) {
+    Sparse q = j % 4 == 0 ? data[static_cast<uint64_t>(5 + 97 * j)] : draw();
+    check_against_brute(index, Metric::cosine, data, q, 10, scrambled());
+  }
+}
+
+TEST_CASE(
+  "sparse index: documents scoring exactly theta in pruned blocks are kept for the tie-break") {
+  // Single-term documents: each one's bound equals its score, and hundreds
+  // tie at the cut, in every block; the tie-break (not the slot order)
+  // picks among them, so a pruning without its rounding margin (or with a
+  // strict bound) drops winners.
+  SparseIndex index{Metric::cosine, 6};
+  std::map<uint64_t, Sparse> data;
+  for (uint64_t l = 0; l < 1500; ++l) {
+    data[l] = Sparse{{l % 3 == 0 ? 7u : 9u}, {1.0f}};
+    index.upsert(l, data[l].indices, data[l].values);
+    if (l == 1000)
+      index.merge();
+  }
+  check_against_brute(index, Metric::cosine, data, Sparse{{9, 7}, {0.5f, 0.8f}}, 10, scrambled());
+  check_against_brute(index, Metric::cosine, data, Sparse{{7, 9}, {0.5f, 0.8f}}, 10, scrambled());
+}
+
 TEST_CASE("sparse index: a merge job in a fixed order of write, search, run and install") {
   // The order the Indexer's shards run it in: the job is taken under the
   // lock, run without it while writes and searches go on, installed under
