@@ -447,6 +447,10 @@ class ReplicaSet {
   void finish(Effects& out, uint64_t op);
   // uses_after's packed answers (replica_set_answers.cpp).
   void finish_packed(Effects& out, uint64_t op, Op& o);
+  // The end both finishes share: a failure counted and delivered, or the
+  // joined answer stamped with its counts, failures and route, and delivered.
+  void fail_op(Effects& out, uint64_t op, caf::error err);
+  void deliver_joined(Effects& out, uint64_t op, Op& o, Response resp, size_t count);
   void pack_any(uint64_t op, uint32_t shard, Response& resp) const;
   void fail_call(Effects& out, uint64_t id, Call call, const caf::error& err);
   void fail_calls_on(Effects& out, SlotId slot, const caf::error& err);
