@@ -383,6 +383,23 @@ TEST_CASE("copies: a copy that does not answer in time is waited for; one that e
   CHECK(one<fx::Recover>(opened).target == queried[0]);
 }
 
+TEST_CASE("copies: a copy waited for whose node is then lost no longer holds the shard up") {
+  ReplicaSet set{opts(1, 2)};
+  std::vector<std::vector<std::string>> where{{node_a, node_b}};
+  std::vector<SlotId> queried;
+  for (auto& p : all_of<fx::PlaceSlot>(set.start(where)))
+    queried.push_back(one<fx::QuerySeq>(set.on_placed(p.slot, p.node)).slot);
+  CHECK(set.on_request(1, req("/index", {"a"})).empty());
+  CHECK(set.on_seq(queried[0], 3).empty());
+  (void)set.on_seq_failed(queried[1], caf::sec::request_timeout);
+  CHECK_FALSE(set.established(0));
+  auto lost = set.on_node_lost(node_b, "node " + node_b + " unresponsive");
+  CHECK(set.established(0));
+  CHECK(one<fx::SendCall>(lost).seq == 4);
+  // Its query's late timeout asks nothing more of a lost copy.
+  CHECK(set.on_seq_failed(queried[1], caf::sec::request_timeout).empty());
+}
+
 TEST_CASE("copies: stopping answers the requests still waiting for the shard's number") {
   ReplicaSet set{opts(1, 1)};
   for (auto& p : all_of<fx::PlaceSlot>(set.start({{node_a}})))
