@@ -209,6 +209,7 @@ TEST_CASE("config keys: every option the Indexer reads is one it declares") {
                           "      ef_construction: 100\n      ef: 20\n      max_elements: 64\n"
                           "      sync: true\n      wal_recovery: strict\n      default_top_k: 5\n"
                           "      checkpoint_writes: 100\n      checkpoint_seconds: 5\n"
-                          "      memtable_mb: 8\n      block_cache_mb: 8\n"))
+                          "      memtable_mb: 8\n      block_cache_mb: 8\n"
+                          "      log_retention: 100\n      log_retention_mb: 16\n"))
         == "");
 }
