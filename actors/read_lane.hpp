@@ -23,6 +23,9 @@
 // A read may overtake a write that is not acknowledged yet; it then sees
 // that write whole or not at all (the executor's promise).
 //
+// Only a detached replica gets a lane: one on the scheduler
+// (runs_on_scheduler, or spawned so by a test) serves everything itself.
+//
 // One lane per replica: reads on it run one at a time, as they did on the
 // replica; more read parallelism is what `replicas` gives. The writer and
 // the lane share the executor; it closes when both let go of it, and the

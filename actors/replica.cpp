@@ -195,7 +195,10 @@ replica_actor::behavior_type replica(replica_pointer self, ExecutorContext ctx) 
   }
   st.closed = std::make_shared<std::latch>(1);
   auto executor = share_executor(std::move(*ex), st.closed);
-  if (reads.empty()) {
+  // A replica on the scheduler (runs_on_scheduler, or a test's coordinator)
+  // gets no lane: its executor promised not to block, and a front there
+  // could not wait for the executor's close without stalling a worker.
+  if (reads.empty() || !self->getf(caf::abstract_actor::is_detached_flag)) {
     st.replicated = dynamic_cast<Replicated*>(executor.get());
     st.executor = std::move(executor);
     return serving(self);

@@ -221,7 +221,8 @@ void pull_snapshot(replica_pointer self) {
         auto stored = guarded(st, [&] {
           if (!r.started) {
             std::cerr << "caflow: " << st.label << ": the source's log does not reach back to "
-                      << r.from + 1 << ": taking a snapshot at " << chunk.applied << '\n';
+                      << st.replicated->applied_seq() + 1 << ": taking a snapshot at "
+                      << chunk.applied << '\n';
             st.replicated->restore_begin();
             r.snap_seq = chunk.applied;
             r.started = true;
@@ -369,7 +370,16 @@ void recover_step(replica_pointer self) {
         if (!st.recovery)
           return;
         if (chunk.truncated) {
-          st.recovery->snapshot = true;
+          // A snapshot, from the start: also after one that ended below a
+          // gap the source's log no longer covers (writes numbered before
+          // this copy received any, applied by the source only after the
+          // snapshot's first chunk, then cut from its log). Continuing the
+          // finished snapshot would end it at its old number again, and
+          // find the same gap, for ever.
+          auto& r = *st.recovery;
+          r.snapshot = true;
+          r.started = false;
+          r.after.clear();
           recover_step(self);
           return;
         }

@@ -48,6 +48,22 @@
 /// calls the executor any more. Default: false (every endpoint runs in the
 /// replica's one mailbox order).
 ///
+/// An executor whose handlers never block (no I/O, no locks held for long, no
+/// waiting on other actors) and return within microseconds (NoOp, a field
+/// rename, a filter) may declare so:
+///
+///     static constexpr bool runs_on_scheduler = true;
+///
+/// Its replicas then run as scheduled actors on the flow's CAF workers
+/// instead of on a thread each, so a request reaches them as the worker's
+/// next job rather than by waking a sleeping thread (two thread hand-offs
+/// less per replica hop). The contract is the executor's: a handler that
+/// blocks or computes for long stalls the worker, and with it the heads, the
+/// gateway and every other scheduled replica of the process. A type that
+/// declares nothing (or `false`) gets a thread of its own per replica, the
+/// safe side; a flow can override either way per executor with
+/// `uses_metas: {runs_on_scheduler: false}` (README "Writing an executor").
+///
 /// A handler modifies the documents in place or replaces them, and may return
 /// `Params` that go into the response's parameters (e.g. `{"count": 7}`).
 /// A request to an endpoint with no handler and no default passes through
@@ -252,6 +268,16 @@ class ExecutorRegistry {
   /// True when `type` declared concurrent reads.
   [[nodiscard]] bool concurrent_reads(std::string_view type) const;
 
+  /// Declares that the replicas of `type` may run on the scheduler (see the
+  /// file comment: its handlers never block and return in microseconds); the
+  /// registration macros call it when the class has a static
+  /// `runs_on_scheduler` member. Returns true.
+  bool declare_runs_on_scheduler(std::string_view type, bool on);
+
+  /// True when `type` declared runs_on_scheduler. Default: false (each
+  /// replica on a thread of its own).
+  [[nodiscard]] bool runs_on_scheduler(std::string_view type) const;
+
   /// True when `endpoint` of `type` changes its data: every endpoint of a
   /// stateful type but its declared reads; never for a stateless type.
   [[nodiscard]] bool writes(std::string_view type, std::string_view endpoint) const;
@@ -299,6 +325,8 @@ bool register_executor(std::string name, bool stateful) {
                                                           std::end(Type::read_endpoints)));
   if constexpr (requires { bool{Type::concurrent_reads}; })
     registry.declare_concurrent_reads(name, Type::concurrent_reads);
+  if constexpr (requires { bool{Type::runs_on_scheduler}; })
+    registry.declare_runs_on_scheduler(name, Type::runs_on_scheduler);
   if constexpr (requires { std::size(Type::uses_with_keys); })
     registry.declare_uses_with(name, std::vector<std::string>(std::begin(Type::uses_with_keys),
                                                               std::end(Type::uses_with_keys)));

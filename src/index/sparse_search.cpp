@@ -148,28 +148,43 @@ struct SparseIndex::Cursor {
     i = at;
   }
 
-  /// Adds q * value of its postings in block `b` ([w0, w1)) to
-  /// acc[slot - w0] (double) and marks them in seen[]; returns how many
-  /// were not marked before.
-  size_t scan_block(double* __restrict acc, uint8_t* __restrict seen, uint32_t b, uint32_t w0,
-                    uint32_t w1) noexcept {
-    const auto [lo, hi] = range(b, w0, w1);
+  /// Adds q * value of slot w0 + docs[x] to part[x], for the `count`
+  /// ascending documents `docs` of block `b` ([w0, w1)); absent ones add
+  /// nothing. Leaves i at or before its first posting at or after w1.
+  void add_to(uint32_t b, uint32_t w0, uint32_t w1, const uint32_t* __restrict docs,
+              float* __restrict part, size_t count) noexcept {
     const float qv = q;
-    size_t fresh = 0;
-    auto one = [&](uint32_t s, float v) {
-      acc[s] += qv * v;
-      fresh += seen[s] ^ 1u;
-      seen[s] = 1;
-    };
     if (dense()) {
-      for (uint32_t at = lo; at < hi; ++at)
-        if (float v = values[at]; v != 0.0f)
-          one(first + at - w0, v);
-      return fresh;
+      const uint32_t lo = std::max(w0, first) - w0;
+      const uint32_t hi = std::min(w1, first + n) - w0;  // in(b): > lo
+      for (size_t x = 0; x < count; ++x)
+        if (const uint32_t s = docs[x]; s >= lo && s < hi)
+          part[x] += qv * values[w0 + s - first];
+      return;
     }
-    for (uint32_t at = lo; at < hi; ++at)
-      one(slots[at] - w0, values[at]);
-    return fresh;
+    uint32_t at, end = n;
+    if (bbegin != nullptr) {
+      at = bbegin[b - block0];
+      end = b + 1 < block_end ? bbegin[b + 1 - block0] : n;
+    } else {
+      seek(i, w0);
+      at = i;
+    }
+    // A walk along the postings when they are few beside the documents,
+    // else a galloping search per document.
+    const bool walk = bbegin != nullptr && end - at <= 4 * count;
+    for (size_t x = 0; x < count && at < end; ++x) {
+      const uint32_t d = w0 + docs[x];
+      if (walk)
+        while (at < end && slots[at] < d)
+          ++at;
+      else
+        seek(at, d);
+      if (at < end && slots[at] == d)
+        part[x] += qv * values[at];
+    }
+    if (bbegin == nullptr)
+      i = at;
   }
 
   /// Calls fn(slot, value) for every posting.
@@ -271,24 +286,22 @@ std::vector<Hit> SparseIndex::search_blockmax(std::vector<Cursor>& cursors, size
   TopK top(k, /*higher_better=*/true, &tie);
   double theta = -std::numeric_limits<double>::infinity();
   const uint32_t block = uint32_t{1} << block_bits_;
-  std::vector<float> scores(block, 0.0f);   // exhaustive blocks: exact float sums
-  std::vector<double> partial(block, 0.0);  // pruned blocks: the essential cursors' sums
+  // Exhaustive blocks: exact float sums; pruned blocks: partial sums.
+  std::vector<float> scores(block, 0.0f);
   std::vector<uint8_t> touched(block, 0);
-  std::vector<uint32_t> saved(m);
+  // Pruned blocks: the documents left to look up, and their partial sums.
+  std::vector<uint32_t> left;
+  std::vector<float> left_partial;
   // Per block: the cursors with postings there, ordered by their block
   // bound ascending (a counting sort on buckets: O(m)), and prefix[t] the
-  // summed bounds of order[first..t]. The longest prefix whose sum cannot
-  // reach theta is non-essential.
+  // summed bounds of order[first..t].
   std::vector<double> bound(m);
   std::vector<uint32_t> bucket(m);
   std::vector<uint32_t> order(m);
   std::vector<double> prefix(m);
-  // Pruning is tried again after a block where it did not pay only after
-  // `backoff` blocks (doubling while it keeps failing).
-  uint32_t backoff = 0, skip_pruning = 0;
 
   auto offer = [&](uint32_t d, float score) {
-    if (!slots_[d].alive)
+    if (!slots_[d].alive || score < theta)
       return;
     top.push(slots_[d].label, score);
     if (top.full())
@@ -328,6 +341,73 @@ std::vector<Hit> SparseIndex::search_blockmax(std::vector<Cursor>& cursors, size
     }
   };
 
+  // Largest bounds first: each cursor's postings of [w0, w1) summed into
+  // scores[] (any order: partial sums, for pruning only) while the bounds of
+  // those not yet summed (`rest`) could lift any document to theta; then
+  // while too many documents are still in reach. The documents in reach are
+  // then looked up in the others, from the largest bound down while the
+  // bounds left leave room, and the survivors scored exactly (in query
+  // order). As theta rises with the index, fewer cursors are summed: the
+  // common terms' postings are only looked up, for few documents.
+  auto pruned = [&](uint32_t b, uint32_t w0, uint32_t w1, size_t first) {
+    const uint32_t n = w1 - w0;
+    const uint32_t few = n / 8;
+    left.clear();
+    left_partial.clear();
+    size_t t = m;  // summed: order[t..m)
+    while (t > first) {
+      auto& c = cursors[order[--t]];
+      if (c.dense() || c.bbegin != nullptr)
+        c.add_block<false>(scores.data(), touched.data(), b, w0, w1);
+      else
+        c.add_block_unindexed<false>(scores.data(), touched.data(), w0, w1);
+      const double rest = t > first ? prefix[t - 1] : 0.0;
+      if (t > first && rest + margin >= theta)
+        continue;
+      // In reach: partial + rest + margin >= theta, with the float
+      // threshold rounded down (a partial sum is a float).
+      const float need = std::nextafter(static_cast<float>(theta - margin - rest),
+                                        -std::numeric_limits<float>::infinity());
+      // Estimated on every 16th document (the choice only, not the result).
+      if (t > first) {
+        uint32_t reach = 0;
+        for (uint32_t s = 0; s < n; s += 16)
+          reach += scores[s] >= need ? 1u : 0u;
+        if (16 * reach > few)
+          continue;
+      }
+      for (uint32_t s = 0; s < n; ++s)
+        if (scores[s] >= need) {
+          left.push_back(s);
+          left_partial.push_back(scores[s]);
+        }
+      break;
+    }
+    std::fill(scores.begin(), scores.begin() + n, 0.0f);
+    // The others term by term, largest bound first; after each, the
+    // documents its bound and those left no longer lift to theta drop out.
+    for (size_t u = t; u-- > first && !left.empty();) {
+      cursors[order[u]].add_to(b, w0, w1, left.data(), left_partial.data(), left.size());
+      const double rest = u > first ? prefix[u - 1] : 0.0;
+      size_t kept = 0;
+      for (size_t x = 0; x < left.size(); ++x)
+        if (double{left_partial[x]} + rest + margin >= theta) {
+          left[kept] = left[x];
+          left_partial[kept++] = left_partial[x];
+        }
+      left.resize(kept);
+      left_partial.resize(kept);
+    }
+    for (uint32_t s : left) {
+      const uint32_t d = w0 + s;
+      // In query order, as brute force adds them (absent terms add +0).
+      float score = 0;
+      for (uint32_t j : by_qpos)
+        score += cursors[j].lookup(d);
+      offer(d, score);
+    }
+  };
+
   const auto n_slots = static_cast<uint32_t>(slots_.size());
   const uint32_t n_blocks = (n_slots + block - 1) >> block_bits_;
   for (uint32_t b = 0; b < n_blocks; ++b) {
@@ -361,65 +441,11 @@ std::vector<Hit> SparseIndex::search_blockmax(std::vector<Cursor>& cursors, size
     }
     if (essential == m)
       continue;  // even every cursor together cannot reach theta here
-    if (essential == first || skip_pruning > 0) {
-      skip_pruning -= skip_pruning > 0;
+    if (essential == first || !(theta > 0)) {
       exhaustive(b, w0, w1);
       continue;
     }
-    // Pruned: the essential cursors' postings summed (in any order), then
-    // the candidates they produce looked up in the others while their
-    // bounds leave room, then scored exactly.
-    // Largest bounds first: the scan stops as soon as the candidates are too
-    // many to look up, and the block is scored exhaustively instead.
-    const uint32_t too_many = (w1 - w0) / 8;
-    size_t candidates = 0;
-    size_t scanned = m;
-    while (scanned > essential && candidates <= too_many) {
-      --scanned;
-      auto& c = cursors[order[scanned]];
-      saved[scanned] = c.i;
-      candidates += c.scan_block(partial.data(), touched.data(), b, w0, w1);
-    }
-    if (candidates > too_many) {
-      for (size_t t = scanned; t < m; ++t)
-        cursors[order[t]].i = saved[t];
-      std::fill(partial.begin(), partial.end(), 0.0);
-      std::fill(touched.begin(), touched.end(), uint8_t{0});
-      backoff = std::min<uint32_t>(64, backoff == 0 ? 1 : backoff * 2);
-      skip_pruning = backoff;
-      exhaustive(b, w0, w1);
-      continue;
-    }
-    backoff = 0;
-    // What the non-essential cursors may add at most (all of them).
-    const double rest = prefix[essential - 1];
-    for (uint32_t s = 0; s < w1 - w0; ++s) {
-      if (!touched[s])
-        continue;
-      double p = partial[s];
-      touched[s] = 0;
-      partial[s] = 0;
-      const uint32_t d = w0 + s;
-      if (p + rest + margin < theta || !slots_[d].alive)
-        continue;
-      // Looked up from the largest bound down, while the bounds of those
-      // left could still lift it to theta.
-      bool pruned = false;
-      for (size_t t = essential; t-- > first;) {
-        if (p + prefix[t] + margin < theta) {
-          pruned = true;
-          break;
-        }
-        p += cursors[order[t]].lookup(d);
-      }
-      if (pruned || p + margin < theta)
-        continue;
-      // In query order, as brute force adds them (absent terms add +0).
-      float score = 0;
-      for (uint32_t j : by_qpos)
-        score += cursors[j].lookup(d);
-      offer(d, score);
-    }
+    pruned(b, w0, w1, first);
   }
   return std::move(top).take();
 }

@@ -388,7 +388,7 @@ class fast_reader {
           return bail(ec);
         auto* docs = top.docs;
         int depth = top.depth;
-        docs->push_back(blank_document());
+        docs->emplace_back();  // no fresh id: run() marks this thread as deserializing
         auto& f = push(kind::document);
         f.doc = &docs->back();
         f.depth = depth;
@@ -722,6 +722,9 @@ class fast_parser {
   fast_parser() : parser_(options()) {}
   fast_reader& reader() { return parser_.handler(); }
   bool run(std::string_view text) {
+    // Documents start without an id (most get theirs from the text; the
+    // others get a fresh one when complete): no id made only to be replaced.
+    detail::DeserializingDocuments no_fresh_ids;
     reader().text_size = text.size();
     error_code ec;
     auto consumed = parser_.write_some(false, text.data(), text.size(), ec);

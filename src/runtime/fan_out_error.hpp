@@ -4,6 +4,7 @@
 // Pure; used by the head when it joins shard answers.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include <caf/error.hpp>
@@ -34,6 +35,14 @@ inline errc fan_out_code(const std::vector<caf::error>& failures, errc otherwise
     if (static_cast<errc>(f.code()) != first)
       return errc::invalid_argument;
   return first;
+}
+
+/// The shards' failure messages joined with "; ", for a fan-out's error.
+inline std::string join_failures(const std::vector<std::string>& failures) {
+  std::string why;
+  for (const auto& f : failures)
+    why += (why.empty() ? "" : "; ") + f;
+  return why;
 }
 
 }  // namespace caflow::detail

@@ -24,16 +24,7 @@ void ReplicaSet::pack_any(uint64_t op, uint32_t shard, Response& resp) const {
 // one per shard, with the counts, failures and reduced parameters that
 // finish() would give.
 void ReplicaSet::finish_packed(Effects& out, uint64_t op, Op& o) {
-  auto joined = [](const std::vector<std::string>& xs) {
-    std::string why;
-    for (const auto& f : xs)
-      why += (why.empty() ? "" : "; ") + f;
-    return why;
-  };
-  auto fail = [&](caf::error err) {
-    ++counters_.failed;
-    out.push_back(effect::Deliver{op, std::move(err)});
-  };
+  auto fail = [&](caf::error err) { fail_op(out, op, std::move(err)); };
   bool partition = o.mode == PollingMode::partition;
   std::vector<ShardAnswer> shards(o.answers.size());
   for (size_t i = 0; i < o.failed_parts.size() && i < o.failures.size(); ++i)
@@ -57,25 +48,18 @@ void ReplicaSet::finish_packed(Effects& out, uint64_t op, Op& o) {
   if (partition && !o.failures.empty()) {
     fail(make_error(fan_out_code(o.errors, errc::unavailable),
                     options_.name + ": " + std::to_string(o.failures.size())
-                      + " shard(s) failed: " + joined(o.failures)));
+                      + " shard(s) failed: " + join_failures(o.failures)));
     return;
   }
   if (count == 0) {
     fail(make_error(fan_out_code(o.errors, errc::all_shards_failed),
-                    options_.name + ": every shard failed: " + joined(o.failures)));
+                    options_.name + ": every shard failed: " + join_failures(o.failures)));
     return;
   }
-  ++counters_.succeeded;
   Response resp;
-  resp.id = std::move(o.id);
   resp.docs = pack_shard_answers(std::move(shards));
   resp.parameters = reduce_parameters(params, partition ? NotFound::join : NotFound::intersect);
-  resp.shards_answered = static_cast<uint32_t>(count);
-  resp.shards_failed = static_cast<uint32_t>(o.failures.size());
-  resp.failures = std::move(o.failures);
-  resp.routes.push_back(
-    {options_.name, o.start_us, options_.clock(), resp.failures.empty() ? "" : "partial"});
-  out.push_back(effect::Deliver{op, std::move(resp)});
+  deliver_joined(out, op, o, std::move(resp), count);
 }
 
 }  // namespace caflow::detail

@@ -318,16 +318,7 @@ void ReplicaSet::finish(Effects& out, uint64_t op) {
     finish_packed(out, op, o);
     return;
   }
-  auto fail = [&](caf::error err) {
-    ++counters_.failed;
-    out.push_back(effect::Deliver{op, std::move(err)});
-  };
-  auto joined = [&](const std::vector<std::string>& xs) {
-    std::string why;
-    for (const auto& f : xs)
-      why += (why.empty() ? "" : "; ") + f;
-    return why;
-  };
+  auto fail = [&](caf::error err) { fail_op(out, op, std::move(err)); };
   std::vector<DocumentArray> docs;
   std::vector<Params> params;
   std::vector<bool> answered(o.answers.size(), false);
@@ -357,7 +348,7 @@ void ReplicaSet::finish(Effects& out, uint64_t op) {
     if (!o.failures.empty()) {
       fail(make_error(fan_out_code(o.errors, errc::unavailable),
                       options_.name + ": " + std::to_string(o.failures.size())
-                        + " shard(s) failed: " + joined(o.failures)));
+                        + " shard(s) failed: " + join_failures(o.failures)));
       return;
     }
     resp.docs = reassemble(o.plan, std::move(docs), answered);
@@ -367,7 +358,7 @@ void ReplicaSet::finish(Effects& out, uint64_t op) {
     if (count == 0) {
       // Every shard refusing the same bad input is the client's error (400).
       fail(make_error(fan_out_code(o.errors, errc::all_shards_failed),
-                      options_.name + ": every shard failed: " + joined(o.failures)));
+                      options_.name + ": every shard failed: " + join_failures(o.failures)));
       return;
     }
     resp.docs = order_like(o.order, reduce_shard_answers(std::move(docs), o.top_k));
@@ -376,9 +367,18 @@ void ReplicaSet::finish(Effects& out, uint64_t op) {
   }
   if (count == 0) {
     fail(make_error(errc::all_shards_failed,
-                    options_.name + ": every shard failed: " + joined(o.failures)));
+                    options_.name + ": every shard failed: " + join_failures(o.failures)));
     return;
   }
+  deliver_joined(out, op, o, std::move(resp), count);
+}
+
+void ReplicaSet::fail_op(Effects& out, uint64_t op, caf::error err) {
+  ++counters_.failed;
+  out.push_back(effect::Deliver{op, std::move(err)});
+}
+
+void ReplicaSet::deliver_joined(Effects& out, uint64_t op, Op& o, Response resp, size_t count) {
   ++counters_.succeeded;
   resp.id = std::move(o.id);
   resp.shards_answered = static_cast<uint32_t>(count);

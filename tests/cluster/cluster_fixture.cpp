@@ -1,5 +1,7 @@
 #include "cluster/cluster_fixture.hpp"
 
+#include <doctest/doctest.h>
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -10,6 +12,8 @@
 #include <random>
 #include <stdexcept>
 #include <thread>
+
+#include "caflow/errors.hpp"
 
 namespace caflow::testing {
 
@@ -99,6 +103,39 @@ Embedding embedding_of(size_t i) {
   for (auto& x : v)
     x /= std::sqrt(norm);
   return Embedding::dense_vector(std::move(v));
+}
+
+RunningFlow joinable_tagger_flow(uint16_t cluster_port) {
+  FlowOptions options;
+  options.plugins = {CAFLOW_CLUSTER_PLUGIN};
+  options.cluster_port = cluster_port;
+  Flow description{options};
+  description.add({.name = "tagger", .uses = "PidTagger", .replicas = 1});
+  auto flow = description.start();
+  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  return std::move(*flow);
+}
+
+SlowPost::SlowPost(RunningFlow& flow, size_t n)
+  : thread{[this, &flow, n] {
+      PostOptions o;
+      o.request_size = 1;
+      o.prefetch = 4;
+      o.parameters = Params{{"sleep_ms", int64_t{100}}};
+      o.on_progress = [this](size_t answered, size_t) { done = answered; };
+      result = flow.post("/tag", numbered_docs(0, n), o);
+    }} {
+}
+
+SlowPost::~SlowPost() {
+  if (thread.joinable())
+    thread.join();
+}
+
+caf::expected<PostResult>& SlowPost::finish() {
+  thread.join();
+  REQUIRE(result);
+  return *result;
 }
 
 }  // namespace caflow::testing

@@ -3,10 +3,13 @@
 // documents, and waiting for a flow's placement to change (bounded).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "caflow/flow.hpp"
@@ -49,6 +52,24 @@ DocumentArray numbered_docs(size_t first, size_t n);
 Embedding embedding_of(size_t i);
 
 /// The placement of `deployment`'s replicas in `flow`.
+/// A running flow of one PidTagger replica ("tagger") that nodes can join on
+/// `cluster_port` (checks that it started).
+RunningFlow joinable_tagger_flow(uint16_t cluster_port);
+
+/// PidTagger's /tag over `n` documents, one per request, 4 in flight, each
+/// call sleeping 100 ms, posted in a thread: requests stay in flight on every
+/// replica while the test kills or scales something.
+struct SlowPost {
+  std::atomic<size_t> done{0};  ///< requests answered so far
+  std::optional<caf::expected<PostResult>> result;
+  std::thread thread;
+
+  SlowPost(RunningFlow& flow, size_t n);
+  ~SlowPost();
+  /// Waits for the post; the result (checked to be there).
+  caf::expected<PostResult>& finish();
+};
+
 std::vector<ReplicaPlacement> placement_of(const RunningFlow& flow, const std::string& deployment);
 
 }  // namespace caflow::testing

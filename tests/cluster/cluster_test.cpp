@@ -217,13 +217,7 @@ TEST_CASE("kill -9 a node while indexing: partial searches, failing writes, noth
 
 TEST_CASE("a joined node gets new replicas on scale up; scale down loses no request") {
   auto cluster_port = free_port();
-  FlowOptions options;
-  options.plugins = {CAFLOW_CLUSTER_PLUGIN};
-  options.cluster_port = cluster_port;
-  Flow description{options};
-  description.add({.name = "tagger", .uses = "PidTagger", .replicas = 1});
-  auto flow = description.start();
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  auto flow = std::make_unique<RunningFlow>(joinable_tagger_flow(cluster_port));
   REQUIRE(flow->cluster_port() == cluster_port);
   CHECK(placement_of(*flow, "tagger").at(0).node == "local");
 
@@ -252,24 +246,14 @@ TEST_CASE("a joined node gets new replicas on scale up; scale down loses no requ
   CHECK(pids.size() == 2);
 
   // Scale down while slow requests are in flight on both replicas.
-  std::optional<caf::expected<PostResult>> slow;
-  std::atomic<size_t> done{0};
-  std::thread poster{[&] {
-    PostOptions o;
-    o.request_size = 1;
-    o.prefetch = 4;
-    o.parameters = Params{{"sleep_ms", int64_t{100}}};
-    o.on_progress = [&](size_t n, size_t) { done = n; };
-    slow = flow->post("/tag", numbered_docs(0, 24), o);
-  }};
+  SlowPost slow{*flow, 24};
   // Once one request is done, the next ones are in flight on both replicas.
-  REQUIRE(eventually([&] { return done >= 1; }));
+  REQUIRE(eventually([&] { return slow.done >= 1; }));
   CHECK_FALSE(flow->scale("tagger", 1));
-  poster.join();
-  REQUIRE(slow);
-  REQUIRE_MESSAGE(*slow, describe(slow->error()));
-  CHECK((*slow)->docs.size() == 24);
-  CHECK((*slow)->failed_shards == 0);
+  auto& slowed = slow.finish();
+  REQUIRE_MESSAGE(slowed, describe(slowed.error()));
+  CHECK(slowed->docs.size() == 24);
+  CHECK(slowed->failed_shards == 0);
   CHECK(node.proc->wait_for("stopped tagger/shard-0/replica-1", 10s));
   REQUIRE(eventually([&] { return placement_of(*flow, "tagger").size() == 1; }));
   CHECK(placement_of(*flow, "tagger").at(0).node == "local");
@@ -315,23 +299,13 @@ TEST_CASE("requests in flight on a killed node are retried on the shard's other 
   auto flow = description.start();
   REQUIRE_MESSAGE(flow, describe(flow.error()));
 
-  std::optional<caf::expected<PostResult>> result;
-  std::atomic<size_t> done{0};
-  std::thread poster{[&] {
-    PostOptions o;
-    o.request_size = 1;
-    o.prefetch = 4;
-    o.parameters = Params{{"sleep_ms", int64_t{100}}};
-    o.on_progress = [&](size_t n, size_t) { done = n; };
-    result = flow->post("/tag", numbered_docs(0, 30), o);
-  }};
-  REQUIRE(eventually([&] { return done >= 2; }));
+  SlowPost slow{*flow, 30};
+  REQUIRE(eventually([&] { return slow.done >= 2; }));
   ::kill(n2.proc->pid(), SIGKILL);
-  poster.join();
-  REQUIRE(result);
-  REQUIRE_MESSAGE(*result, describe(result->error()));
-  CHECK((*result)->docs.size() == 30);
-  CHECK((*result)->failed_shards == 0);
+  auto& result = slow.finish();
+  REQUIRE_MESSAGE(result, describe(result.error()));
+  CHECK(result->docs.size() == 30);
+  CHECK(result->failed_shards == 0);
   // Some of them were on n2 when it died, and went to n1.
   int64_t retries = 0;
   caf::scoped_actor self{flow->system()};

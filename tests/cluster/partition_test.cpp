@@ -47,13 +47,7 @@ TEST_CASE("a node cut off by a network partition is left behind, then catches up
   ns->partition(false);
   // TCP retransmits once the link is back (after its backoff): the node
   // answers again, catches up from the other copy and joins the in-sync set.
-  REQUIRE(eventually([&] { return all_in_sync(*flow, 2); }, std::chrono::seconds(90)));
-  auto acked_at_join = writer.acknowledged();
-  REQUIRE(eventually([&] { return writer.acknowledged() >= acked_at_join + 100; }));
-  auto acked = writer.finish();
-  MESSAGE("acknowledged " << acked.size() << ", failed " << writer.failed.load()
-                          << (writer.last_error.empty() ? "" : ": " + writer.last_error));
-  CHECK(writer.failed.load() == 0);
+  auto acked = finish_after_rejoin(*flow, writer, 2, std::chrono::seconds(90));
   CHECK(n2->proc->wait_for("caught up from", std::chrono::seconds(10)));
   // The node that was cut off holds everything acknowledged on its own.
   kill_node(n1);

@@ -45,13 +45,7 @@ caf::expected<replica_actor> place_directly(uint16_t port, ExecutorContext ctx) 
 
 TEST_CASE("plugin nodes: scale skips a node that lacks the type; every request is answered") {
   auto cluster_port = free_port();
-  FlowOptions options;
-  options.plugins = {CAFLOW_CLUSTER_PLUGIN};
-  options.cluster_port = cluster_port;
-  Flow description{options};
-  description.add({.name = "tagger", .uses = "PidTagger", .replicas = 1});
-  auto flow = description.start();
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  auto flow = std::make_unique<RunningFlow>(joinable_tagger_flow(cluster_port));
   auto join = "127.0.0.1:" + std::to_string(cluster_port);
   // Joined first, so that it is the first choice of every tie.
   auto bare = NodeProcess::start_without_plugin(temp_dir("bare"), {"--join", join});

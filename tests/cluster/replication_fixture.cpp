@@ -120,4 +120,16 @@ std::vector<std::string> Writer::finish() {
   return acked;
 }
 
+std::vector<std::string> finish_after_rejoin(RunningFlow& flow, Writer& writer, size_t n,
+                                             std::chrono::seconds within) {
+  REQUIRE(eventually([&] { return all_in_sync(flow, n); }, within));
+  auto acked_at_join = writer.acknowledged();
+  REQUIRE(eventually([&] { return writer.acknowledged() >= acked_at_join + 100; }));
+  auto acked = writer.finish();
+  MESSAGE("acknowledged " << acked.size() << ", failed " << writer.failed.load()
+                          << (writer.last_error.empty() ? "" : ": " + writer.last_error));
+  CHECK(writer.failed.load() == 0);
+  return acked;
+}
+
 }  // namespace caflow::testing

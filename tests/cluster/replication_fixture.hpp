@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -62,5 +63,11 @@ struct Writer {
   /// Stops it; every document acknowledged.
   std::vector<std::string> finish();
 };
+
+/// Once a copy came back: waits (up to `within`) until `n` copies are in
+/// sync, lets 100 more documents be acknowledged, stops the writer and checks
+/// that no write failed. Returns every document acknowledged.
+std::vector<std::string> finish_after_rejoin(RunningFlow& flow, Writer& writer, size_t n,
+                                             std::chrono::seconds within);
 
 }  // namespace caflow::testing

@@ -105,13 +105,7 @@ TEST_CASE("kill -9 of a copy's node while writes stream: none fails, none is los
   // Back on its port and workspace: it catches up from the other copy's log
   // while the writes go on, and joins the in-sync set.
   n2 = std::make_unique<NodeProcess>(NodeProcess::start(ws2, port2));
-  REQUIRE(eventually([&] { return all_in_sync(*flow, 2); }, std::chrono::seconds(60)));
-  auto acked_at_join = writer.acknowledged();
-  REQUIRE(eventually([&] { return writer.acknowledged() >= acked_at_join + 100; }));
-  auto acked = writer.finish();
-  MESSAGE("acknowledged " << acked.size() << ", failed " << writer.failed.load()
-                          << (writer.last_error.empty() ? "" : ": " + writer.last_error));
-  CHECK(writer.failed.load() == 0);
+  auto acked = finish_after_rejoin(*flow, writer, 2, std::chrono::seconds(60));
   CHECK(n2->proc->wait_for("caught up from", std::chrono::seconds(10)));
   CHECK(n2->proc->output().find("taking a snapshot") == std::string::npos);
   // Now the other node goes: everything acknowledged is on the copy that

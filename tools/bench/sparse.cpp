@@ -10,9 +10,13 @@
 //
 // Prints {"bench": "sparse", "data", "n", "qps", "scipy_qps", "ratio",
 // "cpu_qps", "scipy_cpu_qps", "cpu_ratio", "postings_per_doc",
-// "query_terms", "exact"} per size (the last line for the largest); the
-// cpu_ figures divide by CPU time (this thread's; scipy's process time, one
-// BLAS thread), steadier than wall time on a loaded machine. `exact` says whether every query's top
+// "query_terms", "exact", "cpu_us_per_query", "n_growth", "cost_growth"} per
+// size (the last line for the largest); the cpu_ figures divide by CPU time
+// (this thread's; scipy's process time, one BLAS thread), steadier than wall
+// time on a loaded machine. n_growth and cost_growth compare a size with the
+// first one: n / n_first and cpu_us_per_query / its value at n_first (cost
+// growing more slowly than N: cost_growth < n_growth; scipy_cost_growth is
+// scipy's). `exact` says whether every query's top
 // k (labels and score bits, ties by label) equals a brute-force float accumulation over all
 // documents in the query's term order; `scipy_agrees` whether scipy's k-th
 // score is within 1e-5 of caflow's for every query.
@@ -245,7 +249,10 @@ int run_sparse_bench(int argc, char** argv) {
       {"cpu_qps", ours_cpu[i]},
       {"postings_per_doc", static_cast<double>(postings[i]) / static_cast<double>(sizes[i])},
       {"query_terms", query_terms / static_cast<double>(std::max<size_t>(1, queries.size()))},
-      {"exact", static_cast<bool>(exact[i])}};
+      {"exact", static_cast<bool>(exact[i])},
+      {"cpu_us_per_query", 1e6 / ours_cpu[i]},
+      {"n_growth", static_cast<double>(sizes[i]) / static_cast<double>(sizes[0])},
+      {"cost_growth", ours_cpu[0] / ours_cpu[i]}};
     if (i < baseline.size()) {
       line["scipy_qps"] = baseline[i].qps;
       line["ratio"] = ours[i] / baseline[i].qps;
@@ -255,6 +262,7 @@ int run_sparse_bench(int argc, char** argv) {
       for (size_t j = 0; agrees && j < kth[i].size(); ++j)
         agrees = std::abs(baseline[i].kth[j] - kth[i][j]) <= 1e-5f;
       line["scipy_agrees"] = agrees;
+      line["scipy_cost_growth"] = baseline[0].cpu_qps / baseline[i].cpu_qps;
     } else {
       line["scipy_qps"] = Value{};
       line["ratio"] = Value{};
