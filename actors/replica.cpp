@@ -1,5 +1,9 @@
 #include "actors/replica.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <latch>
 #include <new>
 
@@ -127,10 +131,27 @@ replica_actor::behavior_type serving(replica_pointer self) {
   };
 }
 
-// The writer of a front: the replica proper over the front's executor.
+// The nice value a front's writer thread adds (CAFLOW_WRITER_NICE). Default: 10
+int writer_nice() {
+  const char* v = std::getenv("CAFLOW_WRITER_NICE");
+  if (v == nullptr || *v == '\0')
+    return 10;
+  char* end = nullptr;
+  auto n = std::strtol(v, &end, 10);
+  return *end == '\0' && n >= 0 && n <= 19 ? static_cast<int>(n) : 10;
+}
+
+// The writer of a front: the replica proper over the front's executor. Its
+// thread runs at a lower priority than the lane's, so that when the cores
+// are busy a search gets one before a write does (writes are throughput,
+// searches latency); with idle cores nothing changes.
 replica_actor::behavior_type replica_writer(replica_pointer self, caf::actor_addr front,
                                             std::shared_ptr<Executor> executor, std::string label,
                                             std::map<std::string, DynamicBatching> batching) {
+  // A detached actor starts on its own thread: this is the writer's.
+  // Ignored when refused: the writer then runs at the lane's priority.
+  if (auto nice = writer_nice(); nice > 0)
+    (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);
   auto& st = self->state;
   st.front = std::move(front);
   st.label = std::move(label);
