@@ -17,6 +17,7 @@
 
 #include <caf/event_based_actor.hpp>
 #include <caf/result.hpp>
+#include <caf/send.hpp>
 
 #include "actors/replica.hpp"
 #include "caflow/errors.hpp"
@@ -126,8 +127,13 @@ void report(replica_pointer self) {
   auto& r = *st.recovery;
   if (r.head) {
     auto applied = guarded(st, [&] { return st.replicated->applied_seq(); });
-    self->send(caf::actor_cast<head_actor>(r.head), progress_atom::value, applied ? *applied : 0,
-               static_cast<uint64_t>(r.snapshot ? r.docs : 0));
+    auto head = caf::actor_cast<head_actor>(r.head);
+    auto docs = static_cast<uint64_t>(r.snapshot ? r.docs : 0);
+    // A front's writer speaks as the front: the head knows the copy by it.
+    if (auto front = caf::actor_cast<caf::actor>(st.front))
+      caf::send_as(front, head, progress_atom::value, applied ? *applied : uint64_t{0}, docs);
+    else
+      self->send(head, progress_atom::value, applied ? *applied : 0, docs);
   }
   auto now = std::chrono::steady_clock::now();
   if (now - r.reported < progress_every)

@@ -33,6 +33,21 @@
 ///
 ///     static constexpr std::string_view read_endpoints[] = {"/search", "/count"};
 ///
+/// An executor whose declared reads are safe to run beside its writes says so,
+/// and the replica then runs those endpoints on a read lane of their own, so
+/// that a search never waits in the replica's mailbox behind a write:
+///
+///     static constexpr bool concurrent_reads = true;
+///
+/// What it promises: a handler of a declared read endpoint may run on another
+/// thread at the same time as any other handler (a write, check_write, the
+/// caflow::Replicated calls), and must neither modify the executor's state
+/// nor see a write half done (the Indexer: a shared lock for reads, an
+/// exclusive one while a write updates memory). Reads run one at a time on
+/// the lane; write_stamp() is nullptr in them; close() runs once neither lane
+/// calls the executor any more. Default: false (every endpoint runs in the
+/// replica's one mailbox order).
+///
 /// An executor whose handlers never block (no I/O, no locks held for long, no
 /// waiting on other actors) and return within microseconds (NoOp, a field
 /// rename, a filter) may declare so:
@@ -55,8 +70,9 @@
 /// unchanged. A handler that throws fails that request only.
 ///
 /// Thread-safety: one executor instance serves one replica, which calls it
-/// from one thread at a time. Executors of one shard that share state (an
-/// index) must synchronise it themselves.
+/// from one thread at a time (two with `concurrent_reads`: one for its
+/// reads, one for everything else). Executors of one shard that share state
+/// (an index) must synchronise it themselves.
 #pragma once
 
 #include <cstdint>
@@ -243,6 +259,15 @@ class ExecutorRegistry {
   /// The endpoints `type` declared as reads, sorted.
   [[nodiscard]] std::vector<std::string> read_endpoints(std::string_view type) const;
 
+  /// Declares that the read endpoints of `type` may run beside its writes
+  /// (replacing an earlier declaration); the registration macros call it
+  /// when the class has `static constexpr bool concurrent_reads = true`.
+  /// Returns true.
+  bool declare_concurrent_reads(std::string_view type, bool concurrent = true);
+
+  /// True when `type` declared concurrent reads.
+  [[nodiscard]] bool concurrent_reads(std::string_view type) const;
+
   /// Declares that the replicas of `type` may run on the scheduler (see the
   /// file comment: its handlers never block and return in microseconds); the
   /// registration macros call it when the class has a static
@@ -298,6 +323,8 @@ bool register_executor(std::string name, bool stateful) {
   if constexpr (requires { std::size(Type::read_endpoints); })
     registry.declare_reads(name, std::vector<std::string>(std::begin(Type::read_endpoints),
                                                           std::end(Type::read_endpoints)));
+  if constexpr (requires { bool{Type::concurrent_reads}; })
+    registry.declare_concurrent_reads(name, Type::concurrent_reads);
   if constexpr (requires { bool{Type::runs_on_scheduler}; })
     registry.declare_runs_on_scheduler(name, Type::runs_on_scheduler);
   if constexpr (requires { std::size(Type::uses_with_keys); })

@@ -58,6 +58,12 @@ class Indexer : public Executor, public Replicated {
   /// The endpoints that only read: one copy of a shard answers them.
   static constexpr std::string_view read_endpoints[] = {"/search", "/fetch", "/count"};
 
+  /// They run beside writes (the replica's read lane): the shard takes a
+  /// shared lock for them and applies each write to memory whole under the
+  /// exclusive one (indexer_shard.hpp); nothing else here changes after
+  /// construction but shard_, which only close() resets.
+  static constexpr bool concurrent_reads = true;
+
   explicit Indexer(ExecutorContext ctx)
     : Executor(std::move(ctx)),
       options_(IndexerOptions::from(context())),
