@@ -104,28 +104,6 @@ int run_http_bench(int argc, char** argv) {
   for (const auto& f : phases)
     emit(phase_line(f, s));
   auto http = median_of(phases, "http");
-  if (has_flag(argc, argv, "--no-in-process"))  // e.g. to profile the server alone
-    return 0;
-
-  // The same flow in process, measured after the client finished so that
-  // the two do not share the cores.
-  auto in = in_process(s);
-  emit({{"bench", "http"},
-        {"part", "in_process"},
-        {"docs_per_s", in.docs_per_s},
-        {"rtt_p50_us", in.rtt_p50_us},
-        {"rtt_p99_us", in.rtt_p99_us}});
-  emit({{"bench", "http"},
-        {"docs_per_s", http.docs_per_s},
-        {"rtt_p50_us", http.rtt_p50_us},
-        {"rtt_p99_us", http.rtt_p99_us},
-        {"inproc_docs_per_s", in.docs_per_s},
-        {"inproc_rtt_p50_us", in.rtt_p50_us},
-        {"inproc_rtt_p99_us", in.rtt_p99_us},
-        {"ratio", http.docs_per_s / in.docs_per_s},
-        {"rtt_ratio", http.rtt_p50_us / in.rtt_p50_us},
-        {"vs_jina_throughput", http.docs_per_s / jina_docs_per_s},
-        {"io_threads", static_cast<int64_t>(s.io_threads)}});
   if (server_cpu) {
     auto http_old = median_of(phases, "http-detached");
     auto grpc_old = median_of(phases, "grpc-detached");
@@ -159,6 +137,28 @@ int run_http_bench(int argc, char** argv) {
     }
     emit(line);
   }
+  if (has_flag(argc, argv, "--no-in-process"))  // e.g. to profile the server alone
+    return 0;
+
+  // The same flow in process, measured after the client finished so that
+  // the two do not share the cores.
+  auto in = in_process(s);
+  emit({{"bench", "http"},
+        {"part", "in_process"},
+        {"docs_per_s", in.docs_per_s},
+        {"rtt_p50_us", in.rtt_p50_us},
+        {"rtt_p99_us", in.rtt_p99_us}});
+  emit({{"bench", "http"},
+        {"docs_per_s", http.docs_per_s},
+        {"rtt_p50_us", http.rtt_p50_us},
+        {"rtt_p99_us", http.rtt_p99_us},
+        {"inproc_docs_per_s", in.docs_per_s},
+        {"inproc_rtt_p50_us", in.rtt_p50_us},
+        {"inproc_rtt_p99_us", in.rtt_p99_us},
+        {"ratio", http.docs_per_s / in.docs_per_s},
+        {"rtt_ratio", http.rtt_p50_us / in.rtt_p50_us},
+        {"vs_jina_throughput", http.docs_per_s / jina_docs_per_s},
+        {"io_threads", static_cast<int64_t>(s.io_threads)}});
   return 0;
 }
 
