@@ -12,6 +12,7 @@
 
 #include "actors/head_stages.hpp"
 #include "actors/replica.hpp"
+#include "actors/replica_spawn.hpp"
 #include "actors/shard_join.hpp"
 #include "caflow/errors.hpp"
 #include "cluster/protocol.hpp"
@@ -46,9 +47,8 @@ replica_actor spawn_local(head_pointer self, SlotId id) {
   auto ctx = make_context(self->state.spec, id.shard, id.index);
   if (self->state.spawn)
     return self->state.spawn(self, std::move(ctx));
-  // Detached: each replica runs on its own thread, so executor code that
-  // blocks on CPU work never starves the heads and the gateway.
-  return self->spawn<caf::detached>(actors::replica, std::move(ctx));
+  // Detached unless its executor runs on the scheduler (actors/replica_spawn.hpp).
+  return spawn_replica(self, std::move(ctx));
 }
 
 // Carries out PlaceSlot; a placement known at once feeds its result back

@@ -9,6 +9,7 @@
 #include <caf/send.hpp>
 
 #include "actors/replica.hpp"
+#include "actors/replica_spawn.hpp"
 #include "actors/shard_join.hpp"
 #include "caflow/errors.hpp"
 #include "runtime/discovery.hpp"
@@ -40,7 +41,7 @@ ExecutorContext stage_context(const DeploymentOptions& spec, const std::string& 
 void spawn(head_pointer self, head_stage& s) {
   s.endpoints.reset();
   auto& st = self->state;
-  s.replica = st.spawn ? st.spawn(self, s.ctx) : self->spawn<caf::detached>(actors::replica, s.ctx);
+  s.replica = st.spawn ? st.spawn(self, s.ctx) : spawn_replica(self, s.ctx);
 }
 
 head_stage& stage_of(head_pointer self, bool after) {

@@ -11,6 +11,7 @@
 #include <caf/system_messages.hpp>
 
 #include "actors/replica.hpp"
+#include "actors/replica_spawn.hpp"
 #include "caflow/errors.hpp"
 #include "runtime/flow_identity.hpp"
 #include "storage/shard_db.hpp"
@@ -155,9 +156,9 @@ node_actor::behavior_type node(node_pointer self, std::string workspace, node_lo
                  + ": move the directory there (node stopped) to serve it");
         ctx.workspace = flow_dir.string();
       }
-      // Detached for the same reason as in the flow's process: executor
-      // code may block on CPU work.
-      auto handle = self->spawn<caf::detached>(actors::replica, std::move(ctx));
+      // As in the flow's process: detached unless its executor runs on the
+      // scheduler (actors/replica_spawn.hpp).
+      auto handle = spawn_replica(self, std::move(ctx));
       // Answer only once the executor is built: a replica whose executor
       // cannot be created must never reach a head's rotation.
       auto rp = self->make_response_promise<replica_actor>();

@@ -6,13 +6,16 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
+#include <caf/actor_addr.hpp>
 #include <caf/error.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "actors/read_lane.hpp"
 #include "caflow/executor.hpp"
 #include "caflow/messages.hpp"
 #include "runtime/batcher.hpp"
@@ -24,9 +27,19 @@ namespace caflow::actors {
 /// every request answered with it. Requests to endpoints with dynamic
 /// batching wait in `batcher` (their promises in `waiting`) until their batch
 /// is full or its timer (a `batch` message to itself) fires.
+///
+/// For an executor that declares concurrent reads the replica is a front
+/// (read_lane.hpp): it holds no executor, only `writer` (a replica over the
+/// executor, spawned by the front) and `lane`, and forwards each message to
+/// one of them.
 struct replica_state {
-  std::unique_ptr<Executor> executor;
-  Replicated* replicated = nullptr;  // the executor's, when it implements it
+  std::shared_ptr<Executor> executor;             // a front's writer and lane share it
+  replica_actor writer;                           // a front's writer
+  read_lane_actor lane;                           // a front's read lane
+  std::set<std::string, std::less<>> lane_reads;  // the endpoints a front sends to `lane`
+  caf::actor_addr front;                          // a writer's front (it reports as that)
+  std::shared_ptr<std::latch> closed;             // counted down once the executor closed
+  Replicated* replicated = nullptr;               // the executor's, when it implements it
   /// Writes that came ahead of a gap in the sequence, by sequence number;
   /// applied once the writes before them are (replica_sync.cpp).
   struct AheadWrite {
@@ -86,11 +99,18 @@ caf::result<SnapshotChunk> on_snap(replica_pointer self, const std::string& afte
 caf::result<uint64_t> on_recover(replica_pointer self, caf::actor source, uint64_t upto);
 void recover_step(replica_pointer self);
 
-/// Runs the executor on `docs` (as write `stamp` when given); an exception
-/// fails this call only, as an error naming the replica.
-caf::expected<Params> call_executor(replica_state& st, const std::string& endpoint,
-                                    DocumentArray& docs, const Params& params,
-                                    const WriteStamp* stamp = nullptr);
+/// Runs `executor` on `docs` (as write `stamp` when given); an exception
+/// fails this call only, as an error naming the replica (`label`).
+caf::expected<Params> call_executor(Executor& executor, const std::string& label,
+                                    const std::string& endpoint, DocumentArray& docs,
+                                    const Params& params, const WriteStamp* stamp = nullptr);
+
+/// call_executor() on the replica's executor.
+inline caf::expected<Params> call_executor(replica_state& st, const std::string& endpoint,
+                                           DocumentArray& docs, const Params& params,
+                                           const WriteStamp* stamp = nullptr) {
+  return call_executor(*st.executor, st.label, endpoint, docs, params, stamp);
+}
 
 /// The replica's answer to `req` (one shard answered): its documents as the
 /// executor left them, with the executor's response parameters.

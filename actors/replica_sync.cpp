@@ -17,6 +17,7 @@
 
 #include <caf/event_based_actor.hpp>
 #include <caf/result.hpp>
+#include <caf/send.hpp>
 
 #include "actors/replica.hpp"
 #include "caflow/errors.hpp"
@@ -126,8 +127,13 @@ void report(replica_pointer self) {
   auto& r = *st.recovery;
   if (r.head) {
     auto applied = guarded(st, [&] { return st.replicated->applied_seq(); });
-    self->send(caf::actor_cast<head_actor>(r.head), progress_atom::value, applied ? *applied : 0,
-               static_cast<uint64_t>(r.snapshot ? r.docs : 0));
+    auto head = caf::actor_cast<head_actor>(r.head);
+    auto docs = static_cast<uint64_t>(r.snapshot ? r.docs : 0);
+    // A front's writer speaks as the front: the head knows the copy by it.
+    if (auto front = caf::actor_cast<caf::actor>(st.front))
+      caf::send_as(front, head, progress_atom::value, applied ? *applied : uint64_t{0}, docs);
+    else
+      self->send(head, progress_atom::value, applied ? *applied : 0, docs);
   }
   auto now = std::chrono::steady_clock::now();
   if (now - r.reported < progress_every)
@@ -215,7 +221,8 @@ void pull_snapshot(replica_pointer self) {
         auto stored = guarded(st, [&] {
           if (!r.started) {
             std::cerr << "caflow: " << st.label << ": the source's log does not reach back to "
-                      << r.from + 1 << ": taking a snapshot at " << chunk.applied << '\n';
+                      << st.replicated->applied_seq() + 1 << ": taking a snapshot at "
+                      << chunk.applied << '\n';
             st.replicated->restore_begin();
             r.snap_seq = chunk.applied;
             r.started = true;
@@ -363,7 +370,16 @@ void recover_step(replica_pointer self) {
         if (!st.recovery)
           return;
         if (chunk.truncated) {
-          st.recovery->snapshot = true;
+          // A snapshot, from the start: also after one that ended below a
+          // gap the source's log no longer covers (writes numbered before
+          // this copy received any, applied by the source only after the
+          // snapshot's first chunk, then cut from its log). Continuing the
+          // finished snapshot would end it at its old number again, and
+          // find the same gap, for ever.
+          auto& r = *st.recovery;
+          r.snapshot = true;
+          r.started = false;
+          r.after.clear();
           recover_step(self);
           return;
         }

@@ -33,14 +33,46 @@
 ///
 ///     static constexpr std::string_view read_endpoints[] = {"/search", "/count"};
 ///
+/// An executor whose declared reads are safe to run beside its writes says so,
+/// and the replica then runs those endpoints on a read lane of their own, so
+/// that a search never waits in the replica's mailbox behind a write:
+///
+///     static constexpr bool concurrent_reads = true;
+///
+/// What it promises: a handler of a declared read endpoint may run on another
+/// thread at the same time as any other handler (a write, check_write, the
+/// caflow::Replicated calls), and must neither modify the executor's state
+/// nor see a write half done (the Indexer: a shared lock for reads, an
+/// exclusive one while a write updates memory). Reads run one at a time on
+/// the lane; write_stamp() is nullptr in them; close() runs once neither lane
+/// calls the executor any more. Default: false (every endpoint runs in the
+/// replica's one mailbox order).
+///
+/// An executor whose handlers never block (no I/O, no locks held for long, no
+/// waiting on other actors) and return within microseconds (NoOp, a field
+/// rename, a filter) may declare so:
+///
+///     static constexpr bool runs_on_scheduler = true;
+///
+/// Its replicas then run as scheduled actors on the flow's CAF workers
+/// instead of on a thread each, so a request reaches them as the worker's
+/// next job rather than by waking a sleeping thread (two thread hand-offs
+/// less per replica hop). The contract is the executor's: a handler that
+/// blocks or computes for long stalls the worker, and with it the heads, the
+/// gateway and every other scheduled replica of the process. A type that
+/// declares nothing (or `false`) gets a thread of its own per replica, the
+/// safe side; a flow can override either way per executor with
+/// `uses_metas: {runs_on_scheduler: false}` (README "Writing an executor").
+///
 /// A handler modifies the documents in place or replaces them, and may return
 /// `Params` that go into the response's parameters (e.g. `{"count": 7}`).
 /// A request to an endpoint with no handler and no default passes through
 /// unchanged. A handler that throws fails that request only.
 ///
 /// Thread-safety: one executor instance serves one replica, which calls it
-/// from one thread at a time. Executors of one shard that share state (an
-/// index) must synchronise it themselves.
+/// from one thread at a time (two with `concurrent_reads`: one for its
+/// reads, one for everything else). Executors of one shard that share state
+/// (an index) must synchronise it themselves.
 #pragma once
 
 #include <cstdint>
@@ -227,6 +259,25 @@ class ExecutorRegistry {
   /// The endpoints `type` declared as reads, sorted.
   [[nodiscard]] std::vector<std::string> read_endpoints(std::string_view type) const;
 
+  /// Declares that the read endpoints of `type` may run beside its writes
+  /// (replacing an earlier declaration); the registration macros call it
+  /// when the class has `static constexpr bool concurrent_reads = true`.
+  /// Returns true.
+  bool declare_concurrent_reads(std::string_view type, bool concurrent = true);
+
+  /// True when `type` declared concurrent reads.
+  [[nodiscard]] bool concurrent_reads(std::string_view type) const;
+
+  /// Declares that the replicas of `type` may run on the scheduler (see the
+  /// file comment: its handlers never block and return in microseconds); the
+  /// registration macros call it when the class has a static
+  /// `runs_on_scheduler` member. Returns true.
+  bool declare_runs_on_scheduler(std::string_view type, bool on);
+
+  /// True when `type` declared runs_on_scheduler. Default: false (each
+  /// replica on a thread of its own).
+  [[nodiscard]] bool runs_on_scheduler(std::string_view type) const;
+
   /// True when `endpoint` of `type` changes its data: every endpoint of a
   /// stateful type but its declared reads; never for a stateless type.
   [[nodiscard]] bool writes(std::string_view type, std::string_view endpoint) const;
@@ -272,6 +323,10 @@ bool register_executor(std::string name, bool stateful) {
   if constexpr (requires { std::size(Type::read_endpoints); })
     registry.declare_reads(name, std::vector<std::string>(std::begin(Type::read_endpoints),
                                                           std::end(Type::read_endpoints)));
+  if constexpr (requires { bool{Type::concurrent_reads}; })
+    registry.declare_concurrent_reads(name, Type::concurrent_reads);
+  if constexpr (requires { bool{Type::runs_on_scheduler}; })
+    registry.declare_runs_on_scheduler(name, Type::runs_on_scheduler);
   if constexpr (requires { std::size(Type::uses_with_keys); })
     registry.declare_uses_with(name, std::vector<std::string>(std::begin(Type::uses_with_keys),
                                                               std::end(Type::uses_with_keys)));

@@ -170,6 +170,12 @@ caf::error Flow::validate() const {
       return err;
     if (auto err = check_stages(d, i))
       return err;
+    if (const Value* on = d.uses_metas.is_object() ? d.uses_metas.find("runs_on_scheduler")
+                                                   : nullptr;
+        on != nullptr && !on->is_bool())
+      return config_error(
+        d, i, "uses_metas",
+        std::string{"runs_on_scheduler: expected true or false, got "} + to_string(on->kind()));
     if (d.replicas < 1)
       return config_error(d, i, "replicas", "must be at least 1, got 0");
     if (d.shards < 1)

@@ -54,8 +54,9 @@ constexpr std::string_view executor_keys[] = {"name",         "uses",
 constexpr std::string_view uses_keys[] = {"jtype", "with", "metas"};
 
 // `workspace` is the deployment's workspace (Jina's metas.workspace);
-// `name` and `description` are Jina's documentation of the executor.
-constexpr std::string_view metas_keys[] = {"workspace", "name", "description"};
+// `name` and `description` are Jina's documentation of the executor;
+// `runs_on_scheduler` is caflow's (caflow/executor.hpp).
+constexpr std::string_view metas_keys[] = {"workspace", "name", "description", "runs_on_scheduler"};
 
 // A key that is not among `known`: Jina's that caflow refuses say why, any
 // other gets a suggestion. Never returns.
@@ -312,6 +313,8 @@ Metas parse_metas(const YAML::Node& v, const FieldReader& in, const std::string&
     } else if (key == "name") {
       out.name = in.string(kv.second, at);
       out.name_node = kv.first;
+    } else if (key == "runs_on_scheduler" && !out.values[key].is_bool()) {
+      fail(kv.second, at, "expected true or false, got " + detail::describe_node(kv.second));
     }
   }
   return out;

@@ -11,7 +11,9 @@ struct ExecutorRegistry::Impl {
   std::map<std::string, ExecutorFactory, std::less<>> factories;
   std::map<std::string, bool, std::less<>> stateful;
   std::map<std::string, bool, std::less<>> replicated;
+  std::set<std::string, std::less<>> on_scheduler;
   std::map<std::string, std::set<std::string, std::less<>>, std::less<>> reads;
+  std::set<std::string, std::less<>> concurrent_reads;
   std::map<std::string, std::function<Params(const ExecutorContext&)>, std::less<>> defaults;
   std::map<std::string, std::vector<std::string>, std::less<>> uses_with_keys;
 };
@@ -33,6 +35,9 @@ bool ExecutorRegistry::add(std::string type, ExecutorFactory factory, bool state
   impl_->stateful[type] = stateful;
   impl_->replicated[type] = replicated;
   impl_->reads.erase(type);
+  if (auto i = impl_->concurrent_reads.find(type); i != impl_->concurrent_reads.end())
+    impl_->concurrent_reads.erase(i);
+  impl_->on_scheduler.erase(type);
   // A re-registration replaces the type: its keys come with it (or not).
   if (auto i = impl_->uses_with_keys.find(type); i != impl_->uses_with_keys.end())
     impl_->uses_with_keys.erase(i);
@@ -95,6 +100,34 @@ std::vector<std::string> ExecutorRegistry::read_endpoints(std::string_view type)
   if (r == impl_->reads.end())
     return {};
   return {r->second.begin(), r->second.end()};
+}
+
+bool ExecutorRegistry::declare_concurrent_reads(std::string_view type, bool concurrent) {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  if (concurrent)
+    impl_->concurrent_reads.emplace(type);
+  else if (auto i = impl_->concurrent_reads.find(type); i != impl_->concurrent_reads.end())
+    impl_->concurrent_reads.erase(i);
+  return true;
+}
+
+bool ExecutorRegistry::concurrent_reads(std::string_view type) const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  return impl_->concurrent_reads.find(type) != impl_->concurrent_reads.end();
+}
+
+bool ExecutorRegistry::declare_runs_on_scheduler(std::string_view type, bool on) {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  if (on)
+    impl_->on_scheduler.emplace(type);
+  else if (auto i = impl_->on_scheduler.find(type); i != impl_->on_scheduler.end())
+    impl_->on_scheduler.erase(i);
+  return true;
+}
+
+bool ExecutorRegistry::runs_on_scheduler(std::string_view type) const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  return impl_->on_scheduler.find(type) != impl_->on_scheduler.end();
 }
 
 bool ExecutorRegistry::writes(std::string_view type, std::string_view endpoint) const {

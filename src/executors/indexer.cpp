@@ -11,7 +11,8 @@
 // default "*" that passes documents through. /search, /fetch and /count only
 // read; every other endpoint writes: with `replicas: R` it goes to every
 // in-sync copy of the shard, numbered, and is logged (caflow/replication.hpp;
-// `log_retention` writes are kept for copies that missed them).
+// the newest `log_retention` writes, at most `log_retention_mb` of them, are
+// kept for copies that missed them).
 //
 // Unknown ids: /update, /delete and /fetch answer {"not_found": [ids this
 // shard does not hold]}. Under ALL polling the head intersects the shards'
@@ -51,10 +52,17 @@ class Indexer : public Executor, public Replicated {
                                                         "checkpoint_seconds",
                                                         "memtable_mb",
                                                         "block_cache_mb",
-                                                        "log_retention"};
+                                                        "log_retention",
+                                                        "log_retention_mb"};
 
   /// The endpoints that only read: one copy of a shard answers them.
   static constexpr std::string_view read_endpoints[] = {"/search", "/fetch", "/count"};
+
+  /// They run beside writes (the replica's read lane): the shard takes a
+  /// shared lock for them and applies each write to memory whole under the
+  /// exclusive one (indexer_shard.hpp); nothing else here changes after
+  /// construction but shard_, which only close() resets.
+  static constexpr bool concurrent_reads = true;
 
   explicit Indexer(ExecutorContext ctx)
     : Executor(std::move(ctx)),

@@ -22,8 +22,6 @@ constexpr std::string_view marker_name = "hnsw";
 constexpr std::string_view journal_prefix = "hnsw-journal/";
 constexpr std::string_view applied_name = "applied";
 constexpr std::string_view restoring_name = "restoring";
-// Log records are deleted in ranges of at least this many, not one per write.
-constexpr uint64_t truncate_every = 64;
 
 std::string journal_name(std::string_view id) {
   return std::string{journal_prefix}.append(id);
@@ -140,6 +138,7 @@ IndexerOptions IndexerOptions::from(const ExecutorContext& ctx) {
   out.block_cache_mb = positive("block_cache_mb", 32);
   out.checkpoint_seconds = positive("checkpoint_seconds", 60);
   out.log_retention = positive("log_retention", 10000);
+  out.log_retention_mb = positive("log_retention_mb", 64);
   return out;
 }
 
@@ -188,7 +187,8 @@ IndexerShard::IndexerShard(std::unique_ptr<ShardStore> store, std::string name,
   : store_(std::move(store)),
     name_(std::move(name)),
     graph_path_(std::move(graph_path)),
-    options_(options) {
+    options_(options),
+    retention_(options.log_retention, uint64_t{options.log_retention_mb} << 20) {
   index_ = make_index(options_);
 }
 
@@ -245,9 +245,12 @@ void IndexerShard::load() {
     throw Error(errc::storage_error, name_ + ": unreadable applied record '" + *applied + "'");
   }
   uint64_t first = 0;
-  check(store_->scan_log(0, [&first](uint64_t seq, std::string_view) {
-    first = seq;
-    return false;
+  retention_.clear();
+  check(store_->scan_log(0, [&](uint64_t seq, std::string_view record) {
+    if (first == 0)
+      first = seq;
+    retention_.add_existing(seq, record.size());
+    return true;
   }));
   // Documents written before writes were numbered are in no log: a copy
   // that starts from nothing must take a snapshot of them.
@@ -472,29 +475,44 @@ void IndexerShard::write(const DocumentArray& docs, const std::vector<bool>& kee
 }
 
 void IndexerShard::commit(ShardBatch& batch, const std::string& what) {
+  if (auto err = store_->commit(batch, what)) {
+    discard_pending();
+    throw Error(errc::storage_error, name_ + ": " + error_message(err));
+  }
+  committed();
+}
+
+void IndexerShard::committed() {
   auto applied = std::exchange(pending_applied_, 0);
   auto first = std::exchange(pending_first_, 0);
-  if (auto err = store_->commit(batch, what))
-    throw Error(errc::storage_error, name_ + ": " + error_message(err));
   if (applied != 0)
     applied_ = applied;
+  if (std::exchange(pending_log_, false))
+    retention_.appended(applied, std::exchange(pending_log_bytes_, 0), first);
   if (first != 0)
     log_first_ = first;
 }
 
-void IndexerShard::stamp(ShardBatch& batch, const WriteStamp* s) {
+void IndexerShard::discard_pending() noexcept {
   pending_applied_ = 0;
   pending_first_ = 0;
+  pending_log_bytes_ = 0;
+  pending_log_ = false;
+}
+
+void IndexerShard::stamp(ShardBatch& batch, const WriteStamp* s) {
+  discard_pending();
   if (!s)
     return;
   batch.put_meta(applied_name, std::to_string(s->seq));
   batch.append_log(s->seq, s->record);
-  auto keep = static_cast<uint64_t>(options_.log_retention);
-  if (s->seq + 1 >= log_first_ + keep + truncate_every) {
-    pending_first_ = s->seq + 1 - keep;
-    batch.truncate_log(pending_first_);
+  if (auto cut = retention_.cut_for(s->seq, s->record.size()); cut != 0) {
+    pending_first_ = cut;
+    batch.truncate_log(cut);
   }
   pending_applied_ = s->seq;
+  pending_log_bytes_ = s->record.size();
+  pending_log_ = true;
 }
 
 void IndexerShard::maybe_checkpoint(size_t written) {
@@ -664,11 +682,11 @@ void IndexerShard::clear(const WriteStamp* s) {
   }
   ShardBatch with;
   stamp(with, s);
-  auto applied = std::exchange(pending_applied_, 0);
-  pending_first_ = 0;  // the log is not truncated by a clear
-  check(store_->clear(&with));
-  if (applied != 0)
-    applied_ = applied;
+  if (auto err = store_->clear(&with)) {
+    discard_pending();
+    throw_error(err);
+  }
+  committed();
   reset_memory();
 }
 
@@ -753,6 +771,7 @@ void IndexerShard::restore_begin() {
   journaled_ = 0;
   applied_ = 0;
   log_first_ = 1;
+  retention_.clear();
   reset_memory();
 }
 

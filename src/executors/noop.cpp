@@ -13,6 +13,8 @@ class NoOp : public Executor {
  public:
   /// NoOp takes no parameters: any uses_with key is a mistake.
   static constexpr std::array<std::string_view, 0> uses_with_keys{};
+  /// It returns at once and never blocks: its replicas run on the scheduler.
+  static constexpr bool runs_on_scheduler = true;
 
   explicit NoOp(ExecutorContext ctx) : Executor(std::move(ctx)) {}
 };

@@ -68,8 +68,8 @@ void CallReactor::handle(grpc::ByteBuffer& in) {
   auto start = http::now_us();
   // Strings are moved out of the message into the Request: they outlive
   // the arena (it owns the string objects, not their buffers).
-  google::protobuf::Arena arena{message_arena()};
-  auto& msg = *google::protobuf::Arena::CreateMessage<jina::DataRequestProto>(&arena);
+  MessageArena arena;
+  auto& msg = *google::protobuf::Arena::CreateMessage<jina::DataRequestProto>(arena.get());
   if (!parse(in, msg)) {
     std::lock_guard<std::mutex> guard{mtx_};
     --in_flight_;
@@ -82,8 +82,8 @@ void CallReactor::handle(grpc::ByteBuffer& in) {
   auto req = decode_request(msg);
   if (!req) {
     Exchange ex{.request_id = std::move(id), .start_us = start, .end_us = http::now_us()};
-    google::protobuf::Arena out_arena{message_arena()};
-    auto* out = google::protobuf::Arena::CreateMessage<jina::DataRequestProto>(&out_arena);
+    MessageArena out_arena;
+    auto* out = google::protobuf::Arena::CreateMessage<jina::DataRequestProto>(out_arena.get());
     encode_error(req.error(), ex, out);
     deliver(serialize(*out));
     return;
@@ -94,8 +94,8 @@ void CallReactor::handle(grpc::ByteBuffer& in) {
     std::move(*req), timeout,
     [self = shared_from_this(), ex = std::move(ex), timeout](caf::expected<Response> resp) mutable {
       ex.end_us = http::now_us();
-      google::protobuf::Arena arena{message_arena()};
-      auto* out = google::protobuf::Arena::CreateMessage<jina::DataRequestProto>(&arena);
+      MessageArena arena;
+      auto* out = google::protobuf::Arena::CreateMessage<jina::DataRequestProto>(arena.get());
       if (resp)
         encode_response(std::move(*resp), ex, out);
       else

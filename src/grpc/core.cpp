@@ -1,5 +1,7 @@
 #include "grpc/core.hpp"
 
+#include <memory>
+
 #include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/support/proto_buffer_reader.h>
 #include <grpcpp/support/proto_buffer_writer.h>
@@ -39,6 +41,40 @@ google::protobuf::ArenaOptions message_arena() {
   o.start_block_size = 16 * 1024;  // a request of 100 short documents fits in two
   o.max_block_size = 1024 * 1024;
   return o;
+}
+
+namespace {
+
+// One per thread that handles messages (gRPC's and CAF's): most messages
+// then need no malloc for their arena at all.
+struct ScratchBlock {
+  static constexpr size_t size = 64 * 1024;
+  std::unique_ptr<char[]> block;
+  bool busy = false;
+};
+thread_local ScratchBlock scratch_block;
+
+}  // namespace
+
+google::protobuf::ArenaOptions MessageArena::options(Hold& hold) {
+  auto o = message_arena();
+  auto& s = scratch_block;
+  if (!s.busy) {
+    if (!s.block)
+      s.block = std::make_unique<char[]>(ScratchBlock::size);
+    o.initial_block = s.block.get();
+    o.initial_block_size = ScratchBlock::size;
+    s.busy = hold.scratch = true;
+  }
+  return o;
+}
+
+MessageArena::MessageArena() : arena_(options(hold_)) {
+}
+
+MessageArena::Hold::~Hold() {
+  if (scratch)
+    scratch_block.busy = false;
 }
 
 grpc::ByteBuffer serialize(const google::protobuf::Message& msg) {

@@ -54,6 +54,35 @@ using http::normalize;  // CAF's own errors in caflow's words, as HTTP says them
 /// messages come out of a few blocks instead of a malloc and free each.
 google::protobuf::ArenaOptions message_arena();
 
+/// The arena of one message, on the stack of the thread that uses it. Its
+/// first block is that thread's scratch buffer (64 KiB, reused from message
+/// to message) unless another MessageArena of the thread holds it (an answer
+/// encoded while its request's arena is alive): then it starts empty, as
+/// message_arena() says. Create and destroy it on one thread.
+class MessageArena {
+ public:
+  MessageArena();
+  MessageArena(const MessageArena&) = delete;
+  MessageArena& operator=(const MessageArena&) = delete;
+
+  /// The arena.
+  google::protobuf::Arena* get() noexcept { return &arena_; }
+
+ private:
+  // Gives the thread's scratch block back; declared before arena_, so it is
+  // destroyed after the arena is done with the block.
+  struct Hold {
+    bool scratch = false;
+    Hold() = default;
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+    ~Hold();
+  };
+  static google::protobuf::ArenaOptions options(Hold& hold);
+  Hold hold_;
+  google::protobuf::Arena arena_;
+};
+
 /// Serialises a message into a gRPC byte buffer.
 grpc::ByteBuffer serialize(const google::protobuf::Message& msg);
 

@@ -13,6 +13,7 @@
 #include "grpc/core.hpp"
 #include "grpc/services.hpp"
 #include "http/jina_codec.hpp"
+#include "runtime/serving_malloc.hpp"
 
 namespace caflow {
 
@@ -51,6 +52,7 @@ std::string listen_address(const std::string& host, uint16_t port) {
 
 caf::expected<std::unique_ptr<GrpcServer>> GrpcServer::start(RunningFlow& flow,
                                                              GrpcServerOptions options) {
+  detail::tune_malloc_for_serving();
   auto impl = std::make_unique<Impl>();
   impl->bridge = std::make_unique<detail::GatewayBridge>(flow.system(), flow.gateway());
   impl->core = std::make_shared<Core>(flow.system(), *impl->bridge, options);

@@ -31,8 +31,8 @@ grpc::ServerUnaryReactor* SingleService::process_single_data(grpc::CallbackServe
                                                              grpc::ByteBuffer* response) {
   auto* reactor = ctx->DefaultReactor();
   auto start = http::now_us();
-  google::protobuf::Arena arena{message_arena()};  // see CallReactor::handle
-  auto& msg = *google::protobuf::Arena::CreateMessage<jina::DataRequestProto>(&arena);
+  MessageArena arena;  // see CallReactor::handle
+  auto& msg = *google::protobuf::Arena::CreateMessage<jina::DataRequestProto>(arena.get());
   grpc::ByteBuffer in{*request};
   if (!parse(in, msg)) {
     reactor->Finish(
@@ -50,8 +50,8 @@ grpc::ServerUnaryReactor* SingleService::process_single_data(grpc::CallbackServe
     std::move(*req), timeout,
     [reactor, response, ex = std::move(ex), timeout](caf::expected<Response> resp) mutable {
       ex.end_us = http::now_us();
-      google::protobuf::Arena arena{message_arena()};
-      auto& out = *google::protobuf::Arena::CreateMessage<jina::DataRequestProto>(&arena);
+      MessageArena arena;
+      auto& out = *google::protobuf::Arena::CreateMessage<jina::DataRequestProto>(arena.get());
       if (resp) {
         encode_response(std::move(*resp), ex, &out);
       } else {

@@ -268,19 +268,39 @@ int64_t now_us() {
 }
 
 std::string iso8601(int64_t us) {
-  auto secs = static_cast<std::time_t>(us / 1000000);
-  auto frac = us % 1000000;
-  if (frac < 0) {
-    frac += 1000000;
-    --secs;
+  // Computed from the calendar, not gmtime_r + snprintf: those take glibc's
+  // time zone lock and parse a format, for two stamps per route of every
+  // answer.
+  using namespace std::chrono;
+  sys_time<microseconds> t{microseconds{us}};
+  auto day = floor<days>(t);
+  year_month_day ymd{day};
+  auto year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) {
+    // Out of the four-digit range: the general formatter.
+    auto secs = static_cast<std::time_t>(floor<seconds>(t).time_since_epoch().count());
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<long long>((t - floor<seconds>(t)).count()));
+    return buf;
   }
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(frac));
-  return buf;
+  hh_mm_ss<microseconds> hms{t - day};
+  char buf[] = "0000-00-00T00:00:00.000000Z";
+  auto put = [&buf](size_t at, size_t width, long long v) {
+    for (size_t i = at + width; i > at; v /= 10)
+      buf[--i] = static_cast<char>('0' + v % 10);
+  };
+  put(0, 4, year);
+  put(5, 2, static_cast<unsigned>(ymd.month()));
+  put(8, 2, static_cast<unsigned>(ymd.day()));
+  put(11, 2, hms.hours().count());
+  put(14, 2, hms.minutes().count());
+  put(17, 2, hms.seconds().count());
+  put(20, 6, hms.subseconds().count());
+  return {buf, sizeof buf - 1};
 }
 
 // ---- the client's side -------------------------------------------------------

@@ -15,6 +15,7 @@
 #include "caflow/flow.hpp"
 #include "http/server_core.hpp"
 #include "http/session.hpp"
+#include "runtime/serving_malloc.hpp"
 
 namespace caflow {
 
@@ -125,6 +126,7 @@ struct HttpServer::Impl {
 
 caf::expected<std::unique_ptr<HttpServer>> HttpServer::start(RunningFlow& flow,
                                                              ServerOptions options) {
+  detail::tune_malloc_for_serving();
   auto impl = std::make_unique<Impl>();
   impl->bridge = std::make_unique<detail::GatewayBridge>(flow.system(), flow.gateway());
   impl->core = std::make_shared<http::Core>(flow.system(), *impl->bridge, options);

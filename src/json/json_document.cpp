@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <memory>
 
 #include <boost/json/basic_parser_impl.hpp>
 
@@ -242,6 +243,19 @@ class fast_reader {
   bool bailed = false;
   size_t text_size = 0;  // the length of the text, to size arrays
 
+  // Ready for another text: the stacks keep their capacity.
+  void reset() {
+    root = root_kind::document;
+    root_doc = nullptr;
+    root_docs = nullptr;
+    rest = Value{};
+    data.reset();
+    bailed = false;
+    text_size = 0;
+    stack_.clear();
+    buf_.clear();
+  }
+
   bool on_document_begin(error_code&) { return true; }
   bool on_document_end(error_code&) { return true; }
   bool on_array_begin(error_code& ec) { return begin(false, ec); }
@@ -388,7 +402,7 @@ class fast_reader {
           return bail(ec);
         auto* docs = top.docs;
         int depth = top.depth;
-        docs->push_back(blank_document());
+        docs->emplace_back();  // no fresh id: run() marks this thread as deserializing
         auto& f = push(kind::document);
         f.doc = &docs->back();
         f.depth = depth;
@@ -717,14 +731,41 @@ class fast_reader {
 };
 
 // Runs the fast reader over `text`: false when the general path must decide.
+// The parser and its reader are this thread's, reused from text to text so
+// that their stacks are not allocated anew for each request; a parse never
+// starts another on its thread, and `in_use` turns a surprise into a fresh
+// parser rather than a shared one.
 class fast_parser {
  public:
-  fast_parser() : parser_(options()) {}
-  fast_reader& reader() { return parser_.handler(); }
+  fast_parser() {
+    auto& mine = local();
+    if (!mine.in_use) {
+      mine.in_use = true;
+      state_ = &mine;
+    } else {
+      own_ = std::make_unique<state>();
+      state_ = own_.get();
+    }
+    state_->parser.reset();
+    reader().reset();
+  }
+  ~fast_parser() {
+    if (!own_) {
+      reader().reset();  // the documents go with their caller, the rest now
+      state_->in_use = false;
+    }
+  }
+  fast_parser(const fast_parser&) = delete;
+  fast_parser& operator=(const fast_parser&) = delete;
+
+  fast_reader& reader() { return state_->parser.handler(); }
   bool run(std::string_view text) {
+    // Documents start without an id (most get theirs from the text; the
+    // others get a fresh one when complete): no id made only to be replaced.
+    detail::DeserializingDocuments no_fresh_ids;
     reader().text_size = text.size();
     error_code ec;
-    auto consumed = parser_.write_some(false, text.data(), text.size(), ec);
+    auto consumed = state_->parser.write_some(false, text.data(), text.size(), ec);
     return !ec && consumed == text.size() && !reader().bailed;
   }
 
@@ -734,7 +775,16 @@ class fast_parser {
     opts.max_depth = 512;  // as parse_json
     return opts;
   }
-  boost::json::basic_parser<fast_reader> parser_;
+  struct state {
+    boost::json::basic_parser<fast_reader> parser{options()};
+    bool in_use = false;
+  };
+  static state& local() {
+    thread_local state s;
+    return s;
+  }
+  state* state_ = nullptr;
+  std::unique_ptr<state> own_;
 };
 
 void append_docs(std::string& out, const std::vector<Document>& docs) {

@@ -82,6 +82,7 @@ void ReplicaSet::place(Effects& out, uint32_t shard, uint32_t index, std::string
   s.copy = CopyState::out;
   s.seq_known = false;
   s.seq_failed = false;
+  s.seq_waiting = false;
   s.recovery = 0;
   if (!node.empty())
     s.node = node;

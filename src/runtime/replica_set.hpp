@@ -56,7 +56,9 @@
 ///
 /// A shard is established once every copy placed at start told its applied
 /// sequence number (on_seq): the highest is the shard's, the copies there
-/// are in sync, the others catch up. Requests wait until then. A write gets
+/// are in sync, the others catch up. Requests wait until then. A copy that
+/// is slow to answer (its replica still opening its store) is waited for;
+/// one that answers an error, or is lost, is not. A write gets
 /// the shard's next number and goes to every in-sync and recovering copy;
 /// it is acknowledged once `write_consistency` in-sync copies applied it
 /// (0: all of them), and a copy that fails it leaves the in-sync set before
@@ -126,6 +128,7 @@ struct Slot {
   uint64_t applied = 0;        ///< the last write it is known to have applied
   bool seq_known = false;      ///< it told its applied number since it was placed
   bool seq_failed = false;     ///< asking it failed (it is asked again later)
+  bool seq_waiting = false;    ///< it has not answered in time yet (still opening)
   uint64_t upto = 0;           ///< recovering: the shard's number when it began
   uint64_t recovery = 0;       ///< the current catch-up's id (0: none)
   uint64_t snapshot_docs = 0;  ///< recovering: snapshot documents stored so far
@@ -309,7 +312,12 @@ class ReplicaSet {
   /// The copy `slot` has applied the writes up to `applied`.
   [[nodiscard]] Effects on_seq(SlotId slot, uint64_t applied);
 
-  /// The copy `slot` could not say what it applied.
+  /// The copy `slot` could not say what it applied. A timeout
+  /// (caf::sec::request_timeout) is no answer yet rather than a failure: it
+  /// is asked again at once and the shard's number waits for it (a replica
+  /// answers nothing while it opens a large store; a hung node is lost by
+  /// heartbeats instead). Any other error counts as failed: the shard goes
+  /// on without it, and it is asked again after `recover_backoff`.
   [[nodiscard]] Effects on_seq_failed(SlotId slot, const caf::error& err);
 
   /// Catch-up `recovery` of `slot` ended with `applied` applied.

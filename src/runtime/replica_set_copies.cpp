@@ -325,6 +325,7 @@ void ReplicaSet::copy_placed(Effects& out, SlotId id) {
   s.copy = CopyState::out;
   s.seq_known = false;
   s.seq_failed = false;
+  s.seq_waiting = false;
   s.recovery = 0;
   out.push_back(effect::QuerySeq{id, std::chrono::milliseconds{0}});
 }
@@ -334,9 +335,12 @@ Effects ReplicaSet::on_seq(SlotId id, uint64_t applied) {
   auto* s = find(id);
   if (!s || s->state != SlotState::live || !options_.replicated || stopping_)
     return out;
+  if (s->seq_waiting)
+    out.push_back(effect::Log{copy_name(id) + " answered: at write " + std::to_string(applied)});
   s->applied = applied;
   s->seq_known = true;
   s->seq_failed = false;
+  s->seq_waiting = false;
   auto& q = seqs_[id.shard];
   if (!q.established) {
     establish(out, id.shard);
@@ -369,6 +373,22 @@ Effects ReplicaSet::on_seq_failed(SlotId id, const caf::error& err) {
   auto* s = find(id);
   if (!s || s->state != SlotState::live || stopping_)
     return out;
+  if (err == caf::sec::request_timeout) {
+    // No answer yet, which is not an answer: a replica answers nothing
+    // while it builds its executor (a large shard reads its ids and
+    // vectors for tens of seconds), and a hung node is found by heartbeats
+    // (on_node_lost), not here. Going on without this copy could give the
+    // shard a number below writes only it holds, so its number waits for
+    // it, as for a copy still being placed; the query waits in its mailbox,
+    // and another one follows it.
+    if (!s->seq_waiting)
+      out.push_back(effect::Log{copy_name(id)
+                                + " has not told what it applied yet (still "
+                                  "opening its store?): waiting for it"});
+    s->seq_waiting = true;
+    out.push_back(effect::QuerySeq{id, std::chrono::milliseconds{0}});
+    return out;
+  }
   s->seq_failed = true;
   s->copy = CopyState::out;
   out.push_back(effect::Log{copy_name(id) + ": cannot tell what it applied: " + describe(err)});

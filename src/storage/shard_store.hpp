@@ -55,6 +55,23 @@ struct StoredDocument {
   std::optional<uint64_t> label = {};  ///< set when an embedding is stored
 };
 
+/// What a shard's records take, by kind: approximate bytes in SST files and
+/// memtables (RocksDB's estimate, compressed as stored). The WAL is not
+/// counted: it duplicates what the memtables hold.
+struct ShardUsage {
+  uint64_t documents = 0;   ///< d/<id>: bodies (text, tags, ...)
+  uint64_t embeddings = 0;  ///< e/<id>: labels and vectors
+  uint64_t metadata = 0;    ///< m/<name>
+  uint64_t log = 0;         ///< o/<seq>: the operation log
+};
+
+/// The RocksDB memory settings a shard's database runs with (as RocksDB
+/// reports them, not as asked for).
+struct ShardMemory {
+  uint64_t memtable_bytes = 0;     ///< the shard's write buffer size
+  uint64_t block_cache_bytes = 0;  ///< the database's block cache capacity
+};
+
 /// The writes of one atomic commit (see the file comment). Not thread-safe.
 class ShardStore;
 
@@ -173,6 +190,20 @@ class ShardStore {
 
   /// Writes the WAL to disk (fsync).
   [[nodiscard]] caf::error flush();
+
+  /// What the shard's records take on disk and in memtables, by kind
+  /// (storage/shard_usage.cpp).
+  [[nodiscard]] caf::expected<ShardUsage> usage() const;
+
+  /// The memtable and block cache sizes in effect (StoreOptions of the
+  /// database's first opener).
+  [[nodiscard]] caf::expected<ShardMemory> memory() const;
+
+  /// Flushes the shard's memtable and compacts all of its records down to
+  /// the last level, so that overwritten and deleted records (an upsert's
+  /// old version, the cut part of the log) leave the disk now rather than at
+  /// RocksDB's next compaction of their files. Blocks until done.
+  [[nodiscard]] caf::error compact();
 
  private:
   friend class ShardBatch;

@@ -326,8 +326,16 @@ TEST_CASE("bad requests get 400, 404, 405 and 413 with a message; the server liv
 }
 
 TEST_CASE("an executor that throws gets 200 with Jina's in-band status and its message") {
+  // The same whether its replica has a thread of its own (the default) or
+  // runs on the scheduler.
+  Params metas = Params::object();
+  SUBCASE("detached replica") {
+  }
+  SUBCASE("replica on the scheduler") {
+    metas["runs_on_scheduler"] = true;
+  }
   Flow flow;
-  flow.add({.name = "thrower", .uses = "HttpThrower"});
+  flow.add({.name = "thrower", .uses = "HttpThrower", .uses_metas = metas});
   auto s = serve(flow);
   auto client = s->client();
   auto raw = client.request("POST", "/index", R"({"data": [{"text": "a"}]})");

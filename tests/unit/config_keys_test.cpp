@@ -179,6 +179,28 @@ TEST_CASE("config keys: uses_metas: workspace is honoured, other keys checked") 
         == 0);
 }
 
+TEST_CASE("config keys: uses_metas.runs_on_scheduler takes true or false, from YAML and code") {
+  FlowFile file{executor("    uses: NoOp\n    uses_metas: {runs_on_scheduler: false}\n")};
+  auto flow = Flow::load(file.path);
+  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  const Value* on = flow->deployments()[0].uses_metas.find("runs_on_scheduler");
+  REQUIRE(on != nullptr);
+  CHECK(on->is_bool());
+  CHECK_FALSE(on->as_bool());
+  CHECK(error_of(executor("    uses: NoOp\n    uses_metas: {runs_on_scheduler: sometimes}\n"))
+          .find(":4: executors[0].uses_metas.runs_on_scheduler: expected true or false")
+        == 0);
+  CHECK(error_of(executor("    uses: NoOp\n    uses_metas: {runs_on_schedular: true}\n"))
+          .find("did you mean 'runs_on_scheduler'?")
+        != std::string::npos);
+  Flow coded;
+  coded.add({.name = "quick", .uses = "NoOp", .uses_metas = Params{{"runs_on_scheduler", 1}}});
+  auto err = coded.validate();
+  REQUIRE(err);
+  CHECK(error_message(err) == "deployment 'quick': uses_metas: runs_on_scheduler: expected true or "
+                              "false, got integer");
+}
+
 TEST_CASE("config keys: every option the Indexer reads is one it declares") {
   // IndexerOptions::from reads these (src/executors/indexer_shard.cpp): a key
   // read but not declared would be refused as a typo in every flow using it.
@@ -187,6 +209,7 @@ TEST_CASE("config keys: every option the Indexer reads is one it declares") {
                           "      ef_construction: 100\n      ef: 20\n      max_elements: 64\n"
                           "      sync: true\n      wal_recovery: strict\n      default_top_k: 5\n"
                           "      checkpoint_writes: 100\n      checkpoint_seconds: 5\n"
-                          "      memtable_mb: 8\n      block_cache_mb: 8\n"))
+                          "      memtable_mb: 8\n      block_cache_mb: 8\n"
+                          "      log_retention: 100\n      log_retention_mb: 16\n"))
         == "");
 }

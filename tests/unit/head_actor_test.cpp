@@ -304,3 +304,136 @@ TEST_CASE_FIXTURE(fixture, "gateway actor: a diamond of needs joins both branche
   CHECK(resp->routes.size() == 3);
   CHECK(resp->id == "r-x");
 }
+
+namespace {
+
+// The seq queries a stand-in copy holds, as a replica still opening its
+// store does (it answers nothing until its executor is built).
+struct copy_box {
+  std::vector<std::vector<caf::response_promise>> queries;  // per copy
+  std::vector<Request> requests;                            // reads it answered
+  size_t recovers = 0;
+};
+
+// A copy of a replicated shard: holds every seq query until (ok, applied)
+// says it opened, then answers them all; answers reads at once.
+caf::behavior slow_copy(caf::event_based_actor* self, std::shared_ptr<copy_box> box, size_t which) {
+  return {
+    [self, box, which](seq_atom) { box->queries[which].push_back(self->make_response_promise()); },
+    [box, which](ok_atom, uint64_t applied) {
+      for (auto& rp : box->queries[which])
+        rp.deliver(applied);  // the ones that timed out are dropped by the head
+      box->queries[which].clear();
+    },
+    [box](Request& req) {
+      box->requests.push_back(req);
+      Response r;
+      r.id = req.id;
+      r.shards_answered = 1;
+      return r;
+    },
+    [](ping_atom) { return ok_atom::value; },
+    [self, box](recover_atom, caf::actor&, uint64_t) {
+      ++box->recovers;
+      return self->make_response_promise();  // catching up, for the test's whole length
+    },
+  };
+}
+
+Request search_req() {
+  Request r;
+  r.id = "q";
+  r.endpoint = "/search";
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE_FIXTURE(fixture,
+                  "head actor: a copy slow to open holds its shard's number; no spurious "
+                  "failure") {
+  // Two copies on two nodes; copy 1 holds the higher number but opens slowly.
+  auto cb = std::make_shared<copy_box>();
+  cb->queries.resize(2);
+  auto r0 = sys->spawn(slow_copy, cb, size_t{0});
+  auto r1 = sys->spawn(slow_copy, cb, size_t{1});
+  cleanup.push_back(r0);
+  cleanup.push_back(r1);
+  auto lines = std::make_shared<std::vector<std::string>>();
+  actors::head_setup setup;
+  setup.log = [lines](std::string line) { lines->push_back(std::move(line)); };
+  setup.placed = {
+    {{"n1:1", caf::actor_cast<replica_actor>(r0)}, {"n2:1", caf::actor_cast<replica_actor>(r1)}}};
+  auto h = sys->spawn(actors::head,
+                      DeploymentOptions{.name = "idx", .uses = "Indexer", .replicas = 2},
+                      std::move(setup));
+  cleanup.push_back(caf::actor_cast<caf::actor>(h));
+  sched->run();
+  REQUIRE(cb->queries[0].size() == 1);
+  REQUIRE(cb->queries[1].size() == 1);
+  caf::anon_send(r0, ok_atom::value, uint64_t{5});
+  sched->run();
+  auto out = ask(h, search_req());
+  // Copy 1's query times out: it is asked again, and the shard still waits.
+  for (int round = 0; round < 3; ++round) {
+    CHECK(sched->trigger_timeouts() > 0);
+    sched->run();
+    CHECK(cb->queries[1].size() == static_cast<size_t>(round) + 2);
+    CHECK_FALSE(out->has_value());
+    CHECK(cb->requests.empty());
+  }
+  // The head answers meanwhile.
+  auto st = status(h);
+  auto placement = st.find("placement")->as_array();
+  REQUIRE(placement.size() == 2);
+  CHECK(placement[1].get_string("copy", "") == "out");
+  // Opened: it holds write 7, so the shard's number is 7 and it serves.
+  caf::anon_send(r1, ok_atom::value, uint64_t{7});
+  sched->run();
+  REQUIRE(out->has_value());
+  CHECK(**out);
+  REQUIRE(cb->requests.size() == 1);
+  st = status(h);
+  CHECK(st.find("writes")->as_array()[0].as_int() == 7);
+  placement = st.find("placement")->as_array();
+  CHECK(placement[1].get_string("copy", "") == "in_sync");
+  CHECK(placement[0].get_string("copy", "") == "recovering");
+  CHECK(cb->recovers == 1);
+  size_t waiting = 0;
+  for (const auto& line : *lines) {
+    CHECK(line.find("cannot tell") == std::string::npos);
+    CHECK(line.find("ahead of the in-sync copies") == std::string::npos);
+    waiting += line.find("waiting for it") != std::string::npos ? 1 : 0;
+  }
+  CHECK(waiting == 1);  // said once, not at every query
+}
+
+TEST_CASE_FIXTURE(fixture,
+                  "head actor: a single copy slow to open: requests wait, then are served") {
+  auto cb = std::make_shared<copy_box>();
+  cb->queries.resize(1);
+  actors::head_setup setup;
+  std::vector<caf::actor> spawned;
+  setup.spawn = [cb, this](caf::local_actor* self, ExecutorContext) {
+    auto r = self->spawn(slow_copy, cb, size_t{0});
+    box->spawned.push_back(r);
+    return caf::actor_cast<replica_actor>(r);
+  };
+  setup.log = [](std::string) {};
+  auto h = sys->spawn(actors::head, DeploymentOptions{.name = "idx", .uses = "Indexer"},
+                      std::move(setup));
+  cleanup.push_back(caf::actor_cast<caf::actor>(h));
+  sched->run();
+  REQUIRE(box->spawned.size() == 1);
+  auto out = ask(h, search_req());
+  CHECK(sched->trigger_timeouts() > 0);
+  sched->run();
+  CHECK_FALSE(out->has_value());
+  CHECK(cb->queries[0].size() == 2);
+  CHECK(box->spawned.size() == 1);  // not restarted
+  caf::anon_send(box->spawned[0], ok_atom::value, uint64_t{3});
+  sched->run();
+  REQUIRE(out->has_value());
+  CHECK(**out);
+  CHECK(status(h).find("writes")->as_array()[0].as_int() == 3);
+}

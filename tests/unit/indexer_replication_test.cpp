@@ -138,6 +138,70 @@ TEST_CASE("the operation log keeps log_retention writes; older ones need a snaps
   CHECK_FALSE(none.truncated);
 }
 
+namespace {
+
+// The records the log holds: from the oldest write it still reaches back to.
+std::pair<size_t, size_t> log_held(Replicated& r) {
+  for (uint64_t after = 0; after < r.applied_seq(); ++after) {
+    auto chunk = r.read_log(after, size_t{1} << 30);
+    if (chunk.truncated)
+      continue;
+    size_t bytes = 0;
+    for (const auto& record : chunk.records)
+      bytes += record.size();
+    return {chunk.seqs.size(), bytes};
+  }
+  return {0, 0};
+}
+
+}  // namespace
+
+TEST_CASE("the operation log keeps at most log_retention_mb of writes, across a reopen") {
+  TempWorkspace ws;
+  auto ctx = indexer_context(ws.path, Params{{"log_retention_mb", 1}});
+  constexpr size_t text_bytes = 64 * 1024;  // each write's record: ~64 KiB
+  auto big = [](uint64_t seq) {
+    auto docs = vectors(seq, 1);
+    docs[0].text = std::string(text_bytes, 'x');
+    return docs;
+  };
+  const size_t cap = (size_t{1} << 20) + (size_t{1} << 20) / 8;  // the bound and its slack
+  uint64_t seq = 0;
+  {
+    auto e = make_executor(ctx);
+    for (; seq < 100;)
+      apply(*e, ++seq, index_req(big(seq)));
+    auto [writes, bytes] = log_held(copy(*e));
+    CHECK(bytes <= cap);
+    CHECK(bytes >= (size_t{1} << 20) - 2 * text_bytes);  // cut back to the bound, not below
+    CHECK(writes >= 12);
+    CHECK(copy(*e).read_log(0, 1 << 20).truncated);  // a copy at 0 takes a snapshot
+    // A copy a few writes behind still catches up from the log.
+    auto recent = copy(*e).read_log(seq - 5, size_t{1} << 30);
+    CHECK_FALSE(recent.truncated);
+    CHECK(recent.seqs.size() == 5);
+    e->close();
+  }
+  // Reopened, the log's records are counted from disk: it stays bounded.
+  auto e = make_executor(ctx);
+  auto [writes_before, bytes_before] = log_held(copy(*e));
+  CHECK(bytes_before <= cap);
+  for (; seq < 150;)
+    apply(*e, ++seq, index_req(big(seq)));
+  auto [writes, bytes] = log_held(copy(*e));
+  CHECK(bytes <= cap);
+  CHECK(writes >= 12);
+  CHECK(count(*e) == 150);
+  // A record larger than the bound alone: the newest record is always kept.
+  auto huge = vectors(1000, 1);
+  huge[0].text = std::string(size_t{3} << 20, 'y');
+  apply(*e, ++seq, index_req(huge));
+  auto last = copy(*e).read_log(seq - 1, size_t{1} << 30);
+  REQUIRE_FALSE(last.truncated);
+  CHECK(last.seqs == std::vector<uint64_t>{seq});
+  CHECK(copy(*e).read_log(seq - 2, size_t{1} << 30).truncated);
+}
+
 TEST_CASE("a snapshot and the log after it make another copy equal") {
   TempWorkspace a;
   TempWorkspace b;

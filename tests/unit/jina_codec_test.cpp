@@ -178,6 +178,12 @@ TEST_CASE("timestamps are RFC 3339 with microseconds") {
   CHECK(iso8601(0) == "1970-01-01T00:00:00.000000Z");
   CHECK(iso8601(1234567) == "1970-01-01T00:00:01.234567Z");
   CHECK(iso8601(1700000000000001) == "2023-11-14T22:13:20.000001Z");
+  // Before the epoch, a leap day, the last microsecond of a year.
+  CHECK(iso8601(-1) == "1969-12-31T23:59:59.999999Z");
+  CHECK(iso8601(951782400000000) == "2000-02-29T00:00:00.000000Z");
+  CHECK(iso8601(1735689599999999) == "2024-12-31T23:59:59.999999Z");
+  // Past year 9999: the general formatter.
+  CHECK(iso8601(253402300800000000) == "10000-01-01T00:00:00.000000Z");
 }
 
 TEST_CASE("the client's request body decodes on the server's side") {

@@ -355,6 +355,51 @@ TEST_CASE("copies: a copy lost while the shard is being established does not hol
   CHECK(w.seq == 4);
 }
 
+TEST_CASE("copies: a copy that does not answer in time is waited for; one that errs is not") {
+  ReplicaSet set{opts(1, 3)};
+  std::vector<std::vector<std::string>> where{{node_a, node_b, node_c}};
+  std::vector<SlotId> queried;
+  for (auto& p : all_of<fx::PlaceSlot>(set.start(where)))
+    queried.push_back(one<fx::QuerySeq>(set.on_placed(p.slot, p.node)).slot);
+  CHECK(set.on_request(1, req("/index", {"a"})).empty());
+  CHECK(set.on_seq(queried[0], 3).empty());
+  // Copy 1 is still opening its store: asked again at once, the shard waits.
+  auto slow = set.on_seq_failed(queried[1], caf::sec::request_timeout);
+  auto again = one<fx::QuerySeq>(slow);
+  CHECK(again.slot == queried[1]);
+  CHECK(again.delay.count() == 0);
+  CHECK(all_of<fx::Log>(slow).size() == 1);
+  CHECK(all_of<fx::Log>(set.on_seq_failed(queried[1], caf::sec::request_timeout)).empty());
+  // Copy 2 answers an error (its executor failed to start): not waited for.
+  auto failed = set.on_seq_failed(queried[2], make_error(errc::executor_start_failed, "boom"));
+  CHECK(one<fx::QuerySeq>(failed).delay.count() > 0);
+  CHECK_FALSE(set.established(0));
+  CHECK(all_of<fx::SendCall>(failed).empty());
+  // Copy 1 opens with the highest number: the shard's, and it is in sync.
+  auto opened = set.on_seq(queried[1], 8);
+  CHECK(set.established(0));
+  CHECK(set.shard_seq(0) == 9);  // the held write took the next number
+  CHECK(set.slot(0, 1).copy == CopyState::in_sync);
+  CHECK(one<fx::Recover>(opened).target == queried[0]);
+}
+
+TEST_CASE("copies: a copy waited for whose node is then lost no longer holds the shard up") {
+  ReplicaSet set{opts(1, 2)};
+  std::vector<std::vector<std::string>> where{{node_a, node_b}};
+  std::vector<SlotId> queried;
+  for (auto& p : all_of<fx::PlaceSlot>(set.start(where)))
+    queried.push_back(one<fx::QuerySeq>(set.on_placed(p.slot, p.node)).slot);
+  CHECK(set.on_request(1, req("/index", {"a"})).empty());
+  CHECK(set.on_seq(queried[0], 3).empty());
+  (void)set.on_seq_failed(queried[1], caf::sec::request_timeout);
+  CHECK_FALSE(set.established(0));
+  auto lost = set.on_node_lost(node_b, "node " + node_b + " unresponsive");
+  CHECK(set.established(0));
+  CHECK(one<fx::SendCall>(lost).seq == 4);
+  // Its query's late timeout asks nothing more of a lost copy.
+  CHECK(set.on_seq_failed(queried[1], caf::sec::request_timeout).empty());
+}
+
 TEST_CASE("copies: stopping answers the requests still waiting for the shard's number") {
   ReplicaSet set{opts(1, 1)};
   for (auto& p : all_of<fx::PlaceSlot>(set.start({{node_a}})))

@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include "caflow/errors.hpp"
+#include "caflow/executor.hpp"
 #include "storage/shard_store.hpp"
 #include "tests/temp_workspace.hpp"
+#include "tests/unit/indexer_fixture.hpp"
 
 using namespace caflow;
 using namespace caflow::test;
@@ -126,4 +128,62 @@ TEST_CASE("the operation log is kept in sequence order and truncated from below"
   cut.truncate_log(256);
   REQUIRE_FALSE(store->commit(cut, "truncating"));
   CHECK(read(0) == std::vector<uint64_t>{256, 70000});
+}
+
+TEST_CASE("usage by kind, and a compaction drops the cut part of the log") {
+  TempWorkspace dir;
+  auto store = open_store(dir, 0);
+  const std::string body(4096, 'b');
+  for (int round = 0; round < 3; ++round) {  // every document written 3 times
+    ShardBatch batch;
+    for (int i = 0; i < 200; ++i) {
+      auto d = doc("d" + std::to_string(i), std::vector<float>(64, 0.5f));
+      d.text = body + std::to_string(round);
+      batch.put(d, static_cast<uint64_t>(i));
+    }
+    batch.append_log(static_cast<uint64_t>(round + 1), std::string(200 * 4096, 'o'));
+    REQUIRE_FALSE(store->commit(batch, "writing"));
+  }
+  REQUIRE_FALSE(store->compact());  // on disk: memtable estimates are rough
+  auto before = store->usage();
+  REQUIRE(before);
+  CHECK(before->documents > 0);
+  CHECK(before->embeddings > 0);
+  CHECK(before->log > 0);
+  ShardBatch cut;
+  cut.truncate_log(3);
+  REQUIRE_FALSE(store->commit(cut, "truncating"));
+  REQUIRE_FALSE(store->compact());
+  auto after = store->usage();
+  REQUIRE(after);
+  // What is left: each document, one log record of three.
+  CHECK(after->documents > 0);
+  CHECK(after->log > 0);
+  CHECK(after->log < before->log);
+  CHECK(*store->count() == 200);
+  size_t records = 0;
+  REQUIRE_FALSE(store->scan_log(0, [&](uint64_t, std::string_view) {
+    ++records;
+    return true;
+  }));
+  CHECK(records == 1);
+}
+
+TEST_CASE("the Indexer's memtable_mb and block_cache_mb are what RocksDB runs with") {
+  TempWorkspace ws;
+  auto check_sizes = [&](Params with, uint64_t memtable, uint64_t cache) {
+    TempWorkspace one;
+    auto e = make_executor(indexer_context(one.path, std::move(with)));
+    // The Indexer's database is open: this store shares its handle.
+    auto store = ShardStore::open((one.path / "indexer").string(), 0, {});
+    REQUIRE_MESSAGE(store, describe(store.error()));
+    auto memory = (*store)->memory();
+    REQUIRE(memory);
+    CHECK(memory->memtable_bytes == memtable);
+    CHECK(memory->block_cache_bytes == cache);
+  };
+  check_sizes(Params{{"memtable_mb", 2}, {"block_cache_mb", 3}}, uint64_t{2} << 20,
+              uint64_t{3} << 20);
+  // The documented defaults (README, IndexerOptions: 16 and 32 MiB).
+  check_sizes(Params::object(), uint64_t{16} << 20, uint64_t{32} << 20);
 }

@@ -4,10 +4,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -27,6 +30,44 @@ namespace caflow::bench {
 namespace {
 
 constexpr const char* client_flag = "--gateway-client";
+constexpr const char* detached_suffix = "-detached";
+constexpr const char* legacy_suffix = "-legacy";
+
+// The two no-op executor flow; `detached` overrides NoOp's
+// runs_on_scheduler, so that its replicas run on threads of their own.
+caf::expected<RunningFlow> noop_flow(bool detached) {
+  Params metas = Params::object();
+  if (detached)
+    metas["runs_on_scheduler"] = false;
+  Flow flow;
+  flow.add({.name = "first", .uses = "NoOp", .uses_metas = metas})
+    .add({.name = "second", .uses = "NoOp", .uses_metas = metas});
+  return flow.start();
+}
+
+// A flow with its HTTP and gRPC servers.
+struct Served {
+  std::unique_ptr<RunningFlow> flow;  // the servers hold on to it: it must not move
+  std::unique_ptr<HttpServer> http;
+  std::unique_ptr<GrpcServer> grpc;
+};
+
+Served serve(bool detached, const GatewaySettings& s) {
+  Served out;
+  auto running = noop_flow(detached);
+  if (!running)
+    throw Error(running.error());
+  out.flow = std::make_unique<RunningFlow>(std::move(*running));
+  auto http = HttpServer::start(*out.flow, {.threads = s.io_threads});
+  if (!http)
+    throw Error(http.error());
+  out.http = std::move(*http);
+  auto grpc = GrpcServer::start(*out.flow);
+  if (!grpc)
+    throw Error(grpc.error());
+  out.grpc = std::move(*grpc);
+  return out;
+}
 
 bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
@@ -46,13 +87,15 @@ std::vector<std::string> split(const std::string& s, char sep) {
 struct Usage {
   double cpu_us = 0;
   double switches = 0;
+  double faults = 0;  // minor page faults: fresh memory the kernel zeroed
 };
 
 Usage usage() {
   rusage ru{};
   ::getrusage(RUSAGE_SELF, &ru);
   auto us = [](const timeval& t) { return t.tv_sec * 1e6 + static_cast<double>(t.tv_usec); };
-  return {us(ru.ru_utime) + us(ru.ru_stime), static_cast<double>(ru.ru_nvcsw + ru.ru_nivcsw)};
+  return {us(ru.ru_utime) + us(ru.ru_stime), static_cast<double>(ru.ru_nvcsw + ru.ru_nivcsw),
+          static_cast<double>(ru.ru_minflt)};
 }
 
 void write_line(int fd, const std::string& line) {
@@ -146,7 +189,7 @@ GatewaySettings gateway_settings(int argc, char** argv) {
 }
 
 PhaseFigures median_of(const std::vector<PhaseFigures>& all, const std::string& phase) {
-  std::vector<double> rates, p50, p99, cpu, switches;
+  std::vector<double> rates, p50, p99, cpu, switches, faults;
   PhaseFigures out;
   out.phase = phase;
   for (const auto& f : all)
@@ -156,6 +199,7 @@ PhaseFigures median_of(const std::vector<PhaseFigures>& all, const std::string& 
       p99.push_back(f.rtt_p99_us);
       cpu.push_back(f.server_cpu_us_per_request);
       switches.push_back(f.server_switches_per_request);
+      faults.push_back(f.server_faults_per_request);
       out.requests = f.requests;
     }
   if (rates.empty())
@@ -165,6 +209,7 @@ PhaseFigures median_of(const std::vector<PhaseFigures>& all, const std::string& 
   out.rtt_p99_us = percentile(p99, 50);
   out.server_cpu_us_per_request = percentile(cpu, 50);
   out.server_switches_per_request = percentile(switches, 50);
+  out.server_faults_per_request = percentile(faults, 50);
   return out;
 }
 
@@ -180,11 +225,17 @@ int run_gateway_client(int argc, char** argv) {
   std::string word;
   unsigned http_port = 0;
   unsigned grpc_port = 0;
-  if (!(std::cin >> word >> http_port >> grpc_port) || word != "PORTS")
+  unsigned detached_http_port = 0;  // 0: no "-detached" phase
+  unsigned detached_grpc_port = 0;
+  if (!(std::cin >> word >> http_port >> grpc_port >> detached_http_port >> detached_grpc_port)
+      || word != "PORTS")
     return 3;          // the server failed before serving
   std::cin.ignore(1);  // the newline
   for (const auto& phase : split(arg_string(argc, argv, "phases", ""), ',')) {
-    auto port = static_cast<uint16_t>(phase.rfind("grpc", 0) == 0 ? grpc_port : http_port);
+    bool grpc = phase.rfind("grpc", 0) == 0;
+    auto port = static_cast<uint16_t>(grpc ? grpc_port : http_port);
+    if (ends_with(phase, detached_suffix))
+      port = static_cast<uint16_t>(grpc ? detached_grpc_port : detached_http_port);
     auto f = client_phase(phase, port, s);
     emit({{"phase", f.phase},
           {"docs_per_s", f.docs_per_s},
@@ -233,19 +284,19 @@ std::vector<PhaseFigures> run_gateway_phases(int argc, char** argv, const Gatewa
   ::close(from_client[1]);
   int out = to_client[1];
 
-  Flow flow;
-  flow.add({.name = "first", .uses = "NoOp"}).add({.name = "second", .uses = "NoOp"});
-  auto running = flow.start();
-  if (!running)
-    throw Error(running.error());
-  auto http = HttpServer::start(*running, {.threads = s.io_threads});
-  if (!http)
-    throw Error(http.error());
-  auto grpc = GrpcServer::start(*running);
-  if (!grpc)
-    throw Error(grpc.error());
-  write_line(out,
-             "PORTS " + std::to_string((*http)->port()) + " " + std::to_string((*grpc)->port()));
+  // The baseline flow only when a phase asks for it: idle, it costs threads
+  // but no CPU.
+  bool any_detached = std::any_of(s.phases.begin(), s.phases.end(), [](const std::string& p) {
+    return ends_with(p, detached_suffix);
+  });
+  auto served = serve(false, s);
+  std::optional<Served> detached;
+  if (any_detached)
+    detached.emplace(serve(true, s));
+  write_line(out, "PORTS " + std::to_string(served.http->port()) + " "
+                    + std::to_string(served.grpc->port()) + " "
+                    + std::to_string(detached ? detached->http->port() : 0) + " "
+                    + std::to_string(detached ? detached->grpc->port() : 0));
 
   std::vector<PhaseFigures> figures;
   Usage begin;
@@ -260,12 +311,12 @@ std::vector<PhaseFigures> run_gateway_phases(int argc, char** argv, const Gatewa
       text.pop_back();
     transcript += text + "\n";
     if (text.rfind("BEGIN ", 0) == 0) {
-      detail::use_actor_per_request(ends_with(text, "-legacy"));
+      detail::use_actor_per_request(ends_with(text, legacy_suffix));
       begin = usage();
       write_line(out, "GO");
     } else if (text.rfind("END ", 0) == 0) {
       auto now = usage();
-      spent = {now.cpu_us - begin.cpu_us, now.switches - begin.switches};
+      spent = {now.cpu_us - begin.cpu_us, now.switches - begin.switches, now.faults - begin.faults};
       write_line(out, "GO");
     } else if (auto v = parse_json(text); v && v->is_object()) {
       PhaseFigures f;
@@ -277,6 +328,7 @@ std::vector<PhaseFigures> run_gateway_phases(int argc, char** argv, const Gatewa
       auto requests = static_cast<double>(std::max<size_t>(1, f.requests));
       f.server_cpu_us_per_request = spent.cpu_us / requests;
       f.server_switches_per_request = spent.switches / requests;
+      f.server_faults_per_request = spent.faults / requests;
       figures.push_back(f);
     }
   }

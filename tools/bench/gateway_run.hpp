@@ -44,6 +44,7 @@ struct PhaseFigures {
   size_t requests = 0;                     // in the throughput part
   double server_cpu_us_per_request = 0;    // the server's CPU time over those
   double server_switches_per_request = 0;  // the server's context switches
+  double server_faults_per_request = 0;    // the server's minor page faults
 };
 
 /// The settings from argv (--docs, --request-size, --prefetch, --rtt-samples,

@@ -7,6 +7,10 @@
 //                     [--grpc-streams=4] [--rtt-samples=2000] [--io-threads=1]
 //                     [--rounds=3] [--grpc-only]
 //
+// Each round also runs gRPC against a second flow in the same server
+// process whose NoOp replicas run detached (uses_metas runs_on_scheduler:
+// false): the server CPU per request of the two, as `detached_*`.
+//
 // The gRPC load comes from bench/grpc_load.hpp: `prefetch` requests in
 // flight spread over `grpc-streams` channels, as several Jina clients with
 // prefetch would send them; HTTP gets as many connections in flight.
@@ -45,12 +49,13 @@ int run_grpc_bench(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
     grpc_only = grpc_only || std::string{argv[i]} == "--grpc-only";
   for (long long r = 0; r < rounds; ++r)
-    for (const char* p : {"grpc", "http"})
-      if (!grpc_only || std::string{p} == "grpc")
-        s.phases.emplace_back(p);
+    for (std::string p : {"grpc-detached", "grpc", "http"})
+      if (!grpc_only || p == "grpc")
+        s.phases.push_back(p);
   auto phases = run_gateway_phases(argc, argv, s);
   auto grpc = median_of(phases, "grpc");
   auto http = median_of(phases, "http");
+  auto detached = median_of(phases, "grpc-detached");
   for (const auto& f : phases)
     emit({{"bench", "grpc"},
           {"part", f.phase},
@@ -62,7 +67,8 @@ int run_grpc_bench(int argc, char** argv) {
           {"rtt_p50_us", f.rtt_p50_us},
           {"rtt_p99_us", f.rtt_p99_us},
           {"server_cpu_us_per_request", f.server_cpu_us_per_request},
-          {"server_switches_per_request", f.server_switches_per_request}});
+          {"server_switches_per_request", f.server_switches_per_request},
+          {"server_faults_per_request", f.server_faults_per_request}});
   emit({{"bench", "grpc"},
         {"docs_per_s", grpc.docs_per_s},
         {"rtt_p50_us", grpc.rtt_p50_us},
@@ -71,6 +77,12 @@ int run_grpc_bench(int argc, char** argv) {
         {"ratio_vs_http", http.docs_per_s > 0 ? grpc.docs_per_s / http.docs_per_s : 0.0},
         {"server_cpu_us_per_request", grpc.server_cpu_us_per_request},
         {"http_server_cpu_us_per_request", http.server_cpu_us_per_request},
+        {"detached_docs_per_s", detached.docs_per_s},
+        {"detached_server_cpu_us_per_request", detached.server_cpu_us_per_request},
+        {"server_cpu_ratio_vs_detached",
+         detached.server_cpu_us_per_request > 0
+           ? grpc.server_cpu_us_per_request / detached.server_cpu_us_per_request
+           : 0.0},
         {"vs_jina_grpc", grpc.docs_per_s / jina_grpc_docs_per_s},
         {"prefetch", static_cast<int64_t>(s.prefetch)},
         {"grpc_streams", static_cast<int64_t>(s.grpc_streams)},

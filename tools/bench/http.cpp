@@ -3,13 +3,16 @@
 //
 //   caflow-bench http [--docs=200000] [--request-size=100] [--prefetch=8]
 //                     [--rtt-samples=2000] [--io-threads=1] [--server-cpu]
-//                     [--rounds=3] [--no-in-process]
+//                     [--rounds=3] [--legacy] [--no-in-process]
 //
 // --server-cpu adds the gateway's own cost: server CPU time per request
 // (every thread of the server process, from its own getrusage) over HTTP and
-// gRPC, through today's path into the gateway and through the former one
-// (an actor spawned per request), side by side in the same run: --rounds
-// alternations, medians in the summary (the machine is shared and noisy).
+// gRPC, side by side in the same run with the baseline: a second flow in the
+// same server process whose NoOp replicas run detached, on threads of their
+// own (uses_metas runs_on_scheduler: false), as every replica did before
+// executors could declare runs_on_scheduler. --legacy adds the former path
+// into the gateway (an actor spawned per request). --rounds alternations,
+// medians in the summary (the machine is shared and noisy).
 #include <string>
 #include <vector>
 
@@ -78,7 +81,8 @@ Value phase_line(const PhaseFigures& f, const GatewaySettings& s) {
                {"rtt_p50_us", f.rtt_p50_us},
                {"rtt_p99_us", f.rtt_p99_us},
                {"server_cpu_us_per_request", f.server_cpu_us_per_request},
-               {"server_switches_per_request", f.server_switches_per_request}};
+               {"server_switches_per_request", f.server_switches_per_request},
+               {"server_faults_per_request", f.server_faults_per_request}};
 }
 
 }  // namespace
@@ -88,16 +92,51 @@ int run_http_bench(int argc, char** argv) {
     return run_gateway_client(argc, argv);
   auto s = gateway_settings(argc, argv);
   bool server_cpu = has_flag(argc, argv, "--server-cpu");
-  // With --server-cpu, --rounds alternations of the four, medians reported.
+  bool legacy = server_cpu && has_flag(argc, argv, "--legacy");
+  // With --server-cpu, --rounds alternations of the four (six), medians reported.
   auto rounds = server_cpu ? std::max<long long>(1, arg(argc, argv, "rounds", 3)) : 1;
   for (long long r = 0; r < rounds; ++r)
-    for (const char* p : {"http-legacy", "http", "grpc-legacy", "grpc"})
-      if (server_cpu || std::string{p} == "http")
-        s.phases.emplace_back(p);
+    for (std::string p :
+         {"http-detached", "http", "grpc-detached", "grpc", "http-legacy", "grpc-legacy"})
+      if (p == "http" || (server_cpu && (legacy || p.find("-legacy") == std::string::npos)))
+        s.phases.push_back(p);
   auto phases = run_gateway_phases(argc, argv, s);
   for (const auto& f : phases)
     emit(phase_line(f, s));
   auto http = median_of(phases, "http");
+  if (server_cpu) {
+    auto http_old = median_of(phases, "http-detached");
+    auto grpc_old = median_of(phases, "grpc-detached");
+    auto grpc = median_of(phases, "grpc");
+    Value line{{"bench", "http"},
+               {"part", "server_cpu"},
+               {"rounds", static_cast<int64_t>(rounds)},
+               {"switches_per_request", http.server_switches_per_request},
+               {"baseline_switches_per_request", http_old.server_switches_per_request},
+               {"grpc_switches_per_request", grpc.server_switches_per_request},
+               {"grpc_baseline_switches_per_request", grpc_old.server_switches_per_request},
+               {"server_cpu_us_per_request", http.server_cpu_us_per_request},
+               {"baseline_server_cpu_us_per_request", http_old.server_cpu_us_per_request},
+               {"ratio", http.server_cpu_us_per_request / http_old.server_cpu_us_per_request},
+               {"docs_per_s", http.docs_per_s},
+               {"baseline_docs_per_s", http_old.docs_per_s},
+               {"grpc_server_cpu_us_per_request", grpc.server_cpu_us_per_request},
+               {"grpc_baseline_server_cpu_us_per_request", grpc_old.server_cpu_us_per_request},
+               {"grpc_ratio", grpc.server_cpu_us_per_request / grpc_old.server_cpu_us_per_request},
+               {"grpc_docs_per_s", grpc.docs_per_s},
+               {"grpc_baseline_docs_per_s", grpc_old.docs_per_s},
+               {"baseline",
+                "the same server process, a second flow whose NoOp replicas run detached "
+                "(uses_metas runs_on_scheduler: false)"},
+               {"load_average", load_average()}};
+    if (legacy) {
+      line["legacy_server_cpu_us_per_request"]
+        = median_of(phases, "http-legacy").server_cpu_us_per_request;
+      line["grpc_legacy_server_cpu_us_per_request"]
+        = median_of(phases, "grpc-legacy").server_cpu_us_per_request;
+    }
+    emit(line);
+  }
   if (has_flag(argc, argv, "--no-in-process"))  // e.g. to profile the server alone
     return 0;
 
@@ -120,28 +159,6 @@ int run_http_bench(int argc, char** argv) {
         {"rtt_ratio", http.rtt_p50_us / in.rtt_p50_us},
         {"vs_jina_throughput", http.docs_per_s / jina_docs_per_s},
         {"io_threads", static_cast<int64_t>(s.io_threads)}});
-  if (server_cpu) {
-    auto http_old = median_of(phases, "http-legacy");
-    auto grpc_old = median_of(phases, "grpc-legacy");
-    auto grpc = median_of(phases, "grpc");
-    emit({{"bench", "http"},
-          {"part", "server_cpu"},
-          {"rounds", static_cast<int64_t>(rounds)},
-          {"switches_per_request", http.server_switches_per_request},
-          {"baseline_switches_per_request", http_old.server_switches_per_request},
-          {"grpc_switches_per_request", grpc.server_switches_per_request},
-          {"grpc_baseline_switches_per_request", grpc_old.server_switches_per_request},
-          {"server_cpu_us_per_request", http.server_cpu_us_per_request},
-          {"baseline_server_cpu_us_per_request", http_old.server_cpu_us_per_request},
-          {"ratio", http.server_cpu_us_per_request / http_old.server_cpu_us_per_request},
-          {"docs_per_s", http.docs_per_s},
-          {"baseline_docs_per_s", http_old.docs_per_s},
-          {"grpc_server_cpu_us_per_request", grpc.server_cpu_us_per_request},
-          {"grpc_baseline_server_cpu_us_per_request", grpc_old.server_cpu_us_per_request},
-          {"grpc_ratio", grpc.server_cpu_us_per_request / grpc_old.server_cpu_us_per_request},
-          {"baseline", "the same server, an actor spawned per request (the former path)"},
-          {"load_average", load_average()}});
-  }
   return 0;
 }
 

@@ -9,17 +9,23 @@
 // minutes and needs ~6 GiB of memory.
 //
 //   caflow-bench million [--n=1000000] [--shards=2] [--queries=300] [--data=drawn|copies|zipf]
+//                        [--log_retention_mb=M]   (the Indexer's uses_with; default its own)
 //
 // Prints {"bench": "million", "phase": "index+search", ...} before the
 // restart, then {"bench": "million", "data", "n", "shards", "index_docs_per_s",
 // "search_qps", "search_p50_ms", "search_p99_ms", "rss_per_doc_kb",
-// "disk_per_doc_kb", "raw_per_doc_kb", "restart_s", "count_after_restart"}.
+// "disk_per_doc_kb", "raw_per_doc_kb", "restart_s", "count_after_restart"}
+// and the disk by kind (bench/store_disk.hpp). `disk_per_doc_kb` is every
+// file of the workspace once the flow stopped after indexing (SST files and
+// the WAL, before RocksDB compacted); `disk_compacted_per_doc_kb` the same
+// after the restart and a full compaction of every shard.
 #include <unistd.h>
 
 #include <filesystem>
 #include <iostream>
 
 #include "bench/bench_util.hpp"
+#include "bench/store_disk.hpp"
 #include "bench/workload.hpp"
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
@@ -30,10 +36,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Flow million_flow(const fs::path& dir, uint32_t shards) {
+Flow million_flow(const fs::path& dir, uint32_t shards, long long log_mb) {
   Flow flow;
+  Params with = Params::object();
+  if (log_mb > 0)
+    with["log_retention_mb"] = static_cast<int64_t>(log_mb);
   flow.add({.name = "indexer",
             .uses = "Indexer",
+            .uses_with = std::move(with),
             .workspace = dir.string(),
             .shards = shards,
             .polling = {{"/index", "PARTITION"}, {"/search", "ALL"}, {"*", "ALL"}}});
@@ -46,6 +56,7 @@ int million(int argc, char** argv) {
   auto n = static_cast<size_t>(arg(argc, argv, "n", 1000000));
   auto shards = static_cast<uint32_t>(arg(argc, argv, "shards", 2));
   auto n_queries = static_cast<size_t>(arg(argc, argv, "queries", 300));
+  auto log_mb = arg(argc, argv, "log_retention_mb", 0);  // 0: the Indexer's default
   auto dir = fs::temp_directory_path() / ("caflow-bench-million-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   auto workload = Workload::make(argc, argv, n);
@@ -58,7 +69,7 @@ int million(int argc, char** argv) {
              {"n", static_cast<int64_t>(n)},
              {"shards", static_cast<int64_t>(shards)}};
   {
-    auto running = million_flow(dir, shards).start();
+    auto running = million_flow(dir, shards, log_mb).start();
     if (!running)
       throw Error(running.error());
     auto start = clock::now();
@@ -90,7 +101,9 @@ int million(int argc, char** argv) {
     line["search_p50_ms"] = percentile(ms, 50);
     line["search_p99_ms"] = percentile(ms, 99);
     line["rss_per_doc_kb"] = per_doc_kb(static_cast<double>(rss1) - static_cast<double>(rss0));
-    line["disk_per_doc_kb"] = per_doc_kb(static_cast<double>(disk_bytes(dir.string())));
+    auto files = disk_files(dir.string());
+    line["disk_per_doc_kb"] = per_doc_kb(static_cast<double>(files.total));
+    line["disk_wal_per_doc_kb"] = per_doc_kb(static_cast<double>(files.wal));
     line["raw_per_doc_kb"] = per_doc_kb(static_cast<double>(raw));
   }
   // The figures so far, before the restart (which can take long, or fail:
@@ -100,7 +113,7 @@ int million(int argc, char** argv) {
   emit(first);
   {
     auto start = clock::now();
-    auto running = million_flow(dir, shards).start();
+    auto running = million_flow(dir, shards, log_mb).start();
     if (!running) {
       std::cerr << "caflow-bench million: restart failed after " << seconds_since(start)
                 << " s: " << to_string(running.error()) << '\n';
@@ -112,6 +125,8 @@ int million(int argc, char** argv) {
     line["count_after_restart"] = count ? count->parameters.get_int("count", -1) : int64_t{-1};
     running->stop();
   }
+  add_compacted_disk(line, (dir / "indexer").string(), shards, n);
+  line["load_average"] = load_average();
   emit(line);
   fs::remove_all(dir);
   return 0;
