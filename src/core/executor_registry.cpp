@@ -6,14 +6,28 @@
 
 namespace caflow {
 
+namespace {
+
+using TypeSet = std::set<std::string, std::less<>>;
+
+// Adds or removes `type` (find first: erasing by a string_view key needs C++23).
+void set_member(TypeSet& set, std::string_view type, bool member) {
+  if (member)
+    set.emplace(type);
+  else if (auto i = set.find(type); i != set.end())
+    set.erase(i);
+}
+
+}  // namespace
+
 struct ExecutorRegistry::Impl {
   mutable std::mutex mtx;
   std::map<std::string, ExecutorFactory, std::less<>> factories;
   std::map<std::string, bool, std::less<>> stateful;
   std::map<std::string, bool, std::less<>> replicated;
-  std::set<std::string, std::less<>> on_scheduler;
+  TypeSet on_scheduler;
   std::map<std::string, std::set<std::string, std::less<>>, std::less<>> reads;
-  std::set<std::string, std::less<>> concurrent_reads;
+  TypeSet concurrent_reads;
   std::map<std::string, std::function<Params(const ExecutorContext&)>, std::less<>> defaults;
   std::map<std::string, std::vector<std::string>, std::less<>> uses_with_keys;
 };
@@ -35,9 +49,8 @@ bool ExecutorRegistry::add(std::string type, ExecutorFactory factory, bool state
   impl_->stateful[type] = stateful;
   impl_->replicated[type] = replicated;
   impl_->reads.erase(type);
-  if (auto i = impl_->concurrent_reads.find(type); i != impl_->concurrent_reads.end())
-    impl_->concurrent_reads.erase(i);
-  impl_->on_scheduler.erase(type);
+  set_member(impl_->concurrent_reads, type, false);
+  set_member(impl_->on_scheduler, type, false);
   // A re-registration replaces the type: its keys come with it (or not).
   if (auto i = impl_->uses_with_keys.find(type); i != impl_->uses_with_keys.end())
     impl_->uses_with_keys.erase(i);
@@ -104,10 +117,7 @@ std::vector<std::string> ExecutorRegistry::read_endpoints(std::string_view type)
 
 bool ExecutorRegistry::declare_concurrent_reads(std::string_view type, bool concurrent) {
   std::lock_guard<std::mutex> guard{impl_->mtx};
-  if (concurrent)
-    impl_->concurrent_reads.emplace(type);
-  else if (auto i = impl_->concurrent_reads.find(type); i != impl_->concurrent_reads.end())
-    impl_->concurrent_reads.erase(i);
+  set_member(impl_->concurrent_reads, type, concurrent);
   return true;
 }
 
@@ -118,10 +128,7 @@ bool ExecutorRegistry::concurrent_reads(std::string_view type) const {
 
 bool ExecutorRegistry::declare_runs_on_scheduler(std::string_view type, bool on) {
   std::lock_guard<std::mutex> guard{impl_->mtx};
-  if (on)
-    impl_->on_scheduler.emplace(type);
-  else if (auto i = impl_->on_scheduler.find(type); i != impl_->on_scheduler.end())
-    impl_->on_scheduler.erase(i);
+  set_member(impl_->on_scheduler, type, on);
   return true;
 }
 

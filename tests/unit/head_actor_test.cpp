@@ -19,6 +19,7 @@
 #include "actors/head.hpp"
 #include "caflow/errors.hpp"
 #include "caflow/type_ids.hpp"
+#include "tests/unit/coordinated_system.hpp"
 
 using namespace caflow;
 
@@ -49,31 +50,14 @@ caf::behavior manual_replica(caf::event_based_actor* self, std::shared_ptr<inbox
   };
 }
 
-struct fixture {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;
+struct fixture : testing::CoordinatedSystem {
   std::shared_ptr<inbox> box = std::make_shared<inbox>();
 
-  fixture() {
-    add_types(cfg);
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    sys = std::make_unique<caf::actor_system>(cfg);
-    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
-  }
-
-  std::vector<caf::actor> cleanup;  // stopped at the end
-
   ~fixture() {
-    for (auto& a : cleanup)
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     for (auto& a : box->spawned)
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     for (auto& [a, rp] : box->held)
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-    // Drain everything (timers included) or the system waits at shutdown.
-    for (int i = 0; i < 100 && (sched->run() > 0 || sched->trigger_timeouts() > 0); ++i) {
-    }
   }
 
   head_actor spawn_head(DeploymentOptions spec) {

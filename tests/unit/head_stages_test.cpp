@@ -20,6 +20,7 @@
 #include "caflow/errors.hpp"
 #include "caflow/executor.hpp"
 #include "caflow/type_ids.hpp"
+#include "tests/unit/coordinated_system.hpp"
 
 using namespace caflow;
 
@@ -43,28 +44,13 @@ struct spawned {
   caf::actor replica;
 };
 
-struct fixture {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;
+struct fixture : testing::CoordinatedSystem {
   std::shared_ptr<std::vector<spawned>> replicas = std::make_shared<std::vector<spawned>>();
   std::shared_ptr<std::vector<std::string>> log = std::make_shared<std::vector<std::string>>();
-  std::vector<caf::actor> cleanup;
-
-  fixture() {
-    add_types(cfg);
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    sys = std::make_unique<caf::actor_system>(cfg);
-    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
-  }
 
   ~fixture() {
-    for (auto& a : cleanup)
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     for (auto& r : *replicas)
       caf::anon_send_exit(r.replica, caf::exit_reason::user_shutdown);
-    for (int i = 0; i < 100 && (sched->run() > 0 || sched->trigger_timeouts() > 0); ++i) {
-    }
   }
 
   // A head whose replicas (shards and stages) are real replica actors that

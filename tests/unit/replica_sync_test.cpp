@@ -16,6 +16,7 @@
 #include "actors/replica.hpp"
 #include "caflow/type_ids.hpp"
 #include "tests/temp_workspace.hpp"
+#include "tests/unit/coordinated_system.hpp"
 #include "tests/unit/indexer_fixture.hpp"
 
 using namespace caflow;
@@ -35,26 +36,7 @@ Request index_one(uint64_t i) {
   return r;
 }
 
-struct fixture {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;
-  std::vector<caf::actor> cleanup;
-
-  fixture() {
-    add_types(cfg);
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    sys = std::make_unique<caf::actor_system>(cfg);
-    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
-  }
-
-  ~fixture() {
-    for (auto& a : cleanup)
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-    for (int i = 0; i < 100 && (sched->run() > 0 || sched->trigger_timeouts() > 0); ++i) {
-    }
-  }
-
+struct fixture : testing::CoordinatedSystem {
   replica_actor spawn_replica(const TempWorkspace& ws, Params with) {
     auto r = sys->spawn(actors::replica, indexer_context(ws.path, std::move(with)));
     cleanup.push_back(caf::actor_cast<caf::actor>(r));
