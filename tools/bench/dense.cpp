@@ -14,6 +14,7 @@
 #include <random>
 
 #include "bench/bench_util.hpp"
+#include "bench/indexer_flow.hpp"
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
 #include "index/exact_index.hpp"
@@ -65,11 +66,7 @@ int dense(int argc, char** argv) {
   auto dir = fs::temp_directory_path() / ("caflow-bench-dense-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   Flow flow;
-  flow.add({.name = "indexer",
-            .uses = "Indexer",
-            .workspace = dir.string(),
-            .shards = shards,
-            .polling = {{"/index", "PARTITION"}, {"/search", "ALL"}, {"*", "ALL"}}});
+  flow.add(sharded_indexer(dir.string(), shards));
   auto running = flow.start();
   if (!running)
     throw Error(running.error());
@@ -81,32 +78,22 @@ int dense(int argc, char** argv) {
   }
   if (auto r = running->post("/index", std::move(docs), {.request_size = 500}); !r)
     throw Error(r.error());
-  std::vector<double> ms;
-  auto one = [&](const Embedding& q) {
-    DocumentArray request;
-    request.emplace_back().embedding = q;
-    auto r = running->post("/search", std::move(request), {.parameters = Value{{"top_k", 10}}});
-    if (!r)
-      throw Error(r.error());
-  };
-  for (size_t j = 0; j < std::min<size_t>(50, n_queries); ++j)
-    one(queries[j]);
-  auto start = clock::now();
-  for (const auto& q : queries) {
-    auto t = clock::now();
-    one(q);
-    ms.push_back(seconds_since(t) * 1000);
-  }
-  double flow_qps = static_cast<double>(n_queries) / seconds_since(start);
+  std::vector<Document> query_docs(n_queries);
+  for (size_t j = 0; j < n_queries; ++j)
+    query_docs[j].embedding = queries[j];
+  single_searches(*running,
+                  {query_docs.begin(),
+                   query_docs.begin() + static_cast<ptrdiff_t>(std::min<size_t>(50, n_queries))});
+  auto timed = single_searches(*running, query_docs);
   running->stop();
   fs::remove_all(dir);
   emit(Value{{"bench", "dense"},
              {"n", static_cast<int64_t>(n)},
              {"shards", static_cast<int64_t>(shards)},
-             {"flow_qps", flow_qps},
+             {"flow_qps", timed.qps},
              {"bare_qps", bare_qps},
-             {"ratio", flow_qps / bare_qps},
-             {"flow_p50_ms", percentile(ms, 50)}});
+             {"ratio", timed.qps / bare_qps},
+             {"flow_p50_ms", timed.p50_ms}});
   return 0;
 }
 

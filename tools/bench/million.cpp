@@ -25,6 +25,7 @@
 #include <iostream>
 
 #include "bench/bench_util.hpp"
+#include "bench/indexer_flow.hpp"
 #include "bench/store_disk.hpp"
 #include "bench/workload.hpp"
 #include "caflow/errors.hpp"
@@ -37,16 +38,11 @@ namespace {
 namespace fs = std::filesystem;
 
 Flow million_flow(const fs::path& dir, uint32_t shards, long long log_mb) {
-  Flow flow;
   Params with = Params::object();
   if (log_mb > 0)
     with["log_retention_mb"] = static_cast<int64_t>(log_mb);
-  flow.add({.name = "indexer",
-            .uses = "Indexer",
-            .uses_with = std::move(with),
-            .workspace = dir.string(),
-            .shards = shards,
-            .polling = {{"/index", "PARTITION"}, {"/search", "ALL"}, {"*", "ALL"}}});
+  Flow flow;
+  flow.add(sharded_indexer(dir.string(), shards, std::move(with)));
   return flow;
 }
 
@@ -83,23 +79,13 @@ int million(int argc, char** argv) {
     }
     index_s = seconds_since(start);
     size_t rss1 = rss_bytes();
-    std::vector<double> ms;
-    start = clock::now();
-    for (size_t j = 0; j < n_queries; ++j) {
-      auto t = clock::now();
-      auto r = running->post("/search", DocumentArray{{queries[j]}},
-                             {.parameters = Value{{"top_k", 10}}});
-      if (!r)
-        throw Error(r.error());
-      ms.push_back(seconds_since(t) * 1000);
-    }
-    double search_s = seconds_since(start);
+    auto searched = single_searches(*running, queries);
     running->stop();
     auto per_doc_kb = [n](double bytes) { return bytes / static_cast<double>(n) / 1024.0; };
     line["index_docs_per_s"] = static_cast<double>(n) / index_s;
-    line["search_qps"] = static_cast<double>(n_queries) / search_s;
-    line["search_p50_ms"] = percentile(ms, 50);
-    line["search_p99_ms"] = percentile(ms, 99);
+    line["search_qps"] = searched.qps;
+    line["search_p50_ms"] = searched.p50_ms;
+    line["search_p99_ms"] = searched.p99_ms;
     line["rss_per_doc_kb"] = per_doc_kb(static_cast<double>(rss1) - static_cast<double>(rss0));
     auto files = disk_files(dir.string());
     line["disk_per_doc_kb"] = per_doc_kb(static_cast<double>(files.total));

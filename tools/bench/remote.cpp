@@ -5,14 +5,6 @@
 // node and, beside it, a bare CAF echo actor (detached, like a replica)
 // published on its own port. The flow here places its one NoOp replica on
 // that node; the raw baseline sends the same Request to the echo actor.
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdio>
-#include <iostream>
-#include <stdexcept>
 #include <string>
 
 #include <caf/actor_system.hpp>
@@ -22,6 +14,7 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "bench/bench_child.hpp"
 #include "bench/bench_util.hpp"
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
@@ -59,51 +52,10 @@ int serve() {
   auto port = sys.middleman().publish(echo, 0, "127.0.0.1");
   if (!port)
     throw Error(make_error(errc::io_error, caf::to_string(port.error())));
-  std::cout << "serving " << node->port() << ' ' << *port << std::endl;
-  char c;
-  while (::read(STDIN_FILENO, &c, 1) > 0) {
-  }
+  serve_until_stdin_closes({node->port(), *port});
   caf::anon_send_exit(echo, caf::exit_reason::user_shutdown);
   return 0;
 }
-
-// The far side as a child process; reads its ports.
-struct Server {
-  pid_t pid = -1;
-  int to_child = -1;
-  uint16_t node_port = 0;
-  uint16_t echo_port = 0;
-
-  explicit Server(const char* self_exe) {
-    int out[2], in[2];
-    if (pipe(out) != 0 || pipe(in) != 0)
-      throw std::runtime_error("pipe failed");
-    pid = fork();
-    if (pid == 0) {
-      dup2(out[1], STDOUT_FILENO);
-      dup2(in[0], STDIN_FILENO);
-      close(out[0]);
-      close(in[1]);
-      execl(self_exe, self_exe, "remote", "--serve", nullptr);
-      _exit(127);
-    }
-    close(out[1]);
-    close(in[0]);
-    to_child = in[1];
-    FILE* f = fdopen(out[0], "r");
-    unsigned a = 0, b = 0;
-    if (std::fscanf(f, "serving %u %u", &a, &b) != 2)
-      throw std::runtime_error("the node process did not start");
-    node_port = static_cast<uint16_t>(a);
-    echo_port = static_cast<uint16_t>(b);
-  }
-
-  ~Server() {
-    close(to_child);
-    kill(pid, SIGTERM);
-    waitpid(pid, nullptr, 0);
-  }
-};
 
 // `request_size` "hello world" documents with 128-float embeddings.
 DocumentArray payload(size_t request_size) {
@@ -148,8 +100,9 @@ int remote(int argc, char** argv) {
   auto samples = static_cast<int>(arg(argc, argv, "rtt-samples", 500));
   auto n_docs = static_cast<size_t>(arg(argc, argv, "docs", 50000));
 
-  Server server{"/proc/self/exe"};
-  auto node = "127.0.0.1:" + std::to_string(server.node_port);
+  BenchChild server{{"remote", "--serve"}};
+  auto node = "127.0.0.1:" + std::to_string(server.ports().at(0));
+  auto echo_port = static_cast<uint16_t>(server.ports().at(1));
   FlowOptions options;
   options.nodes = {node};
   Flow flow{options};
@@ -161,7 +114,7 @@ int remote(int argc, char** argv) {
   auto docs = payload(request_size);
 
   // Baseline: the same Request to a bare echo actor in the node's process.
-  auto echo = sys.middleman().remote_actor<echo_actor>("127.0.0.1", server.echo_port);
+  auto echo = sys.middleman().remote_actor<echo_actor>("127.0.0.1", echo_port);
   if (!echo)
     throw Error(make_error(errc::unavailable, caf::to_string(echo.error())));
   auto raw = median_rtt_us(sys, *echo, docs, samples);

@@ -6,25 +6,21 @@
 // first write sent after it),
 // and the node's return (catchup_docs_per_s: the documents written while it
 // was away over the time from its copy being placed again to in sync).
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <random>
 #include <sstream>
-#include <stdexcept>
 #include <string>
 #include <thread>
 
 #include <caf/scoped_actor.hpp>
 
+#include "bench/bench_child.hpp"
 #include "bench/bench_util.hpp"
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
@@ -42,60 +38,17 @@ int serve(int argc, char** argv) {
   auto node = Node::start(options);
   if (!node)
     throw Error(node.error());
-  std::cout << "serving " << node->port() << std::endl;
-  char c;
-  while (::read(STDIN_FILENO, &c, 1) > 0) {
-  }
+  serve_until_stdin_closes({node->port()});
   return 0;
 }
 
 // A node in a child process on `port` (0: any) over `workspace`.
-struct NodeChild {
-  pid_t pid = -1;
-  int to_child = -1;
-  uint16_t port = 0;
-
-  NodeChild(const std::string& workspace, uint16_t at) {
-    int out[2], in[2];
-    if (pipe(out) != 0 || pipe(in) != 0)
-      throw std::runtime_error("pipe failed");
-    auto ws = "--workspace=" + workspace;
-    auto p = "--port=" + std::to_string(at);
-    pid = fork();
-    if (pid == 0) {
-      dup2(out[1], STDOUT_FILENO);
-      dup2(in[0], STDIN_FILENO);
-      close(out[0]);
-      close(in[1]);
-      execl("/proc/self/exe", "caflow-bench", "replication", "--serve", ws.c_str(), p.c_str(),
-            nullptr);
-      _exit(127);
-    }
-    close(out[1]);
-    close(in[0]);
-    to_child = in[1];
-    FILE* f = fdopen(out[0], "r");
-    unsigned got = 0;
-    if (std::fscanf(f, "serving %u", &got) != 1)
-      throw std::runtime_error("the node process did not start");
-    port = static_cast<uint16_t>(got);
-  }
-  void kill9() {
-    if (pid <= 0)
-      return;
-    ::kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-    close(to_child);
-    pid = -1;
-  }
-  ~NodeChild() {
-    if (pid <= 0)
-      return;
-    close(to_child);
-    ::kill(pid, SIGTERM);
-    waitpid(pid, nullptr, 0);
-  }
-  [[nodiscard]] std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+struct NodeChild : BenchChild {
+  NodeChild(const std::string& workspace, uint16_t at)
+    : BenchChild(
+      {"replication", "--serve", "--workspace=" + workspace, "--port=" + std::to_string(at)}) {}
+  [[nodiscard]] uint16_t port() const { return static_cast<uint16_t>(ports().at(0)); }
+  [[nodiscard]] std::string address() const { return "127.0.0.1:" + std::to_string(port()); }
 };
 
 // CPU seconds (user + system) used so far by process `pid` (0: this one).
@@ -190,7 +143,7 @@ int replication(int argc, char** argv) {
   fs::create_directories(ws_b);
   NodeChild a{ws_a, 0};
   auto b = std::make_unique<NodeChild>(ws_b, 0);
-  auto port_b = b->port;
+  auto port_b = b->port();
 
   // Both flows at once (each flow's data apart on node a), indexing fresh
   // documents in alternating rounds: a load that comes and goes on a shared
@@ -203,7 +156,7 @@ int replication(int argc, char** argv) {
     throw Error(flow.error());
   // CPU milliseconds per 1,000 documents of this process and each node
   // while the parts run: where the time of a part goes.
-  std::vector<pid_t> pids{0, a.pid, b->pid};
+  std::vector<pid_t> pids{0, a.pid(), b->pid()};
   std::vector<std::vector<double>> cpu(2, std::vector<double>(pids.size(), 0.0));
   auto timed = [&](int part, RunningFlow& f, const DocumentArray& d) {
     std::vector<double> before;

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "bench/bench_util.hpp"
+#include "bench/indexer_flow.hpp"
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
 #include "caflow/jsonl.hpp"
@@ -31,12 +32,8 @@ Searched index_and_search(const DocumentArray& corpus, const DocumentArray& quer
           .uses = "TfidfVectorizer",
           .uses_with = Value{{"corpus", corpus_path}},
           .workspace = (scratch / "models").string()})
-    .add({.name = "indexer",
-          .uses = "Indexer",
-          .uses_with = Value{{"metric", "cosine"}},
-          .workspace = (scratch / ("shards-" + std::to_string(shards))).string(),
-          .shards = shards,
-          .polling = {{"/index", "PARTITION"}, {"/search", "ALL"}, {"*", "ALL"}}});
+    .add(sharded_indexer((scratch / ("shards-" + std::to_string(shards))).string(), shards,
+                         Value{{"metric", "cosine"}}));
   auto running = flow.start();
   if (!running)
     throw Error(running.error());

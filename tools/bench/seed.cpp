@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "bench/bench_util.hpp"
+#include "bench/indexer_flow.hpp"
 #include "caflow/errors.hpp"
 #include "caflow/executor.hpp"
 #include "caflow/flow.hpp"
@@ -80,12 +81,7 @@ double flow_seconds(const DocumentArray& corpus, const std::string& corpus_path,
           .uses_with = Value{{"corpus", corpus_path}},
           .workspace = models,
           .replicas = n})
-    .add({.name = "indexer",
-          .uses = "Indexer",
-          .uses_with = Value{{"metric", "cosine"}},
-          .workspace = indexes,
-          .shards = n,
-          .polling = {{"/index", "PARTITION"}, {"/search", "ALL"}, {"*", "ALL"}}});
+    .add(sharded_indexer(indexes, n, Value{{"metric", "cosine"}}));
   auto running = flow.start();
   if (!running)
     throw Error(running.error());
