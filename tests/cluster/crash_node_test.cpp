@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "best_matches.hpp"
 #include "caflow/errors.hpp"
 #include "caflow/executor.hpp"
 #include "cluster/cluster_fixture.hpp"
@@ -133,11 +134,5 @@ TEST_CASE("a node hosting an Indexer shard, killed -9 at random points, keeps ac
                           {.request_size = 100, .parameters = Params{{"top_k", int64_t{1}}}});
   REQUIRE_MESSAGE(found, describe(found.error()));
   CHECK(found->failed_shards == 0);
-  REQUIRE(found->docs.size() == ledger.acked.size());
-  for (size_t i = 0; i < ledger.acked.size(); ++i) {
-    const auto& matches = found->docs[i].matches;
-    CHECK_MESSAGE((!matches.empty() && matches[0].id == ledger.acked[i]),
-                  "searching " << ledger.acked[i] << " found "
-                               << (matches.empty() ? "nothing" : matches[0].id));
-  }
+  check_best_matches(found->docs, ledger.acked);
 }

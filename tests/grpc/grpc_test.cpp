@@ -1,93 +1,30 @@
 // The gRPC gateway against a Jina-style Python client generated from the same
-// .proto files (tests/grpc/jina_client.py): a flow in process (an executor
-// that upper-cases, one that fails on purpose, a 2-shard Indexer), the
-// server on a free port, the client as a child process. Every wait is bounded.
+// .proto files (tests/grpc/jina_client.py) on the scenario flow
+// (grpc/scenario_flow.hpp: an executor that upper-cases and fails on /fail,
+// a 2-shard Indexer), the server on a free port, the client as a child
+// process; and caflow::Client over gRPC. Every wait is bounded.
 #include <doctest/doctest.h>
-
-#include <atomic>
-#include <cctype>
-#include <filesystem>
-#include <stdexcept>
-
-#include <unistd.h>
 
 #include "caflow/client.hpp"
 #include "caflow/errors.hpp"
-#include "caflow/executor.hpp"
 #include "caflow/flow.hpp"
 #include "caflow/grpc_server.hpp"
 #include "daemon/process.hpp"
-#include "grpc/python_client.hpp"
+#include "grpc/scenario_flow.hpp"
+#include "temp_workspace.hpp"
 
 using namespace caflow;
 using namespace std::chrono_literals;
 
-namespace {
-
-// Upper-cases texts on every endpoint; `/fail` throws.
-class GrpcUpper : public Executor {
- public:
-  explicit GrpcUpper(ExecutorContext ctx) : Executor(std::move(ctx)) {
-    on("/fail", [](DocumentArray&, const Params&) -> Params {
-      throw std::runtime_error("upper refuses on purpose");
-    });
-    on("*", [](DocumentArray& docs, const Params&) {
-      for (auto& d : docs)
-        for (auto& c : d.text)
-          c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      return Params::object();
-    });
-  }
-};
-CAFLOW_REGISTER_EXECUTOR(GrpcUpper);
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    static std::atomic<int> n{0};
-    path = std::filesystem::temp_directory_path()
-           / ("caflow-grpc-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    std::filesystem::remove_all(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
-
-testing::RunResult client(const std::vector<std::string>& env, uint16_t port,
-                          std::vector<std::string> scenarios) {
-  scenarios.insert(scenarios.begin(), std::to_string(port));
-  return testing::run_python(env, "jina_client.py", scenarios);
-}
-
-}  // namespace
-
 TEST_CASE("gRPC: Jina's client streams, calls, discovers and gets errors in-band") {
-  auto env = testing::python_env();
-  TempDir ws;
-  Flow flow{FlowOptions{.workspace = ws.path.string()}};
-  flow.add({.name = "upper", .uses = "GrpcUpper"})
-    .add({.name = "indexer",
-          .uses = "Indexer",
-          .uses_with = {{"metric", "cosine"}},
-          .shards = 2,
-          .polling = {{"/index", "PARTITION"}, {"/search", "ALL"}, {"*", "ALL"}}});
-  auto running = flow.start();
+  test::TempWorkspace ws;
+  auto running = testing::start_scenario_flow(ws.path.string());
   REQUIRE_MESSAGE(running, describe(running.error()));
   auto server = GrpcServer::start(*running, {.max_message_size = size_t{1} << 20});
   REQUIRE_MESSAGE(server, describe(server.error()));
-  std::vector<std::string> scenarios{"stream",    "search", "sparse", "error",
-                                     "discovery", "info",   "health", "bad"};
-  auto r = client(env, (*server)->port(), scenarios);
-  INFO(r.output);
-  CHECK(r.code == 0);
-  for (const auto& s : scenarios)
-    CHECK(r.output.find("PASS " + s + "\n") != std::string::npos);
-  // The stream's 200 documents reached the shards through the gateway.
-  auto count = running->post("/count", {});
-  REQUIRE(count);
-  CHECK(count->parameters.get_int("count", -1) == 200);
+  testing::check_scenarios(
+    *running, "jina_client.py", {std::to_string((*server)->port())},
+    {"stream", "search", "sparse", "error", "discovery", "info", "health", "bad"});
 }
 
 TEST_CASE("gRPC: a second server on a taken port fails naming the address") {

@@ -27,7 +27,10 @@ import threading
 import websocket
 from google.protobuf import json_format
 
-from jina_client import DEADLINE, ERROR, Failure, check, dense, doc, request
+import jina_pb2
+from jina_common import (DEADLINE, ERROR, SPARSE_ROW, Failure, Window, check, check_in_band_error,
+                         check_ranked, check_sparse_answer, check_stream_answers, complex_dtype_doc,
+                         doc, request, run, search_request, sparse_request, stream_requests)
 
 END_OF_STREAM = bytes(True)  # what Jina's client sends last: b'\x00'
 
@@ -53,25 +56,18 @@ def ws_stream(port, requests, prefetch):
     """Jina's WebSocket client loop. Returns (responses by request_id, the
     most unanswered at once, responses seen before the last request was
     sent, the server's close code)."""
-    import jina_pb2
     ws = ws_connect(port)
-    window = threading.Semaphore(prefetch)
-    lock = threading.Lock()
-    state = {'unanswered': 0, 'max': 0, 'sent': 0, 'early': 0, 'error': None}
+    window = Window(prefetch, len(requests))
+    sender_error = []
 
     def feed():
         try:
             for r in requests:
-                if not window.acquire(timeout=DEADLINE):
-                    raise Failure('no answer within %d s' % DEADLINE)
-                with lock:
-                    state['unanswered'] += 1
-                    state['max'] = max(state['max'], state['unanswered'])
-                    state['sent'] += 1
+                window.before_send()
                 ws.send_binary(r.SerializeToString())
             ws.send_binary(END_OF_STREAM)
         except Exception as e:  # reported by the reader
-            state['error'] = e
+            sender_error.append(e)
 
     sender = threading.Thread(target=feed, daemon=True)
     sender.start()
@@ -86,18 +82,12 @@ def ws_stream(port, requests, prefetch):
         check(opcode == websocket.ABNF.OPCODE_BINARY, 'answer in a frame of opcode %d' % opcode)
         resp = jina_pb2.DataRequestProto()
         resp.ParseFromString(data)
-        with lock:
-            state['unanswered'] -= 1
-            if state['sent'] < len(requests):
-                state['early'] += 1
-        check(resp.header.request_id not in out, 'duplicate response %s' % resp.header.request_id)
-        out[resp.header.request_id] = resp
-        window.release()
+        window.answered(out, resp)
     sender.join(DEADLINE)
     ws.close()
-    if state['error']:
-        raise state['error']
-    return out, state['max'], state['early'], code
+    if sender_error:
+        raise sender_error[0]
+    return out, window.most, window.early, code
 
 
 def ws_search(port, req):
@@ -186,51 +176,32 @@ def http_stream(port, requests, prefetch):
 # ---- the scenarios, per protocol ------------------------------------------------------
 
 
-def stream_requests():
-    reqs = []
-    for i in range(100):
-        docs = [doc('doc %d-%d' % (i, k), dense([float(i), float(k), 1.0]),
-                    {'i': i, 'k': k}, doc_id='s%03d-%d' % (i, k)) for k in range(2)]
-        reqs.append(request('/index', docs, {'batch': i}))
-    return reqs
-
-
 def ws_scenario_stream(port):
     reqs = stream_requests()
     out, most, early, code = ws_stream(port, reqs, prefetch=10)
-    check(len(out) == 100, '%d responses for 100 requests' % len(out))
     check(most <= 10, '%d unanswered at once with prefetch 10' % most)
     check(early > 0, 'no response arrived before the last request was sent')
     check(code == 1000, 'close code %s after the end of the stream' % code)
-    for r in reqs:
-        resp = out.get(r.header.request_id)
-        check(resp is not None, 'no response for %s' % r.header.request_id)
-        check(resp.header.status.code == 0, 'status %s' % resp.header.status)
-        got = [d.id for d in resp.data.docs.docs]
-        check(got == [d.id for d in r.data.docs.docs], 'docs %s' % got)
-        check(all(d.text == d.text.upper() for d in resp.data.docs.docs), 'texts not upper-cased')
-        check(resp.parameters['batch'] == r.parameters['batch'], 'parameters not echoed')
+    check_stream_answers(reqs, out)
 
 
 def ws_scenario_search(port):
-    resp = ws_search(port, request('/search', [doc('query', dense([50.0, 1.0, 1.0]))], {'top_k': 4}))
+    resp = ws_search(port, search_request())
     check(resp.header.status.code == 0, 'status %s' % resp.header.status)
     (d,) = resp.data.docs.docs
-    ids = [m.id for m in d.matches]
-    scores = [m.scores['cosine'].value for m in d.matches]
-    check(len(ids) == 4 and ids[0] == 's050-1', 'matches %s' % ids)
-    check(scores == sorted(scores, reverse=True), 'not ordered by score: %s' % scores)
+    check_ranked([m.id for m in d.matches], [m.scores['cosine'].value for m in d.matches])
+    check(resp.parameters['top_k'] == 4, 'parameters not echoed')
+
+
+def ws_scenario_sparse(port):
+    check_sparse_answer(ws_search(port, sparse_request()))
 
 
 def ws_scenario_error(port):
     reqs = [request('/fail', [doc('x')]), request('/index', [doc('y')], target='upper')]
     out, _, _, code = ws_stream(port, reqs, 2)
     check(len(out) == 2 and code == 1000, 'responses %d, close %s' % (len(out), code))
-    bad = out[reqs[0].header.request_id]
-    check(bad.header.status.code == ERROR, 'status %s' % bad.header.status)
-    check(bad.header.status.exception.name == 'executor_failed', 'exception %s' % bad.header.status)
-    check(bad.header.status.exception.executor == 'upper', 'executor %r' % bad.header.status)
-    check('refuses on purpose' in bad.header.status.description, 'description')
+    check_in_band_error(out[reqs[0].header.request_id].header.status)
     check(out[reqs[1].header.request_id].header.status.code == 0, 'the other request failed too')
 
 
@@ -244,11 +215,7 @@ def ws_scenario_bad(port):
     why = ws_expect_close(port, big, binary, 1009, 'oversize message')
     check('limit' in why, 'reason %r' % why)
     # A field caflow refuses is answered in-band, naming the field.
-    bad_dtype = doc('x')
-    bad_dtype.embedding.dense.buffer = b'\x00' * 8
-    bad_dtype.embedding.dense.shape.extend([1])
-    bad_dtype.embedding.dense.dtype = '<c8'
-    resp = ws_search(port, request('/index', [bad_dtype]))
+    resp = ws_search(port, request('/index', [complex_dtype_doc()]))
     check(resp.header.status.code == ERROR, 'bad dtype: status %s' % resp.header.status)
     check('data.docs[0].embedding' in resp.header.status.description, 'description %r'
           % resp.header.status.description)
@@ -283,16 +250,40 @@ def http_scenario_stream(port):
 
 
 def http_scenario_search(port):
-    req = request('/search', [doc('query', dense([50.0, 1.0, 1.0]))], {'top_k': 4})
     conn = http.client.HTTPConnection('127.0.0.1', port, timeout=DEADLINE)
-    status, resp = http_post(conn, to_json_request(req))
+    status, resp = http_post(conn, to_json_request(search_request()))
     check(status == 200, 'HTTP %d: %s' % (status, resp))
     (d,) = resp['data']
-    ids = [m['id'] for m in d['matches']]
-    scores = [m['scores']['cosine']['value'] for m in d['matches']]
-    check(len(ids) == 4 and ids[0] == 's050-1', 'matches %s' % ids)
-    check(scores == sorted(scores, reverse=True), 'not ordered by score: %s' % scores)
+    check_ranked([m['id'] for m in d['matches']], [m['scores']['cosine']['value'] for m in d['matches']])
     check(resp['parameters']['top_k'] == 4, 'parameters not echoed')
+
+
+def http_scenario_sparse(port):
+    """docarray 0.6's to_dict writes a scipy sparse row as a dense 1 x dim
+    list: read back as that sparse vector, written as caflow's sparse form."""
+    dim, values = SPARSE_ROW
+    body = to_json_request(sparse_request())
+    body['data'][0]['embedding'] = [[values.get(i, 0.0) for i in range(dim)]]
+    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=DEADLINE)
+    status, resp = http_post(conn, body)
+    check(status == 200, 'HTTP %d: %s' % (status, resp))
+    e = resp['data'][0]['embedding']
+    got = (e['dim'], dict(zip(e['indices'], e['values'])))
+    check(got == SPARSE_ROW, 'sparse came back as %s' % (e,))
+
+
+def http_scenario_info(port):
+    """Jina's GET /status and /dry_run (the HTTP side of info and health)."""
+    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=DEADLINE)
+    for path in ('/status', '/dry_run'):
+        conn.request('GET', path)
+        r = conn.getresponse()
+        body = json.loads(r.read() or b'null')
+        check(r.status == 200, '%s: HTTP %d %s' % (path, r.status, body))
+    conn.request('GET', '/status')
+    r = conn.getresponse()
+    body = json.loads(r.read())
+    check(body.get('ready') is True, '/status: %s' % body)
 
 
 def http_scenario_error(port):
@@ -324,24 +315,16 @@ def http_scenario_bad(port):
 
 SCENARIOS = {
     'ws': {'stream': ws_scenario_stream, 'search': ws_scenario_search,
-           'error': ws_scenario_error, 'bad': ws_scenario_bad},
+           'sparse': ws_scenario_sparse, 'error': ws_scenario_error, 'bad': ws_scenario_bad},
     'http': {'stream': http_scenario_stream, 'search': http_scenario_search,
+             'sparse': http_scenario_sparse, 'info': http_scenario_info,
              'error': http_scenario_error, 'bad': http_scenario_bad},
 }
 
 
 def main():
-    port = int(sys.argv[1])
-    table = SCENARIOS[sys.argv[2]]
-    for name in sys.argv[3:]:
-        try:
-            table[name](port)
-        except (Failure, AssertionError, KeyError, ValueError, TypeError, OSError,
-                websocket.WebSocketException) as e:
-            print('FAIL %s: %r' % (name, e), flush=True)
-            return 1
-        print('PASS %s' % name, flush=True)
-    return 0
+    return run(SCENARIOS[sys.argv[2]], sys.argv[3:], int(sys.argv[1]),
+               errors=(OSError, websocket.WebSocketException))
 
 
 if __name__ == '__main__':

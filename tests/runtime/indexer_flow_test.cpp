@@ -14,6 +14,7 @@
 
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
+#include "tests/random_vectors.hpp"
 #include "tests/temp_workspace.hpp"
 
 using namespace caflow;
@@ -23,16 +24,12 @@ namespace {
 
 DocumentArray make_docs(size_t n, uint32_t seed, const std::string& prefix) {
   std::mt19937 rng{seed};
-  std::normal_distribution<float> g;
   DocumentArray out;
   for (size_t i = 0; i < n; ++i) {
     auto& d = out.emplace_back();
     d.id = prefix + std::to_string(i);
     d.text = "text of " + d.id;
-    std::vector<float> v(16);
-    for (auto& x : v)
-      x = g(rng);
-    d.embedding = Embedding::dense_vector(std::move(v));
+    d.embedding = gaussian_vector(rng, 16);
   }
   return out;
 }

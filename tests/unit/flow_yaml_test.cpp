@@ -1,8 +1,5 @@
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -10,6 +7,7 @@
 #include "caflow/errors.hpp"
 #include "caflow/executor.hpp"
 #include "caflow/flow.hpp"
+#include "tests/temp_workspace.hpp"
 
 using namespace caflow;
 namespace fs = std::filesystem;
@@ -28,27 +26,15 @@ class YamlTestIndexer : public Executor {
 };
 CAFLOW_REGISTER_EXECUTOR(YamlTestIndexer);
 
-// A directory of its own per test, removed afterwards.
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    dir = fs::temp_directory_path()
-          / ("caflow-flow-yaml-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::create_directories(dir);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);  // best effort: a leftover temp dir harms nothing
-  }
+// A directory of its own per test, removed afterwards, with config files in it.
+struct TempDir : test::TempWorkspace {
   std::string write(const std::string& text, const std::string& name = "flow.yml") const {
-    auto path = (dir / name).string();
-    std::ofstream{path} << text;
-    return path;
+    auto file = (path / name).string();
+    std::ofstream{file} << text;
+    return file;
   }
 };
 
-// Loads `yaml` from a file and validates it; returns the first error.
 caf::error load_and_validate(const TempDir& tmp, const std::string& yaml, std::string& path) {
   path = tmp.write(yaml);
   auto flow = Flow::load(path);
@@ -118,7 +104,7 @@ executors:
   REQUIRE_MESSAGE(loaded, describe(loaded.error()));
   CHECK_FALSE(loaded->validate());
 
-  Flow expected{FlowOptions{.port = 12345, .workspace = (tmp.dir / "workspace").string()}};
+  Flow expected{FlowOptions{.port = 12345, .workspace = (tmp.path / "workspace").string()}};
   expected
     .add({.name = "vectorizer",
           .uses = "YamlTestEcho",
@@ -128,7 +114,7 @@ executors:
     .add({.name = "indexer",
           .uses = "YamlTestIndexer",
           .uses_with = {{"metric", "cosine"}},
-          .workspace = (tmp.dir / "ws").string(),
+          .workspace = (tmp.path / "ws").string(),
           .shards = 2,
           .polling = {{"/index", "ANY"}, {"/search", "ALL"}, {"*", "ALL"}},
           .needs = {"vectorizer"},
@@ -249,7 +235,7 @@ executors:
   CHECK(o.name == "demo");
   CHECK(o.protocol == "http");
   CHECK(o.plugins
-        == std::vector<std::string>{(tmp.dir / "plugins/libmine.so").string(), "libtheirs.so"});
+        == std::vector<std::string>{(tmp.path / "plugins/libmine.so").string(), "libtheirs.so"});
   CHECK(o.max_in_flight == 64);
   CHECK(flow->deployments()[0].workspace == "/abs/ws");
   CHECK(flow->deployments()[0].timeout == std::chrono::milliseconds{0});
@@ -375,12 +361,12 @@ TEST_CASE("YAML syntax errors name line and column") {
 
 TEST_CASE("a missing file is an io_error") {
   TempDir tmp;
-  auto path = (tmp.dir / "missing.yml").string();
+  auto path = (tmp.path / "missing.yml").string();
   auto flow = Flow::load(path);
   REQUIRE_FALSE(flow);
   CHECK(is(flow.error(), errc::io_error));
   CHECK(error_message(flow.error()) == "cannot open " + path + ": No such file or directory");
-  auto dir = Flow::load(tmp.dir.string());
+  auto dir = Flow::load(tmp.path.string());
   REQUIRE_FALSE(dir);
   CHECK(is(dir.error(), errc::io_error));
 }

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "caflow/executor.hpp"
+#include "tests/random_vectors.hpp"
 #include "tests/temp_workspace.hpp"
 #include "tests/unit/indexer_fixture.hpp"
 
@@ -32,17 +33,13 @@ std::unique_ptr<Executor> indexer(const TempWorkspace& dir, const char* kind, ui
 // `n` documents with ~2 KB of text and a 64-d vector each.
 DocumentArray docs(size_t n, const std::string& prefix) {
   std::mt19937 rng{7};
-  std::normal_distribution<float> g;
   DocumentArray out;
   for (size_t i = 0; i < n; ++i) {
     auto& d = out.emplace_back();
     d.id = prefix + std::to_string(i);
     for (int w = 0; w < 200; ++w)
       d.text += "word" + std::to_string(rng() % 100000) + " ";
-    std::vector<float> v(64);
-    for (auto& x : v)
-      x = g(rng);
-    d.embedding = Embedding::dense_vector(std::move(v));
+    d.embedding = test::gaussian_vector(rng, 64);
   }
   return out;
 }

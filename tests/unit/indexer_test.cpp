@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "caflow/executor.hpp"
+#include "tests/random_vectors.hpp"
 #include "tests/temp_workspace.hpp"
 #include "tests/unit/indexer_fixture.hpp"
 
@@ -30,7 +31,6 @@ ExecutorContext context(const TempWorkspace& dir, Params uses_with = Params::obj
 DocumentArray docs_with_vectors(size_t n, uint32_t dim, uint32_t seed,
                                 const std::string& prefix = "d") {
   std::mt19937 rng{seed};
-  std::normal_distribution<float> g;
   DocumentArray out;
   for (size_t i = 0; i < n; ++i) {
     auto& d = out.emplace_back();
@@ -38,10 +38,7 @@ DocumentArray docs_with_vectors(size_t n, uint32_t dim, uint32_t seed,
     d.text = "text of " + d.id;
     d.uri = "file://" + d.id;
     d.tags["i"] = static_cast<int64_t>(i);
-    std::vector<float> v(dim);
-    for (auto& x : v)
-      x = g(rng);
-    d.embedding = Embedding::dense_vector(std::move(v));
+    d.embedding = test::gaussian_vector(rng, dim);
   }
   return out;
 }

@@ -7,6 +7,7 @@
 #include "caflow/json.hpp"
 #include "http/jina_codec.hpp"
 #include "http/router.hpp"
+#include "tests/unit/jina_bodies.hpp"
 
 using namespace caflow;
 using namespace caflow::http;
@@ -22,15 +23,7 @@ Value parse(const std::string& text) {
 }  // namespace
 
 TEST_CASE("a request as Jina 3.0's HTTP client sends it decodes") {
-  // DESIGN.md section 8, verbatim in shape: snake_case, floats, nulls everywhere.
-  auto body = R"({"header": {"request_id": "b484", "exec_endpoint": "/search"},
-    "parameters": {"top_k": 3.0},
-    "data": [{"id": "a", "parent_id": null, "granularity": null, "adjacency": null,
-              "blob": null, "tensor": null, "mime_type": "text/plain", "text": "hello",
-              "weight": null, "uri": null, "tags": null, "offset": null, "location": null,
-              "embedding": [1.0, 2.0], "modality": null, "evaluations": null,
-              "scores": null, "chunks": null, "matches": null}],
-    "exec_endpoint": "/search"})";
+  auto body = testing::jina_client_search_body;
   auto req = decode_request(body, "");
   REQUIRE_MESSAGE(req, describe(req.error()));
   CHECK(req->id == "b484");

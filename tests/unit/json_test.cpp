@@ -9,6 +9,7 @@
 #include "caflow/errors.hpp"
 #include "caflow/json.hpp"
 #include "json/base64.hpp"
+#include "tests/unit/jina_bodies.hpp"
 #include "tests/unit/test_documents.hpp"
 
 using namespace caflow;
@@ -199,14 +200,7 @@ TEST_SUITE("json") {
   }
 
   TEST_CASE("json: a Jina 3 HTTP client document parses") {
-    auto data = parse_json(R"({"header": {"request_id": "b484", "exec_endpoint": "/search"},
-    "parameters": {"top_k": 3.0},
-    "data": [{"id": "a", "parent_id": null, "granularity": null, "adjacency": null,
-              "blob": null, "tensor": null, "mime_type": "text/plain", "text": "hello",
-              "weight": null, "uri": null, "tags": null, "offset": null, "location": null,
-              "embedding": [1.0, 2.0], "modality": null, "evaluations": null,
-              "scores": null, "chunks": null, "matches": null}],
-    "exec_endpoint": "/search"})");
+    auto data = parse_json(testing::jina_client_search_body);
     REQUIRE(data);
     auto docs = to_documents(*data->find("data"), "data");
     REQUIRE(docs);

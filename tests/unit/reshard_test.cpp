@@ -13,6 +13,7 @@
 #include "caflow/replication.hpp"
 #include "runtime/partition.hpp"
 #include "storage/reshard.hpp"
+#include "tests/random_vectors.hpp"
 #include "tests/temp_workspace.hpp"
 #include "tests/unit/indexer_fixture.hpp"
 
@@ -38,16 +39,12 @@ ExecutorContext context(const TempWorkspace& dir, uint32_t shard, uint32_t shard
 
 DocumentArray corpus(size_t n, uint32_t dim = 16) {
   std::mt19937 rng{7};
-  std::normal_distribution<float> g;
   DocumentArray out;
   for (size_t i = 0; i < n; ++i) {
     auto& d = out.emplace_back();
     d.id = "doc-" + std::to_string(i);
     d.text = "text " + d.id;
-    std::vector<float> v(dim);
-    for (auto& x : v)
-      x = g(rng);
-    d.embedding = Embedding::dense_vector(std::move(v));
+    d.embedding = test::gaussian_vector(rng, dim);
   }
   return out;
 }

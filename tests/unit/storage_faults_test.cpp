@@ -15,6 +15,7 @@
 
 #include "caflow/executor.hpp"
 #include "executors/tfidf/tfidf_model.hpp"
+#include "tests/random_vectors.hpp"
 #include "tests/temp_workspace.hpp"
 #include "tests/unit/indexer_fixture.hpp"
 
@@ -46,16 +47,12 @@ ExecutorContext context(const FaultDir& dir, Params uses_with = Params::object()
 
 DocumentArray docs(size_t n, size_t first, uint32_t dim = 8, size_t text_bytes = 0) {
   std::mt19937 rng{static_cast<uint32_t>(first + 1)};
-  std::normal_distribution<float> g;
   DocumentArray out;
   for (size_t i = first; i < first + n; ++i) {
     auto& d = out.emplace_back();
     d.id = "d" + std::to_string(i);
     d.text = std::string(text_bytes, 'x') + d.id;
-    std::vector<float> v(dim);
-    for (auto& x : v)
-      x = g(rng);
-    d.embedding = Embedding::dense_vector(std::move(v));
+    d.embedding = test::gaussian_vector(rng, dim);
   }
   return out;
 }

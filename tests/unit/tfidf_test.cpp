@@ -11,8 +11,6 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 #include "caflow/errors.hpp"
 #include "caflow/executor.hpp"
 #include "caflow/json.hpp"
@@ -21,6 +19,7 @@
 #include "executors/tfidf/stop_words.hpp"
 #include "executors/tfidf/tfidf_model.hpp"
 #include "executors/tfidf/tokenizer.hpp"
+#include "tests/temp_workspace.hpp"
 
 using namespace caflow;
 using namespace caflow::tfidf;
@@ -89,22 +88,6 @@ void check_vectors(const TfidfModel& model, const std::vector<std::string>& docs
     }
   }
 }
-
-// A fresh directory removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int n = 0;
-    path = fs::temp_directory_path()
-           / ("caflow-tfidf-test-" + std::to_string(::getpid()) + "-" + std::to_string(++n));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 DocumentArray make_docs(std::initializer_list<const char*> xs) {
   DocumentArray docs;
@@ -381,7 +364,7 @@ TEST_CASE("tfidf options: scikit-learn's validation") {
 }
 
 TEST_CASE("tfidf model: save and load round trip") {
-  TempDir dir;
+  test::TempWorkspace dir;
   TfidfOptions options;
   options.max_features = 50;
   auto model = fit(texts("corpus.jsonl"), options);
@@ -490,7 +473,7 @@ TEST_CASE("TfidfVectorizer replicas share one model; /fit on one reaches the oth
 }
 
 TEST_CASE("TfidfVectorizer workspace: saved at start, loaded next time, options checked") {
-  TempDir dir;
+  test::TempWorkspace dir;
   ExecutorContext ctx{.name = "vec", .workspace = dir.path.string()};
   ctx.uses_with = {{"corpus", data_path("corpus.jsonl")},
                    {"max_features", 20},
