@@ -21,7 +21,7 @@ packages=(
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   python3-grpcio python3-protobuf python3-websocket
   python3 curl procps clang-format
-  python3-yaml python3-kubernetes openssl util-linux
+  python3-yaml python3-kubernetes openssl util-linux iproute2
 )
 
 missing=()
