@@ -9,6 +9,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "caflow/errors.hpp"
 #include "caflow/json.hpp"
 
 namespace caflow::bench {
@@ -64,6 +65,13 @@ std::string arg_string(int argc, char** argv, const std::string& name, std::stri
   return fallback;
 }
 
+bool flag(int argc, char** argv, const std::string& name) {
+  for (int i = 1; i < argc; ++i)
+    if (argv[i] == "--" + name)
+      return true;
+  return false;
+}
+
 #ifndef CAFLOW_SOURCE_DIR
 #define CAFLOW_SOURCE_DIR "."
 #endif
@@ -83,34 +91,51 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
-std::optional<std::string> run_command(const std::string& command) {
+caf::expected<std::string> command_output(const std::string& command) {
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr)
-    return std::nullopt;
+    return make_error(errc::io_error, "cannot run: " + command);
   std::string out;
   char buf[4096];
   size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0)
     out.append(buf, n);
-  if (int status = ::pclose(pipe); status != 0) {
-    std::cerr << "caflow-bench: exit status " << status << " from: " << command << '\n';
-    return std::nullopt;
-  }
+  if (int status = ::pclose(pipe); status != 0)
+    return make_error(errc::io_error,
+                      "exit status " + std::to_string(status) + " from: " + command);
   return out;
 }
 
-std::optional<std::string> python_with_scipy() {
-  std::string repo = CAFLOW_SOURCE_DIR;
-  auto env = run_command("sh " + shell_quote(repo + "/tools/sklearn-env.sh") + " "
-                         + shell_quote(repo + "/build/sklearn-env"));
-  if (!env)
+std::optional<std::string> run_command(const std::string& command) {
+  auto out = command_output(command);
+  if (!out) {
+    std::cerr << "caflow-bench: " << error_message(out.error()) << '\n';
     return std::nullopt;
-  std::string out = "env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 ";
+  }
+  return std::move(*out);
+}
+
+caf::expected<std::string> sklearn_env(const std::string& env_dir) {
+  std::string repo = CAFLOW_SOURCE_DIR;
+  auto env = command_output("sh " + shell_quote(repo + "/tools/sklearn-env.sh") + " "
+                            + shell_quote(env_dir));
+  if (!env)
+    return env.error();
+  std::string out;
   std::istringstream lines{*env};
   for (std::string line; std::getline(lines, line);)
     if (!line.empty())
       out += shell_quote(line) + " ";
-  return out + "/usr/bin/python3";
+  return out;
+}
+
+std::optional<std::string> python_with_scipy() {
+  auto env = sklearn_env(std::string{CAFLOW_SOURCE_DIR} + "/build/sklearn-env");
+  if (!env) {
+    std::cerr << "caflow-bench: " << error_message(env.error()) << '\n';
+    return std::nullopt;
+  }
+  return "env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 " + *env + "/usr/bin/python3";
 }
 
 size_t rss_bytes() {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <caf/expected.hpp>
+
 #include "caflow/document.hpp"
 #include "caflow/value.hpp"
 
@@ -35,6 +37,9 @@ long long arg(int argc, char** argv, const std::string& name, long long fallback
 /// The value of `--name=value` or `--name value` in argv, or `fallback`.
 std::string arg_string(int argc, char** argv, const std::string& name, std::string fallback);
 
+/// Whether `--name` (a switch, no value) is in argv.
+bool flag(int argc, char** argv, const std::string& name);
+
 /// `relative` under the source tree (for default data paths).
 std::string source_path(const std::string& relative);
 
@@ -45,13 +50,21 @@ namespace caflow::bench {
 /// `s` quoted for a POSIX shell.
 std::string shell_quote(const std::string& s);
 
-/// Runs `command` through the shell: its standard output, or an empty
-/// optional (with a message on stderr) when it fails.
+/// Runs `command` through the shell: its standard output, or an io_error
+/// naming the command (and its exit status) when it cannot run or fails.
+caf::expected<std::string> command_output(const std::string& command);
+
+/// command_output(), the error printed on stderr and dropped.
 std::optional<std::string> run_command(const std::string& command);
 
-/// "env PYTHONPATH=... LD_LIBRARY_PATH=... /usr/bin/python3", with Debian's
-/// scikit-learn and scipy importable (tools/sklearn-env.sh, cached in
-/// build/sklearn-env), or nullopt when they cannot be had.
+/// "PYTHONPATH=... LD_LIBRARY_PATH=... " (shell-quoted, for `env`) that make
+/// Debian's scikit-learn and scipy importable by /usr/bin/python3
+/// (tools/sklearn-env.sh, cached in `env_dir`), or an error.
+caf::expected<std::string> sklearn_env(const std::string& env_dir);
+
+/// "env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 <sklearn_env> /usr/bin/python3"
+/// with the cache in build/sklearn-env (one BLAS thread: scipy's baselines
+/// run on one core, as caflow's do), or nullopt (the error on stderr).
 std::optional<std::string> python_with_scipy();
 
 /// This process's resident set size in bytes (VmRSS).

@@ -93,9 +93,8 @@ double median_rtt_us(caf::actor_system& sys, const Handle& target, const Documen
 }  // namespace
 
 int remote(int argc, char** argv) {
-  for (int i = 2; i < argc; ++i)
-    if (std::string{argv[i]} == "--serve")
-      return serve();
+  if (flag(argc, argv, "serve"))
+    return serve();
   auto request_size = static_cast<size_t>(arg(argc, argv, "request-size", 100));
   auto samples = static_cast<int>(arg(argc, argv, "rtt-samples", 500));
   auto n_docs = static_cast<size_t>(arg(argc, argv, "docs", 50000));

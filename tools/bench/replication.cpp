@@ -127,9 +127,8 @@ std::string copy_state(RunningFlow& flow, uint32_t replica) {
 }  // namespace
 
 int replication(int argc, char** argv) {
-  for (int i = 2; i < argc; ++i)
-    if (std::string{argv[i]} == "--serve")
-      return serve(argc, argv);
+  if (flag(argc, argv, "serve"))
+    return serve(argc, argv);
   auto n_docs = static_cast<size_t>(arg(argc, argv, "docs", 20000));
   auto request_size = static_cast<size_t>(arg(argc, argv, "request-size", 100));
   auto away_docs = static_cast<size_t>(arg(argc, argv, "away-docs", 20000));

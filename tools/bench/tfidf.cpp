@@ -40,50 +40,6 @@ double thread_cpu_s() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-// `--name value` or `--name=value`, else `fallback`.
-std::string string_arg(int argc, char** argv, const std::string& name, std::string fallback) {
-  auto flag = "--" + name;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == flag && i + 1 < argc)
-      return argv[i + 1];
-    if (a.rfind(flag + "=", 0) == 0)
-      return a.substr(flag.size() + 1);
-  }
-  return fallback;
-}
-
-bool flag(int argc, char** argv, const std::string& name) {
-  for (int i = 1; i < argc; ++i)
-    if (argv[i] == "--" + name)
-      return true;
-  return false;
-}
-
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s)
-    out += c == '\'' ? std::string{"'\\''"} : std::string(1, c);
-  return out + "'";
-}
-
-// Runs `command` through the shell; its standard output, or an error.
-caf::expected<std::string> run(const std::string& command) {
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr)
-    return make_error(errc::io_error, "cannot run: " + command);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0)
-    out.append(buf, n);
-  int status = ::pclose(pipe);
-  if (status != 0)
-    return make_error(errc::io_error,
-                      "exit status " + std::to_string(status) + " from: " + command);
-  return out;
-}
-
 struct Sklearn {
   Value result;                    // the script's JSON line
   std::vector<std::string> vocab;  // in index order
@@ -91,20 +47,15 @@ struct Sklearn {
 
 caf::expected<Sklearn> run_sklearn(const std::string& repo, const std::string& env_dir,
                                    const std::string& corpus, const std::string& extra) {
-  auto env = run("sh " + quote(repo + "/tools/sklearn-env.sh") + " " + quote(env_dir));
+  auto env = sklearn_env(env_dir);
   if (!env)
     return env.error();
-  std::string assignments;
-  std::istringstream lines{*env};
-  for (std::string line; std::getline(lines, line);)
-    if (!line.empty())
-      assignments += quote(line) + " ";
   auto vocab_file = (std::filesystem::temp_directory_path()
                      / ("caflow-tfidf-vocab-" + std::to_string(::getpid()) + ".txt"))
                       .string();
-  auto out = run("env " + assignments + "/usr/bin/python3 "
-                 + quote(repo + "/tools/bench/sklearn_tfidf.py") + " " + quote(corpus)
-                 + " --vocab-out " + quote(vocab_file) + extra);
+  auto out = command_output(
+    "env " + *env + "/usr/bin/python3 " + shell_quote(repo + "/tools/bench/sklearn_tfidf.py") + " "
+    + shell_quote(corpus) + " --vocab-out " + shell_quote(vocab_file) + extra);
   if (!out)
     return out.error();
   auto last = out->substr(out->find_last_of('{') == std::string::npos ? 0 : out->rfind("{\""));
@@ -123,8 +74,8 @@ caf::expected<Sklearn> run_sklearn(const std::string& repo, const std::string& e
 
 int run_tfidf_bench(int argc, char** argv) {
   std::string repo = CAFLOW_SOURCE_DIR;
-  auto corpus = string_arg(argc, argv, "corpus", repo + "/data/spamassassin.jsonl");
-  auto env_dir = string_arg(argc, argv, "sklearn-env", repo + "/build/sklearn-env");
+  auto corpus = arg_string(argc, argv, "corpus", repo + "/data/spamassassin.jsonl");
+  auto env_dir = arg_string(argc, argv, "sklearn-env", repo + "/build/sklearn-env");
   auto max_features = arg(argc, argv, "max-features", 0);
   tfidf::TfidfOptions options;
   std::string sklearn_extra;
