@@ -169,8 +169,10 @@ TEST_CASE("the operation log keeps at most log_retention_mb of writes, across a 
   uint64_t seq = 0;
   {
     auto e = make_executor(ctx);
-    for (; seq < 100;)
-      apply(*e, ++seq, index_req(big(seq)));
+    while (seq < 100) {  // the number first: the order of arguments is unspecified
+      ++seq;
+      apply(*e, seq, index_req(big(seq)));
+    }
     auto [writes, bytes] = log_held(copy(*e));
     CHECK(bytes <= cap);
     CHECK(bytes >= (size_t{1} << 20) - 2 * text_bytes);  // cut back to the bound, not below
@@ -186,8 +188,10 @@ TEST_CASE("the operation log keeps at most log_retention_mb of writes, across a 
   auto e = make_executor(ctx);
   auto [writes_before, bytes_before] = log_held(copy(*e));
   CHECK(bytes_before <= cap);
-  for (; seq < 150;)
-    apply(*e, ++seq, index_req(big(seq)));
+  while (seq < 150) {
+    ++seq;
+    apply(*e, seq, index_req(big(seq)));
+  }
   auto [writes, bytes] = log_held(copy(*e));
   CHECK(bytes <= cap);
   CHECK(writes >= 12);
