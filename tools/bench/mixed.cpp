@@ -18,41 +18,14 @@
 #include <thread>
 
 #include "bench/bench_util.hpp"
+#include "bench/indexer_flow.hpp"
 #include "bench/workload.hpp"
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
 
 namespace caflow::bench {
 
-namespace {
-
 namespace fs = std::filesystem;
-
-struct Latencies {
-  double qps = 0;
-  double p50_ms = 0;
-  double p99_ms = 0;
-};
-
-Latencies search_all(RunningFlow& flow, const std::vector<Document>& queries) {
-  std::vector<double> ms;
-  auto start = clock::now();
-  for (const auto& q : queries) {
-    auto t = clock::now();
-    auto r = flow.post("/search", DocumentArray{std::vector<Document>{q}},
-                       {.parameters = Value{{"top_k", 10}}});
-    if (!r)
-      throw Error(r.error());
-    ms.push_back(seconds_since(t) * 1000);
-  }
-  Latencies out;
-  out.qps = static_cast<double>(queries.size()) / seconds_since(start);
-  out.p50_ms = percentile(ms, 50);
-  out.p99_ms = percentile(ms, 99);
-  return out;
-}
-
-}  // namespace
 
 int mixed(int argc, char** argv) {
   std::vector<size_t> sizes;
@@ -75,8 +48,8 @@ int mixed(int argc, char** argv) {
         throw Error(r.error());
     }
     auto queries = workload->queries(n_queries);
-    search_all(*running, {queries.begin(), queries.begin() + std::min<size_t>(20, n_queries)});
-    auto readonly = search_all(*running, queries);
+    single_searches(*running, {queries.begin(), queries.begin() + std::min<size_t>(20, n_queries)});
+    auto readonly = single_searches(*running, queries);
 
     // The writer: new documents (pre-generated, so it only writes), 10 a request.
     std::vector<DocumentArray> writes;
@@ -93,7 +66,7 @@ int mixed(int argc, char** argv) {
           written += 10;
     }};
     auto start = clock::now();
-    auto mixed = search_all(*running, queries);
+    auto mixed = single_searches(*running, queries);
     double secs = seconds_since(start);
     stop = true;
     writer.join();
