@@ -1,6 +1,7 @@
 #include "grpc/call_reactor.hpp"
 
 #include "grpc/request_codec.hpp"
+#include "grpc/wire_writer.hpp"
 #include "http/jina_codec.hpp"
 
 namespace caflow::grpc_gateway {
@@ -63,7 +64,8 @@ void CallReactor::OnReadDone(bool ok) {
 
 // Decoding runs on the gRPC thread that read the message; the answer is
 // encoded on the CAF worker that delivers it and written from there, so an
-// answer takes no further hop to an I/O thread.
+// answer takes no further hop to an I/O thread. A successful answer is
+// written straight into its bytes (grpc/wire_writer.hpp).
 void CallReactor::handle(grpc::ByteBuffer& in) {
   auto start = http::now_us();
   // Strings are moved out of the message into the Request: they outlive
@@ -94,12 +96,13 @@ void CallReactor::handle(grpc::ByteBuffer& in) {
     std::move(*req), timeout,
     [self = shared_from_this(), ex = std::move(ex), timeout](caf::expected<Response> resp) mutable {
       ex.end_us = http::now_us();
+      if (resp) {
+        self->deliver(write_response(*resp, ex));
+        return;
+      }
       MessageArena arena;
       auto* out = google::protobuf::Arena::CreateMessage<jina::DataRequestProto>(arena.get());
-      if (resp)
-        encode_response(std::move(*resp), ex, out);
-      else
-        encode_error(normalize(std::move(resp.error()), timeout), ex, out);
+      encode_error(normalize(std::move(resp.error()), timeout), ex, out);
       self->deliver(serialize(*out));
     });
 }

@@ -201,13 +201,17 @@ Exchange exchange_of(const Request& req, int64_t start_us) {
   return Exchange{req.id, req.endpoint, req.target_executor, req.parameters, start_us, start_us};
 }
 
-void encode_response(Response&& resp, const Exchange& ex, jina::DataRequestProto* out) {
-  write_header(ex, out->mutable_header());
+Params response_parameters(const Response& resp, const Exchange& ex) {
   Params params = ex.parameters.is_object() ? ex.parameters : Params::object();
   if (resp.parameters.is_object())
     params.merge(resp.parameters);
   detail::put_shard_failures(params, resp.shards_failed, resp.failures);
-  to_struct(params, out->mutable_parameters());
+  return params;
+}
+
+void encode_response(Response&& resp, const Exchange& ex, jina::DataRequestProto* out) {
+  write_header(ex, out->mutable_header());
+  to_struct(response_parameters(resp, ex), out->mutable_parameters());
   add_route(out, "gateway", ex.start_us, ex.end_us, "");
   for (const auto& r : resp.routes)
     add_route(out, r.executor, r.start_us, r.end_us, r.status);

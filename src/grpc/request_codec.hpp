@@ -46,6 +46,10 @@ caf::expected<Request> decode_request(jina::DataRequestProto& msg);
 /// The Exchange of a decoded request (parameters copied).
 Exchange exchange_of(const Request& req, int64_t start_us);
 
+/// The parameters of a successful answer: the request's with the
+/// executors' on top, and the shards that failed (as Jina's gateway).
+Params response_parameters(const Response& resp, const Exchange& ex);
+
 /// Writes a successful response, moving the documents out of `resp`.
 void encode_response(Response&& resp, const Exchange& ex, jina::DataRequestProto* out);
 

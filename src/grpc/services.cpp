@@ -11,6 +11,7 @@
 #include "caflow/errors.hpp"
 #include "grpc/call_reactor.hpp"
 #include "grpc/request_codec.hpp"
+#include "grpc/wire_writer.hpp"
 #include "http/jina_codec.hpp"
 #include "http/jina_status.hpp"
 #include "runtime/discovery.hpp"
@@ -50,18 +51,19 @@ grpc::ServerUnaryReactor* SingleService::process_single_data(grpc::CallbackServe
     std::move(*req), timeout,
     [reactor, response, ex = std::move(ex), timeout](caf::expected<Response> resp) mutable {
       ex.end_us = http::now_us();
+      if (resp) {
+        *response = write_response(*resp, ex);
+        reactor->Finish(grpc::Status::OK);
+        return;
+      }
+      auto err = normalize(std::move(resp.error()), timeout);
+      if (!http::in_band(err)) {
+        reactor->Finish(to_status(err));
+        return;
+      }
       MessageArena arena;
       auto& out = *google::protobuf::Arena::CreateMessage<jina::DataRequestProto>(arena.get());
-      if (resp) {
-        encode_response(std::move(*resp), ex, &out);
-      } else {
-        auto err = normalize(std::move(resp.error()), timeout);
-        if (!http::in_band(err)) {
-          reactor->Finish(to_status(err));
-          return;
-        }
-        encode_error(err, ex, &out);
-      }
+      encode_error(err, ex, &out);
       *response = serialize(out);
       reactor->Finish(grpc::Status::OK);
     });

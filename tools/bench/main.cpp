@@ -7,6 +7,7 @@
 //   caflow-bench tfidf [--corpus F] [--no-sklearn]
 //   caflow-bench http [--docs=200000] [--request-size=100] [--prefetch=8] [--server-cpu]
 //   caflow-bench grpc [--docs=200000] [--request-size=100] [--prefetch=8]
+//   caflow-bench grpc-codec [--request-size=100] [--requests=20000] [--rounds=5]
 //   caflow-bench seed [--corpus=data/spamassassin.jsonl] [--request-size=100]
 //   caflow-bench remote [--request-size=100] [--rtt-samples=500] [--docs=50000]
 //   caflow-bench reshard [--corpus=data/spamassassin.jsonl] [--docs=6046]
@@ -29,6 +30,7 @@ int run_search_bench(int argc, char** argv);
 int run_tfidf_bench(int argc, char** argv);
 int run_http_bench(int argc, char** argv);
 int run_grpc_bench(int argc, char** argv);
+int run_grpc_codec_bench(int argc, char** argv);
 int remote(int argc, char** argv);
 int run_reshard_bench(int argc, char** argv);
 int run_sparse_bench(int argc, char** argv);
@@ -44,7 +46,8 @@ int replication(int argc, char** argv);
 int main(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
     std::cerr << "usage: caflow-bench "
-                 "overhead|replicas|seed|search|tfidf|http|grpc|remote|reshard|sparse|mixed|memory|"
+                 "overhead|replicas|seed|search|tfidf|http|grpc|grpc-codec|remote|reshard|sparse|"
+                 "mixed|memory|"
                  "hnsw-restart|dense|million|batching|replication\n       [--key=value ...]\n";
     return argc < 2 ? 2 : 0;
   }
@@ -61,6 +64,8 @@ int main(int argc, char** argv) {
       return caflow::bench::run_http_bench(argc, argv);
     if (std::strcmp(argv[1], "grpc") == 0)
       return caflow::bench::run_grpc_bench(argc, argv);
+    if (std::strcmp(argv[1], "grpc-codec") == 0)
+      return caflow::bench::run_grpc_codec_bench(argc, argv);
     if (std::strcmp(argv[1], "seed") == 0)
       return caflow::bench::seed(argc, argv);
     if (std::strcmp(argv[1], "remote") == 0)
