@@ -115,6 +115,7 @@ struct HttpServer::Impl {
   // Destroyed last: answers that arrive after the server stopped find it
   // gone and are dropped.
   std::unique_ptr<detail::GatewayBridge> bridge;
+  std::unique_ptr<detail::GatewayBridge> ws_bridge;
   std::shared_ptr<http::Core> core;
   std::vector<std::thread> threads;
   uint16_t port = 0;
@@ -128,8 +129,11 @@ caf::expected<std::unique_ptr<HttpServer>> HttpServer::start(RunningFlow& flow,
                                                              ServerOptions options) {
   detail::tune_malloc_for_serving();
   auto impl = std::make_unique<Impl>();
-  impl->bridge = std::make_unique<detail::GatewayBridge>(flow.system(), flow.gateway());
-  impl->core = std::make_shared<http::Core>(flow.system(), *impl->bridge, options);
+  impl->bridge = std::make_unique<detail::GatewayBridge>(flow.system(), flow.gateway(),
+                                                         detail::GatewayBridge::Hosting::caller);
+  impl->ws_bridge = std::make_unique<detail::GatewayBridge>(flow.system(), flow.gateway());
+  impl->core = std::make_shared<http::Core>(flow.system(), *impl->bridge, *impl->ws_bridge,
+                                            options);
   impl->core->scale = [&flow](const std::string& deployment, uint32_t replicas) {
     return flow.scale(deployment, replicas);
   };

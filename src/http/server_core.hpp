@@ -37,14 +37,21 @@ class Connection {
 };
 
 struct Core : std::enable_shared_from_this<Core> {
-  Core(caf::actor_system& sys, detail::GatewayBridge& b, ServerOptions opts)
-    : system(sys), bridge(b), options(std::move(opts)) {}
+  Core(caf::actor_system& sys, detail::GatewayBridge& b, detail::GatewayBridge& ws,
+       ServerOptions opts)
+    : system(sys), bridge(b), ws_bridge(ws), options(std::move(opts)) {}
 
   caf::actor_system& system;
-  /// Into the flow. Owned by the server, apart from this shared core, so
-  /// that no callback destroys it (runtime/gateway_bridge.hpp); used only on
-  /// the I/O threads, which stop before it goes.
+  /// Into the flow, for HTTP requests: Hosting::caller, so the I/O thread
+  /// that asks carries the request through the flow's scheduled actors
+  /// (runtime/inline_unit.hpp). Owned by the server, apart from this shared
+  /// core, so that no callback destroys it (runtime/gateway_bridge.hpp);
+  /// used only on the I/O threads, which stop before it goes.
   detail::GatewayBridge& bridge;
+  /// The same for WebSocket requests, hosted by the scheduler: a WebSocket
+  /// keeps many requests in flight per connection, and lending the I/O
+  /// thread to each has not been measured there.
+  detail::GatewayBridge& ws_bridge;
   ServerOptions options;
   /// RunningFlow::scale of the served flow (POST /scale). Blocks while new
   /// replicas start, so sessions call it off the I/O threads.

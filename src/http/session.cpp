@@ -326,8 +326,14 @@ void Session::handle_post(const RouteMatch& r) {
   ex.target_executor = decoded->target_executor;
   ex.parameters = decoded->parameters;  // echoed in the answer, as Jina does
   core_.metrics.received(ex.endpoint);
-  // The answer arrives on a CAF worker: encode it there (it is the costly
-  // part) and hand only the bytes to this connection's strand. The tracked
+  // What runs where: the bridge hosts on the caller (runtime/inline_unit.hpp),
+  // so this I/O thread, inside ask(), runs the gateway, the heads and the
+  // scheduled replicas the request goes through, and usually the callback
+  // too, within a bound. A request that meets a detached replica, or that
+  // runs past the bound, goes on on the CAF workers and its callback runs on
+  // one of them. Either way the callback encodes the answer where it runs
+  // (the costly part) and posts only the bytes to this connection's strand
+  // (after this handler returns, when it ran inside ask()). The tracked
   // executor keeps the io_context running until the answer is written.
   auto strand = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
   auto timeout = core_.options.request_timeout;

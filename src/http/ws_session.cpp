@@ -171,7 +171,7 @@ void WsSession::handle(jina::DataRequestProto& msg) {
   core_.metrics.received(ex.endpoint);
   auto strand = net::prefer(ws_.get_executor(), net::execution::outstanding_work.tracked);
   auto timeout = core_.options.request_timeout;
-  core_.bridge.ask(
+  core_.ws_bridge.ask(
     std::move(*req), timeout,
     [self = shared_from_this(), core = core_.shared_from_this(), strand, ex = std::move(ex),
      timeout](caf::expected<Response> resp) mutable {

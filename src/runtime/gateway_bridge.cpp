@@ -21,6 +21,7 @@ namespace caflow::detail {
 namespace {
 
 std::atomic<bool> actor_per_request{false};
+std::atomic<bool> scheduler_hosting_forced{false};
 
 caf::duration to_caf(std::chrono::milliseconds timeout) {
   return timeout.count() <= 0 ? caf::duration{caf::infinite} : caf::duration{timeout};
@@ -64,12 +65,15 @@ struct GatewayBridge::Impl {
 
   caf::actor_system& sys;
   gateway_actor gateway;
+  Hosting hosting;
+  InlineUnit::Bound bound;
   caf::strong_actor_ptr companion;
   std::mutex mtx;
   std::unordered_map<uint64_t, Pending> pending;  // guarded by mtx
   std::atomic<uint64_t> next_id{1};
 
-  Impl(caf::actor_system& s, gateway_actor gw) : sys(s), gateway(std::move(gw)) {
+  Impl(caf::actor_system& s, gateway_actor gw, Hosting h, InlineUnit::Bound b)
+    : sys(s), gateway(std::move(gw)), hosting(h), bound(b) {
     auto c = sys.spawn<caf::actor_companion>();
     companion = caf::actor_cast<caf::strong_actor_ptr>(c);
     self()->on_enqueue([this](caf::mailbox_element_ptr ptr) { on_answer(std::move(ptr)); });
@@ -91,11 +95,23 @@ struct GatewayBridge::Impl {
     }
     if (timed)
       sys.clock().set_request_timeout(sys.clock().now() + timeout, self(), mid.response_id());
-    // From outside any actor: CAF schedules the gateway on a worker. A
-    // gateway that is gone bounces the request at once, as an error answer
-    // to the companion, on this thread.
+    // A gateway that is gone bounces the request at once, as an error
+    // answer to the companion, on this thread.
     auto* gw = caf::actor_cast<caf::abstract_actor*>(gateway);
-    gw->enqueue(caf::make_mailbox_element(companion, mid, {}, std::move(msg)), nullptr);
+    auto element = caf::make_mailbox_element(companion, mid, {}, std::move(msg));
+    if (hosting == Hosting::caller && !scheduler_hosting_forced.load(std::memory_order_relaxed)) {
+      auto& unit = InlineUnit::here();
+      if (!unit.running()) {
+        // This thread runs the gateway and whatever it wakes: the answer
+        // usually reaches the companion before run() returns.
+        unit.run(sys, bound,
+                 [&](caf::execution_unit* host) { gw->enqueue(std::move(element), host); });
+        return;
+      }
+    }
+    // From outside any actor (or inside a run: no nesting): CAF schedules
+    // the gateway on a worker.
+    gw->enqueue(std::move(element), nullptr);
   }
 
   // On the thread that delivers the answer.
@@ -124,8 +140,9 @@ struct GatewayBridge::Impl {
   }
 };
 
-GatewayBridge::GatewayBridge(caf::actor_system& sys, gateway_actor gateway)
-  : impl_(std::make_unique<Impl>(sys, std::move(gateway))) {
+GatewayBridge::GatewayBridge(caf::actor_system& sys, gateway_actor gateway, Hosting hosting,
+                             InlineUnit::Bound bound)
+  : impl_(std::make_unique<Impl>(sys, std::move(gateway), hosting, bound)) {
 }
 
 GatewayBridge::~GatewayBridge() {
@@ -160,6 +177,10 @@ void GatewayBridge::ask_status(std::chrono::milliseconds timeout, ValueHandler d
 
 void use_actor_per_request(bool on) {
   actor_per_request.store(on, std::memory_order_relaxed);
+}
+
+void force_scheduler_hosting(bool on) {
+  scheduler_hosting_forced.store(on, std::memory_order_relaxed);
 }
 
 }  // namespace caflow::detail

@@ -12,9 +12,18 @@
 // CAF's own request timeout (the system clock sends sec::request_timeout to
 // the companion), cancelled when the answer comes first.
 //
+// Hosting::caller carries the request through the flow's scheduled actors on
+// the thread that calls ask() (runtime/inline_unit.hpp), within a bound, and
+// the answer usually comes back inside ask(): no worker woken, no context
+// switch. For callers that serve many requests on a few threads of their own
+// and can afford to lend them (the HTTP server's I/O threads). An ask() made
+// while the calling thread already runs such work (from inside a callback)
+// is hosted by the scheduler instead: runs do not nest.
+//
 // Thread-safety: ask() and ask_status() may be called from any thread at
-// once. Callbacks run on a CAF worker (or the clock's thread for a timeout,
-// or inside ask() when the gateway is gone) and must not block; each is
+// once. Callbacks run on a CAF worker, or inside ask() (Hosting::caller, or
+// a gateway that is gone), or on the clock's thread for a timeout, and must
+// not block; each is
 // called at most once, and not at all once the bridge is destroyed. A
 // callback must not destroy its bridge (the destructor waits for the
 // callbacks running now): owners keep the bridge apart from what callbacks
@@ -30,6 +39,7 @@
 
 #include "caflow/messages.hpp"
 #include "caflow/value.hpp"
+#include "runtime/inline_unit.hpp"
 
 namespace caflow::detail {
 
@@ -38,7 +48,14 @@ class GatewayBridge {
   using ResponseHandler = std::function<void(caf::expected<Response>)>;
   using ValueHandler = std::function<void(caf::expected<Value>)>;
 
-  GatewayBridge(caf::actor_system& sys, gateway_actor gateway);
+  /// Who runs the flow's scheduled actors for a request (see above).
+  enum class Hosting { scheduler, caller };
+
+  /// `bound`: how long one caller-hosted ask() may run actors (the default
+  /// is InlineUnit's; tests give a long one so that a loaded machine cannot
+  /// change where an answer arrives).
+  GatewayBridge(caf::actor_system& sys, gateway_actor gateway, Hosting hosting = Hosting::scheduler,
+                InlineUnit::Bound bound = {});
   /// Drops the answers still pending: their callbacks are destroyed uncalled.
   ~GatewayBridge();
   GatewayBridge(const GatewayBridge&) = delete;
@@ -62,5 +79,9 @@ class GatewayBridge {
 /// callback may still run after its bridge is gone (the spawned actor owns
 /// it), as before. Default: off
 void use_actor_per_request(bool on);
+
+/// For benchmarks: when on, bridges made with Hosting::caller host by the
+/// scheduler instead, so that both can be measured in one run. Default: off
+void force_scheduler_hosting(bool on);
 
 }  // namespace caflow::detail

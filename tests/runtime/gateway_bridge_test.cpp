@@ -39,11 +39,28 @@ gateway_actor gateway_of(const RunningFlow& running) {
 }  // namespace
 
 TEST_CASE("GatewayBridge: answers from many threads at once, each once, matched to its request") {
+  // Hosted by the scheduler, and by the callers (runtime/inline_unit.hpp):
+  // then the threads carry requests through the gateway and the heads at
+  // once, and through the replicas too when those are scheduled.
+  auto hosting = detail::GatewayBridge::Hosting::scheduler;
+  bool scheduled_replicas = false;
+  SUBCASE("scheduler") {
+  }
+  SUBCASE("caller, detached replicas") {
+    hosting = detail::GatewayBridge::Hosting::caller;
+  }
+  SUBCASE("caller, scheduled replicas") {
+    hosting = detail::GatewayBridge::Hosting::caller;
+    scheduled_replicas = true;
+  }
   Flow flow;
-  flow.add({.name = "rec", .uses = "Recorder", .replicas = 2});
+  flow.add({.name = "rec",
+            .uses = "Recorder",
+            .uses_metas = Params{{"runs_on_scheduler", scheduled_replicas}},
+            .replicas = 2});
   auto running = flow.start();
   REQUIRE(running);
-  detail::GatewayBridge bridge{running->system(), gateway_of(*running)};
+  detail::GatewayBridge bridge{running->system(), gateway_of(*running), hosting};
   constexpr int threads = 4;
   constexpr int per_thread = 250;
   std::atomic<int> answered{0};

@@ -32,6 +32,7 @@ namespace {
 constexpr const char* client_flag = "--gateway-client";
 constexpr const char* detached_suffix = "-detached";
 constexpr const char* legacy_suffix = "-legacy";
+constexpr const char* scheduler_suffix = "-scheduler";
 
 // The two no-op executor flow; `detached` overrides NoOp's
 // runs_on_scheduler, so that its replicas run on threads of their own.
@@ -312,6 +313,7 @@ std::vector<PhaseFigures> run_gateway_phases(int argc, char** argv, const Gatewa
     transcript += text + "\n";
     if (text.rfind("BEGIN ", 0) == 0) {
       detail::use_actor_per_request(ends_with(text, legacy_suffix));
+      detail::force_scheduler_hosting(ends_with(text, scheduler_suffix));
       begin = usage();
       write_line(out, "GO");
     } else if (text.rfind("END ", 0) == 0) {
@@ -338,6 +340,7 @@ std::vector<PhaseFigures> run_gateway_phases(int argc, char** argv, const Gatewa
   int wstatus = 0;
   ::waitpid(child, &wstatus, 0);
   detail::use_actor_per_request(false);
+  detail::force_scheduler_hosting(false);
   if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0 || figures.size() != s.phases.size())
     throw Error(errc::io_error, "the client process failed (status " + std::to_string(wstatus)
                                   + "): " + transcript);

@@ -6,7 +6,9 @@
 // A phase is a protocol ("http" or "grpc"), optionally with "-legacy": the
 // server then takes the former path into the gateway, an actor spawned per
 // request (detail::use_actor_per_request), so that both are measured in one
-// run. Per phase the client warms up, posts `docs` documents in requests of
+// run. "-scheduler": the HTTP server's bridge hosts by the scheduler instead
+// of the I/O thread that asks (detail::force_scheduler_hosting), the path
+// before caller hosting. Per phase the client warms up, posts `docs` documents in requests of
 // `request_size` with `prefetch` in flight, then times single-document
 // round trips. Around the throughput part the client tells the server
 // (BEGIN/END lines on its standard output, each acknowledged on its standard
@@ -32,7 +34,7 @@ struct GatewaySettings {
   /// gRPC: the requests in flight (`prefetch`) spread over this many
   /// channels, each with a stream and a client thread (bench/grpc_load.hpp).
   size_t grpc_streams = 4;
-  std::vector<std::string> phases;  // "http", "grpc", "http-legacy", ...
+  std::vector<std::string> phases;  // "http", "grpc", "http-legacy", "http-scheduler", ...
 };
 
 /// What one phase measured.

@@ -10,7 +10,10 @@
 // gRPC, side by side in the same run with the baseline: a second flow in the
 // same server process whose NoOp replicas run detached, on threads of their
 // own (uses_metas runs_on_scheduler: false), as every replica did before
-// executors could declare runs_on_scheduler. --legacy adds the former path
+// executors could declare runs_on_scheduler; and the same flow with the HTTP
+// bridge hosted by the scheduler ("http-scheduler": the path before the I/O
+// thread carried requests through the flow, runtime/inline_unit.hpp).
+// --legacy adds the former path
 // into the gateway (an actor spawned per request). --rounds alternations,
 // medians in the summary (the machine is shared and noisy).
 #include <string>
@@ -93,11 +96,11 @@ int run_http_bench(int argc, char** argv) {
   auto s = gateway_settings(argc, argv);
   bool server_cpu = has_flag(argc, argv, "--server-cpu");
   bool legacy = server_cpu && has_flag(argc, argv, "--legacy");
-  // With --server-cpu, --rounds alternations of the four (six), medians reported.
+  // With --server-cpu, --rounds alternations of the five (seven), medians reported.
   auto rounds = server_cpu ? std::max<long long>(1, arg(argc, argv, "rounds", 3)) : 1;
   for (long long r = 0; r < rounds; ++r)
-    for (std::string p :
-         {"http-detached", "http", "grpc-detached", "grpc", "http-legacy", "grpc-legacy"})
+    for (std::string p : {"http-detached", "http", "http-scheduler", "grpc-detached", "grpc",
+                          "http-legacy", "grpc-legacy"})
       if (p == "http" || (server_cpu && (legacy || p.find("-legacy") == std::string::npos)))
         s.phases.push_back(p);
   auto phases = run_gateway_phases(argc, argv, s);
@@ -108,27 +111,34 @@ int run_http_bench(int argc, char** argv) {
     auto http_old = median_of(phases, "http-detached");
     auto grpc_old = median_of(phases, "grpc-detached");
     auto grpc = median_of(phases, "grpc");
-    Value line{{"bench", "http"},
-               {"part", "server_cpu"},
-               {"rounds", static_cast<int64_t>(rounds)},
-               {"switches_per_request", http.server_switches_per_request},
-               {"baseline_switches_per_request", http_old.server_switches_per_request},
-               {"grpc_switches_per_request", grpc.server_switches_per_request},
-               {"grpc_baseline_switches_per_request", grpc_old.server_switches_per_request},
-               {"server_cpu_us_per_request", http.server_cpu_us_per_request},
-               {"baseline_server_cpu_us_per_request", http_old.server_cpu_us_per_request},
-               {"ratio", http.server_cpu_us_per_request / http_old.server_cpu_us_per_request},
-               {"docs_per_s", http.docs_per_s},
-               {"baseline_docs_per_s", http_old.docs_per_s},
-               {"grpc_server_cpu_us_per_request", grpc.server_cpu_us_per_request},
-               {"grpc_baseline_server_cpu_us_per_request", grpc_old.server_cpu_us_per_request},
-               {"grpc_ratio", grpc.server_cpu_us_per_request / grpc_old.server_cpu_us_per_request},
-               {"grpc_docs_per_s", grpc.docs_per_s},
-               {"grpc_baseline_docs_per_s", grpc_old.docs_per_s},
-               {"baseline",
-                "the same server process, a second flow whose NoOp replicas run detached "
-                "(uses_metas runs_on_scheduler: false)"},
-               {"load_average", load_average()}};
+    auto http_sched = median_of(phases, "http-scheduler");
+    Value line{
+      {"bench", "http"},
+      {"part", "server_cpu"},
+      {"rounds", static_cast<int64_t>(rounds)},
+      {"switches_per_request", http.server_switches_per_request},
+      {"baseline_switches_per_request", http_old.server_switches_per_request},
+      {"grpc_switches_per_request", grpc.server_switches_per_request},
+      {"grpc_baseline_switches_per_request", grpc_old.server_switches_per_request},
+      {"server_cpu_us_per_request", http.server_cpu_us_per_request},
+      {"baseline_server_cpu_us_per_request", http_old.server_cpu_us_per_request},
+      {"ratio", http.server_cpu_us_per_request / http_old.server_cpu_us_per_request},
+      {"scheduler_hosting_server_cpu_us_per_request", http_sched.server_cpu_us_per_request},
+      {"scheduler_hosting_switches_per_request", http_sched.server_switches_per_request},
+      {"scheduler_hosting_docs_per_s", http_sched.docs_per_s},
+      {"ratio_to_scheduler_hosting",
+       http.server_cpu_us_per_request / http_sched.server_cpu_us_per_request},
+      {"docs_per_s", http.docs_per_s},
+      {"baseline_docs_per_s", http_old.docs_per_s},
+      {"grpc_server_cpu_us_per_request", grpc.server_cpu_us_per_request},
+      {"grpc_baseline_server_cpu_us_per_request", grpc_old.server_cpu_us_per_request},
+      {"grpc_ratio", grpc.server_cpu_us_per_request / grpc_old.server_cpu_us_per_request},
+      {"grpc_docs_per_s", grpc.docs_per_s},
+      {"grpc_baseline_docs_per_s", grpc_old.docs_per_s},
+      {"baseline",
+       "the same server process, a second flow whose NoOp replicas run detached "
+       "(uses_metas runs_on_scheduler: false)"},
+      {"load_average", load_average()}};
     if (legacy) {
       line["legacy_server_cpu_us_per_request"]
         = median_of(phases, "http-legacy").server_cpu_us_per_request;

@@ -28,6 +28,7 @@ SearchTimes single_searches(RunningFlow& flow, const std::vector<Document>& quer
   }
   SearchTimes out;
   out.qps = static_cast<double>(queries.size()) / seconds_since(start);
+  out.ms = ms;
   out.p50_ms = percentile(ms, 50);
   out.p99_ms = percentile(ms, 99);
   return out;

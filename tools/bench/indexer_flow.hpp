@@ -22,6 +22,7 @@ struct SearchTimes {
   double qps = 0;
   double p50_ms = 0;
   double p99_ms = 0;
+  std::vector<double> ms;  ///< every search's latency, in posting order
 };
 
 /// Posts each of `queries` alone to /search with top_k 10, in order, and

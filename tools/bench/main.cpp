@@ -12,7 +12,7 @@
 //   caflow-bench remote [--request-size=100] [--rtt-samples=500] [--docs=50000]
 //   caflow-bench reshard [--corpus=data/spamassassin.jsonl] [--docs=6046]
 //   caflow-bench sparse [--sizes=6000,30000,120000] [--queries=300] [--no-scipy]
-//   caflow-bench mixed [--sizes=30000,120000] [--queries=300]
+//   caflow-bench mixed [--sizes=30000,120000] [--queries=200] [--rounds=5]
 //   caflow-bench memory [--n=30000]
 //   caflow-bench hnsw-restart [--n=100000] [--dim=128]
 //   caflow-bench dense [--n=20000] [--dim=128] [--shards=2] [--queries=2000]
