@@ -54,7 +54,12 @@ caf::expected<std::unique_ptr<GrpcServer>> GrpcServer::start(RunningFlow& flow,
                                                              GrpcServerOptions options) {
   detail::tune_malloc_for_serving();
   auto impl = std::make_unique<Impl>();
-  impl->bridge = std::make_unique<detail::GatewayBridge>(flow.system(), flow.gateway());
+  // gRPC's callback threads carry a request through the flow's scheduled
+  // actors inside ask() (bounded: runtime/inline_unit.hpp), as the HTTP
+  // server's I/O threads do: the answer is usually written from the thread
+  // that read the request, with no CAF worker woken.
+  impl->bridge = std::make_unique<detail::GatewayBridge>(flow.system(), flow.gateway(),
+                                                         detail::GatewayBridge::Hosting::caller);
   impl->core = std::make_shared<Core>(flow.system(), *impl->bridge, options);
   impl->core->started_us = http::now_us();
   impl->call = std::make_unique<CallService>(impl->core);

@@ -5,6 +5,10 @@
 // process; and caflow::Client over gRPC. Every wait is bounded.
 #include <doctest/doctest.h>
 
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "caflow/client.hpp"
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
@@ -80,4 +84,54 @@ TEST_CASE("gRPC: caflow::Client with protocol grpc posts, keeps order, reports e
   CHECK(status->find("jina")->get_string("jina-proto", "") == "3.0.0");
   Client nobody{"127.0.0.1", testing::free_port(), {.protocol = "grpc", .timeout = 2000ms}};
   CHECK_FALSE(nobody.ready(500ms));
+}
+
+// gRPC's callback threads carry requests through the flow's scheduled
+// actors (the bridge hosts on the caller, runtime/inline_unit.hpp): several
+// streams at once, each with requests in flight, through scheduled replicas
+// and, in the second flow, detached ones (whose answers come back on CAF's
+// threads) get every document back in order.
+TEST_CASE("gRPC: concurrent streams through scheduled and detached replicas") {
+  for (bool detached : {false, true}) {
+    CAPTURE(detached);
+    Params metas = Params::object();
+    if (detached)
+      metas["runs_on_scheduler"] = false;
+    Flow flow;
+    flow.add({.name = "first", .uses = "NoOp", .uses_metas = metas, .replicas = 2})
+      .add({.name = "second", .uses = "NoOp", .uses_metas = metas});
+    auto running = flow.start();
+    REQUIRE(running);
+    auto server = GrpcServer::start(*running);
+    REQUIRE(server);
+    constexpr int clients = 4;
+    std::vector<std::string> errors(clients);
+    std::vector<std::thread> threads;
+    for (int c = 0; c < clients; ++c)
+      threads.emplace_back([&, c] {
+        Client client{"127.0.0.1", (*server)->port(), {.protocol = "grpc"}};
+        DocumentArray docs;
+        for (int i = 0; i < 300; ++i) {
+          auto& d = docs.emplace_back();
+          d.id = "c" + std::to_string(c) + "-" + std::to_string(i);
+          d.text = "text " + std::to_string(i);
+        }
+        auto result = client.post("/x", docs, {.request_size = 7, .prefetch = 4});
+        if (!result) {
+          errors[c] = describe(result.error());
+          return;
+        }
+        if (result->docs.size() != docs.size()) {
+          errors[c] = "got " + std::to_string(result->docs.size()) + " documents";
+          return;
+        }
+        for (size_t i = 0; i < docs.size(); ++i)
+          if (result->docs[i].id != docs[i].id || result->docs[i].text != docs[i].text)
+            errors[c] = "document " + std::to_string(i) + " differs: " + result->docs[i].id;
+      });
+    for (auto& t : threads)
+      t.join();
+    for (const auto& e : errors)
+      CHECK_MESSAGE(e.empty(), e);
+  }
 }

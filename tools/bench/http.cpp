@@ -11,8 +11,9 @@
 // same server process whose NoOp replicas run detached, on threads of their
 // own (uses_metas runs_on_scheduler: false), as every replica did before
 // executors could declare runs_on_scheduler; and the same flow with the HTTP
-// bridge hosted by the scheduler ("http-scheduler": the path before the I/O
-// thread carried requests through the flow, runtime/inline_unit.hpp).
+// and gRPC bridges hosted by the scheduler ("http-scheduler",
+// "grpc-scheduler": the path before the I/O thread or gRPC's callback thread
+// carried requests through the flow, runtime/inline_unit.hpp).
 // --legacy adds the former path
 // into the gateway (an actor spawned per request). --rounds alternations,
 // medians in the summary (the machine is shared and noisy).
@@ -96,11 +97,11 @@ int run_http_bench(int argc, char** argv) {
   auto s = gateway_settings(argc, argv);
   bool server_cpu = has_flag(argc, argv, "--server-cpu");
   bool legacy = server_cpu && has_flag(argc, argv, "--legacy");
-  // With --server-cpu, --rounds alternations of the five (seven), medians reported.
+  // With --server-cpu, --rounds alternations of the six (eight), medians reported.
   auto rounds = server_cpu ? std::max<long long>(1, arg(argc, argv, "rounds", 3)) : 1;
   for (long long r = 0; r < rounds; ++r)
     for (std::string p : {"http-detached", "http", "http-scheduler", "grpc-detached", "grpc",
-                          "http-legacy", "grpc-legacy"})
+                          "grpc-scheduler", "http-legacy", "grpc-legacy"})
       if (p == "http" || (server_cpu && (legacy || p.find("-legacy") == std::string::npos)))
         s.phases.push_back(p);
   auto phases = run_gateway_phases(argc, argv, s);
@@ -112,6 +113,7 @@ int run_http_bench(int argc, char** argv) {
     auto grpc_old = median_of(phases, "grpc-detached");
     auto grpc = median_of(phases, "grpc");
     auto http_sched = median_of(phases, "http-scheduler");
+    auto grpc_sched = median_of(phases, "grpc-scheduler");
     Value line{
       {"bench", "http"},
       {"part", "server_cpu"},
@@ -135,6 +137,11 @@ int run_http_bench(int argc, char** argv) {
       {"grpc_ratio", grpc.server_cpu_us_per_request / grpc_old.server_cpu_us_per_request},
       {"grpc_docs_per_s", grpc.docs_per_s},
       {"grpc_baseline_docs_per_s", grpc_old.docs_per_s},
+      {"grpc_scheduler_hosting_server_cpu_us_per_request", grpc_sched.server_cpu_us_per_request},
+      {"grpc_scheduler_hosting_switches_per_request", grpc_sched.server_switches_per_request},
+      {"grpc_scheduler_hosting_docs_per_s", grpc_sched.docs_per_s},
+      {"grpc_ratio_to_scheduler_hosting",
+       grpc.server_cpu_us_per_request / grpc_sched.server_cpu_us_per_request},
       {"baseline",
        "the same server process, a second flow whose NoOp replicas run detached "
        "(uses_metas runs_on_scheduler: false)"},
