@@ -1,6 +1,7 @@
 #include "grpc/call_reactor.hpp"
 
 #include "grpc/request_codec.hpp"
+#include "grpc/wire_reader.hpp"
 #include "grpc/wire_writer.hpp"
 #include "http/jina_codec.hpp"
 
@@ -62,33 +63,38 @@ void CallReactor::OnReadDone(bool ok) {
   handle(in);
 }
 
-// Decoding runs on the gRPC thread that read the message; the answer is
+// Decoding runs on the gRPC thread that read the message (straight from its
+// bytes, grpc/wire_reader.hpp, unless it is unusual); the answer is
 // encoded on the CAF worker that delivers it and written from there, so an
 // answer takes no further hop to an I/O thread. A successful answer is
 // written straight into its bytes (grpc/wire_writer.hpp).
 void CallReactor::handle(grpc::ByteBuffer& in) {
   auto start = http::now_us();
-  // Strings are moved out of the message into the Request: they outlive
-  // the arena (it owns the string objects, not their buffers).
-  MessageArena arena;
-  auto& msg = *google::protobuf::Arena::CreateMessage<jina::DataRequestProto>(arena.get());
-  if (!parse(in, msg)) {
-    std::lock_guard<std::mutex> guard{mtx_};
-    --in_flight_;
-    finish_locked({grpc::StatusCode::INVALID_ARGUMENT,
-                   "message " + std::to_string(received_)
-                     + " of the stream is not a valid jina.DataRequestProto"});
-    return;
-  }
-  auto id = msg.header().request_id();
-  auto req = decode_request(msg);
-  if (!req) {
-    Exchange ex{.request_id = std::move(id), .start_us = start, .end_us = http::now_us()};
-    MessageArena out_arena;
-    auto* out = google::protobuf::Arena::CreateMessage<jina::DataRequestProto>(out_arena.get());
-    encode_error(req.error(), ex, out);
-    deliver(serialize(*out));
-    return;
+  auto req = read_request(in);
+  if (!req) {  // anything unusual: the generated classes, which name every error
+    // Strings are moved out of the message into the Request: they outlive
+    // the arena (it owns the string objects, not their buffers).
+    MessageArena arena;
+    auto& msg = *google::protobuf::Arena::CreateMessage<jina::DataRequestProto>(arena.get());
+    if (!parse(in, msg)) {
+      std::lock_guard<std::mutex> guard{mtx_};
+      --in_flight_;
+      finish_locked({grpc::StatusCode::INVALID_ARGUMENT,
+                     "message " + std::to_string(received_)
+                       + " of the stream is not a valid jina.DataRequestProto"});
+      return;
+    }
+    auto id = msg.header().request_id();
+    auto decoded = decode_request(msg);
+    if (!decoded) {
+      Exchange ex{.request_id = std::move(id), .start_us = start, .end_us = http::now_us()};
+      MessageArena out_arena;
+      auto* out = google::protobuf::Arena::CreateMessage<jina::DataRequestProto>(out_arena.get());
+      encode_error(decoded.error(), ex, out);
+      deliver(serialize(*out));
+      return;
+    }
+    req = std::move(*decoded);
   }
   auto ex = exchange_of(*req, start);
   auto timeout = core_->options.request_timeout;

@@ -11,6 +11,7 @@
 #include "caflow/errors.hpp"
 #include "grpc/call_reactor.hpp"
 #include "grpc/request_codec.hpp"
+#include "grpc/wire_reader.hpp"
 #include "grpc/wire_writer.hpp"
 #include "http/jina_codec.hpp"
 #include "http/jina_status.hpp"
@@ -32,18 +33,22 @@ grpc::ServerUnaryReactor* SingleService::process_single_data(grpc::CallbackServe
                                                              grpc::ByteBuffer* response) {
   auto* reactor = ctx->DefaultReactor();
   auto start = http::now_us();
-  MessageArena arena;  // see CallReactor::handle
-  auto& msg = *google::protobuf::Arena::CreateMessage<jina::DataRequestProto>(arena.get());
-  grpc::ByteBuffer in{*request};
-  if (!parse(in, msg)) {
-    reactor->Finish(
-      {grpc::StatusCode::INVALID_ARGUMENT, "the request is not a valid jina.DataRequestProto"});
-    return reactor;
-  }
-  auto req = decode_request(msg);
-  if (!req) {
-    reactor->Finish(to_status(req.error()));
-    return reactor;
+  auto req = read_request(*request);
+  if (!req) {  // see CallReactor::handle
+    MessageArena arena;
+    auto& msg = *google::protobuf::Arena::CreateMessage<jina::DataRequestProto>(arena.get());
+    grpc::ByteBuffer in{*request};
+    if (!parse(in, msg)) {
+      reactor->Finish(
+        {grpc::StatusCode::INVALID_ARGUMENT, "the request is not a valid jina.DataRequestProto"});
+      return reactor;
+    }
+    auto decoded = decode_request(msg);
+    if (!decoded) {
+      reactor->Finish(to_status(decoded.error()));
+      return reactor;
+    }
+    req = std::move(*decoded);
   }
   auto ex = exchange_of(*req, start);
   auto timeout = core_->options.request_timeout;

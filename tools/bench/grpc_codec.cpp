@@ -8,7 +8,8 @@
 // decoded into a Request; a Response with the same documents and two routes
 // (as the two no-op executor flow answers) is encoded into a ByteBuffer.
 // The requests are those of bench/grpc_load (documents with an id and the
-// text "hello world"). Each round times the gateway's codec (grpc/wire_*)
+// text "hello world"). Each round times the gateway's codec (grpc/wire_reader,
+// grpc/wire_writer)
 // and, as the baseline, the generated classes (a message on an arena,
 // parsed or built, then serialised), alternating. Reported: µs per request,
 // medians of the rounds, and the ratios.
@@ -20,6 +21,7 @@
 #include "caflow/errors.hpp"
 #include "grpc/core.hpp"
 #include "grpc/request_codec.hpp"
+#include "grpc/wire_reader.hpp"
 #include "grpc/wire_writer.hpp"
 #include "http/jina_codec.hpp"
 
@@ -54,6 +56,13 @@ Request decode_generated(grpc::ByteBuffer& in) {
   return std::move(*req);
 }
 
+Request decode_wire(const grpc::ByteBuffer& in) {
+  auto req = read_request(in);
+  if (!req)
+    throw Error(errc::invalid_argument, "the request is not read by grpc/wire_reader");
+  return std::move(*req);
+}
+
 grpc::ByteBuffer encode_generated(Response&& resp, const Exchange& ex) {
   MessageArena arena;
   auto* out = google::protobuf::Arena::CreateMessage<jina::DataRequestProto>(arena.get());
@@ -73,7 +82,7 @@ Times round(const grpc::ByteBuffer& wire, size_t requests, bool generated) {
   for (size_t i = 0; i < requests; ++i) {
     grpc::ByteBuffer in{wire};  // shares the slices, as gRPC's read does
     auto t0 = clock::now();
-    auto req = decode_generated(in);
+    auto req = generated ? decode_generated(in) : decode_wire(in);
     auto ex = exchange_of(req, http::now_us());
     decode_s += seconds_since(t0);
     Response resp;
