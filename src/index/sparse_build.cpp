@@ -101,7 +101,7 @@ void SparseIndex::build(SparseRows rows) {
     t.end = begin[j + 1];
   }
   base_ = std::move(plain);  // no block maxima, no dense arrays: the merge adds them
-  base_slots_ = static_cast<uint32_t>(n);
+  base_slots_ = mid_end_ = static_cast<uint32_t>(n);
   merge();
 }
 

@@ -62,7 +62,7 @@ void SparseIndex::upsert(uint64_t label, const std::vector<uint32_t>& indices,
   } else {
     slot_of_.emplace(label, slot);
   }
-  if (merging())
+  if (merge_kind_ == MergeKind::major)
     merge_touched_.push_back(label);
   slots_.push_back(Slot{label, norm2, static_cast<uint32_t>(indices.size()), true});
   for (size_t i = 0; i < indices.size(); ++i)
@@ -77,7 +77,7 @@ bool SparseIndex::remove(uint64_t label) {
     return false;
   kill(it->second);
   slot_of_.erase(it);
-  if (merging())
+  if (merge_kind_ == MergeKind::major)
     merge_touched_.push_back(label);
   maybe_merge();
   return true;
@@ -85,13 +85,15 @@ bool SparseIndex::remove(uint64_t label) {
 
 void SparseIndex::clear() {
   base_ = std::make_shared<const BaseSegment>();
+  mid_ = std::make_shared<const BaseSegment>();
   frozen_ = nullptr;
   delta_ = {};
   frozen_nnz_ = delta_nnz_ = dead_nnz_ = 0;
-  base_slots_ = frozen_end_ = 0;
+  base_slots_ = mid_end_ = frozen_end_ = 0;
   slots_ = {};
   slot_of_ = {};
   merge_generation_ = 0;  // a job out is ignored when it comes back
+  merge_kind_ = MergeKind::none;
   merge_kills_ = {};
   merge_touched_ = {};
   retry_at_ = 0;
@@ -102,7 +104,7 @@ void SparseIndex::kill(uint32_t slot) {
   auto& s = slots_[slot];
   s.alive = false;
   dead_nnz_ += s.nnz;
-  if (merging() && slot < frozen_end_)
+  if (merge_kind_ == MergeKind::major && slot < frozen_end_)
     merge_kills_.push_back(slot);
 }
 

@@ -1,37 +1,48 @@
 /// Exact top-k search over sparse vectors, updated incrementally.
 ///
-/// Each stored vector lives once, as postings (term -> slots and values):
+/// Each stored vector lives once, as postings (term -> slots and values),
+/// in one of three tiers, each over its own range of slots:
 ///
 ///   base    an immutable CSR segment (terms sorted; per term its postings in
 ///           slot order, the largest and smallest value, and for lists dense
 ///           enough to pay for it the largest |value| of each block of
 ///           2^block_bits slots)
-///   delta   per-term posting lists of the vectors written since the base
-///           was built (their slots are all above the base's), with block
+///   mid     a second such segment, over the slots written since the base
+///           was built (all above the base's)
+///   delta   per-term posting lists of the vectors written since the mid
+///           was built (their slots are all above the mid's), with block
 ///           maxima too once a list is long enough
 ///   slots   per slot: label, squared norm, number of non-zeros, alive bit.
 ///           An update or delete only clears the old slot's alive bit
 ///           (a tombstone); an update writes a new slot into the delta.
 ///
-/// A write costs O(its non-zeros). When the delta holds a quarter of the
-/// base's postings, or tombstoned postings make up half of all, a merge of
-/// delta and base into a new base is due (dropping dead postings and
-/// renumbering slots densely: amortised O(1) per posting). By default the
-/// write that makes it due merges in place; with background merges on (the
-/// Indexer's shards) writes never merge: the owner takes the merge as an
-/// IndexJob (begin_background, under its exclusive lock: the delta becomes
-/// a frozen segment that searches go on reading, writes go to a fresh
+/// A write costs O(its non-zeros). A MergePolicy (merge_policy.hpp) says
+/// when the tiers are folded: a minor merge rebuilds the mid from mid and
+/// delta (dropping their dead postings; slots keep their numbers, the dead
+/// ones stay as holes) when the delta reaches 1/32 of base and mid; a major
+/// merge builds a new base from all three (dropping dead postings and
+/// renumbering slots densely) when mid and delta reach a quarter of the
+/// base, or tombstoned postings make up half of all. So the delta stays
+/// small beside the index, and the base is rewritten only once per quarter
+/// of growth (amortised O(1) per posting for each kind). By default the
+/// write that makes a merge due merges in place; with background merges on
+/// (the Indexer's shards) writes never merge: the owner takes the merge as
+/// an IndexJob (begin_merge, under its exclusive lock: the delta becomes a
+/// frozen segment that searches go on reading, writes go to a fresh
 /// delta), runs it on another thread without any lock while searches and
-/// writes go on, and installs it (finish_background, exclusive again): the
-/// new base replaces base and frozen segment, and the writes that arrived
-/// meanwhile — their delta postings, their tombstones of merged slots, their
-/// labels — are carried over, renumbered, in O(those writes). Every search
-/// sees every write before it, merging or not, and never rebuilds.
+/// writes go on, and installs it (finish_merge, exclusive again): the new
+/// segment replaces those it was built from, and the writes that arrived
+/// meanwhile are kept — after a minor merge as they are (no slot moved),
+/// after a major one carried over, renumbered (their delta postings, their
+/// tombstones of merged slots, their labels), in O(those writes). Every
+/// search sees every write before it, merging or not, and never rebuilds.
 ///
-/// Search (sparse_search.cpp) goes one block of slots at a time over one
-/// cursor per (segment, query term); in each block every cursor has an upper
-/// bound of what it adds there (its block maximum times the query's weight).
-/// Until theta (the k-th score) is known and positive, a block is scored
+/// Search (sparse_search.cpp) goes one window of slots at a time (a block,
+/// cut where one segment's slots end and the next one's begin, so that a
+/// window holds one segment's postings only) over one cursor per (segment,
+/// query term); in each window every cursor there has an upper bound of
+/// what it adds (its block maximum times the query's weight).
+/// Until theta (the k-th score) is known and positive, a window is scored
 /// exhaustively: every cursor's postings, term by term in query order, into
 /// float sums (brute force's own sums, sequential reads only). After that:
 ///   - a block where all bounds together cannot reach theta is skipped;
@@ -64,6 +75,7 @@
 
 #include "caflow/document.hpp"
 #include "index/index_job.hpp"
+#include "index/merge_policy.hpp"
 #include "index/metric.hpp"
 #include "index/top_k.hpp"
 
@@ -170,22 +182,38 @@ class SparseIndex {
   /// 30k).
   static constexpr uint32_t default_block_bits = 13;
 
-  /// `block_bits` sets the block size (tests use small blocks).
-  explicit SparseIndex(Metric metric, uint32_t block_bits = default_block_bits)
-    : metric_(metric), block_bits_(block_bits) {}
+  /// `block_bits` sets the block size, `policy` when merges are due (tests
+  /// use small ones of both).
+  explicit SparseIndex(Metric metric, uint32_t block_bits = default_block_bits,
+                       MergePolicy policy = {})
+    : metric_(metric), block_bits_(block_bits), policy_(policy) {}
 
   /// Live vectors.
   [[nodiscard]] size_t size() const noexcept { return slot_of_.size(); }
   /// Postings held, live and tombstoned (memory is ~8 bytes each).
-  [[nodiscard]] size_t postings() const noexcept { return base_->nnz + frozen_nnz_ + delta_nnz_; }
+  [[nodiscard]] size_t postings() const noexcept {
+    return base_->nnz + mid_->nnz + frozen_nnz_ + delta_nnz_;
+  }
+  /// Postings tombstoned, in all tiers (tests and benchmarks).
+  [[nodiscard]] size_t dead_postings() const noexcept { return dead_nnz_; }
+  /// Postings of the mid segment (tests and benchmarks).
+  [[nodiscard]] size_t mid_postings() const noexcept { return mid_->nnz; }
 
-  /// Base terms kept as dense arrays (tests and benchmarks).
+  /// Base and mid terms kept as dense arrays (tests and benchmarks).
   [[nodiscard]] size_t dense_terms() const noexcept {
     size_t n = 0;
-    for (const auto& t : base_->terms)
-      n += t.dense ? 1 : 0;
+    for (const auto* segment : {base_.get(), mid_.get()})
+      for (const auto& t : segment->terms)
+        n += t.dense ? 1 : 0;
     return n;
   }
+
+  /// Merges installed so far, of each kind (tests and benchmarks).
+  struct MergeCounts {
+    size_t minor = 0;
+    size_t major = 0;
+  };
+  [[nodiscard]] MergeCounts merges() const noexcept { return merges_; }
 
   /// Stores the non-zeros `indices`/`values` (strictly increasing indices)
   /// under `label`, replacing its vector.
@@ -205,17 +233,19 @@ class SparseIndex {
                                         std::vector<float> values, size_t k,
                                         const TieBreak& tie) const;
 
-  /// Merges the delta into the base now (tests and benchmarks; writes do it
-  /// when due). Does nothing while a merge job is out.
-  void merge();
+  /// Merges now (tests and benchmarks; writes do it when due): by default
+  /// everything into the base, or (minor) the delta into the mid. Does
+  /// nothing while a merge job is out.
+  void merge(MergeKind kind = MergeKind::major);
 
   /// Background merges (see the file comment): writes no longer merge in
   /// place; the owner asks begin_merge() after writes. Default: off
   void set_background_merges(bool on) noexcept { background_ = on; }
-  /// A merge job when one is due (or `force`), else nullptr; never while
-  /// another job is out. Freezes the delta and copies the slot table
-  /// (O(slots), a memcpy). Exclusive.
-  [[nodiscard]] std::shared_ptr<IndexJob> begin_merge(bool force = false);
+  /// A merge job when one is due (or of kind `force`), else nullptr; never
+  /// while another job is out. Freezes the delta and copies the slot table
+  /// of the slots it merges (a memcpy: all of them for a major merge, the
+  /// mid's and the delta's for a minor one). Exclusive.
+  [[nodiscard]] std::shared_ptr<IndexJob> begin_merge(MergeKind force = MergeKind::none);
   /// Installs a job begin_merge() handed out, after its run(); a cancelled,
   /// failed or unrun job installs nothing (the frozen segment goes back into
   /// the delta), a job of another index or of before a clear() is ignored.
@@ -224,6 +254,8 @@ class SparseIndex {
   void finish_merge(const std::shared_ptr<IndexJob>& job);
   /// True while a job is out.
   [[nodiscard]] bool merging() const noexcept { return merge_generation_ != 0; }
+  /// The merge due now by the policy (none while a job is out).
+  [[nodiscard]] MergeKind merge_due() const noexcept;
 
   /// A position in one (segment, query term) posting list (sparse_search.cpp).
   struct Cursor;
@@ -238,8 +270,9 @@ class SparseIndex {
     bool alive;
   };
   void kill(uint32_t slot);
-  [[nodiscard]] bool merge_due() const noexcept;
   void maybe_merge();
+  void finish_minor(MergeJob& job);
+  void finish_major(MergeJob& job);
   void unfreeze();
   std::vector<Hit> search_blockmax(std::vector<Cursor>& cursors, size_t terms, size_t k,
                                    const TieBreak& tie) const;
@@ -248,23 +281,31 @@ class SparseIndex {
 
   Metric metric_;
   uint32_t block_bits_;
+  MergePolicy policy_;
   bool background_ = false;
   std::shared_ptr<const BaseSegment> base_ = std::make_shared<const BaseSegment>();
-  // The delta being merged (slots [base_slots_, frozen_end_)), or null.
+  // Slots [base_slots_, mid_end_); empty (mid_end_ == base_slots_) after a
+  // major merge.
+  std::shared_ptr<const BaseSegment> mid_ = std::make_shared<const BaseSegment>();
+  // The delta being merged (slots [mid_end_, frozen_end_)), or null.
   std::shared_ptr<const DeltaSegment> frozen_;
   DeltaSegment delta_;
   size_t frozen_nnz_ = 0;
   size_t delta_nnz_ = 0;
   size_t dead_nnz_ = 0;      // tombstoned postings, all segments
   uint32_t base_slots_ = 0;  // slots below this are in the base
+  uint32_t mid_end_ = 0;     // slots below this are in the base or the mid
   uint32_t frozen_end_ = 0;  // while merging: slots below this are merged
   std::vector<Slot> slots_;
   std::unordered_map<uint64_t, uint32_t> slot_of_;  // label -> live slot
-  // The job out (0: none); slots below frozen_end_ killed and labels
-  // written since it began, for finish_merge to carry over.
+  // The job out (0: none) and its kind; for a major one, the slots below
+  // frozen_end_ killed and the labels written since it began, for
+  // finish_merge to carry over (a minor one moves no slot).
   uint64_t merge_generation_ = 0;
+  MergeKind merge_kind_ = MergeKind::none;
   std::vector<uint32_t> merge_kills_;
   std::vector<uint64_t> merge_touched_;
+  MergeCounts merges_;
   size_t retry_at_ = 0;  // after a failed merge: the postings to reach first
 };
 

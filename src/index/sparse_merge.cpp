@@ -1,6 +1,8 @@
-// SparseIndex's merges: the delta (frozen) and the base into a new base,
-// built by a MergeJob off the lock, then installed with the writes that
-// arrived meanwhile carried over. See sparse_index.hpp.
+// SparseIndex's merges: the delta (frozen) and the mid into a new mid
+// (minor), or all three tiers into a new base (major), built by a MergeJob
+// off the lock, then installed with the writes that arrived meanwhile kept
+// (carried over, renumbered, after a major one). See sparse_index.hpp and
+// merge_policy.hpp.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -15,11 +17,6 @@
 namespace caflow {
 
 namespace {
-
-// A merge is due when the delta holds this share of the base's postings (or
-// at least min_delta postings), or when tombstones make up half of all.
-constexpr size_t min_delta = size_t{1} << 16;
-constexpr size_t delta_share = 4;  // delta >= base / 4
 
 // After a merge that freed this much, glibc is asked to give the pages back
 // (its arenas otherwise keep them: freed vectors are below the adaptive
@@ -49,16 +46,21 @@ struct SparseIndex::MergeJob final : IndexJob {
   // Input: what begin_merge() froze or copied.
   uint64_t generation = 0;
   uint32_t block_bits = 0;
-  std::shared_ptr<const BaseSegment> base;
+  MergeKind kind = MergeKind::major;
+  // Major: base and mid; minor: the mid. In slot order, all below frozen's.
+  std::vector<std::shared_ptr<const BaseSegment>> segments;
   std::shared_ptr<const DeltaSegment> frozen;
-  std::vector<Slot> slots;  // slots [0, frozen_end) as they were
+  uint32_t origin = 0;      // the first slot merged: 0 (major) or the mid's
+  std::vector<Slot> slots;  // slots [origin, frozen_end) as they were
   std::atomic<bool> cancelled{false};
 
   // Output of run().
   bool done = false;
   BaseSegment next;
-  std::vector<uint32_t> renumber;  // old slot -> new one, or dead
-  std::vector<Slot> next_slots;
+  // Slot origin + i -> its number in `next`, or dead: dense renumbering
+  // (major), the same number when alive (minor).
+  std::vector<uint32_t> renumber;
+  std::vector<Slot> next_slots;  // major only, as is next_slot_of
   std::unordered_map<uint64_t, uint32_t> next_slot_of;
 
   // What finish_merge() replaced, freed with the job.
@@ -70,7 +72,7 @@ struct SparseIndex::MergeJob final : IndexJob {
   void cancel() noexcept override { cancelled = true; }
 
   ~MergeJob() override {
-    base.reset();
+    segments.clear();
     frozen.reset();
     old_slots = {};
     old_slot_of = {};
@@ -82,23 +84,34 @@ struct SparseIndex::MergeJob final : IndexJob {
 void SparseIndex::MergeJob::run() {
   if (cancelled)
     return;
-  // Live slots keep their order under new, dense numbers; base slots all
-  // precede frozen ones, so each term's merged list stays ascending.
+  // Live slots keep their order; a major merge numbers them densely. The
+  // segments' slots all precede frozen ones (and the base's the mid's), so
+  // each term's merged list stays ascending.
   renumber.assign(slots.size(), dead);
-  next_slots.reserve(slots.size());
-  for (size_t s = 0; s < slots.size(); ++s)
-    if (slots[s].alive) {
-      renumber[s] = static_cast<uint32_t>(next_slots.size());
-      next_slots.push_back(slots[s]);
-    }
-  next_slot_of.reserve(next_slots.size());
-  for (uint32_t s = 0; s < next_slots.size(); ++s)
-    next_slot_of.emplace(next_slots[s].label, s);
-  // Terms of both segments, ascending.
+  if (kind == MergeKind::major) {
+    next_slots.reserve(slots.size());
+    for (size_t s = 0; s < slots.size(); ++s)
+      if (slots[s].alive) {
+        renumber[s] = static_cast<uint32_t>(next_slots.size());
+        next_slots.push_back(slots[s]);
+      }
+    next_slot_of.reserve(next_slots.size());
+    for (uint32_t s = 0; s < next_slots.size(); ++s)
+      next_slot_of.emplace(next_slots[s].label, s);
+  } else {
+    for (size_t s = 0; s < slots.size(); ++s)
+      if (slots[s].alive)
+        renumber[s] = origin + static_cast<uint32_t>(s);
+  }
+  // Terms of all segments, ascending.
   std::vector<uint32_t> terms;
-  terms.reserve(base->terms.size() + frozen->size());
-  for (const auto& t : base->terms)
-    terms.push_back(t.term);
+  size_t all_terms = frozen->size();
+  for (const auto& segment : segments)
+    all_terms += segment->terms.size();
+  terms.reserve(all_terms);
+  for (const auto& segment : segments)
+    for (const auto& t : segment->terms)
+      terms.push_back(t.term);
   for (const auto& [term, list] : *frozen)
     terms.push_back(term);
   std::sort(terms.begin(), terms.end());
@@ -112,8 +125,9 @@ void SparseIndex::MergeJob::run() {
   };
   std::vector<Plan> plans(terms.size());
   auto each = [&](uint32_t term, auto&& fn) {
-    if (const auto* b = base->find(term))
-      base->for_each(*b, fn);
+    for (const auto& segment : segments)
+      if (const auto* b = segment->find(term))
+        segment->for_each(*b, fn);
     if (auto d = frozen->find(term); d != frozen->end())
       for (size_t i = 0; i < d->second.slots.size(); ++i)
         fn(d->second.slots[i], d->second.values[i]);
@@ -124,7 +138,7 @@ void SparseIndex::MergeJob::run() {
       return;
     auto& p = plans[j];
     each(terms[j], [&](uint32_t slot, float v) {
-      uint32_t s = renumber[slot];
+      uint32_t s = renumber[slot - origin];
       if (s == dead)
         return;
       p.first = p.count == 0 ? s : p.first;
@@ -171,7 +185,7 @@ void SparseIndex::MergeJob::run() {
     }
     bool any = false;
     each(t.term, [&](uint32_t slot, float v) {
-      uint32_t s = renumber[slot];
+      uint32_t s = renumber[slot - origin];
       if (s == dead)
         return;
       t.max = any ? std::max(t.max, v) : v;
@@ -208,21 +222,21 @@ void SparseIndex::MergeJob::run() {
   done = true;
 }
 
-bool SparseIndex::merge_due() const noexcept {
+MergeKind SparseIndex::merge_due() const noexcept {
   if (merging() || postings() < retry_at_)
-    return false;
-  bool delta_due = delta_nnz_ >= std::max(min_delta, base_->nnz / delta_share);
-  bool dead_due = dead_nnz_ >= min_delta && 2 * dead_nnz_ >= postings();
-  return delta_due || dead_due;
+    return MergeKind::none;
+  return policy_.due(base_->nnz, mid_->nnz, delta_nnz_, dead_nnz_);
 }
 
 void SparseIndex::maybe_merge() {
-  if (!background_ && merge_due())
-    merge();
+  if (background_)
+    return;
+  if (auto kind = merge_due(); kind != MergeKind::none)
+    merge(kind);
 }
 
-void SparseIndex::merge() {
-  auto job = begin_merge(/*force=*/true);
+void SparseIndex::merge(MergeKind kind) {
+  auto job = begin_merge(kind);
   if (!job)
     return;
   try {
@@ -234,20 +248,30 @@ void SparseIndex::merge() {
   finish_merge(job);
 }
 
-std::shared_ptr<IndexJob> SparseIndex::begin_merge(bool force) {
-  if (merging() || (!force && !merge_due()))
+std::shared_ptr<IndexJob> SparseIndex::begin_merge(MergeKind force) {
+  if (merging())
+    return nullptr;
+  const MergeKind kind = force != MergeKind::none ? force : merge_due();
+  if (kind == MergeKind::none)
     return nullptr;
   auto job = std::make_shared<MergeJob>();
   job->generation = merge_generation_ = ++generations;
+  merge_kind_ = job->kind = kind;
   job->block_bits = block_bits_;
   frozen_ = std::make_shared<const DeltaSegment>(std::move(delta_));
   delta_ = {};
   frozen_nnz_ = delta_nnz_;
   delta_nnz_ = 0;
   frozen_end_ = static_cast<uint32_t>(slots_.size());
-  job->base = base_;
+  if (kind == MergeKind::major) {
+    job->segments = {base_, mid_};
+    job->origin = 0;
+  } else {
+    job->segments = {mid_};
+    job->origin = base_slots_;
+  }
   job->frozen = frozen_;
-  job->slots = slots_;
+  job->slots.assign(slots_.begin() + job->origin, slots_.end());
   merge_kills_.clear();
   merge_touched_.clear();
   return job;
@@ -275,6 +299,7 @@ void SparseIndex::finish_merge(const std::shared_ptr<IndexJob>& any) {
   if (!job || job->generation != merge_generation_ || !merging())
     return;  // not this index's, or handed out before a clear()
   merge_generation_ = 0;
+  merge_kind_ = MergeKind::none;
   if (!job->done) {
     // Cancelled or failed: back to one delta; no retry before the index
     // has grown by half.
@@ -285,14 +310,36 @@ void SparseIndex::finish_merge(const std::shared_ptr<IndexJob>& any) {
     return;
   }
   retry_at_ = 0;
+  if (job->kind == MergeKind::minor)
+    finish_minor(*job);
+  else
+    finish_major(*job);
+}
+
+void SparseIndex::finish_minor(MergeJob& job) {
+  // No slot moved: the writes since begin_merge() (tombstones in the slot
+  // table, postings in the delta, labels in slot_of_) stand as they are.
+  // The new mid holds the postings of the slots alive at begin_merge();
+  // the others were counted dead and are gone.
+  dead_nnz_ -= mid_->nnz + frozen_nnz_ - job.next.nnz;
+  job.freed = (mid_->nnz + frozen_nnz_) * 8;
+  mid_ = std::make_shared<const BaseSegment>(std::move(job.next));
+  frozen_ = nullptr;  // the job holds the old mid and frozen delta
+  frozen_nnz_ = 0;
+  mid_end_ = frozen_end_;
+  frozen_end_ = 0;
+  merges_.minor += 1;
+}
+
+void SparseIndex::finish_major(MergeJob& job) {
   const uint32_t merged = frozen_end_;
-  auto& next_slots = job->next_slots;
+  auto& next_slots = job.next_slots;
   const auto merged_live = static_cast<uint32_t>(next_slots.size());
   const uint32_t shift = merged - merged_live;  // slots past the merged ones move down by this
   size_t dead_nnz = 0;
   // Writes since begin_merge(): tombstones of merged slots ...
   for (uint32_t s : merge_kills_) {
-    auto& slot = next_slots[job->renumber[s]];
+    auto& slot = next_slots[job.renumber[s]];
     slot.alive = false;
     dead_nnz += slot.nnz;
   }
@@ -308,21 +355,23 @@ void SparseIndex::finish_merge(const std::shared_ptr<IndexJob>& any) {
     }
   for (uint64_t label : merge_touched_) {
     if (auto it = slot_of_.find(label); it != slot_of_.end())
-      job->next_slot_of[label] = it->second - shift;  // written since: past the merged slots
+      job.next_slot_of[label] = it->second - shift;  // written since: past the merged slots
     else
-      job->next_slot_of.erase(label);
+      job.next_slot_of.erase(label);
   }
-  job->freed = (base_->nnz + frozen_nnz_) * 8 + slots_.size() * sizeof(Slot);
-  job->old_slots = std::exchange(slots_, std::move(next_slots));
-  job->old_slot_of = std::exchange(slot_of_, std::move(job->next_slot_of));
-  base_ = std::make_shared<const BaseSegment>(std::move(job->next));
-  frozen_ = nullptr;  // the job holds the old base and frozen delta
+  job.freed = (base_->nnz + mid_->nnz + frozen_nnz_) * 8 + slots_.size() * sizeof(Slot);
+  job.old_slots = std::exchange(slots_, std::move(next_slots));
+  job.old_slot_of = std::exchange(slot_of_, std::move(job.next_slot_of));
+  base_ = std::make_shared<const BaseSegment>(std::move(job.next));
+  mid_ = std::make_shared<const BaseSegment>();
+  frozen_ = nullptr;  // the job holds the old base, mid and frozen delta
   frozen_nnz_ = 0;
   frozen_end_ = 0;
-  base_slots_ = merged_live;
+  base_slots_ = mid_end_ = merged_live;
   dead_nnz_ = dead_nnz;
   merge_kills_ = {};
   merge_touched_ = {};
+  merges_.major += 1;
 }
 
 }  // namespace caflow

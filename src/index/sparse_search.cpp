@@ -24,18 +24,22 @@ struct SparseIndex::Cursor {
   // largest |value| in block b (nullptr: only `bound` is known).
   const float* bmax = nullptr;
   uint32_t block0 = 0, block_end = 0;
-  uint32_t look = 0;   // lookup()'s position
-  uint32_t first = 0;  // dense: the slot of values[0]
+  uint32_t low = 0, high = 0;  // the slots of its first and last posting
+  uint32_t look = 0;           // lookup()'s position
+  uint32_t first = 0;          // dense: the slot of values[0]
   // Sparse, with block maxima: bbegin[b - block0] is the position of its
   // first posting in block b (nullptr: found by seek()).
   const uint32_t* bbegin = nullptr;
 
   [[nodiscard]] bool dense() const noexcept { return slots == nullptr; }
 
-  /// True when block `b` may hold some of its postings.
-  [[nodiscard]] bool in(uint32_t b) const noexcept { return b >= block0 && b < block_end; }
+  /// True when the window [w0, w1) (within one block and one segment's
+  /// slots) may hold some of its postings; then all of its postings of
+  /// that block are there, its segment's slots being the window's.
+  [[nodiscard]] bool in(uint32_t w0, uint32_t w1) const noexcept { return low < w1 && high >= w0; }
 
-  /// An upper bound of what it adds to a document of block `b` (>= 0), when in(b).
+  /// An upper bound of what it adds to a document of block `b` (>= 0), when
+  /// in() a window of it.
   [[nodiscard]] double block_bound(uint32_t b) const noexcept {
     if (bmax == nullptr)
       return bound;
@@ -166,7 +170,7 @@ struct SparseIndex::Cursor {
     const float qv = q;
     if (dense()) {
       const uint32_t lo = std::max(w0, first) - w0;
-      const uint32_t hi = std::min(w1, first + n) - w0;  // in(b): > lo
+      const uint32_t hi = std::min(w1, first + n) - w0;  // in(w0, w1): > lo
       for (size_t x = 0; x < count; ++x)
         if (const uint32_t s = docs[x]; s >= lo && s < hi)
           part[x] += qv * values[w0 + s - first];
@@ -221,8 +225,10 @@ SparseIndex::Cursor make_cursor(const uint32_t* slots, const float* values, size
   c.bmax = bmax;
   c.first = first;
   c.bbegin = slots != nullptr && bmax != nullptr ? bbegin : nullptr;
-  c.block0 = (slots != nullptr ? slots[0] : first) >> block_bits;
-  c.block_end = ((slots != nullptr ? slots[n - 1] : first + c.n - 1) >> block_bits) + 1;
+  c.low = slots != nullptr ? slots[0] : first;
+  c.high = slots != nullptr ? slots[n - 1] : first + c.n - 1;
+  c.block0 = c.low >> block_bits;
+  c.block_end = (c.high >> block_bits) + 1;
   return c;
 }
 
@@ -244,7 +250,16 @@ std::vector<Hit> SparseIndex::search(const std::vector<uint32_t>& indices,
     return {};
   normalize_in_place(values, metric_);
   std::vector<Cursor> cursors;
-  const BaseSegment& base = *base_;
+  auto add_base = [&](const BaseSegment& base, uint32_t term, float q, uint32_t qpos) {
+    if (const auto* b = base.find(term))
+      cursors.push_back(make_cursor(
+        b->dense ? nullptr : base.slots.data() + b->begin,
+        (b->dense ? base.dense.data() : base.values.data()) + b->begin, b->end - b->begin, b->max,
+        b->min, q, qpos,
+        b->blocks == BaseSegment::no_blocks ? nullptr : base.block_max.data() + b->blocks,
+        block_bits_, b->first,
+        b->blocks == BaseSegment::no_blocks ? nullptr : base.block_begin.data() + b->blocks));
+  };
   auto add_delta = [&](const DeltaSegment& delta, uint32_t term, float q, uint32_t qpos) {
     if (auto d = delta.find(term); d != delta.end()) {
       const auto& list = d->second;
@@ -258,14 +273,8 @@ std::vector<Hit> SparseIndex::search(const std::vector<uint32_t>& indices,
     if (q == 0)
       continue;  // adds nothing to any score, and matches nothing
     auto qpos = static_cast<uint32_t>(p);
-    if (const auto* b = base.find(indices[p]))
-      cursors.push_back(make_cursor(
-        b->dense ? nullptr : base.slots.data() + b->begin,
-        (b->dense ? base.dense.data() : base.values.data()) + b->begin, b->end - b->begin, b->max,
-        b->min, q, qpos,
-        b->blocks == BaseSegment::no_blocks ? nullptr : base.block_max.data() + b->blocks,
-        block_bits_, b->first,
-        b->blocks == BaseSegment::no_blocks ? nullptr : base.block_begin.data() + b->blocks));
+    add_base(*base_, indices[p], q, qpos);
+    add_base(*mid_, indices[p], q, qpos);
     if (frozen_)
       add_delta(*frozen_, indices[p], q, qpos);
     add_delta(delta_, indices[p], q, qpos);
@@ -296,7 +305,7 @@ std::vector<Hit> SparseIndex::search_blockmax(std::vector<Cursor>& cursors, size
   TopK top(k, /*higher_better=*/true, &tie);
   double theta = -std::numeric_limits<double>::infinity();
   const uint32_t block = uint32_t{1} << block_bits_;
-  // Exhaustive blocks: exact float sums; pruned blocks: partial sums.
+  // Exhaustive windows: exact float sums; pruned windows: partial sums.
   std::vector<float> scores(block, 0.0f);
   std::vector<uint8_t> touched(block, 0);
   // Pruned blocks: the documents left to look up, and their partial sums.
@@ -329,7 +338,7 @@ std::vector<Hit> SparseIndex::search_blockmax(std::vector<Cursor>& cursors, size
     const bool mark = !top.full() || theta <= 0;
     for (size_t x = 0; x < by_qpos.size(); ++x) {
       auto& c = cursors[by_qpos[x]];
-      if (!c.in(b))
+      if (!c.in(w0, w1))
         continue;
       const bool indexed = c.dense() || c.bbegin != nullptr;
       if (mark && indexed)
@@ -442,16 +451,22 @@ std::vector<Hit> SparseIndex::search_blockmax(std::vector<Cursor>& cursors, size
     }
   };
 
+  // Windows: the blocks, cut where one segment's slots end and the next
+  // one's begin. A window then holds one segment's postings only, and its
+  // bounds are those of one cursor per term (a block across base and mid
+  // would add a term's bound in both).
   const auto n_slots = static_cast<uint32_t>(slots_.size());
-  const uint32_t n_blocks = (n_slots + block - 1) >> block_bits_;
-  for (uint32_t b = 0; b < n_blocks; ++b) {
-    const uint32_t w0 = b << block_bits_;
-    const uint32_t w1 = std::min(n_slots, w0 + block);
+  const std::array<uint32_t, 3> cuts{base_slots_, mid_end_, frozen_ ? frozen_end_ : 0};
+  for (uint32_t w0 = 0, w1 = 0; w0 < n_slots; w0 = w1) {
+    const uint32_t b = w0 >> block_bits_;
+    w1 = static_cast<uint32_t>(std::min<uint64_t>(n_slots, (uint64_t{b} + 1) << block_bits_));
+    for (uint32_t cut : cuts)
+      w1 = cut > w0 && cut < w1 ? cut : w1;
     std::array<uint32_t, 65> count{};
     size_t live = 0;
     for (size_t j = 0; j < m; ++j) {
       const auto& c = cursors[j];
-      const bool in = c.in(b);
+      const bool in = c.in(w0, w1);
       bound[j] = in ? c.block_bound(b) : 0.0;
       bucket[j] = in ? bucket_of(bound[j]) : 0;
       ++count[bucket[j] + 1];

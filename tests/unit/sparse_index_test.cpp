@@ -126,23 +126,42 @@ TieBreak scrambled() {
 
 /// How run_sequence merges: in place (the writes that make one due, and
 /// some forced), or as background jobs taken, run and finished at random
-/// later steps with writes and searches in between.
-enum class Merges { in_place, background };
+/// later steps with writes and searches in between: forced ones (minor or
+/// major) and, as the Indexer's shards do, the one due after a write
+/// (`owner`).
+enum class Merges { in_place, background, owner };
 
-void run_sequence(Metric m, uint32_t seed, size_t steps,
+/// A policy small enough for run_sequence's few postings (~4 a vector):
+/// minor merges every ~1/8 of growth, a major one every half.
+constexpr MergePolicy small_policy{.min_postings = 16, .minor_share = 8, .major_share = 2};
+
+/// What run_sequence saw, for tests to check that a path was taken.
+struct Seen {
+  SparseIndex::MergeCounts merges;
+  size_t searched_mid = 0;  // searches with a non-empty mid segment
+};
+
+Seen run_sequence(Metric m, uint32_t seed, size_t steps,
                   uint32_t block_bits = SparseIndex::default_block_bits,
-                  Merges merges = Merges::in_place, bool headers = false) {
+                  Merges merges = Merges::in_place, bool headers = false, MergePolicy policy = {}) {
   std::mt19937 rng{seed};
   const uint32_t dim = 120;
-  SparseIndex index{m, block_bits};
-  const bool background = merges == Merges::background;
+  SparseIndex index{m, block_bits, policy};
+  const bool background = merges != Merges::in_place;
   index.set_background_merges(background);
   std::map<uint64_t, Sparse> data;
   auto tie = scrambled();
   uint64_t next = 0;
   size_t searches = 0, nonempty = 0, installed = 0, searched_merging = 0, searched_dense = 0;
+  size_t searched_mid = 0;
+  size_t live_postings = 0;       // the stored vectors' non-zeros
   std::shared_ptr<IndexJob> job;  // out, background only
   bool job_ran = false;
+  // The owner's habit: after a write, take the merge that is due.
+  auto take_due = [&] {
+    if (merges == Merges::owner && !job && (job = index.begin_merge()))
+      job_ran = false;
+  };
   auto some_label = [&]() {
     auto it = data.begin();
     std::advance(it, static_cast<long>(rng() % data.size()));
@@ -155,29 +174,37 @@ void run_sequence(Metric m, uint32_t seed, size_t steps,
     if (op < 35 || data.empty()) {
       auto v = random_vector(rng, dim, negative, headers);
       index.upsert(next, v.indices, v.values);
+      live_postings += v.indices.size();
       data[next++] = std::move(v);
+      take_due();
     } else if (op < 50) {  // update, sometimes to a copy of another vector
       auto label = some_label();
       auto v = rng() % 3 == 0 ? data[some_label()] : random_vector(rng, dim, negative, headers);
       index.upsert(label, v.indices, v.values);
+      live_postings += v.indices.size() - data[label].indices.size();
       data[label] = std::move(v);
+      take_due();
     } else if (op < 62) {
       auto label = some_label();
       CHECK(index.remove(label));
+      live_postings -= data[label].indices.size();
       data.erase(label);
       CHECK_FALSE(index.remove(label));
+      take_due();
     } else if (op < 64) {
-      index.merge();  // in background mode a no-op while a job is out
+      // In background mode a no-op while a job is out.
+      index.merge(rng() % 2 == 0 ? MergeKind::major : MergeKind::minor);
       if (background && !job)
         installed += 1;
     } else if (background && op < 68) {
       // The job's life: taken, run (sometimes cancelled first), finished;
       // one step each, anything else in between.
       if (!job) {
-        job = index.begin_merge(/*force=*/true);
+        job = index.begin_merge(rng() % 2 == 0 ? MergeKind::major : MergeKind::minor);
         REQUIRE(job);
         CHECK(index.merging());
-        CHECK_FALSE(index.begin_merge(true));  // one at a time
+        CHECK_FALSE(index.begin_merge(MergeKind::major));  // one at a time
+        CHECK(index.merge_due() == MergeKind::none);       // while one is out
         job_ran = false;
       } else if (!job_ran) {
         if (rng() % 8 == 0)
@@ -194,6 +221,7 @@ void run_sequence(Metric m, uint32_t seed, size_t steps,
       // A clear with a job out: the job comes back to an emptied index.
       index.clear();
       data.clear();
+      live_postings = 0;
       if (job && rng() % 2 == 0) {
         job->run();
         index.finish_merge(job);  // ignored
@@ -209,6 +237,7 @@ void run_sequence(Metric m, uint32_t seed, size_t steps,
       ++searches;
       searched_merging += index.merging() ? 1 : 0;
       searched_dense += index.dense_terms() > 0 ? 1 : 0;
+      searched_mid += index.mid_postings() > 0 ? 1 : 0;
       nonempty += want.empty() ? 0 : 1;
       REQUIRE(got.size() == want.size());
       for (size_t r = 0; r < want.size(); ++r) {
@@ -218,6 +247,8 @@ void run_sequence(Metric m, uint32_t seed, size_t steps,
       }
     }
     REQUIRE(index.size() == data.size());
+    // Every posting is counted live or dead, in whichever tier it is.
+    REQUIRE(index.postings() - index.dead_postings() == live_postings);
   }
   CHECK(searches > steps / 5);
   CHECK(nonempty > searches / 2);  // the sequence really compared results
@@ -227,6 +258,7 @@ void run_sequence(Metric m, uint32_t seed, size_t steps,
     CHECK(installed > steps / 200);          // merges did land
     CHECK(searched_merging > searches / 4);  // and searches ran beside them
   }
+  return Seen{index.merges(), searched_mid};
 }
 
 }  // namespace
@@ -251,6 +283,78 @@ TEST_CASE("sparse index with background merges equals brute force, writes arrivi
   for (uint32_t bits : {1u, 3u}) {  // block maxima recomputed after the renumbering
     CAPTURE(bits);
     run_sequence(Metric::cosine, 61 + bits, 3000, bits, Merges::background);
+  }
+}
+
+TEST_CASE("merge policy: minor and major merges by the tiers' postings") {
+  const MergePolicy policy;  // the defaults: 2^16, 1/32, 1/4
+  const size_t floor = size_t{1} << 16;
+  // Nothing is due below the floor, whatever the shares say.
+  CHECK(policy.due(0, 0, floor - 1, 0) == MergeKind::none);
+  CHECK(policy.due(100, 0, floor - 1, floor - 1) == MergeKind::none);
+  // Without a base the first merge is a major one.
+  CHECK(policy.due(0, 0, floor, 0) == MergeKind::major);
+  // A large base: the delta goes into the mid at (base + mid) / 32 ...
+  const size_t base = size_t{32} << 20;
+  CHECK(policy.due(base, 0, base / 32 - 1, 0) == MergeKind::none);
+  CHECK(policy.due(base, 0, base / 32, 0) == MergeKind::minor);
+  CHECK(policy.due(base, base / 8, (base + base / 8) / 32 - 1, 0) == MergeKind::none);
+  CHECK(policy.due(base, base / 8, (base + base / 8) / 32, 0) == MergeKind::minor);
+  // ... and everything into the base once mid + delta reach base / 4.
+  CHECK(policy.due(base, base / 4 - base / 32, base / 32, 0) == MergeKind::major);
+  CHECK(policy.due(base, base / 4 - 1, 0, 0) == MergeKind::none);
+  CHECK(policy.due(base, base / 4, 0, 0) == MergeKind::major);
+  // A small base: the floor makes the delta's first merge a major one.
+  CHECK(policy.due(4 * floor, 0, floor, 0) == MergeKind::major);
+  CHECK(policy.due(4 * floor + 4, 0, floor, 0) == MergeKind::minor);
+  // Tombstones: half of all postings make a major merge due ...
+  CHECK(policy.due(base, 0, 0, base / 2) == MergeKind::major);
+  CHECK(policy.due(base, 0, 0, base / 2 - 1) == MergeKind::none);
+  CHECK(policy.due(2 * floor, 0, floor / 2, floor + floor / 4) == MergeKind::major);
+  CHECK(policy.due(2 * floor, 0, floor / 2, floor + floor / 4 - 1) == MergeKind::none);
+  CHECK(policy.due(floor / 2, 0, 0, floor / 2) == MergeKind::none);  // below the floor
+  // ... and do not count for the minor rule (which sees all postings).
+  CHECK(policy.due(base, 0, base / 32, base / 32) == MergeKind::minor);
+  CHECK(policy.due(base, 0, base / 32 - 1, base / 3) == MergeKind::none);
+  // The numbers are the policy's.
+  const MergePolicy small{.min_postings = 10, .minor_share = 4, .major_share = 1};
+  CHECK(small.due(0, 0, 9, 0) == MergeKind::none);
+  CHECK(small.due(0, 0, 10, 0) == MergeKind::major);
+  CHECK(small.due(100, 0, 24, 0) == MergeKind::none);
+  CHECK(small.due(100, 0, 25, 0) == MergeKind::minor);
+  CHECK(small.due(100, 40, 34, 0) == MergeKind::none);
+  CHECK(small.due(100, 40, 35, 0) == MergeKind::minor);
+  CHECK(small.due(100, 60, 40, 0) == MergeKind::major);
+}
+
+TEST_CASE("sparse index with tiered merges equals brute force (minor and major, many times)") {
+  // A small policy: the delta goes into the mid every ~1/8 of growth, all
+  // into the base every half, in place (the writes that make them due),
+  // as background jobs the owner takes after writes, and forced ones of
+  // both kinds; searches meanwhile read base, mid, frozen delta and delta,
+  // windows cut at the segments' ends (tiny blocks: many such cuts).
+  for (auto m : {Metric::cosine, Metric::inner_product, Metric::euclidean}) {
+    CAPTURE(std::string{to_string(m)});
+    for (auto merges : {Merges::in_place, Merges::owner}) {
+      CAPTURE(static_cast<int>(merges));
+      auto seen = run_sequence(m,
+                               131 + 3 * static_cast<uint32_t>(m) + static_cast<uint32_t>(merges),
+                               5000, 3, merges, false, small_policy);
+      CHECK(seen.merges.minor >= 20);
+      CHECK(seen.merges.major >= 5);
+      CHECK(seen.searched_mid > 300);
+    }
+  }
+  for (uint32_t bits : {1u, 2u, 5u, SparseIndex::default_block_bits}) {
+    CAPTURE(bits);
+    for (auto merges : {Merges::in_place, Merges::background, Merges::owner}) {
+      CAPTURE(static_cast<int>(merges));
+      auto seen = run_sequence(Metric::cosine, 151 + 7 * bits + static_cast<uint32_t>(merges), 4000,
+                               bits, merges, true, small_policy);
+      CHECK(seen.merges.minor >= 10);
+      CHECK(seen.merges.major >= 5);
+      CHECK(seen.searched_mid > 200);
+    }
   }
 }
 
@@ -359,9 +463,12 @@ TEST_CASE("sparse index: pruning at scale (long lists, few candidates) equals br
     for (uint64_t l = 0; l < 6000; ++l) {
       data[l] = draw(20);
       index.upsert(l, data[l].indices, data[l].values);
-      if (l == 4000)
-        index.merge();  // a base and a delta
+      if (l == 3000)
+        index.merge();  // a base, a mid (its first slot inside a block) and a delta
+      if (l == 4500)
+        index.merge(MergeKind::minor);
     }
+    CHECK(index.mid_postings() > 0);
     TieBreak by_label;
     for (int j = 0; j < 60; ++j) {
       auto q = draw(j % 2 == 0 ? 30 : 3);  // long and short queries
@@ -397,9 +504,12 @@ TEST_CASE("sparse index: mail-like queries (common terms looked up, ties in prun
   for (uint64_t l = 0; l < 3000; ++l) {
     data[l] = l % 97 == 5 && l > 100 ? data[l - 100] : draw();  // some repeats
     index.upsert(l, data[l].indices, data[l].values);
-    if (l == 2000)
-      index.merge();  // a base and a delta
+    if (l == 1800)
+      index.merge();  // a base, a mid and a delta
+    if (l == 2500)
+      index.merge(MergeKind::minor);
   }
+  CHECK(index.mid_postings() > 0);
   for (int j = 0; j < 40; ++j) {
     Sparse q = j % 4 == 0 ? data[static_cast<uint64_t>(5 + 97 * j)] : draw();
     check_against_brute(index, Metric::cosine, data, q, 10, scrambled());
@@ -419,6 +529,8 @@ TEST_CASE(
     index.upsert(l, data[l].indices, data[l].values);
     if (l == 1000)
       index.merge();
+    if (l == 1250)
+      index.merge(MergeKind::minor);  // ties in base, mid and delta
   }
   check_against_brute(index, Metric::cosine, data, Sparse{{9, 7}, {0.5f, 0.8f}}, 10, scrambled());
   check_against_brute(index, Metric::cosine, data, Sparse{{7, 9}, {0.5f, 0.8f}}, 10, scrambled());
@@ -455,7 +567,7 @@ TEST_CASE("sparse index: a merge job in a fixed order of write, search, run and 
   for (uint64_t l = 20; l < 30; ++l)
     put(l, Sparse{{static_cast<uint32_t>(l % 4), 5}, {2.0f, 1.0f}});
   drop(3);  // a tombstone in the base before the job
-  auto job = index.begin_merge(/*force=*/true);
+  auto job = index.begin_merge(MergeKind::major);
   REQUIRE(job);
   check_all("taken");
   put(2, Sparse{{0, 1}, {1.0f, 1.0f}});   // update of a merged (base) slot
@@ -483,7 +595,7 @@ TEST_CASE("sparse index: a merge job in a fixed order of write, search, run and 
 
   // A cancelled job installs nothing and loses nothing.
   put(60, Sparse{{1}, {1.0f}});
-  auto cancelled = index.begin_merge(true);
+  auto cancelled = index.begin_merge(MergeKind::major);
   REQUIRE(cancelled);
   put(61, Sparse{{1, 2}, {1.0f, 1.0f}});
   drop(60);
@@ -495,12 +607,130 @@ TEST_CASE("sparse index: a merge job in a fixed order of write, search, run and 
   // A job finished on another index is ignored.
   SparseIndex other{Metric::cosine};
   other.upsert(1, {1}, {1.0f});
-  auto foreign = other.begin_merge(true);
+  auto foreign = other.begin_merge(MergeKind::major);
   foreign->run();
   index.finish_merge(foreign);
   check_all("foreign job");
   other.finish_merge(foreign);
   CHECK(other.search({1}, {1.0f}, 1, by_label).at(0).label == 1);
+}
+
+TEST_CASE("sparse index: minor and major jobs in a fixed order of write, search, run and install") {
+  // Base, mid and delta at once: a minor job folds the delta into the mid
+  // (no slot moves: writes during it stand as they are), a major one all
+  // three into the base (writes carried over, renumbered); each write kind
+  // at each phase, every search in between equal to brute force.
+  SparseIndex index{Metric::cosine, /*block_bits=*/2};
+  index.set_background_merges(true);
+  std::map<uint64_t, Sparse> data;
+  auto put = [&](uint64_t label, Sparse v) {
+    index.upsert(label, v.indices, v.values);
+    data[label] = std::move(v);
+  };
+  auto drop = [&](uint64_t label) {
+    CHECK(index.remove(label));
+    data.erase(label);
+  };
+  TieBreak by_label;
+  auto check_all = [&](const char* phase) {
+    CAPTURE(phase);
+    REQUIRE(index.size() == data.size());
+    size_t live = 0;
+    for (const auto& [label, v] : data)
+      live += v.indices.size();
+    CHECK(index.postings() - index.dead_postings() == live);
+    for (uint32_t t = 0; t < 6; ++t) {
+      Sparse q{{t, t + 1}, {1.0f, 0.5f}};
+      check_against_brute(index, Metric::cosine, data, q, 50, by_label);
+    }
+  };
+  auto run_job = [&](MergeKind kind, auto&& before_run, auto&& after_run) {
+    auto job = index.begin_merge(kind);
+    REQUIRE(job);
+    check_all("taken");
+    before_run();
+    check_all("written before run");
+    job->run();
+    check_all("ran");
+    after_run();
+    check_all("written after run");
+    index.finish_merge(job);
+    CHECK_FALSE(index.merging());
+    check_all("installed");
+  };
+  for (uint64_t l = 0; l < 21; ++l)  // 21: the mid starts inside a block
+    put(l, Sparse{{static_cast<uint32_t>(l % 5), 6}, {1.0f + static_cast<float>(l % 3), 1.0f}});
+  index.merge();  // a base
+  for (uint64_t l = 21; l < 31; ++l)
+    put(l, Sparse{{static_cast<uint32_t>(l % 4), 5}, {2.0f, 1.0f}});
+  drop(3);   // a tombstone in the base
+  drop(22);  // and one in the delta, dropped by the minor merge
+  run_job(
+    MergeKind::minor,
+    [&] {
+      put(2, Sparse{{0, 1}, {1.0f, 1.0f}});   // update of a base slot
+      put(25, Sparse{{4}, {1.0f}});           // update of a merged (delta) slot
+      put(40, Sparse{{1, 2}, {3.0f, 1.0f}});  // new
+      drop(27);                               // delete of a merged slot
+    },
+    [&] {
+      put(41, Sparse{{2, 3}, {1.0f, 1.0f}});
+      put(40, Sparse{{0}, {1.0f}});  // update of a slot written mid-merge
+      drop(28);                      // delete of a merged slot after the run
+      drop(41);
+    });
+  CHECK(index.merges().minor == 1);
+  // 21..30 but 22 (dropped before the job), two postings each; 25, 27 and
+  // 28 (written during it) are tombstones there.
+  CHECK(index.mid_postings() == 2 * 9);
+  put(50, Sparse{{0, 5}, {1.0f, 2.0f}});
+  drop(29);  // a tombstone in the mid
+  check_all("written after the minor merge");
+  // A second minor merge: the mid rebuilt from itself and the delta.
+  run_job(
+    MergeKind::minor,
+    [&] {
+      put(51, Sparse{{3}, {2.0f}});
+    },
+    [&] { drop(24); });
+  CHECK(index.merges().minor == 2);
+  // A major one, with base, mid and delta all holding postings.
+  put(60, Sparse{{1, 4}, {1.0f, 1.0f}});
+  drop(23);  // mid
+  drop(5);   // base
+  CHECK(index.mid_postings() > 0);
+  run_job(
+    MergeKind::major,
+    [&] {
+      put(26, Sparse{{5}, {1.0f}});  // update of a mid slot
+      put(61, Sparse{{0, 2}, {1.0f, 1.0f}});
+      drop(60);  // delete of a merged (delta) slot
+    },
+    [&] {
+      put(62, Sparse{{1}, {1.0f}});
+      drop(30);  // mid
+      drop(1);   // base
+    });
+  CHECK(index.merges().major == 2);
+  CHECK(index.mid_postings() == 0);
+  put(2, Sparse{{5}, {1.0f}});  // carried-over labels still update their slots
+  drop(26);
+  check_all("written after the major merge");
+  index.merge();
+  check_all("merged again");
+  CHECK(index.dead_postings() == 0);
+  // A cancelled minor job installs nothing and loses nothing.
+  put(70, Sparse{{1}, {1.0f}});
+  auto cancelled = index.begin_merge(MergeKind::minor);
+  REQUIRE(cancelled);
+  put(71, Sparse{{1, 2}, {1.0f, 1.0f}});
+  drop(70);
+  cancelled->cancel();
+  cancelled->run();
+  index.finish_merge(cancelled);
+  CHECK_FALSE(index.merging());
+  CHECK(index.merges().minor == 2);
+  check_all("cancelled");
 }
 
 TEST_CASE("sparse index: a merge job run on another thread while writes and searches go on") {
@@ -517,7 +747,7 @@ TEST_CASE("sparse index: a merge job run on another thread while writes and sear
   TieBreak by_label;
   for (int round = 0; round < 3; ++round) {
     CAPTURE(round);
-    auto job = index.begin_merge(true);
+    auto job = index.begin_merge(MergeKind::major);
     REQUIRE(job);
     std::thread worker{[&job] { job->run(); }};
     for (int i = 0; i < 300; ++i) {

@@ -10,13 +10,15 @@
 //
 // Prints {"bench": "sparse", "data", "n", "qps", "scipy_qps", "ratio",
 // "cpu_qps", "scipy_cpu_qps", "cpu_ratio", "postings_per_doc",
-// "query_terms", "exact", "cpu_us_per_query", "n_growth", "cost_growth"} per
+// "query_terms", "exact", "cpu_us_per_query", "n_growth", "cost_growth",
+// "mid_share", "minor_merges", "major_merges"} per
 // size (the last line for the largest); the cpu_ figures divide by CPU time
 // (this thread's; scipy's process time, one BLAS thread), steadier than wall
 // time on a loaded machine. n_growth and cost_growth compare a size with the
 // first one: n / n_first and cpu_us_per_query / its value at n_first (cost
 // growing more slowly than N: cost_growth < n_growth; scipy_cost_growth is
-// scipy's). `exact` says whether every query's top
+// scipy's). mid_share is the mid tier's share of the postings, and the
+// merges are those of each kind so far (sparse_index.hpp). `exact` says whether every query's top
 // k (labels and score bits, ties by label) equals a brute-force float accumulation over all
 // documents in the query's term order; `scipy_agrees` whether scipy's k-th
 // score is within 1e-5 of caflow's for every query.
@@ -211,6 +213,11 @@ int run_sparse_bench(int argc, char** argv) {
   std::vector<double> ours;
   std::vector<double> ours_cpu;
   std::vector<size_t> postings;
+  struct Tiers {
+    size_t mid;
+    SparseIndex::MergeCounts merges;
+  };
+  std::vector<Tiers> tiers;
   std::vector<bool> exact;
   std::vector<std::vector<float>> kth;
   ExactIndex index{Metric::cosine};
@@ -229,6 +236,7 @@ int run_sparse_bench(int argc, char** argv) {
     ours_cpu.push_back(static_cast<double>(queries.size()) / (thread_cpu_s() - cpu0));
     ours.push_back(static_cast<double>(queries.size()) / seconds_since(start));
     postings.push_back(index.sparse_index().postings());
+    tiers.push_back({index.sparse_index().mid_postings(), index.sparse_index().merges()});
     BruteForce brute{docs, n, workload->dimension()};
     bool all = true;
     auto& kths = kth.emplace_back();
@@ -252,7 +260,10 @@ int run_sparse_bench(int argc, char** argv) {
       {"exact", static_cast<bool>(exact[i])},
       {"cpu_us_per_query", 1e6 / ours_cpu[i]},
       {"n_growth", static_cast<double>(sizes[i]) / static_cast<double>(sizes[0])},
-      {"cost_growth", ours_cpu[0] / ours_cpu[i]}};
+      {"cost_growth", ours_cpu[0] / ours_cpu[i]},
+      {"mid_share", static_cast<double>(tiers[i].mid) / static_cast<double>(postings[i])},
+      {"minor_merges", static_cast<int64_t>(tiers[i].merges.minor)},
+      {"major_merges", static_cast<int64_t>(tiers[i].merges.major)}};
     if (i < baseline.size()) {
       line["scipy_qps"] = baseline[i].qps;
       line["ratio"] = ours[i] / baseline[i].qps;
