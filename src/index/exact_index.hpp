@@ -24,7 +24,9 @@ namespace caflow {
 /// Exact search (see the file comment).
 class ExactIndex final : public VectorIndex {
  public:
-  explicit ExactIndex(Metric metric) : metric_(metric), sparse_index_(metric) {}
+  /// `policy`: when the sparse side merges (merge_policy.hpp).
+  explicit ExactIndex(Metric metric, MergePolicy policy = {})
+    : metric_(metric), sparse_index_(metric, SparseIndex::default_block_bits, policy) {}
 
   [[nodiscard]] Metric metric() const noexcept override { return metric_; }
   [[nodiscard]] uint32_t dimension() const noexcept override { return dim_; }

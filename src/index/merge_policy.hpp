@@ -38,7 +38,8 @@ struct MergePolicy {
   /// many postings, nor a major for tombstones before that many are dead.
   /// Default: 2^16
   size_t min_postings = size_t{1} << 16;
-  /// Minor when delta >= (base + mid) / minor_share. Default: 32
+  /// Minor when delta >= (base + mid) / minor_share; 0: never (two tiers,
+  /// the rule before the mid: see flat()). Default: 32
   size_t minor_share = 32;
   /// Major when mid + delta >= base / major_share. Default: 4
   size_t major_share = 4;
@@ -52,9 +53,15 @@ struct MergePolicy {
       return MergeKind::major;
     if (dead >= min_postings && 2 * dead >= all)
       return MergeKind::major;
-    if (delta >= std::max(min_postings, (base + mid) / std::max<size_t>(1, minor_share)))
+    if (minor_share != 0 && delta >= std::max(min_postings, (base + mid) / minor_share))
       return MergeKind::minor;
     return MergeKind::none;
+  }
+
+  /// No minor merges: the delta goes into the base when it reaches a
+  /// quarter of it (the rule before the mid tier; benchmarks' baseline).
+  [[nodiscard]] static constexpr MergePolicy flat() noexcept {
+    return MergePolicy{.min_postings = size_t{1} << 16, .minor_share = 0, .major_share = 4};
   }
 };
 

@@ -325,6 +325,12 @@ TEST_CASE("merge policy: minor and major merges by the tiers' postings") {
   CHECK(small.due(100, 40, 34, 0) == MergeKind::none);
   CHECK(small.due(100, 40, 35, 0) == MergeKind::minor);
   CHECK(small.due(100, 60, 40, 0) == MergeKind::major);
+  // Flat: two tiers, the delta into the base at a quarter of it.
+  const auto flat = MergePolicy::flat();
+  CHECK(flat.due(base, 0, base / 4 - 1, 0) == MergeKind::none);
+  CHECK(flat.due(base, 0, base / 4, 0) == MergeKind::major);
+  CHECK(flat.due(base, 0, base / 8, 0) == MergeKind::none);  // never a minor one
+  CHECK(flat.due(base, 0, base / 32, base) == MergeKind::major);
 }
 
 TEST_CASE("sparse index with tiered merges equals brute force (minor and major, many times)") {

@@ -11,14 +11,19 @@
 // Prints {"bench": "sparse", "data", "n", "qps", "scipy_qps", "ratio",
 // "cpu_qps", "scipy_cpu_qps", "cpu_ratio", "postings_per_doc",
 // "query_terms", "exact", "cpu_us_per_query", "n_growth", "cost_growth",
-// "mid_share", "minor_merges", "major_merges"} per
+// "mid_share", "minor_merges", "major_merges", "tiered_cpu_us",
+// "flat_cpu_us", "flat_over_tiered", "flat_agrees"} per
 // size (the last line for the largest); the cpu_ figures divide by CPU time
 // (this thread's; scipy's process time, one BLAS thread), steadier than wall
 // time on a loaded machine. n_growth and cost_growth compare a size with the
 // first one: n / n_first and cpu_us_per_query / its value at n_first (cost
 // growing more slowly than N: cost_growth < n_growth; scipy_cost_growth is
 // scipy's). mid_share is the mid tier's share of the postings, and the
-// merges are those of each kind so far (sparse_index.hpp). `exact` says whether every query's top
+// merges are those of each kind so far (sparse_index.hpp); tiered_cpu_us
+// and flat_cpu_us time the same queries alternately on this index and on
+// one of the same documents under MergePolicy::flat() (no mid tier: the
+// rule before it), flat_agrees whether their results are identical.
+// `exact` says whether every query's top
 // k (labels and score bits, ties by label) equals a brute-force float accumulation over all
 // documents in the query's term order; `scipy_agrees` whether scipy's k-th
 // score is within 1e-5 of caflow's for every query.
@@ -221,10 +226,20 @@ int run_sparse_bench(int argc, char** argv) {
   std::vector<bool> exact;
   std::vector<std::vector<float>> kth;
   ExactIndex index{Metric::cosine};
+  // The baseline in the same run: the same documents under the two-tier
+  // rule (no mid), searched query by query alternately with `index`.
+  ExactIndex flat{Metric::cosine, MergePolicy::flat()};
+  struct Versus {
+    double tiered_us, flat_us;
+    bool agrees;
+  };
+  std::vector<Versus> versus;
   size_t stored = 0;
   for (auto n : sizes) {
-    for (; stored < n; ++stored)
+    for (; stored < n; ++stored) {
       index.upsert(stored, docs[stored]);
+      flat.upsert(stored, docs[stored]);
+    }
     for (size_t j = 0; j < std::min<size_t>(10, queries.size()); ++j)
       (void)index.search({&queries[j]}, k);
     std::vector<std::vector<Hit>> found;
@@ -237,6 +252,21 @@ int run_sparse_bench(int argc, char** argv) {
     ours.push_back(static_cast<double>(queries.size()) / seconds_since(start));
     postings.push_back(index.sparse_index().postings());
     tiers.push_back({index.sparse_index().mid_postings(), index.sparse_index().merges()});
+    {
+      double tiered_s = 0, flat_s = 0;
+      bool agrees = true;
+      for (const auto& q : queries) {
+        double t0 = thread_cpu_s();
+        auto a = std::move(index.search({&q}, k).front());
+        double t1 = thread_cpu_s();
+        auto b = std::move(flat.search({&q}, k).front());
+        tiered_s += t1 - t0;
+        flat_s += thread_cpu_s() - t1;
+        agrees = agrees && same_hits(a, b);
+      }
+      const auto nq = static_cast<double>(std::max<size_t>(1, queries.size()));
+      versus.push_back({1e6 * tiered_s / nq, 1e6 * flat_s / nq, agrees});
+    }
     BruteForce brute{docs, n, workload->dimension()};
     bool all = true;
     auto& kths = kth.emplace_back();
@@ -263,7 +293,11 @@ int run_sparse_bench(int argc, char** argv) {
       {"cost_growth", ours_cpu[0] / ours_cpu[i]},
       {"mid_share", static_cast<double>(tiers[i].mid) / static_cast<double>(postings[i])},
       {"minor_merges", static_cast<int64_t>(tiers[i].merges.minor)},
-      {"major_merges", static_cast<int64_t>(tiers[i].merges.major)}};
+      {"major_merges", static_cast<int64_t>(tiers[i].merges.major)},
+      {"tiered_cpu_us", versus[i].tiered_us},
+      {"flat_cpu_us", versus[i].flat_us},
+      {"flat_over_tiered", versus[i].flat_us / versus[i].tiered_us},
+      {"flat_agrees", versus[i].agrees}};
     if (i < baseline.size()) {
       line["scipy_qps"] = baseline[i].qps;
       line["ratio"] = ours[i] / baseline[i].qps;
