@@ -7,6 +7,7 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
@@ -21,6 +22,7 @@
 #include "http/jina_status.hpp"
 #include "http/readiness.hpp"
 #include "http/request_checks.hpp"
+#include "http/response_head.hpp"
 #include "http/server_core.hpp"
 #include "http/ws_session.hpp"
 #include "runtime/scale_bounds.hpp"
@@ -85,6 +87,23 @@ std::pair<unsigned, std::string> answer_of(Core& core, caf::expected<Response> r
   }
 }
 
+// Marks the session whose handler is inside GatewayBridge::ask() on this
+// thread (thread-local: a callback on another thread sees none).
+class AskingSession {
+ public:
+  explicit AskingSession(const Session* s) : prev_(current) { current = s; }
+  ~AskingSession() { current = prev_; }
+  AskingSession(const AskingSession&) = delete;
+  AskingSession& operator=(const AskingSession&) = delete;
+  static bool is(const Session* s) { return current == s; }
+
+ private:
+  static thread_local const Session* current;
+  const Session* prev_;
+};
+
+thread_local const Session* AskingSession::current = nullptr;
+
 }  // namespace
 
 Session::Session(net::ip::tcp::socket socket, Core& core)
@@ -121,8 +140,14 @@ void Session::read() {
   }
   parser_.emplace();
   parser_->body_limit(core_.options.body_limit);
-  if (buffer_.size() == 0 && buffer_.capacity() > 4096)
-    buffer_.shrink_to_fit();  // an idle connection keeps no body-sized buffer
+  // An idle connection keeps a buffer of a usual request's size, so that the
+  // next request arrives in one recvmsg into memory already there (from an
+  // empty buffer Beast reads 512 bytes, then the body after growing it: two
+  // reads and an allocation per request). One that a large body grew is
+  // freed, as nginx frees its client body buffer.
+  constexpr size_t kept_buffer = 16 * 1024;
+  if (buffer_.size() == 0 && buffer_.capacity() > kept_buffer)
+    buffer_.shrink_to_fit();
   set_idle_timer();
   bhttp::async_read_header(
     stream_, buffer_, *parser_,
@@ -335,13 +360,20 @@ void Session::handle_post(const RouteMatch& r) {
   // (the costly part) and posts only the bytes to this connection's strand
   // (after this handler returns, when it ran inside ask()). The tracked
   // executor keeps the io_context running until the answer is written.
+  // An answer that arrives inside ask() (on this thread, this session's
+  // strand) is written at once; one on a CAF worker is posted to the strand.
   auto strand = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
   auto timeout = core_.options.request_timeout;
+  AskingSession asking{this};
   core_.bridge.ask(std::move(*decoded), timeout,
                    [self = shared_from_this(), core = core_.shared_from_this(), strand, ex, t0,
                     timeout](caf::expected<Response> resp) mutable {
                      ex.end_us = now_us();
                      auto [status, body] = answer_of(*core, std::move(resp), ex, timeout, t0);
+                     if (AskingSession::is(self.get())) {
+                       self->reply(status, std::move(body));
+                       return;
+                     }
                      net::post(strand, [self, status = status, body = std::move(body)]() mutable {
                        self->reply(status, std::move(body));
                      });
@@ -483,31 +515,29 @@ void Session::reply_error(const caf::error& err, const Exchange& ex, unsigned st
 
 void Session::reply(unsigned status, std::string body, const char* content_type) {
   bool close_after = closing_ || !keep_alive_ || core_.stopping;
-  res_ = HttpResponse{};
-  res_.result(status);
-  res_.version(version_);
-  res_.set(bhttp::field::server, "caflow");
-  res_.set(bhttp::field::content_type, content_type);
-  if (!allow_.empty())
-    res_.set(bhttp::field::allow, allow_);
-  // Overloaded or a replica away: worth a retry soon (caflow post honours it).
-  if (status == 503)
-    res_.set(bhttp::field::retry_after, "1");
-  res_.keep_alive(!close_after);
-  res_.body() = std::move(body);
-  res_.prepare_payload();
+  head_.clear();
+  append_response_head(head_, {.status = status,
+                               .version = version_,
+                               .content_type = content_type,
+                               .allow = allow_,
+                               .keep_alive = !close_after,
+                               .content_length = body.size()});
+  body_ = std::move(body);
   set_idle_timer();  // a client that stops reading is cut off too
   writing_ = true;
-  bhttp::async_write(stream_, res_,
-                     [self = shared_from_this(), close_after](beast::error_code ec, size_t) {
-                       self->on_write(ec, close_after);
-                     });
+  // Head and body in one sendmsg, on the socket itself: the session keeps
+  // its own timer, so Beast's stream adds nothing here.
+  std::array<net::const_buffer, 2> out{net::buffer(head_), net::buffer(body_)};
+  net::async_write(stream_.socket(), out,
+                   [self = shared_from_this(), close_after](beast::error_code ec, size_t) {
+                     self->on_write(ec, close_after);
+                   });
 }
 
 void Session::on_write(beast::error_code ec, bool close_after) {
   busy_ = false;
   writing_ = false;
-  res_.body().clear();
+  std::string{}.swap(body_);  // an idle connection keeps no answer
   if (!ec && close_after && unread_input_) {
     linger();
     return;

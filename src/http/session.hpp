@@ -37,8 +37,6 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   void shutdown() override;
 
  private:
-  using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
-
   void read();
   void on_header(boost::beast::error_code ec);
   void on_read(boost::beast::error_code ec);
@@ -69,7 +67,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   bool upgraded_ = false;  // the socket went to a WsSession
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
-  HttpResponse res_;
+  std::string head_;   // the answer being written: status line and fields
+  std::string body_;   // and its body
   std::string allow_;  // the Allow header of a 405
   unsigned version_ = 11;
   bool keep_alive_ = true;

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -155,6 +156,19 @@ constexpr auto escapes = [] {
   return t;
 }();
 
+// True when one of the 8 bytes of `w` needs escaping or checking (as in
+// `escapes`): below 0x20, '"', '\\' or 0x80 and up. Exact for the word as a
+// whole (no byte is missed); which byte it is, the caller finds out byte by
+// byte. The "has less than" and "has zero byte" bit tricks (Sean Anderson's
+// "Bit Twiddling Hacks").
+inline bool word_needs_escape(uint64_t w) {
+  constexpr uint64_t ones = 0x0101010101010101ull;
+  constexpr uint64_t highs = 0x8080808080808080ull;
+  auto has_zero = [](uint64_t x) { return (x - ones) & ~x & highs; };
+  uint64_t control = (w - ones * 0x20) & ~w;
+  return ((control | has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\')) | w) & highs) != 0;
+}
+
 void write_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   out.reserve(out.size() + s.size() + 2);
@@ -162,10 +176,23 @@ void write_string(std::string& out, std::string_view s) {
   const char* p = s.data();
   const char* end = p + s.size();
   const char* run = p;  // the start of the characters that pass unchanged
-  for (; p != end; ++p) {
+  while (p != end) {
+    // Eight bytes at a time while none needs a look: ids, words and
+    // sentences are mostly plain ASCII, and a byte-by-byte table lookup was
+    // a tenth of an HTTP answer's server CPU.
+    if (end - p >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, sizeof w);
+      if (!word_needs_escape(w)) {
+        p += 8;
+        continue;
+      }
+    }
     auto c = static_cast<unsigned char>(*p);
-    if (!escapes.needs[c])
+    if (!escapes.needs[c]) {
+      ++p;
       continue;
+    }
     if (c >= 0x80) {
       // Well-formed UTF-8 passes through unchanged. A string that holds other
       // bytes (a C++ executor may put any) gets U+FFFD for each bad byte, as
@@ -173,16 +200,16 @@ void write_string(std::string& out, std::string_view s) {
       // turn one odd document into an unreadable response.
       auto n = utf8::sequence_length(s, static_cast<size_t>(p - s.data()));
       if (n > 0) {
-        p += n - 1;
+        p += n;
         continue;
       }
       out.append(run, static_cast<size_t>(p - run));
-      run = p + 1;
+      run = ++p;
       out += "\xef\xbf\xbd";
       continue;
     }
     out.append(run, static_cast<size_t>(p - run));
-    run = p + 1;
+    run = ++p;
     switch (c) {
       case '"':
         out += "\\\"";

@@ -9,6 +9,7 @@
 
 #include "caflow/json.hpp"
 #include "json/json_fast.hpp"
+#include "json/utf8.hpp"
 #include "tests/fuzz/fuzz_targets.hpp"
 #include "tests/fuzz/json_differential.hpp"
 #include "tests/unit/test_documents.hpp"
@@ -244,4 +245,115 @@ TEST_CASE("json: strings that are not UTF-8 are written with U+FFFD, and read ba
   CHECK(back->text
         == "a\xef\xbf\xbd(\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xe2\x82\xac");
   CHECK(back->tags == Value{{"k\xef\xbf\xbd", "v\xef\xbf\xbd"}});
+}
+
+namespace {
+
+// The string writer as it was, one byte at a time (JSON's escapes, UTF-8
+// checked, each bad byte U+FFFD): what the word-at-a-time writer must match.
+std::string reference_json_string(std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      auto n = utf8::sequence_length(s, i);
+      if (n == 0) {
+        out += "\xef\xbf\xbd";
+        ++i;
+      } else {
+        out.append(s.substr(i, n));
+        i += n;
+      }
+      continue;
+    }
+    ++i;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += hex[c >> 4];
+          out += hex[c & 0xf];
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("json differential: strings are escaped as byte by byte, at every offset") {
+  std::mt19937 rng{20261203};
+  // Plain runs broken by each kind of byte that needs a look, placed at
+  // every offset of an 8-byte word and at the ends; multi-byte sequences
+  // (valid and not) across word boundaries.
+  const std::string specials[] = {"\"",
+                                  "\\",
+                                  "\n",
+                                  "\x01",
+                                  "\x1f",
+                                  "\x7f",
+                                  " ",
+                                  "~",
+                                  "\xc3\xa9",
+                                  "\xe2\x82\xac",
+                                  "\xf0\x9f\x98\x80",
+                                  "\xff",
+                                  "\xc3",
+                                  "\xe2\x82",
+                                  "\xed\xa0\x80",
+                                  "\x80"};
+  for (size_t len = 0; len < 40; ++len)
+    for (const auto& sp : specials)
+      for (size_t at = 0; at <= len; ++at) {
+        std::string s(len, 'a');
+        s.insert(at, sp);
+        CAPTURE(s);
+        REQUIRE(to_json(Value{s}) == reference_json_string(s));
+      }
+  auto byte = [&] {
+    // Mostly printable ASCII, sometimes anything.
+    auto r = std::uniform_int_distribution<int>(0, 99)(rng);
+    if (r < 85)
+      return static_cast<char>(std::uniform_int_distribution<int>(0x20, 0x7e)(rng));
+    return static_cast<char>(std::uniform_int_distribution<int>(0, 255)(rng));
+  };
+  for (int round = 0; round < 20000; ++round) {
+    std::string s;
+    for (int i = 0, n = std::uniform_int_distribution<int>(0, 70)(rng); i < n; ++i)
+      if (std::uniform_int_distribution<int>(0, 9)(rng) == 0)
+        s += specials[std::uniform_int_distribution<size_t>(0, std::size(specials) - 1)(rng)];
+      else
+        s += byte();
+    CAPTURE(s);
+    REQUIRE(to_json(Value{s}) == reference_json_string(s));
+    Document d;
+    d.id = s;
+    d.text = s;
+    fuzz::check_writers_agree(d);
+  }
 }

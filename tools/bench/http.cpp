@@ -3,7 +3,7 @@
 //
 //   caflow-bench http [--docs=200000] [--request-size=100] [--prefetch=8]
 //                     [--rtt-samples=2000] [--io-threads=1] [--server-cpu]
-//                     [--rounds=3] [--legacy] [--no-in-process]
+//                     [--rounds=3] [--legacy] [--no-in-process] [--only=PHASE,...]
 //
 // --server-cpu adds the gateway's own cost: server CPU time per request
 // (every thread of the server process, from its own getrusage) over HTTP and
@@ -17,6 +17,9 @@
 // --legacy adds the former path
 // into the gateway (an actor spawned per request). --rounds alternations,
 // medians in the summary (the machine is shared and noisy).
+// --only=http,grpc runs just those phases (e.g. to profile the server under
+// one of them: perf record -p <this process>) and prints their lines, no
+// summary.
 #include <string>
 #include <vector>
 
@@ -104,6 +107,18 @@ int run_http_bench(int argc, char** argv) {
                           "grpc-scheduler", "http-legacy", "grpc-legacy"})
       if (p == "http" || (server_cpu && (legacy || p.find("-legacy") == std::string::npos)))
         s.phases.push_back(p);
+  if (auto only = arg_string(argc, argv, "only", ""); !only.empty()) {
+    std::vector<std::string> kept;
+    for (const auto& p : s.phases)
+      if (("," + only + ",").find("," + p + ",") != std::string::npos)
+        kept.push_back(p);
+    s.phases = std::move(kept);
+    if (s.phases.empty())
+      throw Error(errc::invalid_argument, "--only names no phase of this run: " + only);
+    for (const auto& f : run_gateway_phases(argc, argv, s))
+      emit(phase_line(f, s));
+    return 0;
+  }
   auto phases = run_gateway_phases(argc, argv, s);
   for (const auto& f : phases)
     emit(phase_line(f, s));
