@@ -751,9 +751,11 @@ TEST_CASE("sparse index: a merge job run on another thread while writes and sear
     index.upsert(l, data[l].indices, data[l].values);
   }
   TieBreak by_label;
-  for (int round = 0; round < 3; ++round) {
+  // Minor and major jobs in turn: the first minor one makes the whole
+  // delta a mid, the next major one a base, and so on.
+  for (int round = 0; round < 4; ++round) {
     CAPTURE(round);
-    auto job = index.begin_merge(MergeKind::major);
+    auto job = index.begin_merge(round % 2 == 0 ? MergeKind::minor : MergeKind::major);
     REQUIRE(job);
     std::thread worker{[&job] { job->run(); }};
     for (int i = 0; i < 300; ++i) {
@@ -770,6 +772,7 @@ TEST_CASE("sparse index: a merge job run on another thread while writes and sear
     }
     worker.join();
     index.finish_merge(job);
+    CHECK((index.mid_postings() > 0) == (round % 2 == 0));
     for (int i = 0; i < 50; ++i) {
       auto q = random_vector(rng, 200, true);
       check_against_brute(index, Metric::inner_product, data, q, 10, by_label);
