@@ -45,9 +45,7 @@ int run_grpc_bench(int argc, char** argv) {
   // every phase printed, medians in the summary.
   auto rounds = std::max<long long>(1, arg(argc, argv, "rounds", 3));
   // --grpc-only: no HTTP phase (e.g. to profile the gRPC path alone).
-  bool grpc_only = false;
-  for (int i = 1; i < argc; ++i)
-    grpc_only = grpc_only || std::string{argv[i]} == "--grpc-only";
+  bool grpc_only = flag(argc, argv, "grpc-only");
   for (long long r = 0; r < rounds; ++r)
     for (std::string p : {"grpc-detached", "grpc", "http"})
       if (!grpc_only || p == "grpc")

@@ -87,9 +87,7 @@ int hnsw_restart(int argc, char** argv) {
     return child(dir, dim);
   auto n = static_cast<size_t>(arg(argc, argv, "n", 100000));
   auto kept = arg_string(argc, argv, "workspace", "");
-  bool rebuild = true;
-  for (int i = 2; i < argc; ++i)
-    rebuild = rebuild && std::string_view{argv[i]} != "--no-rebuild";
+  bool rebuild = !flag(argc, argv, "no-rebuild");
   auto dir = !kept.empty()
                ? kept
                : (fs::temp_directory_path() / ("caflow-bench-hnsw-" + std::to_string(::getpid())))

@@ -36,13 +36,6 @@ namespace {
 // quoted in the issue: a reference, not measured here.
 constexpr double jina_docs_per_s = 9100;
 
-bool has_flag(int argc, char** argv, const char* flag) {
-  for (int i = 1; i < argc; ++i)
-    if (std::string{argv[i]} == flag)
-      return true;
-  return false;
-}
-
 // The same flow in process: throughput, then single-document round trips.
 PhaseFigures in_process(const GatewaySettings& s) {
   Flow flow;
@@ -98,8 +91,8 @@ int run_http_bench(int argc, char** argv) {
   if (is_gateway_client(argc, argv))
     return run_gateway_client(argc, argv);
   auto s = gateway_settings(argc, argv);
-  bool server_cpu = has_flag(argc, argv, "--server-cpu");
-  bool legacy = server_cpu && has_flag(argc, argv, "--legacy");
+  bool server_cpu = flag(argc, argv, "server-cpu");
+  bool legacy = server_cpu && flag(argc, argv, "legacy");
   // With --server-cpu, --rounds alternations of the six (eight), medians reported.
   auto rounds = server_cpu ? std::max<long long>(1, arg(argc, argv, "rounds", 3)) : 1;
   for (long long r = 0; r < rounds; ++r)
@@ -169,7 +162,7 @@ int run_http_bench(int argc, char** argv) {
     }
     emit(line);
   }
-  if (has_flag(argc, argv, "--no-in-process"))  // e.g. to profile the server alone
+  if (flag(argc, argv, "no-in-process"))  // e.g. to profile the server alone
     return 0;
 
   // The same flow in process, measured after the client finished so that

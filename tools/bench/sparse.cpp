@@ -31,7 +31,6 @@
 #include <unistd.h>
 
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -198,9 +197,7 @@ bool same_hits(const std::vector<Hit>& a, const std::vector<Hit>& b) {
 int run_sparse_bench(int argc, char** argv) {
   auto sizes = sizes_arg(argc, argv);
   auto n_queries = static_cast<size_t>(arg(argc, argv, "queries", 300));
-  bool no_scipy = false;
-  for (int i = 2; i < argc; ++i)
-    no_scipy = no_scipy || std::strcmp(argv[i], "--no-scipy") == 0;
+  bool no_scipy = flag(argc, argv, "no-scipy");
   size_t max_n = *std::max_element(sizes.begin(), sizes.end());
   auto workload = Workload::make(argc, argv, max_n);
   std::vector<Embedding> docs;
