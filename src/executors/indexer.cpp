@@ -5,7 +5,9 @@
 //
 //   uses: Indexer
 //   uses_with: {metric: cosine, index: exact|hnsw, M: 16, ef_construction: 200,
-//               ef: 50, max_elements: 1024, sync: false, default_top_k: 10}
+//               ef: 50, max_elements: 1024, sync: false, default_top_k: 10,
+//               merge_min_postings: 65536, merge_minor_share: 32,
+//               merge_major_share: 4}
 //
 // Endpoints: /index, /update, /delete, /search, /fetch, /clear, /count, and a
 // default "*" that passes documents through. /search, /fetch and /count only
@@ -53,7 +55,10 @@ class Indexer : public Executor, public Replicated {
                                                         "memtable_mb",
                                                         "block_cache_mb",
                                                         "log_retention",
-                                                        "log_retention_mb"};
+                                                        "log_retention_mb",
+                                                        "merge_min_postings",
+                                                        "merge_minor_share",
+                                                        "merge_major_share"};
 
   /// The endpoints that only read: one copy of a shard answers them.
   static constexpr std::string_view read_endpoints[] = {"/search", "/fetch", "/count"};

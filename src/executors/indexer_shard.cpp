@@ -60,7 +60,7 @@ struct Marker {
 std::unique_ptr<VectorIndex> make_index(const IndexerOptions& options) {
   if (options.hnsw)
     return std::make_unique<HnswIndex>(options.metric, options.hnsw_options);
-  auto exact = std::make_unique<ExactIndex>(options.metric);
+  auto exact = std::make_unique<ExactIndex>(options.metric, options.merge);
   exact->set_background_merges(true);  // on merge_thread_, off the lock
   return exact;
 }
@@ -139,6 +139,20 @@ IndexerOptions IndexerOptions::from(const ExecutorContext& ctx) {
   out.checkpoint_seconds = positive("checkpoint_seconds", 60);
   out.log_retention = positive("log_retention", 10000);
   out.log_retention_mb = positive("log_retention_mb", 64);
+  // A zero bound or major share would make a merge due on every write; a
+  // zero minor share is MergePolicy's "two tiers" (flat()).
+  const MergePolicy merge_defaults;
+  out.merge.min_postings = positive("merge_min_postings",
+                                    static_cast<int64_t>(merge_defaults.min_postings));
+  auto minor_share = ctx.get("merge_minor_share", static_cast<int64_t>(merge_defaults.minor_share));
+  if (minor_share < 0)
+    throw Error(errc::invalid_argument, ctx.name
+                                          + ": uses_with.merge_minor_share: expected 0 (no minor "
+                                            "merges) or a positive integer, got "
+                                          + std::to_string(minor_share));
+  out.merge.minor_share = static_cast<size_t>(minor_share);
+  out.merge.major_share = positive("merge_major_share",
+                                   static_cast<int64_t>(merge_defaults.major_share));
   return out;
 }
 
@@ -792,6 +806,18 @@ size_t IndexerShard::count() const {
 
 void IndexerShard::flush() {
   check(store_->flush());
+}
+
+MergeCounts IndexerShard::merges() const {
+  std::shared_lock<std::shared_mutex> lock{mtx_};
+  const auto* exact = dynamic_cast<const ExactIndex*>(index_.get());
+  return exact != nullptr ? exact->sparse_index().merges() : MergeCounts{};
+}
+
+void IndexerShard::wait_background() {
+  std::lock_guard<std::mutex> writer{write_mtx_};
+  if (merge_thread_.joinable())
+    merge_thread_.join();
 }
 
 }  // namespace caflow

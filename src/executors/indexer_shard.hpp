@@ -57,6 +57,7 @@
 #include "caflow/executor.hpp"
 #include "caflow/replication.hpp"
 #include "index/hnsw_index.hpp"
+#include "index/merge_policy.hpp"
 #include "index/metric.hpp"
 #include "index/vector_index.hpp"
 #include "storage/log_retention.hpp"
@@ -99,6 +100,11 @@ struct IndexerOptions {
   /// start (`strict`) or starts with the records before the damage
   /// (`point_in_time`, loudly; see storage/db_open.hpp). Default: strict
   WalRecovery wal_recovery = WalRecovery::strict;
+  /// When exact sparse search folds its tiers (index/merge_policy.hpp):
+  /// `merge_min_postings` (Default: 65536), `merge_minor_share` (0: no minor
+  /// merges; Default: 32) and `merge_major_share` (Default: 4). Dense and
+  /// HNSW indexes ignore it.
+  MergePolicy merge{};
 
   /// Reads the options; errors (caflow::Error, invalid_argument) name the
   /// executor and key.
@@ -163,6 +169,12 @@ class IndexerShard {
   [[nodiscard]] size_t count() const;
   /// Syncs the WAL to disk.
   void flush();
+  /// The merges the exact sparse index installed since it was built (at
+  /// open, a /clear or a restore); none for dense and HNSW. Tests.
+  [[nodiscard]] MergeCounts merges() const;
+  /// Waits for the index's background job in flight, if any (tests: so
+  /// that the next write sees the merge installed, whatever the load).
+  void wait_background();
 
  private:
   void load();

@@ -58,6 +58,7 @@ class ExactIndex final : public VectorIndex {
 
   /// The sparse side (tests and benchmarks: merge(), postings()).
   [[nodiscard]] SparseIndex& sparse_index() noexcept { return sparse_index_; }
+  [[nodiscard]] const SparseIndex& sparse_index() const noexcept { return sparse_index_; }
 
  private:
   std::vector<std::vector<Hit>> search_dense(const std::vector<const Embedding*>& queries, size_t k,

@@ -31,6 +31,12 @@ namespace caflow {
 /// What a merge folds (see the file comment).
 enum class MergeKind : uint8_t { none, minor, major };
 
+/// Merges installed so far, of each kind (tests and benchmarks).
+struct MergeCounts {
+  size_t minor = 0;
+  size_t major = 0;
+};
+
 /// The numbers of the merge rule (see the file comment); tests use small
 /// ones so that both merges happen often on little data.
 struct MergePolicy {

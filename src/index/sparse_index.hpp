@@ -209,10 +209,7 @@ class SparseIndex {
   }
 
   /// Merges installed so far, of each kind (tests and benchmarks).
-  struct MergeCounts {
-    size_t minor = 0;
-    size_t major = 0;
-  };
+  using MergeCounts = caflow::MergeCounts;
   [[nodiscard]] MergeCounts merges() const noexcept { return merges_; }
 
   /// Stores the non-zeros `indices`/`values` (strictly increasing indices)

@@ -210,6 +210,14 @@ TEST_CASE("config keys: every option the Indexer reads is one it declares") {
                           "      sync: true\n      wal_recovery: strict\n      default_top_k: 5\n"
                           "      checkpoint_writes: 100\n      checkpoint_seconds: 5\n"
                           "      memtable_mb: 8\n      block_cache_mb: 8\n"
-                          "      log_retention: 100\n      log_retention_mb: 16\n"))
+                          "      log_retention: 100\n      log_retention_mb: 16\n"
+                          "      merge_min_postings: 64\n      merge_minor_share: 8\n"
+                          "      merge_major_share: 2\n"))
         == "");
+  // The merge keys are flat, like the others: a typo in one is caught.
+  CHECK(error_of(executor("    uses: Indexer\n    workspace: ./ws\n    uses_with:\n"
+                          "      merge_minor_shares: 8\n"))
+          .find(":6: executors[0].uses_with.merge_minor_shares: unknown key for Indexer (did you "
+                "mean 'merge_minor_share'?)")
+        == 0);
 }
