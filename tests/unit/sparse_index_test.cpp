@@ -542,103 +542,24 @@ TEST_CASE(
   check_against_brute(index, Metric::cosine, data, Sparse{{7, 9}, {0.5f, 0.8f}}, 10, scrambled());
 }
 
-TEST_CASE("sparse index: a merge job in a fixed order of write, search, run and install") {
-  // The order the Indexer's shards run it in: the job is taken under the
-  // lock, run without it while writes and searches go on, installed under
-  // it. Each write kind lands at each phase, and every search in between
-  // equals brute force.
+// An index with background merges (as the Indexer's shards run them) and
+// what it should hold: each write applied to both, each check against brute
+// force over the copy.
+struct JobFixture {
   SparseIndex index{Metric::cosine, /*block_bits=*/2};
-  index.set_background_merges(true);
   std::map<uint64_t, Sparse> data;
-  auto put = [&](uint64_t label, Sparse v) {
+  TieBreak by_label;
+
+  JobFixture() { index.set_background_merges(true); }
+  void put(uint64_t label, Sparse v) {
     index.upsert(label, v.indices, v.values);
     data[label] = std::move(v);
-  };
-  auto drop = [&](uint64_t label) {
+  }
+  void drop(uint64_t label) {
     CHECK(index.remove(label));
     data.erase(label);
-  };
-  TieBreak by_label;
-  auto check_all = [&](const char* phase) {
-    CAPTURE(phase);
-    REQUIRE(index.size() == data.size());
-    for (uint32_t t = 0; t < 6; ++t) {
-      Sparse q{{t, t + 1}, {1.0f, 0.5f}};
-      check_against_brute(index, Metric::cosine, data, q, 50, by_label);
-    }
-  };
-  for (uint64_t l = 0; l < 20; ++l)
-    put(l, Sparse{{static_cast<uint32_t>(l % 5), 6}, {1.0f + static_cast<float>(l % 3), 1.0f}});
-  index.merge();  // a base
-  for (uint64_t l = 20; l < 30; ++l)
-    put(l, Sparse{{static_cast<uint32_t>(l % 4), 5}, {2.0f, 1.0f}});
-  drop(3);  // a tombstone in the base before the job
-  auto job = index.begin_merge(MergeKind::major);
-  REQUIRE(job);
-  check_all("taken");
-  put(2, Sparse{{0, 1}, {1.0f, 1.0f}});   // update of a merged (base) slot
-  put(25, Sparse{{4}, {1.0f}});           // update of a merged (frozen) slot
-  put(40, Sparse{{1, 2}, {3.0f, 1.0f}});  // new
-  drop(7);                                // delete of a merged slot
-  check_all("written before run");
-  job->run();
-  check_all("ran");  // nothing installed yet: the frozen segment is still searched
-  put(41, Sparse{{2, 3}, {1.0f, 1.0f}});  // new, after the run
-  put(40, Sparse{{0}, {1.0f}});           // update of a slot written mid-merge
-  drop(26);                               // delete of a merged slot after the run
-  drop(41);                               // delete of a slot written mid-merge
-  check_all("written after run");
-  index.finish_merge(job);
-  CHECK_FALSE(index.merging());
-  check_all("installed");
-  put(2, Sparse{{5}, {1.0f}});  // the carried-over labels still update their slots
-  drop(40);
-  put(50, Sparse{{0, 5}, {1.0f, 2.0f}});
-  check_all("written after install");
-  index.merge();
-  check_all("merged again");
-  CHECK(index.postings() == 2 * data.size() - 2);  // no dead postings; 2 and 25 have one
-
-  // A cancelled job installs nothing and loses nothing.
-  put(60, Sparse{{1}, {1.0f}});
-  auto cancelled = index.begin_merge(MergeKind::major);
-  REQUIRE(cancelled);
-  put(61, Sparse{{1, 2}, {1.0f, 1.0f}});
-  drop(60);
-  cancelled->cancel();
-  cancelled->run();
-  index.finish_merge(cancelled);
-  CHECK_FALSE(index.merging());
-  check_all("cancelled");
-  // A job finished on another index is ignored.
-  SparseIndex other{Metric::cosine};
-  other.upsert(1, {1}, {1.0f});
-  auto foreign = other.begin_merge(MergeKind::major);
-  foreign->run();
-  index.finish_merge(foreign);
-  check_all("foreign job");
-  other.finish_merge(foreign);
-  CHECK(other.search({1}, {1.0f}, 1, by_label).at(0).label == 1);
-}
-
-TEST_CASE("sparse index: minor and major jobs in a fixed order of write, search, run and install") {
-  // Base, mid and delta at once: a minor job folds the delta into the mid
-  // (no slot moves: writes during it stand as they are), a major one all
-  // three into the base (writes carried over, renumbered); each write kind
-  // at each phase, every search in between equal to brute force.
-  SparseIndex index{Metric::cosine, /*block_bits=*/2};
-  index.set_background_merges(true);
-  std::map<uint64_t, Sparse> data;
-  auto put = [&](uint64_t label, Sparse v) {
-    index.upsert(label, v.indices, v.values);
-    data[label] = std::move(v);
-  };
-  auto drop = [&](uint64_t label) {
-    CHECK(index.remove(label));
-    data.erase(label);
-  };
-  TieBreak by_label;
-  auto check_all = [&](const char* phase) {
+  }
+  void check_all(const char* phase) {
     CAPTURE(phase);
     REQUIRE(index.size() == data.size());
     size_t live = 0;
@@ -649,94 +570,162 @@ TEST_CASE("sparse index: minor and major jobs in a fixed order of write, search,
       Sparse q{{t, t + 1}, {1.0f, 0.5f}};
       check_against_brute(index, Metric::cosine, data, q, 50, by_label);
     }
-  };
+  }
+};
+
+TEST_CASE("sparse index: a merge job in a fixed order of write, search, run and install") {
+  // The order the Indexer's shards run it in: the job is taken under the
+  // lock, run without it while writes and searches go on, installed under
+  // it. Each write kind lands at each phase, and every search in between
+  // equals brute force.
+  JobFixture f;
+  for (uint64_t l = 0; l < 20; ++l)
+    f.put(l, Sparse{{static_cast<uint32_t>(l % 5), 6}, {1.0f + static_cast<float>(l % 3), 1.0f}});
+  f.index.merge();  // a base
+  for (uint64_t l = 20; l < 30; ++l)
+    f.put(l, Sparse{{static_cast<uint32_t>(l % 4), 5}, {2.0f, 1.0f}});
+  f.drop(3);  // a tombstone in the base before the job
+  auto job = f.index.begin_merge(MergeKind::major);
+  REQUIRE(job);
+  f.check_all("taken");
+  f.put(2, Sparse{{0, 1}, {1.0f, 1.0f}});   // update of a merged (base) slot
+  f.put(25, Sparse{{4}, {1.0f}});           // update of a merged (frozen) slot
+  f.put(40, Sparse{{1, 2}, {3.0f, 1.0f}});  // new
+  f.drop(7);                                // delete of a merged slot
+  f.check_all("written before run");
+  job->run();
+  f.check_all("ran");  // nothing installed yet: the frozen segment is still searched
+  f.put(41, Sparse{{2, 3}, {1.0f, 1.0f}});  // new, after the run
+  f.put(40, Sparse{{0}, {1.0f}});           // update of a slot written mid-merge
+  f.drop(26);                               // delete of a merged slot after the run
+  f.drop(41);                               // delete of a slot written mid-merge
+  f.check_all("written after run");
+  f.index.finish_merge(job);
+  CHECK_FALSE(f.index.merging());
+  f.check_all("installed");
+  f.put(2, Sparse{{5}, {1.0f}});  // the carried-over labels still update their slots
+  f.drop(40);
+  f.put(50, Sparse{{0, 5}, {1.0f, 2.0f}});
+  f.check_all("written after install");
+  f.index.merge();
+  f.check_all("merged again");
+  CHECK(f.index.postings() == 2 * f.data.size() - 2);  // no dead postings; 2 and 25 have one
+
+  // A cancelled job installs nothing and loses nothing.
+  f.put(60, Sparse{{1}, {1.0f}});
+  auto cancelled = f.index.begin_merge(MergeKind::major);
+  REQUIRE(cancelled);
+  f.put(61, Sparse{{1, 2}, {1.0f, 1.0f}});
+  f.drop(60);
+  cancelled->cancel();
+  cancelled->run();
+  f.index.finish_merge(cancelled);
+  CHECK_FALSE(f.index.merging());
+  f.check_all("cancelled");
+  // A job finished on another index is ignored.
+  SparseIndex other{Metric::cosine};
+  other.upsert(1, {1}, {1.0f});
+  auto foreign = other.begin_merge(MergeKind::major);
+  foreign->run();
+  f.index.finish_merge(foreign);
+  f.check_all("foreign job");
+  other.finish_merge(foreign);
+  CHECK(other.search({1}, {1.0f}, 1, f.by_label).at(0).label == 1);
+}
+
+TEST_CASE("sparse index: minor and major jobs in a fixed order of write, search, run and install") {
+  // Base, mid and delta at once: a minor job folds the delta into the mid
+  // (no slot moves: writes during it stand as they are), a major one all
+  // three into the base (writes carried over, renumbered); each write kind
+  // at each phase, every search in between equal to brute force.
+  JobFixture f;
   auto run_job = [&](MergeKind kind, auto&& before_run, auto&& after_run) {
-    auto job = index.begin_merge(kind);
+    auto job = f.index.begin_merge(kind);
     REQUIRE(job);
-    check_all("taken");
+    f.check_all("taken");
     before_run();
-    check_all("written before run");
+    f.check_all("written before run");
     job->run();
-    check_all("ran");
+    f.check_all("ran");
     after_run();
-    check_all("written after run");
-    index.finish_merge(job);
-    CHECK_FALSE(index.merging());
-    check_all("installed");
+    f.check_all("written after run");
+    f.index.finish_merge(job);
+    CHECK_FALSE(f.index.merging());
+    f.check_all("installed");
   };
   for (uint64_t l = 0; l < 21; ++l)  // 21: the mid starts inside a block
-    put(l, Sparse{{static_cast<uint32_t>(l % 5), 6}, {1.0f + static_cast<float>(l % 3), 1.0f}});
-  index.merge();  // a base
+    f.put(l, Sparse{{static_cast<uint32_t>(l % 5), 6}, {1.0f + static_cast<float>(l % 3), 1.0f}});
+  f.index.merge();  // a base
   for (uint64_t l = 21; l < 31; ++l)
-    put(l, Sparse{{static_cast<uint32_t>(l % 4), 5}, {2.0f, 1.0f}});
-  drop(3);   // a tombstone in the base
-  drop(22);  // and one in the delta, dropped by the minor merge
+    f.put(l, Sparse{{static_cast<uint32_t>(l % 4), 5}, {2.0f, 1.0f}});
+  f.drop(3);   // a tombstone in the base
+  f.drop(22);  // and one in the delta, dropped by the minor merge
   run_job(
     MergeKind::minor,
     [&] {
-      put(2, Sparse{{0, 1}, {1.0f, 1.0f}});   // update of a base slot
-      put(25, Sparse{{4}, {1.0f}});           // update of a merged (delta) slot
-      put(40, Sparse{{1, 2}, {3.0f, 1.0f}});  // new
-      drop(27);                               // delete of a merged slot
+      f.put(2, Sparse{{0, 1}, {1.0f, 1.0f}});   // update of a base slot
+      f.put(25, Sparse{{4}, {1.0f}});           // update of a merged (delta) slot
+      f.put(40, Sparse{{1, 2}, {3.0f, 1.0f}});  // new
+      f.drop(27);                               // delete of a merged slot
     },
     [&] {
-      put(41, Sparse{{2, 3}, {1.0f, 1.0f}});
-      put(40, Sparse{{0}, {1.0f}});  // update of a slot written mid-merge
-      drop(28);                      // delete of a merged slot after the run
-      drop(41);
+      f.put(41, Sparse{{2, 3}, {1.0f, 1.0f}});
+      f.put(40, Sparse{{0}, {1.0f}});  // update of a slot written mid-merge
+      f.drop(28);                      // delete of a merged slot after the run
+      f.drop(41);
     });
-  CHECK(index.merges().minor == 1);
+  CHECK(f.index.merges().minor == 1);
   // 21..30 but 22 (dropped before the job), two postings each; 25, 27 and
   // 28 (written during it) are tombstones there.
-  CHECK(index.mid_postings() == 2 * 9);
-  put(50, Sparse{{0, 5}, {1.0f, 2.0f}});
-  drop(29);  // a tombstone in the mid
-  check_all("written after the minor merge");
+  CHECK(f.index.mid_postings() == 2 * 9);
+  f.put(50, Sparse{{0, 5}, {1.0f, 2.0f}});
+  f.drop(29);  // a tombstone in the mid
+  f.check_all("written after the minor merge");
   // A second minor merge: the mid rebuilt from itself and the delta.
   run_job(
     MergeKind::minor,
     [&] {
-      put(51, Sparse{{3}, {2.0f}});
+      f.put(51, Sparse{{3}, {2.0f}});
     },
-    [&] { drop(24); });
-  CHECK(index.merges().minor == 2);
+    [&] { f.drop(24); });
+  CHECK(f.index.merges().minor == 2);
   // A major one, with base, mid and delta all holding postings.
-  put(60, Sparse{{1, 4}, {1.0f, 1.0f}});
-  drop(23);  // mid
-  drop(5);   // base
-  CHECK(index.mid_postings() > 0);
+  f.put(60, Sparse{{1, 4}, {1.0f, 1.0f}});
+  f.drop(23);  // mid
+  f.drop(5);   // base
+  CHECK(f.index.mid_postings() > 0);
   run_job(
     MergeKind::major,
     [&] {
-      put(26, Sparse{{5}, {1.0f}});  // update of a mid slot
-      put(61, Sparse{{0, 2}, {1.0f, 1.0f}});
-      drop(60);  // delete of a merged (delta) slot
+      f.put(26, Sparse{{5}, {1.0f}});  // update of a mid slot
+      f.put(61, Sparse{{0, 2}, {1.0f, 1.0f}});
+      f.drop(60);  // delete of a merged (delta) slot
     },
     [&] {
-      put(62, Sparse{{1}, {1.0f}});
-      drop(30);  // mid
-      drop(1);   // base
+      f.put(62, Sparse{{1}, {1.0f}});
+      f.drop(30);  // mid
+      f.drop(1);   // base
     });
-  CHECK(index.merges().major == 2);
-  CHECK(index.mid_postings() == 0);
-  put(2, Sparse{{5}, {1.0f}});  // carried-over labels still update their slots
-  drop(26);
-  check_all("written after the major merge");
-  index.merge();
-  check_all("merged again");
-  CHECK(index.dead_postings() == 0);
+  CHECK(f.index.merges().major == 2);
+  CHECK(f.index.mid_postings() == 0);
+  f.put(2, Sparse{{5}, {1.0f}});  // carried-over labels still update their slots
+  f.drop(26);
+  f.check_all("written after the major merge");
+  f.index.merge();
+  f.check_all("merged again");
+  CHECK(f.index.dead_postings() == 0);
   // A cancelled minor job installs nothing and loses nothing.
-  put(70, Sparse{{1}, {1.0f}});
-  auto cancelled = index.begin_merge(MergeKind::minor);
+  f.put(70, Sparse{{1}, {1.0f}});
+  auto cancelled = f.index.begin_merge(MergeKind::minor);
   REQUIRE(cancelled);
-  put(71, Sparse{{1, 2}, {1.0f, 1.0f}});
-  drop(70);
+  f.put(71, Sparse{{1, 2}, {1.0f, 1.0f}});
+  f.drop(70);
   cancelled->cancel();
   cancelled->run();
-  index.finish_merge(cancelled);
-  CHECK_FALSE(index.merging());
-  CHECK(index.merges().minor == 2);
-  check_all("cancelled");
+  f.index.finish_merge(cancelled);
+  CHECK_FALSE(f.index.merging());
+  CHECK(f.index.merges().minor == 2);
+  f.check_all("cancelled");
 }
 
 TEST_CASE("sparse index: a merge job run on another thread while writes and searches go on") {
