@@ -81,7 +81,8 @@ caf::error read_document(docarray::DocumentProto& pb, const DocPath& at, Documen
       d.text = std::move(*pb.mutable_text());
       break;
     case docarray::DocumentProto::kTensor:
-      return refuse(at.str(), "tensor", "tensors are not supported; send an embedding or a blob");
+      // Read below: it stands in for a missing embedding.
+      break;
     case docarray::DocumentProto::CONTENT_NOT_SET:
       break;
   }
@@ -108,6 +109,20 @@ caf::error read_document(docarray::DocumentProto& pb, const DocPath& at, Documen
     if (!e)
       return std::move(e.error());
     d.embedding = std::move(*e);
+  }
+  if (pb.content_case() == docarray::DocumentProto::kTensor) {
+    // DocArray calls a vector that is not an embedding `tensor` (an image's
+    // pixels, an audio clip): as over HTTP it becomes the document's vector
+    // when there is no embedding. A document has one vector in caflow, so
+    // both at once are refused rather than one dropped.
+    if (pb.has_embedding())
+      return refuse(at.str(), "tensor",
+                    "a document carries one vector in caflow: send an embedding or a tensor, "
+                    "not both");
+    auto t = read_ndarray(pb.tensor(), at.str() + ".tensor");
+    if (!t)
+      return std::move(t.error());
+    d.embedding = std::move(*t);
   }
   for (const auto& [name, score] : pb.scores())
     d.scores[name] = score.value();

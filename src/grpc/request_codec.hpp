@@ -4,10 +4,11 @@
 // A request's header gives request_id (generated when empty), exec_endpoint
 // (default "/") and target_executor; `parameters` is a Struct; the documents
 // come in data.docs (data.docs_bytes, docarray's pickled form, is refused).
-// Document fields caflow has no place for (tensor, weight, modality, offset,
-// location, evaluations) are refused with the field's path rather than
-// dropped; granularity and adjacency follow from the nesting and are
-// written back that way.
+// A document's `tensor` stands in for a missing embedding (as over HTTP;
+// with an embedding beside it, it is refused). Document fields caflow has no
+// place for (weight, modality, offset, location, evaluations) are refused
+// with the field's path rather than dropped; granularity and adjacency follow from the nesting and
+// are written back that way.
 //
 // A response echoes the header, carries the request's parameters with the
 // executors' on top (as Jina's do), routes (the gateway first, then every

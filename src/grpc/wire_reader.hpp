@@ -5,7 +5,7 @@
 // it costs more than the rest of the request (each DocumentProto is a
 // ~200-byte object with two map fields).
 //
-// Anything else — a field caflow refuses (tensor, weight, modality, ...),
+// Anything else — a tensor, a field caflow refuses (weight, modality, ...),
 // routes, a status in the header, docs_bytes, unknown fields, groups,
 // damaged bytes of any kind (truncated, overlong varints, bad lengths, bad
 // UTF-8 in a string field), a value read_ndarray refuses, nesting deeper

@@ -148,13 +148,11 @@ TEST_CASE("documents and requests: fields, nesting, tags, refusals") {
   CHECK(failed.header().status().exception().executor() == "upper");
   CHECK(failed.header().status().exception().name() == "executor_failed");
 
-  for (const char* field : {"tensor", "weight", "location"}) {
+  for (const char* field : {"weight", "location"}) {
     CAPTURE(field);
     jina::DataRequestProto bad;
     auto* b = bad.mutable_data()->mutable_docs()->add_docs();
-    if (std::string{field} == "tensor")
-      b->mutable_tensor()->mutable_dense()->add_shape(1);
-    else if (std::string{field} == "weight")
+    if (std::string{field} == "weight")
       b->set_weight(2);
     else
       b->add_location(1);
@@ -162,6 +160,42 @@ TEST_CASE("documents and requests: fields, nesting, tags, refusals") {
     REQUIRE_FALSE(r);
     CHECK(error_message(r.error()).find(std::string{"data.docs[0]."} + field) == 0);
   }
+}
+
+TEST_CASE("decoding: a tensor stands in for a missing embedding, as over HTTP") {
+  auto dense = [](docarray::NdArrayProto* a, std::vector<float> xs) {
+    auto n = static_cast<uint32_t>(xs.size());
+    fill<float>(a->mutable_dense(), std::move(xs), {n}, "<f4");
+  };
+  jina::DataRequestProto msg;
+  auto* docs = msg.mutable_data()->mutable_docs();
+  dense(docs->add_docs()->mutable_tensor(), {1.f, 2.f, 3.f});
+  auto* match = docs->add_docs()->add_matches();  // nested too
+  dense(match->mutable_tensor(), {0.5f});
+  auto r = decode_request(msg);
+  REQUIRE(r);
+  REQUIRE(r->docs.size() == 2);
+  CHECK(r->docs[0].embedding.dim == 3);
+  CHECK(r->docs[0].embedding.values == std::vector<float>{1.f, 2.f, 3.f});
+  REQUIRE(r->docs[1].matches.size() == 1);
+  CHECK(r->docs[1].matches[0].embedding.values == std::vector<float>{0.5f});
+
+  // An embedding and a tensor: one would be dropped, so both are refused.
+  jina::DataRequestProto both;
+  auto* b = both.mutable_data()->mutable_docs()->add_docs();
+  dense(b->mutable_tensor(), {1.f});
+  dense(b->mutable_embedding(), {2.f});
+  auto refused = decode_request(both);
+  REQUIRE_FALSE(refused);
+  CHECK(error_message(refused.error()).find("data.docs[0].tensor") == 0);
+
+  // A bad tensor is named as the tensor.
+  jina::DataRequestProto bad;
+  auto* short_buffer = bad.mutable_data()->mutable_docs()->add_docs()->mutable_tensor();
+  fill<float>(short_buffer->mutable_dense(), {1, 2}, {3}, "<f4");
+  auto damaged = decode_request(bad);
+  REQUIRE_FALSE(damaged);
+  CHECK(error_message(damaged.error()).find("data.docs[0].tensor") == 0);
 }
 
 TEST_CASE(

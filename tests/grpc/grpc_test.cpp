@@ -28,7 +28,7 @@ TEST_CASE("gRPC: Jina's client streams, calls, discovers and gets errors in-band
   REQUIRE_MESSAGE(server, describe(server.error()));
   testing::check_scenarios(
     *running, "jina_client.py", {std::to_string((*server)->port())},
-    {"stream", "search", "sparse", "error", "discovery", "info", "health", "bad"});
+    {"stream", "search", "sparse", "tensor", "error", "discovery", "info", "health", "bad"});
 }
 
 TEST_CASE("gRPC: a second server on a taken port fails naming the address") {

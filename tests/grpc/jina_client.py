@@ -21,14 +21,16 @@ import sys
 import grpc
 from google.protobuf import empty_pb2
 
+import docarray_pb2
 import health_pb2
 import health_pb2_grpc
 import jina_pb2_grpc
 import reflection_pb2
 import reflection_pb2_grpc
 from jina_common import (DEADLINE, ERROR, Failure, Window, check, check_in_band_error, check_ranked,
-                         check_sparse_answer, check_stream_answers, complex_dtype_doc, doc, request,
-                         run, search_request, sparse_request, stream_requests)
+                         check_sparse_answer, check_stream_answers, complex_dtype_doc, dense, doc,
+                         read_embedding, request, run, search_request, sparse_request,
+                         stream_requests)
 
 
 def stream(channel, requests, prefetch):
@@ -75,6 +77,26 @@ def scenario_sparse(channel):
     stub = jina_pb2_grpc.JinaSingleDataRequestRPCStub(channel)
     resp = stub.process_single_data(sparse_request(), timeout=DEADLINE)
     check_sparse_answer(resp)
+
+
+def scenario_tensor(channel):
+    """docarray's `tensor` (a vector that is not an embedding: an image's
+    pixels, say) comes back as the embedding, as over HTTP; a document with
+    both is refused, naming the tensor."""
+    stub = jina_pb2_grpc.JinaSingleDataRequestRPCStub(channel)
+    pixels = [0.25, 0.5, 0.75, 1.0]
+    d = docarray_pb2.DocumentProto(id='image')
+    d.tensor.CopyFrom(dense(pixels))
+    resp = stub.process_single_data(request('/noop', [d], target='upper'), timeout=DEADLINE)
+    check(resp.header.status.code == 0, 'status %s' % resp.header.status)
+    (out,) = resp.data.docs.docs
+    got = read_embedding(out.embedding)
+    check(got == (4, dict(enumerate(pixels))), 'tensor came back as %s %s' % got)
+    d.embedding.CopyFrom(dense([1.0]))
+    why = expect_status(grpc.StatusCode.INVALID_ARGUMENT,
+                        lambda: stub.process_single_data(request('/noop', [d], target='upper'),
+                                                         timeout=DEADLINE), 'tensor and embedding')
+    check('data.docs[0].tensor' in why, 'message does not name the tensor: %s' % why)
 
 
 def scenario_error(channel):
@@ -173,6 +195,7 @@ SCENARIOS = {
     'stream': scenario_stream,
     'search': scenario_search,
     'sparse': scenario_sparse,
+    'tensor': scenario_tensor,
     'error': scenario_error,
     'discovery': scenario_discovery,
     'info': scenario_info,
