@@ -559,6 +559,20 @@ struct JobFixture {
     CHECK(index.remove(label));
     data.erase(label);
   }
+  // A job taken, written beside (a new label, `label` put and dropped),
+  // cancelled, run and handed back: it installs nothing and loses nothing.
+  void cancelled_job(MergeKind kind, uint64_t label) {
+    put(label, Sparse{{1}, {1.0f}});
+    auto cancelled = index.begin_merge(kind);
+    REQUIRE(cancelled);
+    put(label + 1, Sparse{{1, 2}, {1.0f, 1.0f}});
+    drop(label);
+    cancelled->cancel();
+    cancelled->run();
+    index.finish_merge(cancelled);
+    CHECK_FALSE(index.merging());
+    check_all("cancelled");
+  }
   void check_all(const char* phase) {
     CAPTURE(phase);
     REQUIRE(index.size() == data.size());
@@ -611,17 +625,7 @@ TEST_CASE("sparse index: a merge job in a fixed order of write, search, run and 
   f.check_all("merged again");
   CHECK(f.index.postings() == 2 * f.data.size() - 2);  // no dead postings; 2 and 25 have one
 
-  // A cancelled job installs nothing and loses nothing.
-  f.put(60, Sparse{{1}, {1.0f}});
-  auto cancelled = f.index.begin_merge(MergeKind::major);
-  REQUIRE(cancelled);
-  f.put(61, Sparse{{1, 2}, {1.0f, 1.0f}});
-  f.drop(60);
-  cancelled->cancel();
-  cancelled->run();
-  f.index.finish_merge(cancelled);
-  CHECK_FALSE(f.index.merging());
-  f.check_all("cancelled");
+  f.cancelled_job(MergeKind::major, 60);
   // A job finished on another index is ignored.
   SparseIndex other{Metric::cosine};
   other.upsert(1, {1}, {1.0f});
@@ -714,18 +718,8 @@ TEST_CASE("sparse index: minor and major jobs in a fixed order of write, search,
   f.index.merge();
   f.check_all("merged again");
   CHECK(f.index.dead_postings() == 0);
-  // A cancelled minor job installs nothing and loses nothing.
-  f.put(70, Sparse{{1}, {1.0f}});
-  auto cancelled = f.index.begin_merge(MergeKind::minor);
-  REQUIRE(cancelled);
-  f.put(71, Sparse{{1, 2}, {1.0f, 1.0f}});
-  f.drop(70);
-  cancelled->cancel();
-  cancelled->run();
-  f.index.finish_merge(cancelled);
-  CHECK_FALSE(f.index.merging());
+  f.cancelled_job(MergeKind::minor, 70);
   CHECK(f.index.merges().minor == 2);
-  f.check_all("cancelled");
 }
 
 TEST_CASE("sparse index: a merge job run on another thread while writes and searches go on") {
