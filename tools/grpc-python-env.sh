@@ -3,8 +3,8 @@
 # protobuf and websocket-client (python3-websocket) for /usr/bin/python3, and
 # Python code generated (protoc with
 # grpc_python_plugin, from protobuf-compiler-grpc) from the same .proto files
-# the gateway is built from (src/grpc/proto), plus the test-only health and
-# reflection messages (tests/grpc/proto).
+# the gateway is built from (src/grpc/proto, health included), plus the
+# test-only reflection messages (tests/grpc/proto).
 #
 #   tools/grpc-python-env.sh [CACHE_DIR]      # default: build/grpc-python
 #   env $(tools/grpc-python-env.sh) /usr/bin/python3 tests/grpc/jina_client.py ...
@@ -55,7 +55,7 @@ if ! check "" ""; then
 fi
 
 protos="$here/src/grpc/proto/jina.proto $here/src/grpc/proto/docarray.proto \
-$here/tests/grpc/proto/health.proto $here/tests/grpc/proto/reflection.proto"
+$here/src/grpc/proto/health.proto $here/tests/grpc/proto/reflection.proto"
 stamp=$gen/.stamp
 stale=0
 [ -f "$stamp" ] || stale=1

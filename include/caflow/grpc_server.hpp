@@ -22,7 +22,7 @@
 ///   auto grpc = caflow::GrpcServer::start(*running, {.port = 54321});
 ///   if (!grpc) { std::cerr << caflow::describe(grpc.error()); return 1; }
 ///
-/// Thread-safety: the server runs on gRPC's threads; its members may be
+/// Thread-safety: the server runs on its own threads and gRPC's; its members may be
 /// called from any thread. The RunningFlow must outlive the server.
 #pragma once
 
@@ -56,6 +56,10 @@ struct GrpcServerOptions {
   std::chrono::milliseconds request_timeout{0};
   /// Longest wait in stop() for requests in flight. Default: 30 s
   std::chrono::milliseconds drain_timeout{30000};
+  /// Threads of the server's own that serve Call streams: each polls the
+  /// connections, decodes, carries requests through the flow and writes
+  /// the answers (the other services run on gRPC's threads). Default: 1
+  unsigned threads = 1;
 };
 
 /// A gRPC server in front of a running flow (see the file comment).

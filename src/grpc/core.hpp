@@ -26,7 +26,14 @@
 
 namespace caflow::grpc_gateway {
 
-class CallReactor;
+class CallStream;
+class HealthWatch;
+
+/// The services Jina's clients and tools probe by name (health, and the
+/// refusal of an unknown method, list them).
+inline constexpr const char* served_services[] = {"jina.JinaRPC", "jina.JinaSingleDataRequestRPC",
+                                                  "jina.JinaDiscoverEndpointsRPC",
+                                                  "jina.JinaInfoRPC", "jina.JinaGatewayDryRunRPC"};
 
 struct Core {
   Core(caf::actor_system& sys, detail::GatewayBridge& b, GrpcServerOptions opts)
@@ -40,9 +47,10 @@ struct Core {
   int64_t started_us = 0;
   std::atomic<bool> stopping{false};
 
-  /// Live Call streams, so that stop() can end the idle ones.
+  /// Live Call streams and health watches, so that stop() can end them.
   std::mutex streams_mtx;
-  std::unordered_map<CallReactor*, std::weak_ptr<CallReactor>> streams;
+  std::unordered_map<CallStream*, std::weak_ptr<CallStream>> streams;
+  std::unordered_map<HealthWatch*, std::weak_ptr<HealthWatch>> watches;
 };
 
 /// The gRPC status of a request-level error (not in-band).

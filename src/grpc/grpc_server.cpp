@@ -6,10 +6,12 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/server_builder.h>
 
 #include "caflow/errors.hpp"
 #include "caflow/flow.hpp"
-#include "grpc/call_reactor.hpp"
+#include "grpc/call_queues.hpp"
+#include "grpc/call_stream.hpp"
 #include "grpc/core.hpp"
 #include "grpc/services.hpp"
 #include "http/jina_codec.hpp"
@@ -25,11 +27,10 @@ struct GrpcServer::Impl {
   std::unique_ptr<detail::GatewayBridge> bridge;
   std::shared_ptr<Core> core;
   std::unique_ptr<CallService> call;
-  std::unique_ptr<SingleService> single;
-  std::unique_ptr<DiscoverService> discover;
-  std::unique_ptr<InfoService> info;
-  std::unique_ptr<DryRunService> dry_run;
-  UnknownMethodService unknown;
+  std::unique_ptr<Services> services;
+  // Destroyed after the server (which uses them until it is gone); stop()
+  // closes them once it has shut down.
+  std::vector<std::unique_ptr<CallQueue>> queues;
   std::unique_ptr<grpc::Server> server;
   uint16_t port = 0;
   std::mutex mtx;
@@ -37,11 +38,6 @@ struct GrpcServer::Impl {
 };
 
 namespace {
-
-// The services Jina's clients and tools probe by name.
-const char* const service_names[] = {"jina.JinaRPC", "jina.JinaSingleDataRequestRPC",
-                                     "jina.JinaDiscoverEndpointsRPC", "jina.JinaInfoRPC",
-                                     "jina.JinaGatewayDryRunRPC"};
 
 std::string listen_address(const std::string& host, uint16_t port) {
   auto h = host.find(':') != std::string::npos && host.front() != '[' ? "[" + host + "]" : host;
@@ -62,13 +58,11 @@ caf::expected<std::unique_ptr<GrpcServer>> GrpcServer::start(RunningFlow& flow,
                                                          detail::GatewayBridge::Hosting::caller);
   impl->core = std::make_shared<Core>(flow.system(), *impl->bridge, options);
   impl->core->started_us = http::now_us();
-  impl->call = std::make_unique<CallService>(impl->core);
-  impl->single = std::make_unique<SingleService>(impl->core);
-  impl->discover = std::make_unique<DiscoverService>(impl->core);
-  impl->info = std::make_unique<InfoService>(impl->core);
-  impl->dry_run = std::make_unique<DryRunService>(impl->core);
+  impl->call = std::make_unique<CallService>();
+  impl->services = std::make_unique<Services>(impl->core);
   // Process-wide switches of gRPC; both must be set before a builder exists.
-  grpc::EnableDefaultHealthCheckService(true);
+  // Health is our own (grpc/health_service.hpp says why).
+  grpc::EnableDefaultHealthCheckService(false);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int bound = 0;
@@ -81,21 +75,22 @@ caf::expected<std::unique_ptr<GrpcServer>> GrpcServer::start(RunningFlow& flow,
   // gateway on the same port would start silently beside the first.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(impl->call.get());
-  builder.RegisterService(impl->single.get());
-  builder.RegisterService(impl->discover.get());
-  builder.RegisterService(impl->info.get());
-  builder.RegisterService(impl->dry_run.get());
-  builder.RegisterCallbackGenericService(&impl->unknown);
+  impl->services->add_to(builder);
+  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> cqs;
+  for (unsigned i = 0; i < std::max(1u, options.threads); ++i)
+    cqs.push_back(builder.AddCompletionQueue());
   impl->server = builder.BuildAndStart();
+  for (auto& cq : cqs)
+    impl->queues.push_back(std::make_unique<CallQueue>(std::move(cq)));
   if (!impl->server || bound == 0)
     return make_error(errc::io_error, "cannot listen on " + address
                                         + " for gRPC: the address is in use or not local");
-  impl->port = static_cast<uint16_t>(bound);
-  if (auto* health = impl->server->GetHealthCheckService()) {
-    health->SetServingStatus(true);
-    for (const char* name : service_names)
-      health->SetServingStatus(name, true);
+  for (auto& q : impl->queues) {
+    q->run();
+    CallStream::await(impl->core, *impl->call, *q);
+    impl->services->await(*q);
   }
+  impl->port = static_cast<uint16_t>(bound);
   return std::unique_ptr<GrpcServer>{new GrpcServer(std::move(impl))};
 }
 
@@ -120,23 +115,31 @@ void GrpcServer::stop() {
     return;
   impl_->stopped = true;
   auto& core = *impl_->core;
-  if (auto* health = impl_->server->GetHealthCheckService())
-    health->SetServingStatus(false);
-  core.stopping = true;
+  core.stopping = true;  // health says NOT_SERVING from now on
   // Streams that wait for the client's next request would hold Shutdown
-  // until its deadline: end them once their answers are written.
-  std::vector<std::shared_ptr<CallReactor>> live;
+  // until its deadline: end them once their answers are written, and the
+  // health watches once they have said NOT_SERVING.
+  std::vector<std::shared_ptr<CallStream>> live;
+  std::vector<std::shared_ptr<HealthWatch>> watches;
   {
     std::lock_guard<std::mutex> streams{core.streams_mtx};
     for (auto& [ptr, weak] : core.streams)
       if (auto s = weak.lock())
         live.push_back(std::move(s));
+    for (auto& [ptr, weak] : core.watches)
+      if (auto w = weak.lock())
+        watches.push_back(std::move(w));
   }
   for (auto& s : live)
     s->drain();
+  for (auto& w : watches)
+    w->stop();
   live.clear();
+  watches.clear();
   impl_->server->Shutdown(std::chrono::system_clock::now() + core.options.drain_timeout);
   impl_->server->Wait();
+  for (auto& q : impl_->queues)
+    q->close();
 }
 
 }  // namespace caflow

@@ -9,8 +9,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include "caflow/errors.hpp"
-#include "grpc/call_reactor.hpp"
 #include "grpc/request_codec.hpp"
+#include "grpc/unary_call.hpp"
 #include "grpc/wire_reader.hpp"
 #include "grpc/wire_writer.hpp"
 #include "http/jina_codec.hpp"
@@ -21,85 +21,74 @@ extern char** environ;
 
 namespace caflow::grpc_gateway {
 
-grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* CallService::Call(
-  grpc::CallbackServerContext*) {
-  return std::make_shared<CallReactor>(core_)->start();
-}
+namespace {
+
+using google::protobuf::Empty;
+using ByteCall = UnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>;
 
 // Bad requests and an unavailable flow get a gRPC status; executor failures
 // come back in-band, as Jina's worker answers them.
-grpc::ServerUnaryReactor* SingleService::process_single_data(grpc::CallbackServerContext* ctx,
-                                                             const grpc::ByteBuffer* request,
-                                                             grpc::ByteBuffer* response) {
-  auto* reactor = ctx->DefaultReactor();
+void serve_single(Core& core, std::shared_ptr<ByteCall> call) {
   auto start = http::now_us();
-  auto req = read_request(*request);
-  if (!req) {  // see CallReactor::handle
+  auto req = read_request(call->request());
+  if (!req) {  // see CallStream::handle
     MessageArena arena;
     auto& msg = *google::protobuf::Arena::CreateMessage<jina::DataRequestProto>(arena.get());
-    grpc::ByteBuffer in{*request};
+    grpc::ByteBuffer in{call->request()};
     if (!parse(in, msg)) {
-      reactor->Finish(
+      call->finish(
         {grpc::StatusCode::INVALID_ARGUMENT, "the request is not a valid jina.DataRequestProto"});
-      return reactor;
+      return;
     }
     auto decoded = decode_request(msg);
     if (!decoded) {
-      reactor->Finish(to_status(decoded.error()));
-      return reactor;
+      call->finish(to_status(decoded.error()));
+      return;
     }
     req = std::move(*decoded);
   }
   auto ex = exchange_of(*req, start);
-  auto timeout = core_->options.request_timeout;
-  core_->bridge.ask(
+  auto timeout = core.options.request_timeout;
+  core.bridge.ask(
     std::move(*req), timeout,
-    [reactor, response, ex = std::move(ex), timeout](caf::expected<Response> resp) mutable {
+    [call, ex = std::move(ex), timeout](caf::expected<Response> resp) mutable {
       ex.end_us = http::now_us();
       if (resp) {
-        *response = write_response(*resp, ex);
-        reactor->Finish(grpc::Status::OK);
+        call->response() = write_response(*resp, ex);
+        call->finish(grpc::Status::OK);
         return;
       }
       auto err = normalize(std::move(resp.error()), timeout);
       if (!http::in_band(err)) {
-        reactor->Finish(to_status(err));
+        call->finish(to_status(err));
         return;
       }
       MessageArena arena;
       auto& out = *google::protobuf::Arena::CreateMessage<jina::DataRequestProto>(arena.get());
       encode_error(err, ex, &out);
-      *response = serialize(out);
-      reactor->Finish(grpc::Status::OK);
+      call->response() = serialize(out);
+      call->finish(grpc::Status::OK);
     });
-  return reactor;
 }
 
-grpc::ServerUnaryReactor* DiscoverService::endpoint_discovery(grpc::CallbackServerContext* ctx,
-                                                              const google::protobuf::Empty*,
-                                                              jina::EndpointsProto* response) {
-  auto* reactor = ctx->DefaultReactor();
+void serve_discovery(Core& core, std::shared_ptr<UnaryCall<Empty, jina::EndpointsProto>> call) {
   Request req;
   req.id = new_document_id();
   req.endpoint = std::string{detail::discovery_endpoint};
-  auto timeout = core_->options.request_timeout;
-  core_->bridge.ask(std::move(req), timeout,
-                    [reactor, response, timeout](caf::expected<Response> resp) {
-                      if (!resp) {
-                        reactor->Finish(to_status(normalize(std::move(resp.error()), timeout)));
-                        return;
-                      }
-                      for (const auto& e : detail::discovered_endpoints(resp->parameters))
-                        response->add_endpoints(e);
-                      reactor->Finish(grpc::Status::OK);
-                    });
-  return reactor;
+  auto timeout = core.options.request_timeout;
+  core.bridge.ask(std::move(req), timeout, [call, timeout](caf::expected<Response> resp) {
+    if (!resp) {
+      call->finish(to_status(normalize(std::move(resp.error()), timeout)));
+      return;
+    }
+    for (const auto& e : detail::discovered_endpoints(resp->parameters))
+      call->response().add_endpoints(e);
+    call->finish(grpc::Status::OK);
+  });
 }
 
-grpc::ServerUnaryReactor* InfoService::_status(grpc::CallbackServerContext* ctx,
-                                               const google::protobuf::Empty*,
-                                               jina::JinaInfoProto* response) {
-  auto& info = *response->mutable_jina();
+void write_info(const Core& core, jina::JinaInfoProto& response) {
+  auto& info = *response.mutable_jina();
   info["caflow"] = "0.1.0";
   info["jina-proto"] = "3.0.0";  // the protocol spoken, see src/grpc/proto/ORIGIN.md
   info["protobuf"] = google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION);
@@ -110,8 +99,8 @@ grpc::ServerUnaryReactor* InfoService::_status(grpc::CallbackServerContext* ctx,
     info["platform-release"] = u.release;
     info["architecture"] = u.machine;
   }
-  info["uptime"] = http::iso8601(core_->started_us);
-  auto& envs = *response->mutable_envs();
+  info["uptime"] = http::iso8601(core.started_us);
+  auto& envs = *response.mutable_envs();
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     std::string_view kv{*e};
     auto eq = kv.find('=');
@@ -121,53 +110,106 @@ grpc::ServerUnaryReactor* InfoService::_status(grpc::CallbackServerContext* ctx,
     if (key.rfind("CAFLOW_", 0) == 0 || key.rfind("JINA_", 0) == 0)
       envs[std::string{key}] = std::string{kv.substr(eq + 1)};
   }
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
 }
 
-grpc::ServerUnaryReactor* DryRunService::dry_run(grpc::CallbackServerContext* ctx,
-                                                 const google::protobuf::Empty*,
-                                                 jina::StatusProto* response) {
-  auto* reactor = ctx->DefaultReactor();
+void serve_dry_run(Core& core, std::shared_ptr<UnaryCall<Empty, jina::StatusProto>> call) {
   Request req;
   req.id = new_document_id();
   req.endpoint = "/";
-  auto timeout = core_->options.request_timeout;
-  core_->bridge.ask(std::move(req), timeout,
-                    [reactor, response, timeout](caf::expected<Response> resp) {
-                      if (resp) {
-                        response->set_code(jina::StatusProto::SUCCESS);
-                      } else {
-                        auto st = http::jina_status(normalize(std::move(resp.error()), timeout));
-                        response->set_code(jina::StatusProto::ERROR);
-                        response->set_description(st.description);
-                        response->mutable_exception()->set_name(st.name);
-                        for (auto& a : st.args)
-                          response->mutable_exception()->add_args(a);
-                        response->mutable_exception()->set_executor(st.executor);
-                      }
-                      reactor->Finish(grpc::Status::OK);
-                    });
-  return reactor;
+  auto timeout = core.options.request_timeout;
+  core.bridge.ask(std::move(req), timeout, [call, timeout](caf::expected<Response> resp) {
+    auto& response = call->response();
+    if (resp) {
+      response.set_code(jina::StatusProto::SUCCESS);
+    } else {
+      auto st = http::jina_status(normalize(std::move(resp.error()), timeout));
+      response.set_code(jina::StatusProto::ERROR);
+      response.set_description(st.description);
+      response.mutable_exception()->set_name(st.name);
+      for (auto& a : st.args)
+        response.mutable_exception()->add_args(a);
+      response.mutable_exception()->set_executor(st.executor);
+    }
+    call->finish(grpc::Status::OK);
+  });
 }
 
-grpc::ServerGenericBidiReactor* UnknownMethodService::CreateReactor(
-  grpc::GenericCallbackServerContext* ctx) {
-  class Refusal : public grpc::ServerGenericBidiReactor {
-   public:
-    explicit Refusal(const std::string& method) {
-      Finish({grpc::StatusCode::UNIMPLEMENTED,
-              "no method " + method
-                + " here; caflow's gateway serves jina.JinaRPC/Call, "
-                  "jina.JinaSingleDataRequestRPC/process_single_data, "
-                  "jina.JinaDiscoverEndpointsRPC/endpoint_discovery, jina.JinaInfoRPC/_status, "
-                  "jina.JinaGatewayDryRunRPC/dry_run, grpc.health.v1.Health and server "
-                  "reflection"});
+std::string refusal_message(const std::string& method) {
+  std::string served;
+  for (const char* name : served_services)
+    served += std::string{served.empty() ? "" : ", "} + name;
+  return "no method " + method + " here; caflow's gateway serves " + served
+         + ", grpc.health.v1.Health and server reflection";
+}
+
+// Every method no service has: UNIMPLEMENTED with a message naming the
+// method and what is served (gRPC's own answer has no message). One tag
+// at a time: the call, then its Finish.
+class Refusal final : public CompletionTag {
+ public:
+  static void await(grpc::AsyncGenericService& service, CallQueue& queue) {
+    auto* r = new Refusal(service, queue);
+    if (!queue.start(
+          [&] { service.RequestCall(&r->ctx_, &r->stream_, &queue.cq(), &queue.cq(), r); }))
+      delete r;
+  }
+
+  void complete(bool ok) override {
+    if (!ok || finishing_) {  // shutting down, or finished
+      delete this;
+      return;
     }
-    void OnDone() override { delete this; }
-  };
-  return new Refusal(ctx->method());
+    finishing_ = true;
+    await(service_, queue_);
+    grpc::Status status{grpc::StatusCode::UNIMPLEMENTED, refusal_message(ctx_.method())};
+    if (!queue_.start([&] { stream_.Finish(status, this); }))
+      delete this;
+  }
+
+ private:
+  Refusal(grpc::AsyncGenericService& service, CallQueue& queue)
+    : service_(service), queue_(queue) {}
+
+  grpc::AsyncGenericService& service_;
+  CallQueue& queue_;
+  grpc::GenericServerContext ctx_;
+  grpc::GenericServerAsyncReaderWriter stream_{&ctx_};
+  bool finishing_ = false;
+};
+
+}  // namespace
+
+Services::Services(std::shared_ptr<Core> core) : core_(std::move(core)) {
+}
+
+void Services::add_to(grpc::ServerBuilder& builder) {
+  builder.RegisterService(&single_);
+  builder.RegisterService(&discover_);
+  builder.RegisterService(&info_);
+  builder.RegisterService(&dry_run_);
+  builder.RegisterService(&health_);
+  builder.RegisterAsyncGenericService(&unknown_);
+}
+
+void Services::await(CallQueue& queue) {
+  auto core = core_;
+  await_unary<grpc::ByteBuffer, grpc::ByteBuffer>(
+    queue, single_, &decltype(single_)::Requestprocess_single_data,
+    [core](std::shared_ptr<ByteCall> call) { serve_single(*core, std::move(call)); });
+  await_unary<Empty, jina::EndpointsProto>(
+    queue, discover_, &jina::JinaDiscoverEndpointsRPC::AsyncService::Requestendpoint_discovery,
+    [core](auto call) { serve_discovery(*core, std::move(call)); });
+  await_unary<Empty, jina::JinaInfoProto>(
+    queue, info_, &jina::JinaInfoRPC::AsyncService::Request_status, [core](auto call) {
+      write_info(*core, call->response());
+      call->finish(grpc::Status::OK);
+    });
+  await_unary<Empty, jina::StatusProto>(
+    queue, dry_run_, &jina::JinaGatewayDryRunRPC::AsyncService::Requestdry_run,
+    [core](auto call) { serve_dry_run(*core, std::move(call)); });
+  await_health_check(core, health_, queue);
+  HealthWatch::await(core, health_, queue);
+  Refusal::await(unknown_, queue);
 }
 
 }  // namespace caflow::grpc_gateway

@@ -1,84 +1,48 @@
-// The gateway's gRPC services: Jina's stream, unary call, endpoint
-// discovery, info and dry run. Each forwards to the flow's gateway actor
-// through the bridge and answers from the CAF worker that gets the answer.
+// The gateway's gRPC services besides the stream (grpc/call_stream.hpp), on
+// the async API and the server's own queues: Jina's unary call, endpoint
+// discovery, info and dry run, the health service (grpc/health_service.hpp)
+// and the refusal of every other method. Each forwards to the flow's
+// gateway actor through the bridge and answers from the thread that gets
+// the answer. No service of the server is on the callback API, which would
+// bring gRPC's own polling threads (see grpc/call_queues.hpp); server
+// reflection is gRPC's synchronous one.
 #pragma once
 
 #include <memory>
 
 #include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/server_builder.h>
 
+#include "grpc/call_queues.hpp"
 #include "grpc/core.hpp"
+#include "grpc/health_service.hpp"
 #include "jina.grpc.pb.h"
 
 namespace caflow::grpc_gateway {
 
-/// jina.JinaRPC/Call, raw bytes (parsed by the stream, to answer a
-/// malformed message with INVALID_ARGUMENT).
-class CallService : public jina::JinaRPC::WithRawCallbackMethod_Call<jina::JinaRPC::Service> {
+class Services {
  public:
-  explicit CallService(std::shared_ptr<Core> core) : core_(std::move(core)) {}
-  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Call(
-    grpc::CallbackServerContext* ctx) override;
+  explicit Services(std::shared_ptr<Core> core);
+  Services(const Services&) = delete;
+  Services& operator=(const Services&) = delete;
+
+  /// Registers the services; before the builder builds the server.
+  void add_to(grpc::ServerBuilder& builder);
+
+  /// Waits for a call of each method on `queue`; each call that comes waits
+  /// for the next one of its method.
+  void await(CallQueue& queue);
 
  private:
   std::shared_ptr<Core> core_;
-};
-
-/// jina.JinaSingleDataRequestRPC/process_single_data, raw bytes.
-class SingleService
-  : public jina::JinaSingleDataRequestRPC::WithRawCallbackMethod_process_single_data<
-      jina::JinaSingleDataRequestRPC::Service> {
- public:
-  explicit SingleService(std::shared_ptr<Core> core) : core_(std::move(core)) {}
-  grpc::ServerUnaryReactor* process_single_data(grpc::CallbackServerContext* ctx,
-                                                const grpc::ByteBuffer* request,
-                                                grpc::ByteBuffer* response) override;
-
- private:
-  std::shared_ptr<Core> core_;
-};
-
-/// jina.JinaDiscoverEndpointsRPC/endpoint_discovery.
-class DiscoverService : public jina::JinaDiscoverEndpointsRPC::CallbackService {
- public:
-  explicit DiscoverService(std::shared_ptr<Core> core) : core_(std::move(core)) {}
-  grpc::ServerUnaryReactor* endpoint_discovery(grpc::CallbackServerContext* ctx,
-                                               const google::protobuf::Empty* request,
-                                               jina::EndpointsProto* response) override;
-
- private:
-  std::shared_ptr<Core> core_;
-};
-
-/// jina.JinaInfoRPC/_status.
-class InfoService : public jina::JinaInfoRPC::CallbackService {
- public:
-  explicit InfoService(std::shared_ptr<Core> core) : core_(std::move(core)) {}
-  grpc::ServerUnaryReactor* _status(grpc::CallbackServerContext* ctx,
-                                    const google::protobuf::Empty* request,
-                                    jina::JinaInfoProto* response) override;
-
- private:
-  std::shared_ptr<Core> core_;
-};
-
-/// jina.JinaGatewayDryRunRPC/dry_run: an empty request through the flow.
-class DryRunService : public jina::JinaGatewayDryRunRPC::CallbackService {
- public:
-  explicit DryRunService(std::shared_ptr<Core> core) : core_(std::move(core)) {}
-  grpc::ServerUnaryReactor* dry_run(grpc::CallbackServerContext* ctx,
-                                    const google::protobuf::Empty* request,
-                                    jina::StatusProto* response) override;
-
- private:
-  std::shared_ptr<Core> core_;
-};
-
-/// Every other method: UNIMPLEMENTED with a message naming the method and
-/// what is served (gRPC's own answer has no message).
-class UnknownMethodService : public grpc::CallbackGenericService {
- public:
-  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override;
+  jina::JinaSingleDataRequestRPC::WithRawMethod_process_single_data<
+    jina::JinaSingleDataRequestRPC::Service>
+    single_;
+  jina::JinaDiscoverEndpointsRPC::AsyncService discover_;
+  jina::JinaInfoRPC::AsyncService info_;
+  jina::JinaGatewayDryRunRPC::AsyncService dry_run_;
+  HealthService health_;
+  grpc::AsyncGenericService unknown_;
 };
 
 }  // namespace caflow::grpc_gateway

@@ -102,7 +102,9 @@ TEST_CASE("gRPC: concurrent streams through scheduled and detached replicas") {
       .add({.name = "second", .uses = "NoOp", .uses_metas = metas});
     auto running = flow.start();
     REQUIRE(running);
-    auto server = GrpcServer::start(*running);
+    // Detached replicas answer on CAF's threads, which then write to the
+    // streams of both of the server's queues.
+    auto server = GrpcServer::start(*running, {.threads = detached ? 2u : 1u});
     REQUIRE(server);
     constexpr int clients = 4;
     std::vector<std::string> errors(clients);

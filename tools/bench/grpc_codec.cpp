@@ -1,6 +1,6 @@
 // gRPC codec: the CPU the gRPC gateway spends per request on converting
 // jina.DataRequestProto <-> caflow's Request and Response, on one thread,
-// without a server (what CallReactor does around the flow).
+// without a server (what CallStream does around the flow).
 //
 //   caflow-bench grpc-codec [--request-size=100] [--requests=20000] [--rounds=5]
 //

@@ -1,0 +1,66 @@
+// The gRPC server's own threads for jina.JinaRPC/Call: one completion queue
+// each, polled by its thread, which runs a stream's reads, decoding, the
+// flow (the bridge hosts it on the caller, runtime/gateway_bridge.hpp),
+// encoding and writes. gRPC's callback API on Linux (1.51, no EventEngine)
+// runs each reaction on a "nexting" thread of its own that is woken per
+// completion (about one context switch per request): here the thread that
+// polls is the thread that serves.
+//
+// A queue that is shut down must see no operation started on it: every
+// start goes through Gate (shared), and close() takes it exclusively.
+#pragma once
+
+#include <memory>
+#include <shared_mutex>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/completion_queue.h>
+
+namespace caflow::grpc_gateway {
+
+/// One completion queue with its thread.
+class CallQueue {
+ public:
+  explicit CallQueue(std::unique_ptr<grpc::ServerCompletionQueue> cq);
+  ~CallQueue();
+  CallQueue(const CallQueue&) = delete;
+  CallQueue& operator=(const CallQueue&) = delete;
+
+  grpc::ServerCompletionQueue& cq() noexcept { return *cq_; }
+
+  /// Starts the thread; each tag it takes is a CompletionTag.
+  void run();
+
+  /// Runs `start` (which starts one operation on this queue) unless the
+  /// queue is closed; returns whether it ran. Any thread.
+  template <class F>
+  bool start(F&& start) {
+    std::shared_lock<std::shared_mutex> guard{gate_};
+    if (closed_)
+      return false;
+    start();
+    return true;
+  }
+
+  /// Shuts the queue down and waits for its thread, which first takes the
+  /// tags still due. Call after the server's Shutdown.
+  void close();
+
+ private:
+  std::unique_ptr<grpc::ServerCompletionQueue> cq_;
+  std::shared_mutex gate_;
+  bool closed_ = false;
+  std::thread thread_;
+};
+
+/// What the queues' threads are given back: the operation that completed.
+class CompletionTag {
+ public:
+  virtual void complete(bool ok) = 0;
+
+ protected:
+  ~CompletionTag() = default;
+};
+
+}  // namespace caflow::grpc_gateway
