@@ -223,21 +223,18 @@ bool is_gateway_client(int argc, char** argv) {
 
 int run_gateway_client(int argc, char** argv) {
   auto s = gateway_settings(argc, argv);
-  std::string word;
-  unsigned http_port = 0;
-  unsigned grpc_port = 0;
-  unsigned detached_http_port = 0;  // 0: no "-detached" phase
-  unsigned detached_grpc_port = 0;
-  if (!(std::cin >> word >> http_port >> grpc_port >> detached_http_port >> detached_grpc_port)
-      || word != "PORTS")
-    return 3;          // the server failed before serving
-  std::cin.ignore(1);  // the newline
   for (const auto& phase : split(arg_string(argc, argv, "phases", ""), ',')) {
+    // The server serves each phase from the flow it asks for (see
+    // run_gateway_phases) and says where.
+    say("WANT " + phase);
+    std::string word;
+    unsigned http_port = 0;
+    unsigned grpc_port = 0;
+    if (!(std::cin >> word >> http_port >> grpc_port) || word != "PORTS")
+      return 3;          // the server failed
+    std::cin.ignore(1);  // the newline
     bool grpc = phase.rfind("grpc", 0) == 0;
-    auto port = static_cast<uint16_t>(grpc ? grpc_port : http_port);
-    if (ends_with(phase, detached_suffix))
-      port = static_cast<uint16_t>(grpc ? detached_grpc_port : detached_http_port);
-    auto f = client_phase(phase, port, s);
+    auto f = client_phase(phase, static_cast<uint16_t>(grpc ? grpc_port : http_port), s);
     emit({{"phase", f.phase},
           {"docs_per_s", f.docs_per_s},
           {"rtt_p50_us", f.rtt_p50_us},
@@ -285,20 +282,13 @@ std::vector<PhaseFigures> run_gateway_phases(int argc, char** argv, const Gatewa
   ::close(from_client[1]);
   int out = to_client[1];
 
-  // The baseline flow only when a phase asks for it: idle, it costs threads
-  // but no CPU.
-  bool any_detached = std::any_of(s.phases.begin(), s.phases.end(), [](const std::string& p) {
-    return ends_with(p, detached_suffix);
-  });
+  // The baseline flow exists only during its phases: gRPC (epoll1) has one
+  // poller at a time for all the process's connections, so a second
+  // server's idle thread would take turns polling the first one's
+  // connections and hand each completion over, a cost that one gateway
+  // per process does not have.
   auto served = serve(false, s);
   std::optional<Served> detached;
-  if (any_detached)
-    detached.emplace(serve(true, s));
-  write_line(out, "PORTS " + std::to_string(served.http->port()) + " "
-                    + std::to_string(served.grpc->port()) + " "
-                    + std::to_string(detached ? detached->http->port() : 0) + " "
-                    + std::to_string(detached ? detached->grpc->port() : 0));
-
   std::vector<PhaseFigures> figures;
   Usage begin;
   Usage spent;
@@ -311,7 +301,16 @@ std::vector<PhaseFigures> run_gateway_phases(int argc, char** argv, const Gatewa
     while (!text.empty() && text.back() == '\n')
       text.pop_back();
     transcript += text + "\n";
-    if (text.rfind("BEGIN ", 0) == 0) {
+    if (text.rfind("WANT ", 0) == 0) {
+      bool baseline = ends_with(text, detached_suffix);
+      if (baseline && !detached)
+        detached.emplace(serve(true, s));
+      else if (!baseline)
+        detached.reset();
+      const auto& from = baseline ? *detached : served;
+      write_line(out, "PORTS " + std::to_string(from.http->port()) + " "
+                        + std::to_string(from.grpc->port()));
+    } else if (text.rfind("BEGIN ", 0) == 0) {
       detail::use_actor_per_request(ends_with(text, legacy_suffix));
       detail::force_scheduler_hosting(ends_with(text, scheduler_suffix));
       begin = usage();
