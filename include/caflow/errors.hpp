@@ -15,6 +15,7 @@
 
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
+#include <caf/expected.hpp>
 #include <caf/make_message.hpp>
 
 namespace caflow {
@@ -75,6 +76,14 @@ std::string error_message(const caf::error& err);
 /// A one-line description: "invalid_json: line 1, column 3: ..." for caflow
 /// errors and CAF's own rendering for others.
 std::string describe(const caf::error& err);
+
+/// describe(e.error()) when `e` holds an error, "" when it holds a value:
+/// for messages evaluated either way, such as a test assertion's under
+/// doctest -s (error() of an expected that holds a value is undefined).
+template <class T>
+std::string describe(const caf::expected<T>& e) {
+  return e ? std::string{} : describe(e.error());
+}
 
 /// An exception carrying a caflow error. Executor code may throw it (or any
 /// std::exception) to fail one request; caflow catches it at the actor edge.

@@ -24,7 +24,7 @@ TEST_CASE("a copy catching up by snapshot shows its progress in status as it goe
   auto flow = replicated_flow(temp_dir("progress-flow"), {n1->address, n2->address}, 2,
                               Params{{"log_retention", 20}})
                 .start();
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   REQUIRE(flow->post("/index", docs(0, stored), {.request_size = 500}));
   kill_node(n2);
   REQUIRE(eventually([&] { return copies(*flow).size() == 1; }));

@@ -112,7 +112,7 @@ RunningFlow joinable_tagger_flow(uint16_t cluster_port) {
   Flow description{options};
   description.add({.name = "tagger", .uses = "PidTagger", .replicas = 1});
   auto flow = description.start();
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   return std::move(*flow);
 }
 

@@ -73,10 +73,10 @@ TEST_CASE("two nodes: index and search give what one process gives; placement fo
   auto n1 = NodeProcess::start(temp_dir("n1"));
   auto n2 = NodeProcess::start(temp_dir("n2"));
   auto local = index_flow(temp_dir("local"), {}, {}).start();
-  REQUIRE_MESSAGE(local, describe(local.error()));
+  REQUIRE_MESSAGE(local, describe(local));
   auto remote
     = index_flow(temp_dir("flow"), {n1.address, n2.address}, {n1.address, n2.address}).start();
-  REQUIRE_MESSAGE(remote, describe(remote.error()));
+  REQUIRE_MESSAGE(remote, describe(remote));
 
   // Round robin, shard-major: shard-0 on n1, shard-1 on n2.
   auto index_placed = placement_of(*remote, "index");
@@ -92,8 +92,8 @@ TEST_CASE("two nodes: index and search give what one process gives; placement fo
 
   auto a = local->post("/index", numbered_docs(0, 200), {.request_size = 20});
   auto b = remote->post("/index", numbered_docs(0, 200), {.request_size = 20});
-  REQUIRE_MESSAGE(a, describe(a.error()));
-  REQUIRE_MESSAGE(b, describe(b.error()));
+  REQUIRE_MESSAGE(a, describe(a));
+  REQUIRE_MESSAGE(b, describe(b));
   // The work ran in the nodes' processes, not here.
   std::set<int64_t> pids;
   for (const auto& d : b->docs)
@@ -135,7 +135,7 @@ TEST_CASE("kill -9 a node while indexing: partial searches, failing writes, noth
   auto port2 = n2->port;
   auto description = index_flow(temp_dir("flow"), {}, {n1.address, n2->address});
   auto flow = description.start();
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
 
   // Index in the background, 10 documents per post, recording what was
   // acknowledged.
@@ -167,7 +167,7 @@ TEST_CASE("kill -9 a node while indexing: partial searches, failing writes, noth
 
   // Searches return shard-0's results and say one shard failed.
   auto s = flow->post("/search", queries(), top(5));
-  REQUIRE_MESSAGE(s, describe(s.error()));
+  REQUIRE_MESSAGE(s, describe(s));
   CHECK(s->failed_shards == 1);
   REQUIRE(s->failures.size() == 1);
   CHECK(s->failures[0].find("index/shard-1") != std::string::npos);
@@ -201,7 +201,7 @@ TEST_CASE("kill -9 a node while indexing: partial searches, failing writes, noth
   DocumentArray qs;
   qs.push_back(q);
   auto all = flow->post("/search", qs, top(1000000));
-  REQUIRE_MESSAGE(all, describe(all.error()));
+  REQUIRE_MESSAGE(all, describe(all));
   CHECK(all->failed_shards == 0);
   for (const auto& m : all->docs[0].matches)
     found.insert(m.id);
@@ -251,7 +251,7 @@ TEST_CASE("a joined node gets new replicas on scale up; scale down loses no requ
   REQUIRE(eventually([&] { return slow.done >= 1; }));
   CHECK_FALSE(flow->scale("tagger", 1));
   auto& slowed = slow.finish();
-  REQUIRE_MESSAGE(slowed, describe(slowed.error()));
+  REQUIRE_MESSAGE(slowed, describe(slowed));
   CHECK(slowed->docs.size() == 24);
   CHECK(slowed->failed_shards == 0);
   CHECK(node.proc->wait_for("stopped tagger/shard-0/replica-1", 10s));
@@ -272,7 +272,7 @@ TEST_CASE("a stateless replica lost with its node is re-spawned on another node"
   index.uses_metas["hosts"] = Value{Value::Array{Value{n1.address}}};
   description.add(std::move(tagger)).add(std::move(index));
   auto flow = description.start();
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   REQUIRE(placement_of(*flow, "tagger").at(0).node == n2.address);
 
   ::kill(n2.proc->pid(), SIGKILL);
@@ -283,7 +283,7 @@ TEST_CASE("a stateless replica lost with its node is re-spawned on another node"
     return p.size() == 1 && p[0].alive && p[0].node == n1.address;
   }));
   auto r = flow->post("/index", numbered_docs(0, 10));
-  REQUIRE_MESSAGE(r, describe(r.error()));
+  REQUIRE_MESSAGE(r, describe(r));
   CHECK(r->docs[0].tags.get_int("tagger.pid", 0) == n1.proc->pid());
   CHECK(n1.proc->wait_for("hosting tagger/shard-0/replica-0 (PidTagger)", 10s));
 }
@@ -297,13 +297,13 @@ TEST_CASE("requests in flight on a killed node are retried on the shard's other 
   Flow description{options};
   description.add({.name = "tagger", .uses = "PidTagger", .replicas = 2, .retries = 1});
   auto flow = description.start();
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
 
   SlowPost slow{*flow, 30};
   REQUIRE(eventually([&] { return slow.done >= 2; }));
   ::kill(n2.proc->pid(), SIGKILL);
   auto& result = slow.finish();
-  REQUIRE_MESSAGE(result, describe(result.error()));
+  REQUIRE_MESSAGE(result, describe(result));
   CHECK(result->docs.size() == 30);
   CHECK(result->failed_shards == 0);
   // Some of them were on n2 when it died, and went to n1.
@@ -325,7 +325,7 @@ TEST_CASE("scale without nodes: replicas are added and removed in the flow's pro
   Flow description{options};
   description.add({.name = "tagger", .uses = "PidTagger", .shards = 2});
   auto flow = description.start();
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   REQUIRE_FALSE(flow->scale("tagger", 3));
   auto placed = placement_of(*flow, "tagger");
   CHECK(placed.size() == 6);
@@ -352,7 +352,7 @@ TEST_CASE("join_node: a node registered from code receives the replicas of a sca
   Flow description{options};
   description.add({.name = "tagger", .uses = "PidTagger"});
   auto flow = description.start();
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   auto node = NodeProcess::start(temp_dir("joined"));
   REQUIRE_FALSE(flow->join_node(node.address));
   REQUIRE_FALSE(flow->scale("tagger", 3));

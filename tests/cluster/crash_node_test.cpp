@@ -59,7 +59,7 @@ TEST_CASE("a node hosting an Indexer shard, killed -9 at random points, keeps ac
   index.timeout = std::chrono::seconds(20);  // bounds a request caught by the kill
   description.add(std::move(index));
   auto flow = description.start();
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
 
   // The writer keeps going through the kills: requests fail while the node
   // is down and succeed again once it is back.
@@ -116,7 +116,7 @@ TEST_CASE("a node hosting an Indexer shard, killed -9 at random points, keeps ac
   for (const auto& id : ledger.sent)
     ids.emplace_back().id = id;
   auto fetched = flow->post("/fetch", ids, {.request_size = 200});
-  REQUIRE_MESSAGE(fetched, describe(fetched.error()));
+  REQUIRE_MESSAGE(fetched, describe(fetched));
   CHECK(fetched->failed_shards == 0);
   std::map<std::string, int> seen;
   for (const auto& d : fetched->docs)
@@ -132,7 +132,7 @@ TEST_CASE("a node hosting an Indexer shard, killed -9 at random points, keeps ac
     queries.emplace_back().embedding = embedding_of(std::stoul(id.substr(1)));
   auto found = flow->post("/search", queries,
                           {.request_size = 100, .parameters = Params{{"top_k", int64_t{1}}}});
-  REQUIRE_MESSAGE(found, describe(found.error()));
+  REQUIRE_MESSAGE(found, describe(found));
   CHECK(found->failed_shards == 0);
   check_best_matches(found->docs, ledger.acked);
 }

@@ -68,7 +68,7 @@ TEST_CASE("a hung node (SIGSTOP): requests degrade, /status names it, stop does 
   description.add(std::move(index));
   auto flow = std::make_unique<RunningFlow>([&] {
     auto f = description.start();
-    REQUIRE_MESSAGE(f, describe(f.error()));
+    REQUIRE_MESSAGE(f, describe(f));
     return std::move(*f);
   }());
   REQUIRE(flow->post("/index", numbered_docs(0, 40), {.request_size = 10}));
@@ -81,7 +81,7 @@ TEST_CASE("a hung node (SIGSTOP): requests degrade, /status names it, stop does 
   });
   REQUIRE(pending.wait_for(30s) == std::future_status::ready);
   auto early = pending.get();
-  REQUIRE_MESSAGE(early, describe(early.error()));
+  REQUIRE_MESSAGE(early, describe(early));
   CHECK(early->failed_shards == 1);
 
   auto status = gateway_status(*flow);
@@ -106,7 +106,7 @@ TEST_CASE("a hung node (SIGSTOP): requests degrade, /status names it, stop does 
   REQUIRE(eventually([&] { return placement_of(*flow, "index").at(1).alive; }));
   CHECK(node_responsive(gateway_status(*flow), n2.address));
   auto whole = flow->post("/search", query(3), {.parameters = {{"top_k", 40}}});
-  REQUIRE_MESSAGE(whole, describe(whole.error()));
+  REQUIRE_MESSAGE(whole, describe(whole));
   CHECK(whole->failed_shards == 0);
   REQUIRE(whole->docs.size() == 1);
   CHECK(whole->docs[0].matches.size() == 40);
@@ -139,7 +139,7 @@ TEST_CASE("scale 1 -> 7 over three joined nodes spreads the new replicas; caflow
   Flow description{options};
   description.add({.name = "tagger", .uses = "PidTagger"});
   auto flow = description.start();
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   auto join = std::vector<std::string>{"--join", "127.0.0.1:" + std::to_string(cluster_port)};
   std::vector<NodeProcess> nodes;
   for (int i = 0; i < 3; ++i) {

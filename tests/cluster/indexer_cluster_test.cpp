@@ -30,7 +30,7 @@ DocumentArray embedded_docs(size_t first, size_t n) {
 std::set<std::string> everything(RunningFlow& flow) {
   auto q = embedded_docs(0, 1);
   auto r = flow.post("/search", q, {.parameters = Params{{"top_k", int64_t{100000}}}});
-  REQUIRE_MESSAGE(r, describe(r.error()));
+  REQUIRE_MESSAGE(r, describe(r));
   CHECK(r->failed_shards == 0);
   std::set<std::string> ids;
   for (const auto& m : r->docs[0].matches)
@@ -53,10 +53,10 @@ TEST_CASE("Indexer on two nodes: a killed node's shard comes back with its docum
   index.timeout = std::chrono::seconds(20);
   description.add(std::move(index));
   auto flow = description.start();
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
 
   auto acked = flow->post("/index", embedded_docs(0, 200), {.request_size = 25});
-  REQUIRE_MESSAGE(acked, describe(acked.error()));
+  REQUIRE_MESSAGE(acked, describe(acked));
   CHECK(everything(*flow).size() == 200);
 
   ::kill(n2->proc->pid(), SIGKILL);

@@ -39,7 +39,7 @@ Flow indexer_flow(const std::string& workspace, std::vector<std::string> hosts) 
 
 int64_t count(RunningFlow& flow) {
   auto r = flow.post("/count", {});
-  REQUIRE_MESSAGE(r, describe(r.error()));
+  REQUIRE_MESSAGE(r, describe(r));
   return r->parameters.get_int("count", -1);
 }
 
@@ -48,9 +48,9 @@ int64_t count(RunningFlow& flow) {
 TEST_CASE("two flows with an executor of the same name on one node keep their data apart") {
   auto node = NodeProcess::start(temp_dir("shared-node"));
   auto first = indexer_flow(temp_dir("flow-a"), {node.address}).start();
-  REQUIRE_MESSAGE(first, describe(first.error()));
+  REQUIRE_MESSAGE(first, describe(first));
   auto second = indexer_flow(temp_dir("flow-b"), {node.address}).start();
-  REQUIRE_MESSAGE(second, describe(second.error()));
+  REQUIRE_MESSAGE(second, describe(second));
   REQUIRE(first->post("/index", vectors(0, 40)));
   CHECK(count(*first) == 40);
   CHECK(count(*second) == 0);
@@ -67,7 +67,7 @@ TEST_CASE("swapping the order of hosts: is refused, naming the shard that is els
   auto workspace = temp_dir("order-flow");
   {
     auto flow = indexer_flow(workspace, {n1.address, n2.address}).start();
-    REQUIRE_MESSAGE(flow, describe(flow.error()));
+    REQUIRE_MESSAGE(flow, describe(flow));
     REQUIRE(flow->post("/index", vectors(0, 100), {.request_size = 20}));
     CHECK(count(*flow) == 100);
   }
@@ -81,6 +81,6 @@ TEST_CASE("swapping the order of hosts: is refused, naming the shard that is els
   CHECK(message.find("node " + n2.address) != std::string::npos);
   CHECK(message.find("node " + n1.address + " holds shard-0's data (") != std::string::npos);
   auto again = indexer_flow(workspace, {n1.address, n2.address}).start();
-  REQUIRE_MESSAGE(again, describe(again.error()));
+  REQUIRE_MESSAGE(again, describe(again));
   CHECK(count(*again) == 100);
 }

@@ -31,7 +31,7 @@ TEST_CASE("a node cut off by a network partition is left behind, then catches up
     ns->exec_prefix(), temp_dir("part-n2"), 0, {"--host", ns->inner_address()}));
   REQUIRE(n2->address.rfind(ns->inner_address() + ":", 0) == 0);
   auto flow = replicated_flow(temp_dir("part-flow"), {n1->address, n2->address}, 2).start();
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   REQUIRE(eventually([&] { return all_in_sync(*flow, 2); }));
 
   Writer writer{*flow, 10, 0};

@@ -61,7 +61,7 @@ executors:
     hosts: [10.0.0.3:4242, 10.0.0.4:4242]
 )",
                                   "flow.yml");
-  REQUIRE_MESSAGE(flow, caflow::describe(flow.error()));
+  REQUIRE_MESSAGE(flow, caflow::describe(flow));
   CHECK(flow->options().nodes == std::vector<std::string>{"10.0.0.2:4242", "local"});
   CHECK(flow->options().cluster_port == 4300);
   CHECK(flow->options().tls.cert == "/pki/flow.pem");

@@ -64,7 +64,7 @@ TEST_CASE("plugin nodes: scale skips a node that lacks the type; every request i
     CHECK(p.alive);
   // Every request succeeds, on every replica.
   auto tagged = flow->post("/tag", numbered_docs(0, 30), {.request_size = 1});
-  REQUIRE_MESSAGE(tagged, describe(tagged.error()));
+  REQUIRE_MESSAGE(tagged, describe(tagged));
   CHECK(tagged->docs.size() == 30);
   CHECK(tagged->failed_shards == 0);
   CHECK_FALSE(bare.proc->wait_for("hosting", 1s));
@@ -80,7 +80,7 @@ TEST_CASE("plugin nodes: scale skips a node that lacks the type; every request i
   for (const auto& p : placement_of(*flow, "tagger"))
     CHECK(p.node == "local");
   auto again = flow->post("/tag", numbered_docs(0, 20), {.request_size = 1});
-  REQUIRE_MESSAGE(again, describe(again.error()));
+  REQUIRE_MESSAGE(again, describe(again));
   CHECK(again->failed_shards == 0);
   CHECK_FALSE(bare.proc->wait_for("hosting", 1s));
 }
@@ -126,7 +126,7 @@ TEST_CASE("plugin nodes: a node refuses a type it lacks and a replica that canno
   // The node still serves: a good placement works after the bad ones.
   ExecutorContext good{.name = "ok", .uses = "NoOp"};
   auto placed = place_directly(bare.port, good);
-  REQUIRE_MESSAGE(placed, describe(placed.error()));
+  REQUIRE_MESSAGE(placed, describe(placed));
   CHECK(static_cast<bool>(*placed));
   CHECK(bare.proc->wait_for("hosting ok/shard-0/replica-0 (NoOp)", 10s));
 }

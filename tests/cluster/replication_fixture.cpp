@@ -62,7 +62,7 @@ bool all_in_sync(RunningFlow& flow, size_t n) {
 
 int64_t count(RunningFlow& flow) {
   auto r = flow.post("/count", {});
-  REQUIRE_MESSAGE(r, describe(r.error()));
+  REQUIRE_MESSAGE(r, describe(r));
   return r->parameters.get_int("count", -1);
 }
 
@@ -71,7 +71,7 @@ void check_all_there(RunningFlow& flow, const std::vector<std::string>& ids) {
   for (const auto& id : ids)
     asked.emplace_back().id = id;
   auto fetched = flow.post("/fetch", asked, {.request_size = 200});
-  REQUIRE_MESSAGE(fetched, describe(fetched.error()));
+  REQUIRE_MESSAGE(fetched, describe(fetched));
   std::set<std::string> seen;
   for (const auto& d : fetched->docs)
     seen.insert(d.id);

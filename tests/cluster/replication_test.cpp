@@ -42,7 +42,7 @@ TEST_CASE("two copies on two nodes: each holds every document; searches equal on
   auto queries = docs(5000, 20);
   auto ranked = [&](RunningFlow& flow) {
     auto r = flow.post("/search", queries, {.parameters = Params{{"top_k", int64_t{5}}}});
-    REQUIRE_MESSAGE(r, describe(r.error()));
+    REQUIRE_MESSAGE(r, describe(r));
     std::vector<std::vector<std::string>> out;
     for (const auto& q : r->docs) {
       auto& row = out.emplace_back();
@@ -54,7 +54,7 @@ TEST_CASE("two copies on two nodes: each holds every document; searches equal on
   std::vector<std::vector<std::string>> replicated;
   {
     auto flow = replicated_flow(temp_dir("rep-flow"), {n1->address, n2->address}, 2).start();
-    REQUIRE_MESSAGE(flow, describe(flow.error()));
+    REQUIRE_MESSAGE(flow, describe(flow));
     REQUIRE(flow->post("/index", all, {.request_size = 50}));
     CHECK(all_in_sync(*flow, 2));
     CHECK(count(*flow) == 1000);
@@ -76,7 +76,7 @@ TEST_CASE("two copies on two nodes: each holds every document; searches equal on
     auto one = Flow{FlowOptions{.name = "one", .workspace = temp_dir("rep-one")}};
     one.add(DeploymentOptions{.name = "indexer", .uses = "Indexer"});
     auto flow = one.start();
-    REQUIRE_MESSAGE(flow, describe(flow.error()));
+    REQUIRE_MESSAGE(flow, describe(flow));
     REQUIRE(flow->post("/index", all, {.request_size = 50}));
     CHECK(ranked(*flow) == replicated);
   }
@@ -90,7 +90,7 @@ TEST_CASE("kill -9 of a copy's node while writes stream: none fails, none is los
   auto port1 = n1->port;
   auto port2 = n2->port;
   auto flow = replicated_flow(temp_dir("kill-flow"), {n1->address, n2->address}, 2).start();
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   REQUIRE(eventually([&] { return all_in_sync(*flow, 2); }));
 
   Writer writer{*flow, 10, 0};
@@ -125,7 +125,7 @@ TEST_CASE("a copy away past the log's retention catches up by snapshot") {
   auto flow = replicated_flow(temp_dir("snap-flow"), {n1->address, n2->address}, 2,
                               Params{{"log_retention", 20}})
                 .start();
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   REQUIRE(flow->post("/index", docs(0, 300), {.request_size = 10}));
   kill_node(n2);
   REQUIRE(eventually([&] { return copies(*flow).size() == 1; }));
@@ -153,7 +153,7 @@ TEST_CASE("scaling a stateful deployment to 2 copies onto a joined node fills it
   auto n1 = std::make_unique<NodeProcess>(NodeProcess::start(temp_dir("scale-n1")));
   auto flow
     = replicated_flow(temp_dir("scale-flow"), {n1->address}, 1, Params::object(), 0).start();
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   REQUIRE(flow->post("/index", docs(0, 2000), {.request_size = 100}));
   auto n2 = std::make_unique<NodeProcess>(NodeProcess::start(temp_dir("scale-n2")));
   REQUIRE(!flow->join_node(n2->address));
@@ -188,7 +188,7 @@ TEST_CASE("a node cut off (SIGSTOP) is left behind, then catches up; writes go o
   auto n1 = std::make_unique<NodeProcess>(NodeProcess::start(temp_dir("stop-n1")));
   auto n2 = std::make_unique<NodeProcess>(NodeProcess::start(temp_dir("stop-n2")));
   auto flow = replicated_flow(temp_dir("stop-flow"), {n1->address, n2->address}, 2).start();
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   REQUIRE(flow->post("/index", docs(0, 100), {.request_size = 10}));
   // Stopped before the next writes (kill() only queues SIGSTOP: a node
   // still running could apply them all, and stay in sync, before it stops).
@@ -196,7 +196,7 @@ TEST_CASE("a node cut off (SIGSTOP) is left behind, then catches up; writes go o
   // Heartbeats find it (3 missed pings): the write caught by it is settled
   // by the other copy.
   auto during = flow->post("/index", docs(100, 100), {.request_size = 10});
-  CHECK_MESSAGE(during, describe(during.error()));
+  CHECK_MESSAGE(during, describe(during));
   CHECK(copies(*flow).size() == 1);
   CHECK(count(*flow) == 200);
   ::kill(n2->proc->pid(), SIGCONT);
@@ -261,13 +261,13 @@ TEST_CASE("kill -9 of the flow process: after its restart nothing acknowledged i
   auto [proc, port] = start_flow();
   Client client{"127.0.0.1", port, {.timeout = std::chrono::seconds(30)}};
   auto counted = client.post("/count", {});
-  REQUIRE_MESSAGE(counted, describe(counted.error()));
+  REQUIRE_MESSAGE(counted, describe(counted));
   CHECK(counted->parameters.get_int("count", -1) >= static_cast<int64_t>(acked.size()));
   DocumentArray asked;
   for (const auto& id : acked)
     asked.emplace_back().id = id;
   auto fetched = client.post("/fetch", asked, {.request_size = 200});
-  REQUIRE_MESSAGE(fetched, describe(fetched.error()));
+  REQUIRE_MESSAGE(fetched, describe(fetched));
   std::set<std::string> seen;
   for (const auto& d : fetched->docs)
     seen.insert(d.id);

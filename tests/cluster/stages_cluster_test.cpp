@@ -29,13 +29,13 @@ TEST_CASE("stages on a cluster: uses_before and uses_after here, the shards on t
   d.uses_metas["hosts"] = Value{Value::Array{Value{node.address}}};
   flow.add(std::move(d));
   auto running = flow.start();
-  REQUIRE_MESSAGE(running, describe(running.error()));
+  REQUIRE_MESSAGE(running, describe(running));
   auto placed = placement_of(*running, "tagged");
   REQUIRE(placed.size() == 2);
   CHECK(placed[0].node == node.address);
 
   auto result = running->post("/tag", numbered_docs(0, 3));
-  REQUIRE_MESSAGE(result, describe(result.error()));
+  REQUIRE_MESSAGE(result, describe(result));
   const int64_t here = ::getpid();
   auto answers = unpack_shard_answers(result->docs);
   REQUIRE(answers.size() == 2);

@@ -68,10 +68,10 @@ TEST_CASE("tls: a node with the CA's certificate hosts replicas; others are refu
   CHECK(good.proc->output().find("(tls)") != std::string::npos);
 
   auto flow = tagger_flow(pki, {good.address}).start();
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   CHECK(placement_of(*flow, "tagger").at(0).node == good.address);
   auto r = flow->post("/tag", numbered_docs(0, 10));
-  REQUIRE_MESSAGE(r, describe(r.error()));
+  REQUIRE_MESSAGE(r, describe(r));
   CHECK(r->docs[0].tags.get_int("tagger.pid", 0) == good.proc->pid());
 
   // A node whose certificate another CA signed cannot be spawned on...
@@ -80,13 +80,13 @@ TEST_CASE("tls: a node with the CA's certificate hosts replicas; others are refu
   REQUIRE_FALSE(refused);
   CHECK(describe(refused.error()).find("tagger: node " + rogue.address + " unreachable")
         != std::string::npos);
-  CHECK_MESSAGE(describe(refused.error()).find("disagree on TLS") != std::string::npos,
-                describe(refused.error()));
+  CHECK_MESSAGE(describe(refused).find("disagree on TLS") != std::string::npos,
+                describe(refused));
 
   // ...nor join; neither can a node without TLS.
   auto port = free_port();
   auto joinable = tagger_flow(pki, {}, port).start();
-  REQUIRE_MESSAGE(joinable, describe(joinable.error()));
+  REQUIRE_MESSAGE(joinable, describe(joinable));
   auto join = "127.0.0.1:" + std::to_string(port);
   auto rogue_join = run(
     {CAFLOW_NODE_BINARY, "node", "--port", "0", "--workspace", temp_dir("rj"), "--join", join,

@@ -134,7 +134,7 @@ TEST_CASE("SIGKILL at random points loses no acknowledged document and duplicate
   for (const auto& id : ledger.sent)
     ids.emplace_back().id = id;
   auto fetched = client.post("/fetch", ids, {.request_size = 200});
-  REQUIRE_MESSAGE(fetched, describe(fetched.error()));
+  REQUIRE_MESSAGE(fetched, describe(fetched));
   std::map<std::string, int> seen;
   for (const auto& d : fetched->docs) {
     ++seen[d.id];
@@ -152,7 +152,7 @@ TEST_CASE("SIGKILL at random points loses no acknowledged document and duplicate
     queries.emplace_back().text = text_of(number_of(id));
   auto found = client.post("/search", queries,
                            {.request_size = 100, .parameters = Params{{"top_k", 1}}});
-  REQUIRE_MESSAGE(found, describe(found.error()));
+  REQUIRE_MESSAGE(found, describe(found));
   check_best_matches(found->docs, ledger.acked);
   CHECK(daemon.stop() == 0);
 }

@@ -117,7 +117,7 @@ struct Daemon {
 
 inline int64_t count(Client& client) {
   auto result = client.post("/count", {});
-  REQUIRE_MESSAGE(result, describe(result.error()));
+  REQUIRE_MESSAGE(result, describe(result));
   return result->parameters.get_int("count", -1);
 }
 

@@ -49,7 +49,7 @@ TEST_CASE("caflow flow serves index and search over HTTP, the client and caflow 
 
   Client client{daemon.host, daemon.port};
   auto indexed = client.post("/index", second, {.request_size = 20, .prefetch = 4});
-  REQUIRE_MESSAGE(indexed, describe(indexed.error()));
+  REQUIRE_MESSAGE(indexed, describe(indexed));
   CHECK(indexed->docs.size() == 150);
   CHECK(count(client) == 300);
 
@@ -58,7 +58,7 @@ TEST_CASE("caflow flow serves index and search over HTTP, the client and caflow 
   queries.emplace_back().text = "linux kernel driver";
   queries.emplace_back().text = "vacation prize winner";
   auto found = client.post("/search", queries, {.parameters = Value{{"top_k", 5}}});
-  REQUIRE_MESSAGE(found, describe(found.error()));
+  REQUIRE_MESSAGE(found, describe(found));
   REQUIRE(found->docs.size() == 2);
   for (size_t q = 0; q < 2; ++q) {
     REQUIRE(found->docs[q].matches.size() == 5);
@@ -128,7 +128,7 @@ TEST_CASE("SIGTERM during a stream of posts loses no acknowledged document") {
   for (const auto& id : acked)
     ids.emplace_back().id = id;
   auto fetched = client.post("/fetch", ids, {.request_size = 200});
-  REQUIRE_MESSAGE(fetched, describe(fetched.error()));
+  REQUIRE_MESSAGE(fetched, describe(fetched));
   const auto* not_found = fetched->parameters.find("not_found");
   CHECK((not_found == nullptr || not_found->size() == 0));
   CHECK(fetched->docs.size() == acked.size());
@@ -155,7 +155,7 @@ TEST_CASE("a plugin named with --plugin loads and serves") {
   DocumentArray docs;
   docs.emplace_back().text = "three little words";
   auto result = client.post("/stats", docs);
-  REQUIRE_MESSAGE(result, describe(result.error()));
+  REQUIRE_MESSAGE(result, describe(result));
   CHECK(result->parameters.get_int("words", -1) == 3);
   CHECK(daemon.stop(SIGINT) == 0);
 
@@ -192,7 +192,7 @@ TEST_CASE("a node joins caflow flow's cluster port and POST /scale places replic
   for (int i = 0; i < 20; ++i)
     docs.emplace_back().text = "x";
   auto posted = client.post("/index", docs, {.request_size = 1, .prefetch = 4});
-  REQUIRE_MESSAGE(posted, describe(posted.error()));
+  REQUIRE_MESSAGE(posted, describe(posted));
   CHECK(posted->docs.size() == 20);
 
   auto unknown = client.request("POST", "/scale", R"({"executor": "nope", "replicas": 2})");

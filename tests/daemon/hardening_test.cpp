@@ -163,9 +163,9 @@ TEST_CASE("readiness: a vectorizer waiting for /fit is ready, and /fit gets thro
   for (auto text : {"linux kernel driver", "cheap pills offer", "python feed parser"})
     corpus.emplace_back().text = text;
   auto fit = client.post("/fit", corpus);
-  REQUIRE_MESSAGE(fit, describe(fit.error()));
+  REQUIRE_MESSAGE(fit, describe(fit));
   auto indexed = client.post("/index", corpus);
-  REQUIRE_MESSAGE(indexed, describe(indexed.error()));
+  REQUIRE_MESSAGE(indexed, describe(indexed));
   CHECK(indexed->docs[0].embedding.dim > 0);
   daemon.process->signal(SIGTERM);
   CHECK(daemon.process->wait(60s) == 0);
@@ -238,7 +238,7 @@ TEST_CASE("connections: a cap answered 503, an idle timeout, and EMFILE logged o
     for (auto& s : idle)
       CHECK(s->closed_within(10s));
     auto st = probe.status();
-    CHECK_MESSAGE(st, describe(st.error()));
+    CHECK_MESSAGE(st, describe(st));
   }
   SUBCASE("out of file descriptors") {
     // A cap above what `ulimit -n 64` allows: accept fails with EMFILE.
@@ -258,7 +258,7 @@ TEST_CASE("connections: a cap answered 503, an idle timeout, and EMFILE logged o
     CHECK(daemon.process->wait_for("accepting connections again", 30s));
     Client client{"127.0.0.1", daemon.port, {.timeout = 20s}};
     auto st = client.status();
-    CHECK_MESSAGE(st, describe(st.error()));
+    CHECK_MESSAGE(st, describe(st));
     daemon.process->signal(SIGTERM);
     CHECK(daemon.process->wait(30s));
     auto& out = daemon.process->output();

@@ -31,7 +31,7 @@ ExecutorContext shard_context(const fs::path& ws, uint32_t shard, uint32_t shard
 
 std::unique_ptr<Executor> open_shard(const fs::path& ws, uint32_t shard, uint32_t shards) {
   auto e = ExecutorRegistry::instance().create(shard_context(ws, shard, shards));
-  REQUIRE_MESSAGE(e, describe(e.error()));
+  REQUIRE_MESSAGE(e, describe(e));
   return std::move(*e);
 }
 

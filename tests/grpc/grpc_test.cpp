@@ -23,9 +23,9 @@ using namespace std::chrono_literals;
 TEST_CASE("gRPC: Jina's client streams, calls, discovers and gets errors in-band") {
   test::TempWorkspace ws;
   auto running = testing::start_scenario_flow(ws.path.string());
-  REQUIRE_MESSAGE(running, describe(running.error()));
+  REQUIRE_MESSAGE(running, describe(running));
   auto server = GrpcServer::start(*running, {.max_message_size = size_t{1} << 20});
-  REQUIRE_MESSAGE(server, describe(server.error()));
+  REQUIRE_MESSAGE(server, describe(server));
   testing::check_scenarios(
     *running, "jina_client.py", {std::to_string((*server)->port())},
     {"stream", "search", "sparse", "tensor", "error", "discovery", "info", "health", "bad"});
@@ -66,7 +66,7 @@ TEST_CASE("gRPC: caflow::Client with protocol grpc posts, keeps order, reports e
                              .prefetch = 3,
                              .parameters = {{"k", 1}},
                              .on_progress = [&](size_t done, size_t) { progress = done; }});
-  REQUIRE_MESSAGE(result, describe(result.error()));
+  REQUIRE_MESSAGE(result, describe(result));
   REQUIRE(result->docs.size() == 250);
   for (int i = 0; i < 250; ++i) {
     CHECK(result->docs[i].id == "d" + std::to_string(i));

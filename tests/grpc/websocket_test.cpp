@@ -16,9 +16,9 @@ namespace {
 void run_scenarios(const char* protocol, const std::vector<std::string>& scenarios) {
   test::TempWorkspace ws;
   auto running = testing::start_scenario_flow(ws.path.string());
-  REQUIRE_MESSAGE(running, describe(running.error()));
+  REQUIRE_MESSAGE(running, describe(running));
   auto server = HttpServer::start(*running, {.body_limit = size_t{1} << 20});
-  REQUIRE_MESSAGE(server, describe(server.error()));
+  REQUIRE_MESSAGE(server, describe(server));
   testing::check_scenarios(*running, "jina_ws_client.py",
                            {std::to_string((*server)->port()), protocol}, scenarios);
 }

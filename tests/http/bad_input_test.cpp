@@ -46,7 +46,7 @@ struct Served {
     Flow description{FlowOptions{.workspace = dir.string()}};
     description.add({.name = "noop", .uses = "NoOp"}).add({.name = "indexer", .uses = "Indexer"});
     auto running = description.start();
-    REQUIRE_MESSAGE(running, describe(running.error()));
+    REQUIRE_MESSAGE(running, describe(running));
     flow.emplace(std::move(*running));
     // A short idle timeout so that slow and silent clients are cut off
     // within the test's bounded waits; a request timeout so that a hang in
@@ -59,7 +59,7 @@ struct Served {
                                        .max_top_k = 100,
                                        .max_matches = 1000,
                                        .max_response_bytes = 64 * 1024});
-    REQUIRE_MESSAGE(s, describe(s.error()));
+    REQUIRE_MESSAGE(s, describe(s));
     server = std::move(*s);
   }
   ~Served() {
@@ -298,7 +298,7 @@ TEST_CASE("malformed requests each get a 4xx with a message; the flow serves on"
   for (const auto& c : json_cases()) {
     INFO("case: " << std::string{c.name});
     auto reply = client.request("POST", c.target, c.body);
-    REQUIRE_MESSAGE(reply, describe(reply.error()));
+    REQUIRE_MESSAGE(reply, describe(reply));
     CHECK_MESSAGE(reply->status == c.status, reply->body.substr(0, 300));
     auto said = description(reply->body);
     CHECK_MESSAGE(said.find(c.says) != std::string::npos, "message: " << said);
@@ -360,16 +360,16 @@ TEST_CASE("malformed requests each get a 4xx with a message; the flow serves on"
   // The flow still answers correctly, and no bad request stored anything.
   auto docs = ten_docs();
   auto indexed = client.post("/index", docs);
-  REQUIRE_MESSAGE(indexed, describe(indexed.error()));
+  REQUIRE_MESSAGE(indexed, describe(indexed));
   CHECK(indexed->docs.size() == 10);
   auto counted = client.post("/count", {});
-  REQUIRE_MESSAGE(counted, describe(counted.error()));
+  REQUIRE_MESSAGE(counted, describe(counted));
   CHECK(counted->parameters.get_int("count", -1) == 11);
   DocumentArray queries;
   for (const auto& d : docs)
     queries.emplace_back().embedding = d.embedding;
   auto found = client.post("/search", queries, {.parameters = Params{{"top_k", 3}}});
-  REQUIRE_MESSAGE(found, describe(found.error()));
+  REQUIRE_MESSAGE(found, describe(found));
   REQUIRE(found->docs.size() == 10);
   for (size_t i = 0; i < 10; ++i) {
     REQUIRE_FALSE(found->docs[i].matches.empty());
@@ -390,9 +390,9 @@ TEST_CASE("input errors from several shards answer 400, not 503 or 500") {
                  .shards = 2,
                  .polling = {{"/index", "PARTITION"}, {"*", "ALL"}}});
     auto flow = sharded.start();
-    REQUIRE_MESSAGE(flow, describe(flow.error()));
+    REQUIRE_MESSAGE(flow, describe(flow));
     auto server = HttpServer::start(*flow, {.request_timeout = 20s});
-    REQUIRE_MESSAGE(server, describe(server.error()));
+    REQUIRE_MESSAGE(server, describe(server));
     Client client{"127.0.0.1", (*server)->port(), {.timeout = 20s, .retries = 0}};
     // Both shards learn dimension 4 (ids spread over both by their hash).
     std::string docs = "[";
@@ -438,13 +438,13 @@ TEST_CASE("input errors from several shards answer 400, not 503 or 500") {
       CHECK(description(reply->body).find(c.says) != std::string::npos);
     }
     auto counted = client.post("/count", {});
-    REQUIRE_MESSAGE(counted, describe(counted.error()));
+    REQUIRE_MESSAGE(counted, describe(counted));
     CHECK(counted->parameters.get_int("count", -1) == 16);
     DocumentArray good;
     for (int i = 0; i < 6; ++i)
       good.emplace_back().id = "g" + std::to_string(i);
     auto found = client.post("/fetch", good);
-    REQUIRE_MESSAGE(found, describe(found.error()));
+    REQUIRE_MESSAGE(found, describe(found));
     CHECK(found->docs.size() == 0);
   }
   fs::remove_all(dir);

@@ -100,7 +100,7 @@ struct Served {
 
   Served(RunningFlow f, ServerOptions opts) : flow(std::move(f)) {
     auto s = HttpServer::start(flow, std::move(opts));
-    REQUIRE_MESSAGE(s, describe(s.error()));
+    REQUIRE_MESSAGE(s, describe(s));
     server = std::move(*s);
   }
   ~Served() {
@@ -112,7 +112,7 @@ struct Served {
 
 std::unique_ptr<Served> serve(const Flow& flow, ServerOptions opts = {}) {
   auto running = flow.start();
-  REQUIRE_MESSAGE(running, describe(running.error()));
+  REQUIRE_MESSAGE(running, describe(running));
   return std::make_unique<Served>(std::move(*running), std::move(opts));
 }
 
@@ -170,7 +170,7 @@ std::unique_ptr<Served> serve_saturated(std::thread& holder) {
   holder = std::thread([served = s.get()] {
     auto c = served->client();
     auto r = c.post("/index", hello(1));
-    CHECK_MESSAGE(r, describe(r.error()));
+    CHECK_MESSAGE(r, describe(r));
   });
   REQUIRE(wait_in_flight(client, 1));
   return s;
@@ -198,7 +198,7 @@ TEST_CASE("index and search through the client, /post and /index") {
                                CHECK(total == 3);
                                progress = done;
                              }});
-  REQUIRE_MESSAGE(result, describe(result.error()));
+  REQUIRE_MESSAGE(result, describe(result));
   REQUIRE(result->docs.size() == 250);
   for (size_t i = 0; i < 250; ++i)
     CHECK(result->docs[i].id == "d" + std::to_string(i));  // input order
@@ -312,11 +312,11 @@ TEST_CASE("bad requests get 400, 404, 405 and 413 with a message; the server liv
   CHECK_FALSE(too_large->keep_alive);
   // Much larger than the socket buffers: the answer must survive the upload.
   auto huge = client.request("POST", "/index", std::string(size_t{8} << 20, 'x'));
-  REQUIRE_MESSAGE(huge, describe(huge.error()));
+  REQUIRE_MESSAGE(huge, describe(huge));
   CHECK(huge->status == 413);
 
   auto fine = client.post("/index", hello(3));
-  REQUIRE_MESSAGE(fine, describe(fine.error()));
+  REQUIRE_MESSAGE(fine, describe(fine));
   CHECK(fine->docs.size() == 3);
   auto err = client.post("/index", hello(1),
                          {.parameters = Params{{"top_k", 1}}, .target_executor = "nobody"});
@@ -443,7 +443,7 @@ TEST_CASE("/status, /dry_run and /metrics") {
   auto s = serve(noop_flow());
   auto client = s->client();
   auto status = client.status();
-  REQUIRE_MESSAGE(status, describe(status.error()));
+  REQUIRE_MESSAGE(status, describe(status));
   CHECK(status->get_bool("ready", false));
   CHECK(status->find("executors")->size() == 2);
   auto dry = client.request("GET", "/dry_run");
@@ -491,7 +491,7 @@ TEST_CASE("stop() answers the request in flight, then refuses connections") {
   std::thread inflight([&] {
     auto c = s->client();
     auto r = c.post("/index", hello(2));
-    CHECK_MESSAGE(r, describe(r.error()));
+    CHECK_MESSAGE(r, describe(r));
     CHECK((r && r->docs.size() == 2));
   });
   REQUIRE(wait_in_flight(client, 1));

@@ -25,7 +25,7 @@ namespace websocket = boost::beast::websocket;
 TEST_CASE("WebSocket: stop() closes an idle connection with 1001 and a reason") {
   Flow flow;
   auto running = flow.start();  // no executors: the gateway answers itself
-  REQUIRE_MESSAGE(running, describe(running.error()));
+  REQUIRE_MESSAGE(running, describe(running));
   auto server = HttpServer::start(*running);
   REQUIRE(server);
   net::io_context ioc;

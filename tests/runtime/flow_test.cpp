@@ -46,7 +46,7 @@ Value head_status(RunningFlow& flow, const std::string& name) {
 
 RunningFlow start(const Flow& flow) {
   auto running = flow.start();
-  REQUIRE_MESSAGE(running, describe(running.error()));
+  REQUIRE_MESSAGE(running, describe(running));
   return std::move(*running);
 }
 
@@ -65,7 +65,7 @@ TEST_CASE("ANY sends each request to exactly one shard, spreading the load") {
        last_done = done;
        CHECK(total == 30);
      }});
-  REQUIRE_MESSAGE(result, describe(result.error()));
+  REQUIRE_MESSAGE(result, describe(result));
   REQUIRE(result->docs.size() == 30);
   CHECK(calls == 30);
   CHECK(last_done == 30);
@@ -190,8 +190,8 @@ TEST_CASE("a replica that dies is restarted and its requests retried") {
   testing::Gate::open();
   holding.join();
   queueing.join();
-  REQUIRE_MESSAGE(held, describe(held.error()));
-  REQUIRE_MESSAGE(queued, describe(queued.error()));
+  REQUIRE_MESSAGE(held, describe(held));
+  REQUIRE_MESSAGE(queued, describe(queued));
   CHECK(held->docs.size() == 2);
   CHECK(queued->docs.size() == 2);
   REQUIRE(
@@ -208,7 +208,7 @@ TEST_CASE("a replica that dies is restarted and its requests retried") {
   auto second = testing::Gate::wait_held(2, std::chrono::seconds(30));
   testing::Gate::open();
   holding_again.join();
-  REQUIRE_MESSAGE(again, describe(again.error()));
+  REQUIRE_MESSAGE(again, describe(again));
   CHECK(std::set<uint32_t>(second.begin(), second.end()) == std::set<uint32_t>{0, 1});
 }
 
@@ -235,7 +235,7 @@ TEST_CASE("ALL with a failing shard returns the others' results with the count")
             .polling = "ALL"});
   auto running = start(flow);
   auto partial = running.post("/flaky", make_docs(4));
-  REQUIRE_MESSAGE(partial, describe(partial.error()));
+  REQUIRE_MESSAGE(partial, describe(partial));
   CHECK(partial->failed_shards == 1);
   REQUIRE(partial->failures.size() == 1);
   CHECK(partial->failures[0].find("shard 1 is flaky") != std::string::npos);
@@ -278,7 +278,7 @@ TEST_CASE("needs joins two branches by document id") {
     .add({.name = "join", .uses = "Recorder", .needs = {"left", "right"}});
   auto running = start(flow);
   auto result = running.post("/index", make_docs(10), {.request_size = 4});
-  REQUIRE_MESSAGE(result, describe(result.error()));
+  REQUIRE_MESSAGE(result, describe(result));
   REQUIRE(result->docs.size() == 10);
   for (size_t i = 0; i < 10; ++i) {
     const auto& d = result->docs[i];
@@ -313,7 +313,7 @@ executors:
     polling: {/index: ANY, /search: ALL, '*': ALL}
 )";
   auto loaded = Flow::parse(yaml, "test.yml");
-  REQUIRE_MESSAGE(loaded, describe(loaded.error()));
+  REQUIRE_MESSAGE(loaded, describe(loaded));
   Flow code;
   code.add({.name = "rec", .uses = "Recorder", .replicas = 2})
     .add({.name = "idx",
@@ -354,10 +354,10 @@ TEST_CASE("a host program can hand in its own actor system") {
 
 TEST_CASE("the shipped config/noop-flow.yml loads and runs") {
   auto flow = Flow::load(CAFLOW_SOURCE_DIR "/config/noop-flow.yml");
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   auto running = start(*flow);
   auto result = running.post("/search", make_docs(10), {.request_size = 3});
-  REQUIRE_MESSAGE(result, describe(result.error()));
+  REQUIRE_MESSAGE(result, describe(result));
   CHECK(result->docs.size() == 10);
   CHECK(result->docs[9].id == "d9");
 }

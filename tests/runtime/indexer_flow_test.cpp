@@ -56,13 +56,13 @@ RunningFlow start(const TempWorkspace& dir, uint32_t shards, const char* index_p
             .shards = shards,
             .polling = {{"/index", index_polling}, {"/search", "ALL"}, {"*", "ALL"}}});
   auto running = flow.start();
-  REQUIRE_MESSAGE(running, describe(running.error()));
+  REQUIRE_MESSAGE(running, describe(running));
   return std::move(*running);
 }
 
 int64_t count(RunningFlow& flow) {
   auto r = flow.post("/count", {});
-  REQUIRE_MESSAGE(r, describe(r.error()));
+  REQUIRE_MESSAGE(r, describe(r));
   return r->parameters.get_int("count", -1);
 }
 
@@ -70,7 +70,7 @@ int64_t count(RunningFlow& flow) {
 std::vector<std::vector<std::pair<std::string, double>>> search(RunningFlow& flow) {
   auto r = flow.post("/search", make_docs(20, 99, "q"),
                      {.request_size = 7, .parameters = {{"top_k", 5}}});
-  REQUIRE_MESSAGE(r, describe(r.error()));
+  REQUIRE_MESSAGE(r, describe(r));
   std::vector<std::vector<std::pair<std::string, double>>> out;
   for (const auto& q : r->docs) {
     auto& row = out.emplace_back();
@@ -117,7 +117,7 @@ TEST_CASE("fetch and unknown ids under ALL over 3 shards") {
   // Every id lives on one shard; the stored copy comes back, not the empty
   // request document another shard saw.
   auto fetched = flow.post("/fetch", ids({"d3", "d17", "ghost", "d29"}));
-  REQUIRE_MESSAGE(fetched, describe(fetched.error()));
+  REQUIRE_MESSAGE(fetched, describe(fetched));
   std::set<std::string> got;
   for (const auto& d : fetched->docs) {
     got.insert(d.id);
@@ -132,7 +132,7 @@ TEST_CASE("fetch and unknown ids under ALL over 3 shards") {
   changed[0].text = "changed";
   changed[0].embedding = docs[5].embedding;
   auto updated = flow.post("/update", changed);
-  REQUIRE_MESSAGE(updated, describe(updated.error()));
+  REQUIRE_MESSAGE(updated, describe(updated));
   CHECK(not_found(*updated) == std::set<std::string>{"nobody"});
   CHECK(count(flow) == 30);
   auto again = flow.post("/fetch", ids({"d5"}));
@@ -142,7 +142,7 @@ TEST_CASE("fetch and unknown ids under ALL over 3 shards") {
 
   // Several requests of one post: their reports are joined.
   auto deleted = flow.post("/delete", ids({"d1", "x1", "d2", "x2", "d3"}), {.request_size = 2});
-  REQUIRE_MESSAGE(deleted, describe(deleted.error()));
+  REQUIRE_MESSAGE(deleted, describe(deleted));
   CHECK(not_found(*deleted) == std::set<std::string>{"x1", "x2"});
   CHECK(count(flow) == 27);
 }
@@ -155,10 +155,10 @@ TEST_CASE("PARTITION routes updates and deletes to the owning shard") {
             .shards = 3,
             .polling = {{"/search", "ALL"}, {"/count", "ALL"}, {"*", "PARTITION"}}});
   auto running = flow.start();
-  REQUIRE_MESSAGE(running, describe(running.error()));
+  REQUIRE_MESSAGE(running, describe(running));
   REQUIRE(running->post("/index", make_docs(30, 3, "d")));
   auto deleted = running->post("/delete", ids({"d1", "x1", "d2", "x2", "x3", "d3"}));
-  REQUIRE_MESSAGE(deleted, describe(deleted.error()));
+  REQUIRE_MESSAGE(deleted, describe(deleted));
   CHECK(not_found(*deleted) == std::set<std::string>{"x1", "x2", "x3"});
   CHECK(count(*running) == 27);
   auto fetched = running->post("/fetch", ids({"d4", "d1"}));
@@ -176,7 +176,7 @@ TEST_CASE("searches without top_k (or with a null one) return the Indexer's defa
     REQUIRE(flow.post("/index", make_docs(100, 3, "d"), {.request_size = 25}));
     for (auto params : {Params::object(), Params{{"top_k", nullptr}}}) {
       auto r = flow.post("/search", make_docs(4, 7, "q"), {.parameters = params});
-      REQUIRE_MESSAGE(r, describe(r.error()));
+      REQUIRE_MESSAGE(r, describe(r));
       REQUIRE(r->docs.size() == 4);
       for (const auto& q : r->docs)
         CHECK(q.matches.size() == 10);  // not 10 per shard
@@ -191,7 +191,7 @@ TEST_CASE("searches without top_k (or with a null one) return the Indexer's defa
             .shards = 2,
             .polling = {{"/index", "PARTITION"}, {"/search", "ALL"}, {"*", "ALL"}}});
   auto running = flow.start();
-  REQUIRE_MESSAGE(running, describe(running.error()));
+  REQUIRE_MESSAGE(running, describe(running));
   REQUIRE(running->post("/index", make_docs(50, 3, "d")));
   auto r = running->post("/search", make_docs(2, 7, "q"));
   REQUIRE(r);
@@ -226,8 +226,8 @@ TEST_CASE("ties: three shards return exactly the ids of one shard, ordered by id
       queries.emplace_back().embedding = e;
     auto a = one.post("/search", queries, {.parameters = {{"top_k", 11}}});
     auto b = three.post("/search", queries, {.parameters = {{"top_k", 11}}});
-    REQUIRE_MESSAGE(a, describe(a.error()));
-    REQUIRE_MESSAGE(b, describe(b.error()));
+    REQUIRE_MESSAGE(a, describe(a));
+    REQUIRE_MESSAGE(b, describe(b));
     REQUIRE(a->docs.size() == 3);
     REQUIRE(b->docs.size() == 3);
     for (size_t j = 0; j < 3; ++j) {

@@ -85,7 +85,7 @@ void check_own_terms(RunningFlow& flow, const Model& model) {
   for (uint32_t i = 0; i < n; ++i)
     queries.push_back(own_term_query(i));
   auto r = flow.post("/search", std::move(queries), {.parameters = {{"top_k", 1}}});
-  REQUIRE_MESSAGE(r, describe(r.error()));
+  REQUIRE_MESSAGE(r, describe(r));
   REQUIRE(r->docs.size() == n);
   for (uint32_t i = 0; i < n; ++i) {
     auto id = "d" + std::to_string(i);
@@ -99,7 +99,7 @@ void check_own_terms(RunningFlow& flow, const Model& model) {
     }
   }
   auto c = flow.post("/count", {});
-  REQUIRE_MESSAGE(c, describe(c.error()));
+  REQUIRE_MESSAGE(c, describe(c));
   CHECK(c->parameters.get_int("count", -1) == static_cast<int64_t>(model.size()));
 }
 
@@ -121,7 +121,7 @@ void check_brute_force(RunningFlow& flow, const Model& model, uint32_t seed) {
   }
   auto asked = queries;
   auto r = flow.post("/search", std::move(queries), {.parameters = {{"top_k", 10}}});
-  REQUIRE_MESSAGE(r, describe(r.error()));
+  REQUIRE_MESSAGE(r, describe(r));
   REQUIRE(r->docs.size() == asked.size());
   for (size_t j = 0; j < asked.size(); ++j) {
     CAPTURE(j);
@@ -148,7 +148,7 @@ RunningFlow start(const TempWorkspace& dir) {
   Flow flow{FlowOptions{.workspace = dir.path.string()}};
   flow.add({.name = "indexer", .uses = "Indexer", .uses_with = policy()});
   auto running = flow.start();
-  REQUIRE_MESSAGE(running, describe(running.error()));
+  REQUIRE_MESSAGE(running, describe(running));
   return std::move(*running);
 }
 
@@ -227,7 +227,7 @@ TEST_CASE("indexer merge policy: minor and major merges in a flow, searches besi
         live.push_back(i);
       }
       auto put = flow.post("/index", docs);
-      REQUIRE_MESSAGE(put, describe(put.error()));
+      REQUIRE_MESSAGE(put, describe(put));
       for (const auto& d : docs)
         model[d.id] = d.embedding;
       acked.store(from + batch);
@@ -241,7 +241,7 @@ TEST_CASE("indexer merge policy: minor and major merges in a flow, searches besi
         updates.push_back(doc(i, ++version[i]));
       }
       auto up = flow.post("/update", updates);
-      REQUIRE_MESSAGE(up, describe(up.error()));
+      REQUIRE_MESSAGE(up, describe(up));
       const auto* unknown = up->parameters.find("not_found");
       CHECK((unknown == nullptr || unknown->as_array().empty()));
       for (const auto& d : updates)
@@ -256,7 +256,7 @@ TEST_CASE("indexer merge policy: minor and major merges in a flow, searches besi
         live.erase(live.begin() + static_cast<std::ptrdiff_t>(at));
       }
       auto del = flow.post("/delete", gone);
-      REQUIRE_MESSAGE(del, describe(del.error()));
+      REQUIRE_MESSAGE(del, describe(del));
       for (const auto& d : gone)
         model.erase(d.id);
       // Every other round waits for the merge in flight: a merge may run

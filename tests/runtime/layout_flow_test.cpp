@@ -39,7 +39,7 @@ DocumentArray docs(size_t n) {
 size_t stored_copies(RunningFlow& flow) {
   auto q = docs(1);
   auto r = flow.post("/search", q, {.parameters = Params{{"top_k", int64_t{100000}}}});
-  REQUIRE_MESSAGE(r, describe(r.error()));
+  REQUIRE_MESSAGE(r, describe(r));
   return r->docs[0].matches.size();
 }
 
@@ -48,12 +48,12 @@ size_t stored_copies(RunningFlow& flow) {
 TEST_CASE("Jina's default polling on 2 shards: re-indexing and deleting reach each id's shard") {
   TempWorkspace dir;
   auto flow = start(dir, 2);
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   for (int round = 0; round < 2; ++round)
     REQUIRE(flow->post("/index", docs(300), {.request_size = 7}));
   CHECK(stored_copies(*flow) == 300);  // not 500: no id on two shards
   auto removed = flow->post("/delete", docs(300), {.request_size = 11});
-  REQUIRE_MESSAGE(removed, describe(removed.error()));
+  REQUIRE_MESSAGE(removed, describe(removed));
   const auto* missing = removed->parameters.find("not_found");
   CHECK((missing == nullptr || missing->as_array().empty()));
   CHECK(stored_copies(*flow) == 0);
@@ -66,7 +66,7 @@ TEST_CASE("a flow restarted with another shard count is refused, saying how to r
   TempWorkspace dir;
   {
     auto flow = start(dir, 2);
-    REQUIRE_MESSAGE(flow, describe(flow.error()));
+    REQUIRE_MESSAGE(flow, describe(flow));
     REQUIRE(flow->post("/index", docs(300), {.request_size = 50}));
   }
   for (uint32_t shards : {3u, 1u}) {
@@ -79,5 +79,5 @@ TEST_CASE("a flow restarted with another shard count is refused, saying how to r
     CHECK(message.find("caflow reshard") != std::string::npos);
   }
   auto same = start(dir, 2);
-  REQUIRE_MESSAGE(same, describe(same.error()));
+  REQUIRE_MESSAGE(same, describe(same));
 }

@@ -15,9 +15,9 @@ TEST_CASE("a flow loads the plugins its config names and serves their executors"
                            + "]\nexecutors:\n  - name: stats\n    uses: TextStats\n"
                              "    replicas: 2\n    uses_with: {min_words: 2}\n";
   auto flow = Flow::parse(yaml, "plugin-flow.yml");
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   auto running = flow->start();
-  REQUIRE_MESSAGE(running, describe(running.error()));
+  REQUIRE_MESSAGE(running, describe(running));
   CHECK(ExecutorRegistry::instance().contains("TextStats"));
 
   DocumentArray docs;
@@ -25,14 +25,14 @@ TEST_CASE("a flow loads the plugins its config names and serves their executors"
   docs.emplace_back().text = "one";
   docs.emplace_back().text = "three words here\nand a second line";
   auto tagged = running->post("/index", docs);
-  REQUIRE_MESSAGE(tagged, describe(tagged.error()));
+  REQUIRE_MESSAGE(tagged, describe(tagged));
   REQUIRE(tagged->docs.size() == 2);  // "one" is under min_words
   CHECK(tagged->docs[0].tags.get_int("words", -1) == 2);
   CHECK(tagged->docs[1].tags.get_int("words", -1) == 7);
   CHECK(tagged->docs[1].tags.get_int("lines", -1) == 2);
 
   auto stats = running->post("/stats", docs, {.request_size = 10});
-  REQUIRE_MESSAGE(stats, describe(stats.error()));
+  REQUIRE_MESSAGE(stats, describe(stats));
   CHECK(stats->parameters.get_int("words", -1) == 10);
 }
 
@@ -69,7 +69,7 @@ TEST_CASE("a plugin's declared uses_with keys catch typos before anything starts
                            + "]\nexecutors:\n  - name: stats\n    uses: TextStats\n"
                              "    uses_with: {min_word: 2}\n";
   auto flow = Flow::parse(yaml, "plugin-flow.yml");
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   auto running = flow->start();
   REQUIRE_FALSE(running);
   CHECK(is(running.error(), errc::invalid_config));
@@ -81,7 +81,7 @@ TEST_CASE("a plugin's declared uses_with keys catch typos before anything starts
 TEST_CASE("an executor that cannot start names its place in the config") {
   // No workspace anywhere: the Indexer refuses, and the error says where.
   auto flow = Flow::parse("executors:\n  - name: idx\n    uses: Indexer\n", "needs-ws.yml");
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   auto running = flow->start();
   REQUIRE_FALSE(running);
   auto message = error_message(running.error());

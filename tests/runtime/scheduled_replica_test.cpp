@@ -59,7 +59,7 @@ CAFLOW_REGISTER_EXECUTOR(ScheduledProbe);
 
 RunningFlow start(const Flow& flow) {
   auto running = flow.start();
-  REQUIRE_MESSAGE(running, describe(running.error()));
+  REQUIRE_MESSAGE(running, describe(running));
   return std::move(*running);
 }
 
@@ -129,7 +129,7 @@ TEST_CASE("a declared executor's replicas run on the workers, an undeclared one'
     auto running = start(flow);
     // Several requests at once, so that both replicas get some.
     auto result = running.post("/index", some_docs(8), {.request_size = 1, .prefetch = 4});
-    REQUIRE_MESSAGE(result, describe(result.error()));
+    REQUIRE_MESSAGE(result, describe(result));
     auto threads = threads_of(*result, 8);
     if (c.scheduled)
       CHECK(threads.count("caf.actor") == 0);
@@ -148,7 +148,7 @@ TEST_CASE("a scheduled replica fails a throwing request only, and serves on") {
   CHECK(error_message(failed.error()).find("probe fails on purpose") != std::string::npos);
   CHECK(error_message(failed.error()).find("quick/shard-0/replica-0") != std::string::npos);
   auto ok = running.post("/index", some_docs(3));
-  REQUIRE_MESSAGE(ok, describe(ok.error()));
+  REQUIRE_MESSAGE(ok, describe(ok));
   CHECK(threads_of(*ok, 3).count("caf.actor") == 0);
 }
 
@@ -170,6 +170,6 @@ TEST_CASE("a scheduled replica that dies is restarted on the scheduler") {
     return status.get_int("restarts", 0) == 1 && status.get_int("alive", 0) == 1;
   }));
   auto ok = running.post("/index", some_docs(4));
-  REQUIRE_MESSAGE(ok, describe(ok.error()));
+  REQUIRE_MESSAGE(ok, describe(ok));
   CHECK(threads_of(*ok, 4).count("caf.actor") == 0);
 }

@@ -29,7 +29,7 @@ DocumentArray corpus() {
 // The seed flow as shipped, with its workspace and corpus pointed elsewhere.
 Flow seed_flow(const fs::path& workspace) {
   auto flow = Flow::load(CAFLOW_SOURCE_DIR "/config/seed-flow.yml");
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   Flow out{flow->options()};
   out.options().workspace = workspace.string();
   for (auto d : flow->deployments()) {
@@ -56,14 +56,14 @@ TEST_CASE("the seed flow indexes and finds documents, and keeps them across a re
   std::vector<std::string> first_ids;
   {
     auto running = seed_flow(workspace).start();
-    REQUIRE_MESSAGE(running, describe(running.error()));
+    REQUIRE_MESSAGE(running, describe(running));
     auto indexed = running->post("/index", docs, {.request_size = 5});
-    REQUIRE_MESSAGE(indexed, describe(indexed.error()));
+    REQUIRE_MESSAGE(indexed, describe(indexed));
     auto count = running->post("/count", {});
     REQUIRE(count);
     CHECK(count->parameters.get_int("count", -1) == static_cast<int64_t>(docs.size()));
     auto found = running->post("/search", queries, {.parameters = Value{{"top_k", 3}}});
-    REQUIRE_MESSAGE(found, describe(found.error()));
+    REQUIRE_MESSAGE(found, describe(found));
     for (size_t q = 0; q < queries.size(); ++q) {
       // At most top_k: only documents sharing a term with the query match.
       REQUIRE(found->docs[q].matches.size() >= 1);
@@ -84,7 +84,7 @@ TEST_CASE("the seed flow indexes and finds documents, and keeps them across a re
   CHECK(fs::exists(workspace / "indexer"));
   {
     auto running = seed_flow(workspace).start();
-    REQUIRE_MESSAGE(running, describe(running.error()));
+    REQUIRE_MESSAGE(running, describe(running));
     CHECK(running->post("/count", {})->parameters.get_int("count", -1)
           == static_cast<int64_t>(docs.size()));
     auto found = running->post("/search", queries, {.parameters = Value{{"top_k", 3}}});

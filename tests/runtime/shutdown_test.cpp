@@ -36,7 +36,7 @@ TEST_CASE("a flow destroyed on another thread ends while this thread still holds
   Flow flow;
   flow.add({.name = "noop", .uses = "NoOp"});
   auto started = flow.start();
-  REQUIRE_MESSAGE(started, describe(started.error()));
+  REQUIRE_MESSAGE(started, describe(started));
   auto running = std::make_unique<RunningFlow>(std::move(*started));
   // caflow's own blocking calls leave no hold on the system in this thread.
   CHECK(running->placement().size() == 1);
@@ -57,7 +57,7 @@ TEST_CASE("a flow destroyed on another thread ends at once after caflow's own ca
   Flow flow;
   flow.add({.name = "noop", .uses = "NoOp", .replicas = 2});
   auto started = flow.start();
-  REQUIRE_MESSAGE(started, describe(started.error()));
+  REQUIRE_MESSAGE(started, describe(started));
   auto running = std::make_unique<RunningFlow>(std::move(*started));
   REQUIRE(running->post("/index", DocumentArray{}));
   CHECK(running->placement().size() == 2);

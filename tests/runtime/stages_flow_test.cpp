@@ -84,13 +84,13 @@ executors:
 
 TEST_CASE("uses_before and uses_after run around the shards of a deployment") {
   auto flow = Flow::parse(staged, "staged.yml");
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   auto running = flow->start();
-  REQUIRE_MESSAGE(running, describe(running.error()));
+  REQUIRE_MESSAGE(running, describe(running));
 
   // ALL: uses_after gets three answers of two documents each.
   auto result = running->post("/search", queries(2));
-  REQUIRE_MESSAGE(result, describe(result.error()));
+  REQUIRE_MESSAGE(result, describe(result));
   REQUIRE(result->docs.size() == 6);
   for (size_t i = 0; i < 6; ++i) {
     const auto& d = result->docs[i];
@@ -106,7 +106,7 @@ TEST_CASE("uses_before and uses_after run around the shards of a deployment") {
 
   SUBCASE("a failed shard is handed over marked, and still counted") {
     auto flaky = running->post("/flaky", queries(2));
-    REQUIRE_MESSAGE(flaky, describe(flaky.error()));
+    REQUIRE_MESSAGE(flaky, describe(flaky));
     CHECK(flaky->docs.size() == 4);
     CHECK(flaky->parameters.get_int("shards_seen", 0) == 3);
     CHECK(flaky->parameters.get_int("failed_seen", 0) == 1);
@@ -116,7 +116,7 @@ TEST_CASE("uses_before and uses_after run around the shards of a deployment") {
   }
   SUBCASE("PARTITION: each shard's part, in shard order") {
     auto indexed = running->post("/index", queries(12), {.request_size = 12});
-    REQUIRE_MESSAGE(indexed, describe(indexed.error()));
+    REQUIRE_MESSAGE(indexed, describe(indexed));
     REQUIRE(indexed->docs.size() == 12);
     int64_t last = 0;
     for (const auto& d : indexed->docs) {
@@ -128,7 +128,7 @@ TEST_CASE("uses_before and uses_after run around the shards of a deployment") {
   }
   SUBCASE("an endpoint uses_after does not bind gets the built-in reduce") {
     auto counted = running->post("/count", queries(2));
-    REQUIRE_MESSAGE(counted, describe(counted.error()));
+    REQUIRE_MESSAGE(counted, describe(counted));
     REQUIRE(counted->docs.size() == 2);
     CHECK_FALSE(counted->docs[0].tags.contains("after.shard"));
     CHECK(counted->docs[0].tags.get_string("routed", "") == "m");
@@ -144,7 +144,7 @@ TEST_CASE("uses_before and uses_after run around the shards of a deployment") {
             .find("sharded/uses_before (StageRouter): rejected by the router")
           != std::string::npos);
     auto again = running->post("/search", queries(1));
-    REQUIRE_MESSAGE(again, describe(again.error()));
+    REQUIRE_MESSAGE(again, describe(again));
     CHECK(again->docs.size() == 3);
   }
 }
@@ -157,9 +157,9 @@ TEST_CASE("uses_before and uses_after in code; a stage that cannot start names i
             .polling = Polling{{{"*", "ALL"}}},
             .uses_after = "ShardConcat"});
   auto running = flow.start();
-  REQUIRE_MESSAGE(running, describe(running.error()));
+  REQUIRE_MESSAGE(running, describe(running));
   auto result = running->post("/search", queries(1));
-  REQUIRE_MESSAGE(result, describe(result.error()));
+  REQUIRE_MESSAGE(result, describe(result));
   CHECK(result->docs.size() == 2);
 
   Flow broken;

@@ -43,12 +43,12 @@ executors:
 
 TEST_CASE("when: a flow branches by a filter and each document passes one branch") {
   auto flow = Flow::parse(branching, "branching.yml");
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   auto running = flow->start();
-  REQUIRE_MESSAGE(running, describe(running.error()));
+  REQUIRE_MESSAGE(running, describe(running));
   // Requests of 4: [0..3] all cheap, [4..7] both ways, [8, 9] all dear.
   auto result = running->post("/index", priced(10), {.request_size = 4});
-  REQUIRE_MESSAGE(result, describe(result.error()));
+  REQUIRE_MESSAGE(result, describe(result));
   REQUIRE(result->docs.size() == 10);
   for (size_t i = 0; i < 10; ++i) {
     const auto& d = result->docs[i];
@@ -61,7 +61,7 @@ TEST_CASE("when: a flow branches by a filter and each document passes one branch
 
   SUBCASE("a targetExecutor request keeps the target's filter") {
     auto only = running->post("/index", priced(10), {.target_executor = "dear"});
-    REQUIRE_MESSAGE(only, describe(only.error()));
+    REQUIRE_MESSAGE(only, describe(only));
     REQUIRE(only->docs.size() == 10);
     for (size_t i = 0; i < 10; ++i) {
       CHECK(only->docs[i].id == "d" + std::to_string(i));

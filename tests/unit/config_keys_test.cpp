@@ -156,11 +156,11 @@ TEST_CASE("config keys: uses_with keys are checked against the executor's declar
 TEST_CASE("config keys: uses_metas: workspace is honoured, other keys checked") {
   FlowFile file{executor("    uses: Indexer\n    uses_metas: {workspace: ./ws}\n")};
   auto flow = Flow::load(file.path);
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   CHECK(flow->deployments()[0].workspace == (file.dir / "ws").string());
   FlowFile with_type{executor("    uses: {jtype: Indexer, metas: {workspace: /abs/ws}}\n")};
   auto typed = Flow::load(with_type.path);
-  REQUIRE_MESSAGE(typed, describe(typed.error()));
+  REQUIRE_MESSAGE(typed, describe(typed));
   CHECK(typed->deployments()[0].workspace == "/abs/ws");
   // Both, disagreeing: which one? Refused.
   CHECK(
@@ -182,7 +182,7 @@ TEST_CASE("config keys: uses_metas: workspace is honoured, other keys checked") 
 TEST_CASE("config keys: uses_metas.runs_on_scheduler takes true or false, from YAML and code") {
   FlowFile file{executor("    uses: NoOp\n    uses_metas: {runs_on_scheduler: false}\n")};
   auto flow = Flow::load(file.path);
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   const Value* on = flow->deployments()[0].uses_metas.find("runs_on_scheduler");
   REQUIRE(on != nullptr);
   CHECK(on->is_bool());

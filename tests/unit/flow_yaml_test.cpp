@@ -101,7 +101,7 @@ executors:
     retries: 3
 )");
   auto loaded = Flow::load(path);
-  REQUIRE_MESSAGE(loaded, describe(loaded.error()));
+  REQUIRE_MESSAGE(loaded, describe(loaded));
   CHECK_FALSE(loaded->validate());
 
   Flow expected{FlowOptions{.port = 12345, .workspace = (tmp.path / "workspace").string()}};
@@ -151,7 +151,7 @@ TEST_CASE("uses as a mapping sets the type, uses_with and uses_metas") {
     uses_with: {overridden: from_uses_with}
     hosts: [node1:4242, node2:4242]
 )");
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   const auto& d = flow->deployments().at(0);
   CHECK(d.uses == "YamlTestEcho");
   CHECK(d.uses_with == Value{{"k", 1}, {"overridden", "from_uses_with"}});
@@ -167,7 +167,7 @@ TEST_CASE("needs takes a string or a list, and gateway") {
   - {name: c, uses: YamlTestEcho, needs: [a, b]}
   - {name: d, uses: YamlTestEcho}
 )");
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   const auto& ds = flow->deployments();
   CHECK(ds[0].needs.empty());
   CHECK(ds[1].needs == std::vector<std::string>{"gateway"});
@@ -197,7 +197,7 @@ TEST_CASE("YAML scalars in uses_with keep their types") {
       list: [1, two, 3.5]
       nested: {k: v}
 )");
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   const auto& w = flow->deployments().at(0).uses_with;
   CHECK(*w.find("int") == Value{5});
   CHECK(*w.find("negative") == Value{-3});
@@ -230,7 +230,7 @@ executors:
     timeout_send: -1
 )");
   auto flow = Flow::load(path);
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   const auto& o = flow->options();
   CHECK(o.name == "demo");
   CHECK(o.protocol == "http");
@@ -335,17 +335,17 @@ TEST_CASE("flow-level errors") {
 
 TEST_CASE("gateways: one protocol, or several with a port each (Jina's lists)") {
   auto one = Flow::parse("with:\n  protocol: GRPC\n  port: 54321\n");
-  REQUIRE_MESSAGE(one, describe(one.error()));
+  REQUIRE_MESSAGE(one, describe(one));
   CHECK(one->options().gateways() == std::vector<GatewayOptions>{{"grpc", 54321}});
   auto two = Flow::parse("with:\n  port: [9001, 9002]\n  protocol: [grpc, http]\n");
-  REQUIRE_MESSAGE(two, describe(two.error()));
+  REQUIRE_MESSAGE(two, describe(two));
   CHECK(two->options().gateways() == std::vector<GatewayOptions>{{"grpc", 9001}, {"http", 9002}});
   auto defaults = Flow::parse("with:\n  protocol: [http, grpc]\n");
   REQUIRE(defaults);
   CHECK(defaults->options().gateways()
         == std::vector<GatewayOptions>{{"http", 8080}, {"grpc", 8081}});
   auto ws = Flow::parse("with:\n  protocol: [WebSocket, grpc]\n  port: [9003, 9004]\n");
-  REQUIRE_MESSAGE(ws, describe(ws.error()));
+  REQUIRE_MESSAGE(ws, describe(ws));
   CHECK(ws->options().gateways()
         == std::vector<GatewayOptions>{{"websocket", 9003}, {"grpc", 9004}});
   auto none = Flow::parse("with: {name: x}\n");
@@ -379,7 +379,7 @@ TEST_CASE("a recursive alias is an error, not a crash") {
   auto shared = Flow::parse(
     "executors:\n  - name: a\n    uses: YamlTestEcho\n    uses_with:\n      e: &a {k: 1}\n"
     "      f: *a\n");
-  REQUIRE_MESSAGE(shared, describe(shared.error()));
+  REQUIRE_MESSAGE(shared, describe(shared));
   CHECK(shared->deployments().at(0).uses_with
         == Value{{"e", Value{{"k", 1}}}, {"f", Value{{"k", 1}}}});
 }

@@ -147,7 +147,7 @@ TEST_CASE_FIXTURE(fixture, "head stages: one that went away is re-spawned, the r
   sched->run();
   auto r = ask<Response>(h, request("/x"));
   REQUIRE(*r);
-  REQUIRE_MESSAGE(**r, describe((**r).error()));
+  REQUIRE_MESSAGE(**r, describe(**r));
   CHECK(count("dep-uses_before") == 2);
   REQUIRE_FALSE(log->empty());
   CHECK(log->back().find("dep/uses_before went away") != std::string::npos);

@@ -128,7 +128,7 @@ TEST_CASE("HNSW crash restart: every acknowledged vector is searchable") {
   REQUIRE(std::filesystem::exists(dir.path / "indexer" / "shard-0.hnsw"));  // a checkpoint
 
   auto e = ExecutorRegistry::instance().create(context(dir.path.string()));
-  REQUIRE_MESSAGE(e, describe(e.error()));
+  REQUIRE_MESSAGE(e, describe(e));
   DocumentArray none;
   CHECK((*e)->handle("/count", none, {}).get_int("count", -1) == 125);
   // Expected: d0..d9 with their updated vectors, d10..d109, d120..d134.

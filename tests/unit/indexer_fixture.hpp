@@ -32,7 +32,7 @@ inline caf::expected<std::unique_ptr<Executor>> start_executor(const ExecutorCon
 /// Starts the executor of `ctx`, failing the test (with the reason) if it refuses.
 inline std::unique_ptr<Executor> make_executor(const ExecutorContext& ctx) {
   auto e = start_executor(ctx);
-  REQUIRE_MESSAGE(e, describe(e.error()));
+  REQUIRE_MESSAGE(e, describe(e));
   return std::move(*e);
 }
 

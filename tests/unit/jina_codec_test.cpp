@@ -16,7 +16,7 @@ namespace {
 
 Value parse(const std::string& text) {
   auto v = parse_json(text);
-  REQUIRE_MESSAGE(v, describe(v.error()));
+  REQUIRE_MESSAGE(v, describe(v));
   return *v;
 }
 
@@ -25,7 +25,7 @@ Value parse(const std::string& text) {
 TEST_CASE("a request as Jina 3.0's HTTP client sends it decodes") {
   auto body = testing::jina_client_search_body;
   auto req = decode_request(body, "");
-  REQUIRE_MESSAGE(req, describe(req.error()));
+  REQUIRE_MESSAGE(req, describe(req));
   CHECK(req->id == "b484");
   CHECK(req->endpoint == "/search");
   CHECK(req->parameters.get_int("top_k", 0) == 3);
@@ -160,7 +160,7 @@ TEST_CASE("Jina's HTTP semantics: in-band errors, parameters echoed, 2-D sparse 
 
   // docarray 0.6 writes a scipy sparse row as a dense 1 x dim list.
   auto req = decode_request(R"({"data": [{"id": "a", "embedding": [[0.0, 0.5, 0.0, 0.25]]}]})", "");
-  REQUIRE_MESSAGE(req, describe(req.error()));
+  REQUIRE_MESSAGE(req, describe(req));
   CHECK(req->docs[0].embedding == Embedding::sparse_vector(4, {1, 3}, {0.5f, 0.25f}));
   auto two_rows = decode_request(R"({"data": [{"embedding": [[1.0], [2.0]]}]})", "");
   REQUIRE_FALSE(two_rows);

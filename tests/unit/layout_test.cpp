@@ -26,7 +26,7 @@ ShardLayout layout(uint32_t shard = 0, uint32_t shards = 2) {
 TEST_CASE("a layout record survives encoding") {
   auto l = layout(1, 3);
   auto back = ShardLayout::decode(l.encode());
-  REQUIRE_MESSAGE(back, describe(back.error()));
+  REQUIRE_MESSAGE(back, describe(back));
   CHECK(back->flow == l.flow);
   CHECK(back->shard == 1);
   CHECK(back->shards == 3);

@@ -150,7 +150,7 @@ struct fixture {
   // The answer to `req`, or the test fails naming `what`.
   Response ask(const replica_actor& r, Request req, const char* what) {
     auto out = try_ask(r, std::move(req));
-    REQUIRE_MESSAGE(out, (std::string{what} + ": " + describe(out.error())));
+    REQUIRE_MESSAGE(out, (std::string{what} + ": " + describe(out)));
     return std::move(*out);
   }
 };
@@ -204,7 +204,7 @@ TEST_CASE_FIXTURE(fixture,
   writer.join();
   CHECK(read.parameters.get_bool("writing", false));
   CHECK(read.parameters.get_int("written", -1) == 0);
-  REQUIRE_MESSAGE(write_answer, describe(write_answer.error()));
+  REQUIRE_MESSAGE(write_answer, describe(write_answer));
   CHECK(read.parameters.get_int("thread", 0) != write_answer->parameters.get_int("thread", 0));
 }
 

@@ -129,7 +129,7 @@ TEST_CASE("a start with another shard count is refused, saying how to reshard") 
   CHECK(count(*make_executor(context(dir, 0, 2))) + count(*make_executor(context(dir, 1, 2)))
         == 300);
   auto moved = reshard(db(dir), 3);
-  REQUIRE_MESSAGE(moved, describe(moved.error()));
+  REQUIRE_MESSAGE(moved, describe(moved));
   CHECK(moved->from == 2);
 }
 
@@ -185,13 +185,13 @@ TEST_CASE("reshard 2 -> 3 -> 1 with 10,000 documents: each once, search as a fre
   auto docs = corpus(10000);
   index_partitioned(dir, docs, 2);
   auto to3 = reshard(db(dir), 3);
-  REQUIRE_MESSAGE(to3, describe(to3.error()));
+  REQUIRE_MESSAGE(to3, describe(to3));
   CHECK(to3->from == 2);
   CHECK(to3->documents == 10000);
   CHECK(to3->moved > 0);
   check_placement(dir, docs, 3);
   auto to1 = reshard(db(dir), 1);
-  REQUIRE_MESSAGE(to1, describe(to1.error()));
+  REQUIRE_MESSAGE(to1, describe(to1));
   CHECK(to1->from == 3);
   check_placement(dir, docs, 1);
   CHECK_FALSE(fs::exists(dir.path / "indexer" / "shard-1.hnsw"));
@@ -233,7 +233,7 @@ TEST_CASE("an interrupted reshard refuses starts and finishes when run again") {
   REQUIRE_FALSE(other);
   CHECK(contains(describe(other.error()), "run it again with --shards 3"));
   auto done = reshard(db(dir), 3);
-  REQUIRE_MESSAGE(done, describe(done.error()));
+  REQUIRE_MESSAGE(done, describe(done));
   CHECK(done->resumed);
   check_placement(dir, docs, 3);
 }
@@ -285,7 +285,7 @@ TEST_CASE("a reshard drops the op log and numbers every shard past the old write
   }
   REQUIRE(before > 0);
   auto to3 = reshard(db(dir), 3);
-  REQUIRE_MESSAGE(to3, describe(to3.error()));
+  REQUIRE_MESSAGE(to3, describe(to3));
   for (uint32_t k = 0; k < 3; ++k) {
     CAPTURE(k);
     auto e = make_executor(context(dir, k, 3));

@@ -20,7 +20,7 @@ namespace {
 
 std::unique_ptr<ShardStore> open_store(const TempWorkspace& dir, uint32_t shard) {
   auto store = ShardStore::open(dir.path.string(), shard, {});
-  REQUIRE_MESSAGE(store, describe(store.error()));
+  REQUIRE_MESSAGE(store, describe(store));
   return std::move(*store);
 }
 
@@ -176,7 +176,7 @@ TEST_CASE("the Indexer's memtable_mb and block_cache_mb are what RocksDB runs wi
     auto e = make_executor(indexer_context(one.path, std::move(with)));
     // The Indexer's database is open: this store shares its handle.
     auto store = ShardStore::open((one.path / "indexer").string(), 0, {});
-    REQUIRE_MESSAGE(store, describe(store.error()));
+    REQUIRE_MESSAGE(store, describe(store));
     auto memory = (*store)->memory();
     REQUIRE(memory);
     CHECK(memory->memtable_bytes == memtable);

@@ -31,7 +31,7 @@ TEST_CASE("stages: uses_before and uses_after load as a type or a mapping, with 
     "    uses_after: {jtype: StagesTestAny, with: {a: 1, b: 1}}\n"
     "    uses_after_with: {b: 2}\n",
     "flow.yml");
-  REQUIRE_MESSAGE(flow, describe(flow.error()));
+  REQUIRE_MESSAGE(flow, describe(flow));
   CHECK_FALSE(flow->validate());
   const auto& d = flow->deployments()[0];
   CHECK(d.uses_before == "NoOp");

@@ -15,7 +15,7 @@ namespace {
 
 std::unique_ptr<Executor> vectorizer(const std::string& name) {
   auto e = ExecutorRegistry::instance().create({.name = name, .uses = "TfidfVectorizer"});
-  REQUIRE_MESSAGE(e, describe(e.error()));
+  REQUIRE_MESSAGE(e, describe(e));
   return std::move(*e);
 }
 

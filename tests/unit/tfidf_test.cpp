@@ -64,7 +64,7 @@ ModelPtr fit(const std::vector<std::string>& docs, const TfidfOptions& options =
   for (const auto& d : docs)
     fitter.add(d);
   auto model = std::move(fitter).finish();
-  REQUIRE_MESSAGE(model, describe(model.error()));
+  REQUIRE_MESSAGE(model, describe(model));
   return *model;
 }
 
@@ -99,7 +99,7 @@ DocumentArray make_docs(std::initializer_list<const char*> xs) {
 std::unique_ptr<Executor> make_executor(ExecutorContext ctx) {
   ctx.uses = "TfidfVectorizer";
   auto ex = ExecutorRegistry::instance().create(std::move(ctx));
-  REQUIRE_MESSAGE(ex, describe(ex.error()));
+  REQUIRE_MESSAGE(ex, describe(ex));
   return std::move(*ex);
 }
 
@@ -371,7 +371,7 @@ TEST_CASE("tfidf model: save and load round trip") {
   auto path = (dir.path / "nested" / "tfidf.model").string();
   REQUIRE_FALSE(model->save(path));
   auto loaded = TfidfModel::load(path);
-  REQUIRE_MESSAGE(loaded, describe(loaded.error()));
+  REQUIRE_MESSAGE(loaded, describe(loaded));
   const auto& m = **loaded;
   CHECK(m.options() == options);
   CHECK(m.documents() == model->documents());
