@@ -7,7 +7,8 @@
 
 namespace caflow::grpc_gateway {
 
-CallStream::CallStream(std::shared_ptr<Core> core, CallService& service, CallQueue& queue)
+CallStream::CallStream(std::shared_ptr<Core> core, CallService& service,
+                       const std::shared_ptr<CallQueue>& queue)
   : core_(std::move(core)), service_(service), queue_(queue) {
   for (auto [tag, event] : {std::pair{&accepted_tag_, Event::accepted},
                             {&read_tag_, Event::read},
@@ -26,20 +27,21 @@ CallStream::~CallStream() {
   core_->streams.erase(this);
 }
 
-void CallStream::await(std::shared_ptr<Core> core, CallService& service, CallQueue& queue) {
+void CallStream::await(std::shared_ptr<Core> core, CallService& service,
+                       const std::shared_ptr<CallQueue>& queue) {
   std::shared_ptr<CallStream> s{new CallStream(std::move(core), service, queue)};
   std::lock_guard<std::mutex> guard{s->mtx_};
   // Before the call starts; its tag comes back only for a call that started.
   s->ctx_.AsyncNotifyWhenDone(&s->done_tag_);
   if (s->start_locked([&] {
-        service.RequestCall(&s->ctx_, &s->stream_, &queue.cq(), &queue.cq(), &s->accepted_tag_);
+        service.RequestCall(&s->ctx_, &s->stream_, &queue->cq(), &queue->cq(), &s->accepted_tag_);
       }))
     s->self_ = s;
 }
 
 template <class F>
 bool CallStream::start_locked(F&& op) {
-  if (!queue_.start(std::forward<F>(op)))
+  if (!queue_->start(std::forward<F>(op)))
     return false;
   ++pending_;
   return true;

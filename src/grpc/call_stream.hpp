@@ -35,7 +35,8 @@ class CallStream : public std::enable_shared_from_this<CallStream> {
  public:
   /// Asks gRPC for the next Call on `queue`, with a new stream to serve it.
   /// Each accepted call asks for the next one.
-  static void await(std::shared_ptr<Core> core, CallService& service, CallQueue& queue);
+  static void await(std::shared_ptr<Core> core, CallService& service,
+                    const std::shared_ptr<CallQueue>& queue);
 
   ~CallStream();
   CallStream(const CallStream&) = delete;
@@ -53,7 +54,8 @@ class CallStream : public std::enable_shared_from_this<CallStream> {
     void complete(bool ok) override { stream->on(event, ok); }
   };
 
-  CallStream(std::shared_ptr<Core> core, CallService& service, CallQueue& queue);
+  CallStream(std::shared_ptr<Core> core, CallService& service,
+             const std::shared_ptr<CallQueue>& queue);
 
   void on(Event event, bool ok);
   void accepted_locked();
@@ -70,7 +72,7 @@ class CallStream : public std::enable_shared_from_this<CallStream> {
 
   std::shared_ptr<Core> core_;
   CallService& service_;
-  CallQueue& queue_;
+  std::shared_ptr<CallQueue> queue_;
   grpc::ServerContext ctx_;
   grpc::ServerAsyncReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer> stream_{&ctx_};
   Tag accepted_tag_;

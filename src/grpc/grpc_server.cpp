@@ -22,16 +22,17 @@ namespace caflow {
 using namespace grpc_gateway;
 
 struct GrpcServer::Impl {
-  // Destroyed last: answers that arrive after the server stopped find it
-  // gone and are dropped.
-  std::unique_ptr<detail::GatewayBridge> bridge;
   std::shared_ptr<Core> core;
   std::unique_ptr<CallService> call;
   std::unique_ptr<Services> services;
   // Destroyed after the server (which uses them until it is gone); stop()
   // closes them once it has shut down.
-  std::vector<std::unique_ptr<CallQueue>> queues;
+  std::vector<std::shared_ptr<CallQueue>> queues;
   std::unique_ptr<grpc::Server> server;
+  // Destroyed first, once stop() has shut the server down: the answers
+  // still pending are dropped (and the calls waiting for them go) while
+  // gRPC is still there; no answer comes after it.
+  std::unique_ptr<detail::GatewayBridge> bridge;
   uint16_t port = 0;
   std::mutex mtx;
   bool stopped = false;
@@ -81,14 +82,14 @@ caf::expected<std::unique_ptr<GrpcServer>> GrpcServer::start(RunningFlow& flow,
     cqs.push_back(builder.AddCompletionQueue());
   impl->server = builder.BuildAndStart();
   for (auto& cq : cqs)
-    impl->queues.push_back(std::make_unique<CallQueue>(std::move(cq)));
+    impl->queues.push_back(std::make_shared<CallQueue>(std::move(cq)));
   if (!impl->server || bound == 0)
     return make_error(errc::io_error, "cannot listen on " + address
                                         + " for gRPC: the address is in use or not local");
   for (auto& q : impl->queues) {
     q->run();
-    CallStream::await(impl->core, *impl->call, *q);
-    impl->services->await(*q);
+    CallStream::await(impl->core, *impl->call, q);
+    impl->services->await(q);
   }
   impl->port = static_cast<uint16_t>(bound);
   return std::unique_ptr<GrpcServer>{new GrpcServer(std::move(impl))};

@@ -23,7 +23,8 @@ std::optional<HealthStatus> health_of(const Core& core, const std::string& servi
   return core.stopping ? HealthCheckResponse::NOT_SERVING : HealthCheckResponse::SERVING;
 }
 
-void await_health_check(std::shared_ptr<Core> core, HealthService& service, CallQueue& queue) {
+void await_health_check(std::shared_ptr<Core> core, HealthService& service,
+                        const std::shared_ptr<CallQueue>& queue) {
   using Call = UnaryCall<HealthCheckRequest, HealthCheckResponse>;
   await_unary<HealthCheckRequest, HealthCheckResponse>(
     queue, service, &HealthService::RequestCheck, [core](std::shared_ptr<Call> call) {
@@ -38,7 +39,8 @@ void await_health_check(std::shared_ptr<Core> core, HealthService& service, Call
     });
 }
 
-HealthWatch::HealthWatch(std::shared_ptr<Core> core, HealthService& service, CallQueue& queue)
+HealthWatch::HealthWatch(std::shared_ptr<Core> core, HealthService& service,
+                         const std::shared_ptr<CallQueue>& queue)
   : core_(std::move(core)), service_(service), queue_(queue) {
   for (auto [tag, event] : {std::pair{&accepted_tag_, Event::accepted},
                             {&written_tag_, Event::written},
@@ -56,12 +58,13 @@ HealthWatch::~HealthWatch() {
   core_->watches.erase(this);
 }
 
-void HealthWatch::await(std::shared_ptr<Core> core, HealthService& service, CallQueue& queue) {
+void HealthWatch::await(std::shared_ptr<Core> core, HealthService& service,
+                        const std::shared_ptr<CallQueue>& queue) {
   std::shared_ptr<HealthWatch> w{new HealthWatch(std::move(core), service, queue)};
   std::lock_guard<std::mutex> guard{w->mtx_};
   w->ctx_.AsyncNotifyWhenDone(&w->done_tag_);  // comes back only for a call that started
   if (w->start_locked([&] {
-        service.RequestWatch(&w->ctx_, &w->request_, &w->writer_, &queue.cq(), &queue.cq(),
+        service.RequestWatch(&w->ctx_, &w->request_, &w->writer_, &queue->cq(), &queue->cq(),
                              &w->accepted_tag_);
       }))
     w->self_ = w;
@@ -69,7 +72,7 @@ void HealthWatch::await(std::shared_ptr<Core> core, HealthService& service, Call
 
 template <class F>
 bool HealthWatch::start_locked(F&& op) {
-  if (!queue_.start(std::forward<F>(op)))
+  if (!queue_->start(std::forward<F>(op)))
     return false;
   ++pending_;
   return true;

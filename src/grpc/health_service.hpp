@@ -33,13 +33,15 @@ using HealthStatus = grpc::health::v1::HealthCheckResponse::ServingStatus;
 std::optional<HealthStatus> health_of(const Core& core, const std::string& service);
 
 /// Waits for a Check call on `queue` (each accepted call waits for the next).
-void await_health_check(std::shared_ptr<Core> core, HealthService& service, CallQueue& queue);
+void await_health_check(std::shared_ptr<Core> core, HealthService& service,
+                        const std::shared_ptr<CallQueue>& queue);
 
 /// One Watch call.
 class HealthWatch : public std::enable_shared_from_this<HealthWatch> {
  public:
   /// Waits for a Watch call on `queue` (each accepted call waits for the next).
-  static void await(std::shared_ptr<Core> core, HealthService& service, CallQueue& queue);
+  static void await(std::shared_ptr<Core> core, HealthService& service,
+                    const std::shared_ptr<CallQueue>& queue);
 
   ~HealthWatch();
   HealthWatch(const HealthWatch&) = delete;
@@ -56,7 +58,8 @@ class HealthWatch : public std::enable_shared_from_this<HealthWatch> {
     void complete(bool ok) override { watch->on(event, ok); }
   };
 
-  HealthWatch(std::shared_ptr<Core> core, HealthService& service, CallQueue& queue);
+  HealthWatch(std::shared_ptr<Core> core, HealthService& service,
+              const std::shared_ptr<CallQueue>& queue);
   void on(Event event, bool ok);
   void send_locked();
   template <class F>
@@ -64,7 +67,7 @@ class HealthWatch : public std::enable_shared_from_this<HealthWatch> {
 
   std::shared_ptr<Core> core_;
   HealthService& service_;
-  CallQueue& queue_;
+  std::shared_ptr<CallQueue> queue_;
   grpc::ServerContext ctx_;
   grpc::health::v1::HealthCheckRequest request_;
   grpc::ServerAsyncWriter<grpc::health::v1::HealthCheckResponse> writer_{&ctx_};

@@ -147,10 +147,10 @@ std::string refusal_message(const std::string& method) {
 // at a time: the call, then its Finish.
 class Refusal final : public CompletionTag {
  public:
-  static void await(grpc::AsyncGenericService& service, CallQueue& queue) {
+  static void await(grpc::AsyncGenericService& service, const std::shared_ptr<CallQueue>& queue) {
     auto* r = new Refusal(service, queue);
-    if (!queue.start(
-          [&] { service.RequestCall(&r->ctx_, &r->stream_, &queue.cq(), &queue.cq(), r); }))
+    if (!queue->start(
+          [&] { service.RequestCall(&r->ctx_, &r->stream_, &queue->cq(), &queue->cq(), r); }))
       delete r;
   }
 
@@ -162,16 +162,16 @@ class Refusal final : public CompletionTag {
     finishing_ = true;
     await(service_, queue_);
     grpc::Status status{grpc::StatusCode::UNIMPLEMENTED, refusal_message(ctx_.method())};
-    if (!queue_.start([&] { stream_.Finish(status, this); }))
+    if (!queue_->start([&] { stream_.Finish(status, this); }))
       delete this;
   }
 
  private:
-  Refusal(grpc::AsyncGenericService& service, CallQueue& queue)
+  Refusal(grpc::AsyncGenericService& service, const std::shared_ptr<CallQueue>& queue)
     : service_(service), queue_(queue) {}
 
   grpc::AsyncGenericService& service_;
-  CallQueue& queue_;
+  std::shared_ptr<CallQueue> queue_;
   grpc::GenericServerContext ctx_;
   grpc::GenericServerAsyncReaderWriter stream_{&ctx_};
   bool finishing_ = false;
@@ -191,7 +191,7 @@ void Services::add_to(grpc::ServerBuilder& builder) {
   builder.RegisterAsyncGenericService(&unknown_);
 }
 
-void Services::await(CallQueue& queue) {
+void Services::await(const std::shared_ptr<CallQueue>& queue) {
   auto core = core_;
   await_unary<grpc::ByteBuffer, grpc::ByteBuffer>(
     queue, single_, &decltype(single_)::Requestprocess_single_data,

@@ -31,7 +31,7 @@ class Services {
 
   /// Waits for a call of each method on `queue`; each call that comes waits
   /// for the next one of its method.
-  void await(CallQueue& queue);
+  void await(const std::shared_ptr<CallQueue>& queue);
 
  private:
   std::shared_ptr<Core> core_;

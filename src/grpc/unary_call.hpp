@@ -29,12 +29,12 @@ class UnaryCall : public std::enable_shared_from_this<UnaryCall<Req, Resp>> {
   using Serve = std::function<void(std::shared_ptr<UnaryCall>)>;
 
   /// Waits for the next call of a method on `queue`.
-  static void await(CallQueue& queue, std::shared_ptr<const Ask> ask,
+  static void await(const std::shared_ptr<CallQueue>& queue, std::shared_ptr<const Ask> ask,
                     std::shared_ptr<const Serve> serve) {
     std::shared_ptr<UnaryCall> call{new UnaryCall(queue, std::move(ask), std::move(serve))};
     std::lock_guard<std::mutex> guard{call->mtx_};
-    if (queue.start([&] {
-          (*call->ask_)(&call->ctx_, &call->request_, &call->responder_, &queue.cq(),
+    if (queue->start([&] {
+          (*call->ask_)(&call->ctx_, &call->request_, &call->responder_, &queue->cq(),
                         &call->accepted_);
         }))
       call->self_ = call;
@@ -53,7 +53,7 @@ class UnaryCall : public std::enable_shared_from_this<UnaryCall<Req, Resp>> {
     if (finishing_)
       return;
     finishing_ = true;
-    if (queue_.start([&] { responder_.Finish(response_, status, &finished_); }))
+    if (queue_->start([&] { responder_.Finish(response_, status, &finished_); }))
       self_ = this->shared_from_this();
   }
 
@@ -64,7 +64,8 @@ class UnaryCall : public std::enable_shared_from_this<UnaryCall<Req, Resp>> {
     void complete(bool ok) override { call->on(accepted, ok); }
   };
 
-  UnaryCall(CallQueue& queue, std::shared_ptr<const Ask> ask, std::shared_ptr<const Serve> serve)
+  UnaryCall(const std::shared_ptr<CallQueue>& queue, std::shared_ptr<const Ask> ask,
+            std::shared_ptr<const Serve> serve)
     : queue_(queue), ask_(std::move(ask)), serve_(std::move(serve)) {
     accepted_.call = finished_.call = this;
     accepted_.accepted = true;
@@ -82,7 +83,7 @@ class UnaryCall : public std::enable_shared_from_this<UnaryCall<Req, Resp>> {
     (*serve_)(std::move(self));
   }
 
-  CallQueue& queue_;
+  std::shared_ptr<CallQueue> queue_;
   std::shared_ptr<const Ask> ask_;
   std::shared_ptr<const Serve> serve_;
   grpc::ServerContext ctx_;
@@ -99,7 +100,7 @@ class UnaryCall : public std::enable_shared_from_this<UnaryCall<Req, Resp>> {
 /// Waits for the next call of a generated service's async method
 /// (`&Service::Request<method>`) on `queue`, to be served by `serve`.
 template <class Req, class Resp, class Service, class Method>
-void await_unary(CallQueue& queue, Service& service, Method method,
+void await_unary(const std::shared_ptr<CallQueue>& queue, Service& service, Method method,
                  typename UnaryCall<Req, Resp>::Serve serve) {
   using Call = UnaryCall<Req, Resp>;
   auto ask = std::make_shared<const typename Call::Ask>(

@@ -80,8 +80,7 @@ TEST_CASE("tls: a node with the CA's certificate hosts replicas; others are refu
   REQUIRE_FALSE(refused);
   CHECK(describe(refused.error()).find("tagger: node " + rogue.address + " unreachable")
         != std::string::npos);
-  CHECK_MESSAGE(describe(refused).find("disagree on TLS") != std::string::npos,
-                describe(refused));
+  CHECK_MESSAGE(describe(refused).find("disagree on TLS") != std::string::npos, describe(refused));
 
   // ...nor join; neither can a node without TLS.
   auto port = free_port();
