@@ -403,7 +403,7 @@ TEST_CASE("the client retries a 503 with back-off until the flow takes the reque
   first.join();
   patient.join();
   REQUIRE(second);
-  REQUIRE_MESSAGE(*second, describe(second->error()));
+  REQUIRE_MESSAGE(*second, describe(*second));
   CHECK((*second)->docs.size() == 3);
   CHECK(report.retries >= 1);
   CHECK(report.requests == 1);

@@ -115,7 +115,7 @@ TEST_CASE_FIXTURE(fixture,
     sched->run(25);
   }
   REQUIRE(done->has_value());
-  REQUIRE_MESSAGE(**done, describe((*done)->error()));
+  REQUIRE_MESSAGE(**done, describe(**done));
   CHECK(***done >= 140);
   CHECK(seq_of(target) == 140);
   auto count = std::make_shared<int64_t>(-1);
