@@ -7,7 +7,7 @@
 /// `jina.JinaSingleDataRequestRPC/process_single_data` (unary),
 /// `jina.JinaDiscoverEndpointsRPC/endpoint_discovery`,
 /// `jina.JinaInfoRPC/_status`, `jina.JinaGatewayDryRunRPC/dry_run`, the
-/// standard `grpc.health.v1.Health` and server reflection.
+/// standard `grpc.health.v1.Health` (Check and Watch) and server reflection.
 ///
 /// Errors: an executor's failure comes back in-band, as Jina's do, in the
 /// response's `header.status` (code ERROR, description, exception name,
@@ -22,8 +22,9 @@
 ///   auto grpc = caflow::GrpcServer::start(*running, {.port = 54321});
 ///   if (!grpc) { std::cerr << caflow::describe(grpc.error()); return 1; }
 ///
-/// Thread-safety: the server runs on its own threads and gRPC's; its members may be
-/// called from any thread. The RunningFlow must outlive the server.
+/// Thread-safety: the server runs on threads of its own (options.threads)
+/// and, for server reflection, one of gRPC's; its members may be called from
+/// any thread. The RunningFlow must outlive the server.
 #pragma once
 
 #include <chrono>
