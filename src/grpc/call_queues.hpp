@@ -10,6 +10,7 @@
 // start goes through Gate (shared), and close() takes it exclusively.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <shared_mutex>
 #include <thread>
@@ -61,6 +62,49 @@ class CompletionTag {
 
  protected:
   ~CompletionTag() = default;
+};
+
+/// The tag of one kind of operation of a call: its completion calls
+/// call->on(event, ok) on the queue's thread.
+template <class Call, class Event>
+struct EventTag final : CompletionTag {
+  EventTag(Call* c, Event e) : call(c), event(e) {}
+  Call* call;
+  Event event;
+  void complete(bool ok) override { call->on(event, ok); }
+};
+
+/// The tags gRPC holds of one call: the call holds itself while there are
+/// any (its tags point into it). Guarded by the call's mutex.
+template <class Call>
+class HeldTags {
+ public:
+  /// Runs `op` (one operation on `queue`) unless the queue is closed, and
+  /// counts its tag.
+  template <class F>
+  bool start(CallQueue& queue, F&& op) {
+    if (!queue.start(std::forward<F>(op)))
+      return false;
+    ++pending_;
+    return true;
+  }
+
+  /// Holds the call once its first operation has started.
+  void hold(std::shared_ptr<Call> self) { self_ = std::move(self); }
+
+  /// A tag gRPC gives back with no start of ours (AsyncNotifyWhenDone's,
+  /// once the call has started).
+  void due() { ++pending_; }
+
+  /// A tag came back: the call, when that was the last one, to be let go
+  /// of once its mutex is released.
+  [[nodiscard]] std::shared_ptr<Call> returned() {
+    return --pending_ == 0 ? std::move(self_) : nullptr;
+  }
+
+ private:
+  uint32_t pending_ = 0;
+  std::shared_ptr<Call> self_;
 };
 
 }  // namespace caflow::grpc_gateway

@@ -10,14 +10,6 @@ namespace caflow::grpc_gateway {
 CallStream::CallStream(std::shared_ptr<Core> core, CallService& service,
                        const std::shared_ptr<CallQueue>& queue)
   : core_(std::move(core)), service_(service), queue_(queue) {
-  for (auto [tag, event] : {std::pair{&accepted_tag_, Event::accepted},
-                            {&read_tag_, Event::read},
-                            {&written_tag_, Event::written},
-                            {&finished_tag_, Event::finished},
-                            {&done_tag_, Event::done}}) {
-    tag->stream = this;
-    tag->event = event;
-  }
 }
 
 CallStream::~CallStream() {
@@ -36,15 +28,7 @@ void CallStream::await(std::shared_ptr<Core> core, CallService& service,
   if (s->start_locked([&] {
         service.RequestCall(&s->ctx_, &s->stream_, &queue->cq(), &queue->cq(), &s->accepted_tag_);
       }))
-    s->self_ = s;
-}
-
-template <class F>
-bool CallStream::start_locked(F&& op) {
-  if (!queue_->start(std::forward<F>(op)))
-    return false;
-  ++pending_;
-  return true;
+    s->tags_.hold(s);
 }
 
 void CallStream::on(Event event, bool ok) {
@@ -53,7 +37,6 @@ void CallStream::on(Event event, bool ok) {
   bool serve = false;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    --pending_;
     switch (event) {
       case Event::accepted:
         if (ok)
@@ -74,8 +57,7 @@ void CallStream::on(Event event, bool ok) {
         out_.clear();
         break;
     }
-    if (pending_ == 0)
-      last = std::move(self_);
+    last = tags_.returned();  // after a tag that became due (done's)
   }
   // Serve the next call while this one is read; when the server shuts
   // down, accepting fails (ok false) and no further call is asked for.
@@ -86,7 +68,7 @@ void CallStream::on(Event event, bool ok) {
 }
 
 void CallStream::accepted_locked() {
-  ++pending_;  // the done tag is due now
+  tags_.due();  // the done tag
   {
     std::lock_guard<std::mutex> guard{core_->streams_mtx};
     core_->streams.emplace(this, weak_from_this());

@@ -7,7 +7,7 @@
 // The queue's thread takes the stream's completions; an answer arrives on
 // that thread too when the flow answers inside ask() (the usual case), or
 // on a CAF worker, which then starts the write itself. One mutex guards the
-// state. The stream holds itself (self_) while gRPC has a tag of it;
+// state. The stream holds itself (tags_) while gRPC has a tag of it;
 // answers that arrive once it is finished are dropped.
 #pragma once
 
@@ -48,11 +48,8 @@ class CallStream : public std::enable_shared_from_this<CallStream> {
  private:
   enum class Event : uint8_t { accepted, read, written, finished, done };
 
-  struct Tag final : CompletionTag {
-    CallStream* stream = nullptr;
-    Event event{};
-    void complete(bool ok) override { stream->on(event, ok); }
-  };
+  using Tag = EventTag<CallStream, Event>;
+  friend Tag;
 
   CallStream(std::shared_ptr<Core> core, CallService& service,
              const std::shared_ptr<CallQueue>& queue);
@@ -68,25 +65,26 @@ class CallStream : public std::enable_shared_from_this<CallStream> {
   void finish_locked(grpc::Status status);
   void maybe_finish_locked();
   template <class F>
-  bool start_locked(F&& op);
+  bool start_locked(F&& op) {
+    return tags_.start(*queue_, std::forward<F>(op));
+  }
 
   std::shared_ptr<Core> core_;
   CallService& service_;
   std::shared_ptr<CallQueue> queue_;
   grpc::ServerContext ctx_;
   grpc::ServerAsyncReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer> stream_{&ctx_};
-  Tag accepted_tag_;
-  Tag read_tag_;
-  Tag written_tag_;
-  Tag finished_tag_;
-  Tag done_tag_;
-  std::shared_ptr<CallStream> self_;
+  Tag accepted_tag_{this, Event::accepted};
+  Tag read_tag_{this, Event::read};
+  Tag written_tag_{this, Event::written};
+  Tag finished_tag_{this, Event::finished};
+  Tag done_tag_{this, Event::done};
+  HeldTags<CallStream> tags_;
   std::mutex mtx_;
   grpc::ByteBuffer in_;
   std::deque<grpc::ByteBuffer> out_;
   uint64_t received_ = 0;
   uint32_t in_flight_ = 0;
-  uint32_t pending_ = 0;  // tags gRPC has not given back yet
   bool registered_ = false;
   bool reading_ = false;
   bool writing_ = false;

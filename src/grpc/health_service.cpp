@@ -42,13 +42,6 @@ void await_health_check(std::shared_ptr<Core> core, HealthService& service,
 HealthWatch::HealthWatch(std::shared_ptr<Core> core, HealthService& service,
                          const std::shared_ptr<CallQueue>& queue)
   : core_(std::move(core)), service_(service), queue_(queue) {
-  for (auto [tag, event] : {std::pair{&accepted_tag_, Event::accepted},
-                            {&written_tag_, Event::written},
-                            {&finished_tag_, Event::finished},
-                            {&done_tag_, Event::done}}) {
-    tag->watch = this;
-    tag->event = event;
-  }
 }
 
 HealthWatch::~HealthWatch() {
@@ -67,15 +60,7 @@ void HealthWatch::await(std::shared_ptr<Core> core, HealthService& service,
         service.RequestWatch(&w->ctx_, &w->request_, &w->writer_, &queue->cq(), &queue->cq(),
                              &w->accepted_tag_);
       }))
-    w->self_ = w;
-}
-
-template <class F>
-bool HealthWatch::start_locked(F&& op) {
-  if (!queue_->start(std::forward<F>(op)))
-    return false;
-  ++pending_;
-  return true;
+    w->tags_.hold(w);
 }
 
 void HealthWatch::stop() {
@@ -89,12 +74,11 @@ void HealthWatch::on(Event event, bool ok) {
   std::shared_ptr<HealthWatch> last;  // released after the mutex
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    --pending_;
     switch (event) {
       case Event::accepted:
         if (!ok)
           break;
-        ++pending_;  // the done tag is due now
+        tags_.due();  // the done tag
         accepted_ = true;
         {
           std::lock_guard<std::mutex> streams{core_->streams_mtx};
@@ -115,8 +99,7 @@ void HealthWatch::on(Event event, bool ok) {
         finished_ = true;
         break;
     }
-    if (pending_ == 0)
-      last = std::move(self_);
+    last = tags_.returned();  // after a tag that became due (done's)
   }
   if (event == Event::accepted && ok)
     await(core_, service_, queue_);

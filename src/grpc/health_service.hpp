@@ -52,18 +52,17 @@ class HealthWatch : public std::enable_shared_from_this<HealthWatch> {
 
  private:
   enum class Event : uint8_t { accepted, written, finished, done };
-  struct Tag final : CompletionTag {
-    HealthWatch* watch = nullptr;
-    Event event{};
-    void complete(bool ok) override { watch->on(event, ok); }
-  };
+  using Tag = EventTag<HealthWatch, Event>;
+  friend Tag;
 
   HealthWatch(std::shared_ptr<Core> core, HealthService& service,
               const std::shared_ptr<CallQueue>& queue);
   void on(Event event, bool ok);
   void send_locked();
   template <class F>
-  bool start_locked(F&& op);
+  bool start_locked(F&& op) {
+    return tags_.start(*queue_, std::forward<F>(op));
+  }
 
   std::shared_ptr<Core> core_;
   HealthService& service_;
@@ -71,13 +70,12 @@ class HealthWatch : public std::enable_shared_from_this<HealthWatch> {
   grpc::ServerContext ctx_;
   grpc::health::v1::HealthCheckRequest request_;
   grpc::ServerAsyncWriter<grpc::health::v1::HealthCheckResponse> writer_{&ctx_};
-  Tag accepted_tag_;
-  Tag written_tag_;
-  Tag finished_tag_;
-  Tag done_tag_;
+  Tag accepted_tag_{this, Event::accepted};
+  Tag written_tag_{this, Event::written};
+  Tag finished_tag_{this, Event::finished};
+  Tag done_tag_{this, Event::done};
   std::mutex mtx_;
-  std::shared_ptr<HealthWatch> self_;
-  uint32_t pending_ = 0;  // tags gRPC has not given back yet
+  HeldTags<HealthWatch> tags_;
   std::optional<HealthStatus> sent_;
   bool registered_ = false;
   bool accepted_ = false;
