@@ -8,6 +8,7 @@
 // its last reference.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -58,26 +59,21 @@ class UnaryCall : public std::enable_shared_from_this<UnaryCall<Req, Resp>> {
   }
 
  private:
-  struct Tag final : CompletionTag {
-    UnaryCall* call = nullptr;
-    bool accepted = false;
-    void complete(bool ok) override { call->on(accepted, ok); }
-  };
+  enum class Event : uint8_t { accepted, finished };
+  using Tag = EventTag<UnaryCall, Event>;
+  friend Tag;
 
   UnaryCall(const std::shared_ptr<CallQueue>& queue, std::shared_ptr<const Ask> ask,
             std::shared_ptr<const Serve> serve)
-    : queue_(queue), ask_(std::move(ask)), serve_(std::move(serve)) {
-    accepted_.call = finished_.call = this;
-    accepted_.accepted = true;
-  }
+    : queue_(queue), ask_(std::move(ask)), serve_(std::move(serve)) {}
 
-  void on(bool accepted, bool ok) {
+  void on(Event event, bool ok) {
     std::shared_ptr<UnaryCall> self;
     {
       std::lock_guard<std::mutex> guard{mtx_};
       self = std::move(self_);  // held again by finish() while it is sent
     }
-    if (!accepted || !ok)  // sent (or the client is gone), or shutting down
+    if (event == Event::finished || !ok)  // sent (or the client gone), or shutting down
       return;
     await(queue_, ask_, serve_);
     (*serve_)(std::move(self));
@@ -90,8 +86,8 @@ class UnaryCall : public std::enable_shared_from_this<UnaryCall<Req, Resp>> {
   Req request_;
   Resp response_;
   Responder responder_{&ctx_};
-  Tag accepted_;
-  Tag finished_;
+  Tag accepted_{this, Event::accepted};
+  Tag finished_{this, Event::finished};
   std::mutex mtx_;
   std::shared_ptr<UnaryCall> self_;
   bool finishing_ = false;
