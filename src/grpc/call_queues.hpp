@@ -1,13 +1,13 @@
-// The gRPC server's own threads for jina.JinaRPC/Call: one completion queue
-// each, polled by its thread, which runs a stream's reads, decoding, the
-// flow (the bridge hosts it on the caller, runtime/gateway_bridge.hpp),
-// encoding and writes. gRPC's callback API on Linux (1.51, no EventEngine)
-// runs each reaction on a "nexting" thread of its own that is woken per
+// The gRPC server's own threads: one completion queue each, polled by its
+// thread, which runs the calls' reads, decoding, the flow (the bridge hosts
+// it on the caller, runtime/gateway_bridge.hpp), encoding and writes. gRPC's callback API on Linux
+// (1.51, no EventEngine) runs each reaction on a "nexting" thread of its own that is woken per
 // completion (about one context switch per request): here the thread that
 // polls is the thread that serves.
 //
 // A queue that is shut down must see no operation started on it: every
-// start goes through Gate (shared), and close() takes it exclusively.
+// start goes through start() (the gate, shared), and close() takes the gate
+// exclusively.
 #pragma once
 
 #include <cstdint>

@@ -13,10 +13,8 @@ CallStream::CallStream(std::shared_ptr<Core> core, CallService& service,
 }
 
 CallStream::~CallStream() {
-  if (!registered_)
-    return;
-  std::lock_guard<std::mutex> guard{core_->streams_mtx};
-  core_->streams.erase(this);
+  if (registered_)
+    core_->delist(this);
 }
 
 void CallStream::await(std::shared_ptr<Core> core, CallService& service,
@@ -50,9 +48,7 @@ void CallStream::on(Event event, bool ok) {
         break;
       case Event::finished:
         break;
-      case Event::done:  // the call is over: cancelled, or finished
-        if (ctx_.IsCancelled())
-          finish_locked({grpc::StatusCode::CANCELLED, "cancelled"});
+      case Event::done:    // the call is over (finished, or cancelled: nothing to send)
         finished_ = true;  // no operation may start on it any more
         out_.clear();
         break;
@@ -69,18 +65,15 @@ void CallStream::on(Event event, bool ok) {
 
 void CallStream::accepted_locked() {
   tags_.due();  // the done tag
-  {
-    std::lock_guard<std::mutex> guard{core_->streams_mtx};
-    core_->streams.emplace(this, weak_from_this());
-    registered_ = true;
-  }
+  core_->enlist(this, weak_from_this());
+  registered_ = true;
   if (core_->stopping)
     finish_locked({grpc::StatusCode::UNAVAILABLE, "the gateway is shutting down"});
   else
     read_next_locked();
 }
 
-void CallStream::drain() {
+void CallStream::end() {
   std::lock_guard<std::mutex> guard{mtx_};
   draining_ = true;
   maybe_finish_locked();

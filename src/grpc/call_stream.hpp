@@ -31,7 +31,7 @@ namespace caflow::grpc_gateway {
 /// stream, to answer a malformed message with INVALID_ARGUMENT).
 using CallService = jina::JinaRPC::WithRawMethod_Call<jina::JinaRPC::Service>;
 
-class CallStream : public std::enable_shared_from_this<CallStream> {
+class CallStream final : public LiveCall, public std::enable_shared_from_this<CallStream> {
  public:
   /// Asks gRPC for the next Call on `queue`, with a new stream to serve it.
   /// Each accepted call asks for the next one.
@@ -43,7 +43,7 @@ class CallStream : public std::enable_shared_from_this<CallStream> {
   CallStream& operator=(const CallStream&) = delete;
 
   /// Ends the stream once the requests in flight are answered (stop()).
-  void drain();
+  void end() override;
 
  private:
   enum class Event : uint8_t { accepted, read, written, finished, done };

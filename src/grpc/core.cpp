@@ -36,6 +36,25 @@ grpc::Status to_status(const caf::error& err) {
   }
 }
 
+void Core::enlist(LiveCall* call, std::weak_ptr<LiveCall> weak) {
+  std::lock_guard<std::mutex> guard{live_mtx_};
+  live_.emplace(call, std::move(weak));
+}
+
+void Core::delist(LiveCall* call) {
+  std::lock_guard<std::mutex> guard{live_mtx_};
+  live_.erase(call);
+}
+
+std::vector<std::shared_ptr<LiveCall>> Core::live_calls() {
+  std::vector<std::shared_ptr<LiveCall>> out;
+  std::lock_guard<std::mutex> guard{live_mtx_};
+  for (auto& [ptr, weak] : live_)
+    if (auto call = weak.lock())
+      out.push_back(std::move(call));
+  return out;
+}
+
 google::protobuf::ArenaOptions message_arena() {
   google::protobuf::ArenaOptions o;
   o.start_block_size = 16 * 1024;  // a request of 100 short documents fits in two

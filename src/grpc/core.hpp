@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/status.h>
@@ -26,14 +27,23 @@
 
 namespace caflow::grpc_gateway {
 
-class CallStream;
-class HealthWatch;
-
 /// The services Jina's clients and tools probe by name (health, and the
 /// refusal of an unknown method, list them).
 inline constexpr const char* served_services[] = {"jina.JinaRPC", "jina.JinaSingleDataRequestRPC",
                                                   "jina.JinaDiscoverEndpointsRPC",
                                                   "jina.JinaInfoRPC", "jina.JinaGatewayDryRunRPC"};
+
+/// A call that stop() must end, or it would hold the server's shutdown
+/// until its drain deadline: a stream waiting for its client's next
+/// request, a health watch.
+class LiveCall {
+ public:
+  /// The server stops: end once what is in flight is answered.
+  virtual void end() = 0;
+
+ protected:
+  ~LiveCall() = default;
+};
 
 struct Core {
   Core(caf::actor_system& sys, detail::GatewayBridge& b, GrpcServerOptions opts)
@@ -47,10 +57,15 @@ struct Core {
   int64_t started_us = 0;
   std::atomic<bool> stopping{false};
 
-  /// Live Call streams and health watches, so that stop() can end them.
-  std::mutex streams_mtx;
-  std::unordered_map<CallStream*, std::weak_ptr<CallStream>> streams;
-  std::unordered_map<HealthWatch*, std::weak_ptr<HealthWatch>> watches;
+  /// Adds a call that has started to the live calls; removes it (from its
+  /// destructor); the live calls now. Any thread.
+  void enlist(LiveCall* call, std::weak_ptr<LiveCall> weak);
+  void delist(LiveCall* call);
+  std::vector<std::shared_ptr<LiveCall>> live_calls();
+
+ private:
+  std::mutex live_mtx_;
+  std::unordered_map<LiveCall*, std::weak_ptr<LiveCall>> live_;
 };
 
 /// The gRPC status of a request-level error (not in-band).

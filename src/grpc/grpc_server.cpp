@@ -51,7 +51,7 @@ caf::expected<std::unique_ptr<GrpcServer>> GrpcServer::start(RunningFlow& flow,
                                                              GrpcServerOptions options) {
   detail::tune_malloc_for_serving();
   auto impl = std::make_unique<Impl>();
-  // gRPC's callback threads carry a request through the flow's scheduled
+  // The queues' threads carry a request through the flow's scheduled
   // actors inside ask() (bounded: runtime/inline_unit.hpp), as the HTTP
   // server's I/O threads do: the answer is usually written from the thread
   // that read the request, with no CAF worker woken.
@@ -117,26 +117,10 @@ void GrpcServer::stop() {
   impl_->stopped = true;
   auto& core = *impl_->core;
   core.stopping = true;  // health says NOT_SERVING from now on
-  // Streams that wait for the client's next request would hold Shutdown
-  // until its deadline: end them once their answers are written, and the
-  // health watches once they have said NOT_SERVING.
-  std::vector<std::shared_ptr<CallStream>> live;
-  std::vector<std::shared_ptr<HealthWatch>> watches;
-  {
-    std::lock_guard<std::mutex> streams{core.streams_mtx};
-    for (auto& [ptr, weak] : core.streams)
-      if (auto s = weak.lock())
-        live.push_back(std::move(s));
-    for (auto& [ptr, weak] : core.watches)
-      if (auto w = weak.lock())
-        watches.push_back(std::move(w));
-  }
-  for (auto& s : live)
-    s->drain();
-  for (auto& w : watches)
-    w->stop();
-  live.clear();
-  watches.clear();
+  // Streams end once their answers are written, health watches once they
+  // have said NOT_SERVING (grpc/core.hpp: LiveCall).
+  for (auto& call : core.live_calls())
+    call->end();
   impl_->server->Shutdown(std::chrono::system_clock::now() + core.options.drain_timeout);
   impl_->server->Wait();
   for (auto& q : impl_->queues)

@@ -45,10 +45,8 @@ HealthWatch::HealthWatch(std::shared_ptr<Core> core, HealthService& service,
 }
 
 HealthWatch::~HealthWatch() {
-  if (!registered_)
-    return;
-  std::lock_guard<std::mutex> guard{core_->streams_mtx};
-  core_->watches.erase(this);
+  if (registered_)
+    core_->delist(this);
 }
 
 void HealthWatch::await(std::shared_ptr<Core> core, HealthService& service,
@@ -63,10 +61,10 @@ void HealthWatch::await(std::shared_ptr<Core> core, HealthService& service,
     w->tags_.hold(w);
 }
 
-void HealthWatch::stop() {
+void HealthWatch::end() {
   std::lock_guard<std::mutex> guard{mtx_};
   stopping_ = true;
-  if (accepted_ && !writing_)
+  if (registered_ && !writing_)
     send_locked();
 }
 
@@ -79,12 +77,8 @@ void HealthWatch::on(Event event, bool ok) {
         if (!ok)
           break;
         tags_.due();  // the done tag
-        accepted_ = true;
-        {
-          std::lock_guard<std::mutex> streams{core_->streams_mtx};
-          core_->watches.emplace(this, weak_from_this());
-          registered_ = true;
-        }
+        core_->enlist(this, weak_from_this());
+        registered_ = true;
         stopping_ = stopping_ || core_->stopping;
         send_locked();
         break;

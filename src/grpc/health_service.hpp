@@ -37,7 +37,7 @@ void await_health_check(std::shared_ptr<Core> core, HealthService& service,
                         const std::shared_ptr<CallQueue>& queue);
 
 /// One Watch call.
-class HealthWatch : public std::enable_shared_from_this<HealthWatch> {
+class HealthWatch final : public LiveCall, public std::enable_shared_from_this<HealthWatch> {
  public:
   /// Waits for a Watch call on `queue` (each accepted call waits for the next).
   static void await(std::shared_ptr<Core> core, HealthService& service,
@@ -48,7 +48,7 @@ class HealthWatch : public std::enable_shared_from_this<HealthWatch> {
   HealthWatch& operator=(const HealthWatch&) = delete;
 
   /// The server stops: sends NOT_SERVING, then finishes.
-  void stop();
+  void end() override;
 
  private:
   enum class Event : uint8_t { accepted, written, finished, done };
@@ -77,8 +77,7 @@ class HealthWatch : public std::enable_shared_from_this<HealthWatch> {
   std::mutex mtx_;
   HeldTags<HealthWatch> tags_;
   std::optional<HealthStatus> sent_;
-  bool registered_ = false;
-  bool accepted_ = false;
+  bool registered_ = false;  // accepted, and among the live calls
   bool writing_ = false;
   bool stopping_ = false;
   bool finished_ = false;

@@ -46,7 +46,6 @@ class UnaryCall : public std::enable_shared_from_this<UnaryCall<Req, Resp>> {
 
   const Req& request() const noexcept { return request_; }
   Resp& response() noexcept { return response_; }
-  grpc::ServerContext& context() noexcept { return ctx_; }
 
   /// Sends response() (only when `status` is OK) and `status`. Once.
   void finish(const grpc::Status& status) {
