@@ -27,8 +27,7 @@
 
 namespace caflow::grpc_gateway {
 
-/// The services Jina's clients and tools probe by name (health, and the
-/// refusal of an unknown method, list them).
+/// The services Jina's clients and tools probe by name (health knows them).
 inline constexpr const char* served_services[] = {"jina.JinaRPC", "jina.JinaSingleDataRequestRPC",
                                                   "jina.JinaDiscoverEndpointsRPC",
                                                   "jina.JinaInfoRPC", "jina.JinaGatewayDryRunRPC"};

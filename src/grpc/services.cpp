@@ -134,12 +134,13 @@ void serve_dry_run(Core& core, std::shared_ptr<UnaryCall<Empty, jina::StatusProt
   });
 }
 
+// The methods, not just their services: what a client can call instead.
 std::string refusal_message(const std::string& method) {
-  std::string served;
-  for (const char* name : served_services)
-    served += std::string{served.empty() ? "" : ", "} + name;
-  return "no method " + method + " here; caflow's gateway serves " + served
-         + ", grpc.health.v1.Health and server reflection";
+  return "no method " + method
+         + " here; caflow's gateway serves jina.JinaRPC/Call, "
+           "jina.JinaSingleDataRequestRPC/process_single_data, "
+           "jina.JinaDiscoverEndpointsRPC/endpoint_discovery, jina.JinaInfoRPC/_status, "
+           "jina.JinaGatewayDryRunRPC/dry_run, grpc.health.v1.Health and server reflection";
 }
 
 // Every method no service has: UNIMPLEMENTED with a message naming the

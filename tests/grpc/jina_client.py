@@ -171,7 +171,9 @@ def scenario_bad(channel):
         expect_status(grpc.StatusCode.INVALID_ARGUMENT,
                       lambda bad=bad: list(call(iter([bad]), timeout=DEADLINE)), what + ' stream')
     nope = channel.unary_unary('/jina.JinaRPC/Nope', request_serializer=raw, response_deserializer=raw)
-    expect_status(grpc.StatusCode.UNIMPLEMENTED, lambda: nope(b'', timeout=DEADLINE), 'unknown method')
+    why = expect_status(grpc.StatusCode.UNIMPLEMENTED, lambda: nope(b'', timeout=DEADLINE), 'unknown method')
+    check('/jina.JinaRPC/Nope' in why and 'jina.JinaRPC/Call' in why,
+          'the refusal does not name the method and what is served: %s' % why)
     big = request('/index', [doc('x' * (2 << 20))])
     stub = jina_pb2_grpc.JinaSingleDataRequestRPCStub(channel)
     expect_status(grpc.StatusCode.RESOURCE_EXHAUSTED,
