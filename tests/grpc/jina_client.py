@@ -191,6 +191,18 @@ def scenario_bad(channel):
     check(resp.data.docs.docs[0].text == 'STILL', 'after bad input: %s' % resp)
     out, _, _ = stream(channel, [request('/noop', [doc('a')], target='upper')], 1)
     check(len(out) == 1, 'stream after bad input')
+    # A malformed request to a typed method (gRPC parses it) gets a status,
+    # and the method keeps serving on the server's queue.
+    for method in ('/grpc.health.v1.Health/Check', '/jina.JinaDiscoverEndpointsRPC/endpoint_discovery'):
+        broken = channel.unary_unary(method, request_serializer=raw, response_deserializer=raw)
+        for _ in range(3):
+            expect_status(grpc.StatusCode.INTERNAL, lambda: broken(b'\xff', timeout=DEADLINE),
+                          'malformed ' + method)
+    r = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=DEADLINE)
+    check(r.status == health_pb2.HealthCheckResponse.SERVING, 'health after bad input: %s' % r)
+    found = jina_pb2_grpc.JinaDiscoverEndpointsRPCStub(channel).endpoint_discovery(empty_pb2.Empty(),
+                                                                                   timeout=DEADLINE)
+    check(len(found.endpoints) > 0, 'discovery after bad input: %s' % found)
 
 
 SCENARIOS = {
